@@ -1,0 +1,346 @@
+"""Configuration: one tracker's settings from `sheetsync.toml`, checked into pydantic models.
+
+Found by `--config`, then `SHEETSYNC_CONFIG`, then `./sheetsync.toml`, else the built-in
+defaults. Relative paths resolve against the config file's folder (the working directory when
+there is no file). Secrets never come from the file: only from the environment.
+A malformed file is one `ConfigError` per problem, naming the file, the key path, what was
+expected and what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+
+from sheetsync.errors import ConfigError
+from sheetsync.schema import (
+    PRESETS,
+    ColumnOverride,
+    Condition,
+    Schema,
+    SchemaOverrideError,
+    TicketIdFormat,
+    apply_overrides,
+)
+
+CONFIG_FILENAME = "sheetsync.toml"
+CONFIG_ENV = "SHEETSYNC_CONFIG"
+
+#: Where each kind of secret is read from, for the message that refuses it in the file.
+SECRET_ENV = {
+    "slack": "SLACK_BOT_TOKEN",
+    "clickup": "CLICKUP_API_TOKEN",
+    "tracker": "GOOGLE_APPLICATION_CREDENTIALS",
+    "google": "GOOGLE_APPLICATION_CREDENTIALS",
+    "state": "PGPASSWORD",
+}
+_SECRET_KEY = re.compile(r"(?:^|_)(?:token|password|passwd|secret|api_?key|credentials?)$")
+
+
+def _show(value: Any) -> str:
+    """A found value as the message quotes it, in TOML's spelling."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _positive_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PydanticCustomError("positive_int", "expected a positive integer, got {got}",
+                                  {"got": _show(value)})
+    return value
+
+
+def _text(value: Any) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        raise PydanticCustomError("text", "expected a non-empty string, got {got}",
+                                  {"got": _show(value)})
+    return value.strip()
+
+
+def _timezone(value: Any) -> Any:
+    try:
+        ZoneInfo(_text(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone", 'expected an IANA timezone such as "Asia/Kolkata", got {got}',
+            {"got": _show(value)}) from None
+    return value.strip()
+
+
+def _region(value: Any) -> Any:
+    region = _text(value).upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise PydanticCustomError(
+            "region", 'expected a two-letter region code such as "IN" or "ZA", got {got}',
+            {"got": _show(value)})
+    return region
+
+
+def _preset(value: Any) -> Any:
+    if value not in PRESETS:
+        raise PydanticCustomError(
+            "preset", "expected one of {names}, got {got}",
+            {"names": ", ".join(f'"{n}"' for n in PRESETS), "got": _show(value)})
+    return value
+
+
+PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrackerLocation(_Table):
+    """[tracker]: where the tracker lives."""
+
+    backend: Literal["local"] = "local"
+    path: Text = "tracker.xlsx"
+    tab: Text = "Tracker"
+
+
+class SyncSettings(_Table):
+    """[sync]: how the daemon runs its cycle."""
+
+    interval_seconds: PositiveInt = 30
+
+
+class StateSettings(_Table):
+    """[state]: the state store (ticket snapshots, transitions, the effect outbox, job runs)."""
+
+    path: Text = "sheetsync.db"
+
+
+class OutboxSettings(_Table):
+    """[outbox]: the local sink for Slack messages and ClickUp tasks when no token is set."""
+
+    path: Text = "outbox.jsonl"
+
+
+class ClassifyOverride(_Table):
+    """[classify]: replaces the preset's conditions for escalated, resolved or technical."""
+
+    escalated: list[Condition] | None = None
+    resolved: list[Condition] | None = None
+    technical: list[Condition] | None = None
+
+
+class Settings(_Table):
+    """One tracker's settings: today the whole file; later one `[[trackers]]` entry."""
+
+    preset: Annotated[str, BeforeValidator(_preset)] = "seller-support"
+    timezone: Annotated[str, BeforeValidator(_timezone)] = "Asia/Kolkata"
+    phone_region: Annotated[str, BeforeValidator(_region)] = "IN"
+    tracker: TrackerLocation = TrackerLocation()
+    sync: SyncSettings = SyncSettings()
+    state: StateSettings = StateSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    ticket_ids: TicketIdFormat | None = None
+    columns: dict[str, ColumnOverride] = {}
+    classify: ClassifyOverride = ClassifyOverride()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings as loaded, with the schema they describe and the folder paths resolve in."""
+
+    settings: Settings
+    schema: Schema
+    source: Path | None  # the file read; None for the built-in defaults
+    base_dir: Path
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def resolve(self, path: str) -> Path:
+        """A configured path, relative ones taken from the config file's folder."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def workbook_path(self) -> Path:
+        return self.resolve(self.settings.tracker.path)
+
+    @property
+    def state_path(self) -> Path:
+        return self.resolve(self.settings.state.path)
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.resolve(self.settings.outbox.path)
+
+
+def load_config(
+    explicit: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Config:
+    """The config from `explicit`, `$SHEETSYNC_CONFIG`, `./sheetsync.toml`, or the defaults."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    if explicit is not None:
+        path, origin = Path(explicit), "--config"
+    elif environ.get(CONFIG_ENV):
+        path, origin = Path(environ[CONFIG_ENV]), CONFIG_ENV
+    elif (cwd / CONFIG_FILENAME).is_file():
+        path, origin = Path(CONFIG_FILENAME), ""
+    else:
+        return config_from_dict({}, source=None, base_dir=cwd)
+    full = path if path.is_absolute() else cwd / path
+    if not full.is_file():
+        via = f" (from {origin})" if origin else ""
+        raise ConfigError(f"{path}: no such config file{via}")
+    try:
+        raw = tomllib.loads(full.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return config_from_dict(raw, source=path, base_dir=full.parent)
+
+
+def config_from_dict(raw: Mapping[str, Any], source: Path | None, base_dir: Path) -> Config:
+    """Check a parsed TOML document and build the schema it describes."""
+    name = str(source) if source is not None else "built-in defaults"
+    for path in _secret_keys(raw):
+        table = path.split(".")[0]
+        env = SECRET_ENV.get(table, "an environment variable")
+        raise ConfigError(f"{name}: {path}: secrets are not read from the config file; "
+                          f"set {env} in the environment")
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{name}: {_location(e['loc'])}: {_describe(e)}" for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    classify = {kind: tuple(conditions) for kind in ("escalated", "resolved", "technical")
+                if (conditions := getattr(settings.classify, kind)) is not None}
+    try:
+        schema = apply_overrides(PRESETS[settings.preset], columns=settings.columns,
+                                 ticket_id=settings.ticket_ids, classify=classify)
+    except SchemaOverrideError as exc:
+        raise ConfigError(f"{name}: {exc.path}: {exc.message}") from None
+    return Config(settings=settings, schema=schema, source=source, base_dir=base_dir)
+
+
+def _secret_keys(raw: Mapping[str, Any], prefix: str = "") -> list[str]:
+    found = []
+    for key, value in raw.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found += _secret_keys(value, f"{path}.")
+        elif _SECRET_KEY.search(str(key).lower()):
+            found.append(path)
+    return found
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+_EXPECTED = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected a whole number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list",
+    "model_type": "expected a table",
+    "dict_type": "expected a table",
+    "model_attributes_type": "expected a table",
+    "missing": "is required but missing",
+}
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    """A pydantic error as `expected X, got Y`, with a did-you-mean for unknown keys."""
+    kind, found = error["type"], error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        known = _known_keys(error["loc"][:-1])
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else (
+            f" (expected one of: {', '.join(known)})" if known else "")
+        return f"unknown setting{hint}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", '"')
+        return f"expected {expected}, got {_show(found)}"
+    if kind in _EXPECTED:
+        return _EXPECTED[kind] if kind == "missing" else f"{_EXPECTED[kind]}, got {_show(found)}"
+    bounds = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">",
+              "less_than": "<"}
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        return f"expected a number {bounds[kind]} {limit}, got {_show(found)}"
+    if kind == "string_too_short":
+        return f"expected a non-empty string, got {_show(found)}"
+    message = str(error["msg"])
+    return message[0].lower() + message[1:] if message else kind
+
+
+def _known_keys(loc: Sequence[int | str]) -> list[str]:
+    """The setting names allowed at a key path, for did-you-mean hints."""
+    annotation: Any = Settings
+    for part in loc:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return []
+    model = _model_in(annotation)
+    return sorted(model.model_fields) if model else []
+
+
+def _step(annotation: Any, part: int | str) -> Any:
+    model = _model_in(annotation)
+    if model is not None:
+        field = model.model_fields.get(str(part))
+        return field.annotation if field else None
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin in (dict, Mapping) and len(args) == 2:
+        return args[1]
+    if origin in (list, tuple, Sequence) and args:
+        return args[0]
+    if origin in (typing.Union, types.UnionType) and args:
+        return _step(args[0], part)
+    return None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation names, looking through `X | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return arg
+    return None

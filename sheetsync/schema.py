@@ -1,0 +1,470 @@
+"""The tracker schema: columns, their kinds and vocabularies, who owns them, and the two presets.
+
+A schema is data. The presets transcribe the source documents (the Seller Support Tracker
+Guide and the SayPro User Support Interaction Log Template); a team adapts one through the
+config (a renamed column, an extra vocabulary value, an added column) without touching code.
+Columns bind to a tab by header text, never by position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from sheetsync.errors import TrackerError
+from sheetsync.table import Grid, Row, column_letter, is_blank
+
+ColumnKind = Literal[
+    "text",  # free text; only the required check applies
+    "phone",  # a WhatsApp number, +<country code><number>
+    "choice",  # one value of a vocabulary
+    "timestamp",  # YYYY-MM-DD HH:MM, or a real date-time cell
+    "date",  # YYYY-MM-DD, a real date cell, or N/A
+    "duration",  # 30 minutes, 2 hours, 1 hour 30 minutes
+    "ticket_id",  # INT-000123
+    "task_id",  # a ClickUp task ID
+    "contact",  # an e-mail address or a phone number
+    "people",  # Name (Role), Name (Role)
+    "notes",  # written by sheetsync only
+]
+Owner = Literal[
+    "person",  # people type it; sheetsync never writes it
+    "daemon",  # sheetsync writes it; people's edits are replaced
+    "shared",  # people may type it; sheetsync fills only blank cells
+]
+
+#: How many rows from the top of a tab are searched for the header row.
+HEADER_SEARCH_ROWS = 20
+
+
+class Column(BaseModel):
+    """One tracker column: how it is found, what it holds and who may write it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    header: str
+    kind: ColumnKind = "text"
+    aliases: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    required: bool = False  # a value must be present in every ticket row
+    optional: bool = False  # the column may be missing from the tab
+    owner: Owner = "person"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.header, *self.aliases)
+
+
+class Condition(BaseModel):
+    """A declarative test on one column: its value is one of `values`, or contains a phrase."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str
+    values: tuple[str, ...] = ()
+    contains: tuple[str, ...] = ()
+    _normalized: frozenset[str] = PrivateAttr(default=frozenset())
+    _phrases: tuple[str, ...] = PrivateAttr(default=())
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._normalized = frozenset(normalize(v) for v in self.values)
+        self._phrases = tuple(p.casefold() for p in self.contains)
+
+    def matches(self, row: Row) -> bool:
+        """True when the row's value is one of `values` (any case or spacing) or has a phrase."""
+        value = row.get(self.column)
+        if is_blank(value):
+            return False
+        text = str(value)
+        if normalize(text) in self._normalized:
+            return True
+        lowered = text.casefold()
+        return any(phrase in lowered for phrase in self._phrases)
+
+
+class Classify(BaseModel):
+    """What makes a ticket escalated, resolved or technical, as conditions (any one matches)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    escalated: tuple[Condition, ...] = ()
+    resolved: tuple[Condition, ...] = ()
+    technical: tuple[Condition, ...] = ()
+
+
+class TicketIdFormat(BaseModel):
+    """Ticket IDs are a prefix and a zero-padded number: INT-000001."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prefix: str = Field(default="INT-", min_length=1)
+    digits: int = Field(default=6, ge=1, le=12)
+
+    def format(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.digits}d}"
+
+
+class Roles(BaseModel):
+    """Which column plays each part the rules and reports need, by column key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    status: str
+    type: str
+    seller: str  # the seller's identity (WhatsApp number; User ID)
+    seller_name: str
+    assignee: str
+    description: str
+    timestamp: str
+    resolution: str
+    priority: str
+    contact: str
+    task_id: str
+    sync_notes: str
+    followup_required: str | None = None
+    followup_date: str | None = None
+
+
+class Schema(BaseModel):
+    """A preset with a team's overrides applied: everything needed to bind and check a tab."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    columns: tuple[Column, ...]
+    roles: Roles
+    ticket_id: TicketIdFormat = TicketIdFormat()
+    classify: Classify
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+    def is_escalated(self, row: Row) -> bool:
+        return any(c.matches(row) for c in self.classify.escalated)
+
+    def is_resolved(self, row: Row) -> bool:
+        return any(c.matches(row) for c in self.classify.resolved)
+
+    def is_technical(self, row: Row) -> bool:
+        return any(c.matches(row) for c in self.classify.technical)
+
+
+def normalize(text: str) -> str:
+    """Header and vocabulary matching ignores case, spaces and punctuation."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+# --- presets -------------------------------------------------------------------------------
+
+def _daemon_columns() -> tuple[Column, ...]:
+    """Columns sheetsync adds to any tracker: the ClickUp link and its own notes."""
+    return (
+        Column(key="clickup_task_id", header="ClickUp Task ID", kind="task_id", owner="shared",
+               optional=True, aliases=("ClickUp Task", "ClickUp ID", "ClickUp")),
+        Column(key="sync_notes", header="Sync Notes", kind="notes", owner="daemon",
+               optional=True, aliases=("sheetsync Notes", "Sheetsync")),
+    )
+
+
+SELLER_SUPPORT = Schema(
+    name="seller-support",
+    columns=(
+        Column(key="ticket_id", header="Ticket ID", kind="ticket_id", owner="daemon", optional=True,
+               aliases=("Ticket", "Ticket No", "Ticket Number")),
+        Column(key="whatsapp_number", header="WhatsApp Number", kind="phone", required=True,
+               aliases=("WhatsApp", "WhatsApp No", "Phone", "Phone Number", "Mobile",
+                        "Mobile Number", "Contact Number")),
+        Column(key="seller_name", header="Seller Name", required=True,
+               aliases=("Seller", "Business Name", "Store Name")),
+        Column(key="issue_type", header="Issue Type", kind="choice", required=True,
+               values=("Bug", "Help", "Feature Request", "Complaint"),
+               aliases=("Type", "Issue Category")),
+        Column(key="description", header="Description", required=True,
+               aliases=("Issue Description", "Details", "Issue")),
+        Column(key="status", header="Status", kind="choice", required=True,
+               values=("Pending", "In Progress", "Resolved", "Escalated",
+                       "Awaiting Seller Response"),
+               aliases=("Ticket Status", "State")),
+        Column(key="assigned_to", header="Assigned To", kind="people",
+               aliases=("Assignee", "Owner", "Assigned")),
+        Column(key="resolution_summary", header="Resolution Summary",
+               aliases=("Resolution", "Resolution Notes")),
+        Column(key="timestamp", header="Timestamp", kind="timestamp", required=True,
+               aliases=("Reported At", "Date Reported", "Created At", "Date")),
+        Column(key="priority", header="Priority", kind="choice", optional=True,
+               values=("High", "Medium", "Low"), aliases=("Urgency",)),
+        *_daemon_columns(),
+    ),
+    roles=Roles(
+        ticket_id="ticket_id", status="status", type="issue_type", seller="whatsapp_number",
+        seller_name="seller_name", assignee="assigned_to", description="description",
+        timestamp="timestamp", resolution="resolution_summary", priority="priority",
+        contact="whatsapp_number", task_id="clickup_task_id", sync_notes="sync_notes",
+    ),
+    classify=Classify(
+        escalated=(Condition(column="status", values=("Escalated",)),),
+        resolved=(Condition(column="status", values=("Resolved",)),),
+        technical=(Condition(column="issue_type", values=("Bug",)),),
+    ),
+)
+
+SAYPRO_INTERACTION_LOG = Schema(
+    name="saypro-interaction-log",
+    columns=(
+        Column(key="interaction_id", header="Interaction ID", kind="ticket_id", owner="shared",
+               optional=True, aliases=("Ticket ID", "Ticket")),
+        Column(key="interaction_at", header="Date and Time of Interaction", kind="timestamp",
+               required=True,
+               aliases=("Date and Time", "Date/Time", "Interaction Date", "Timestamp")),
+        Column(key="user_id", header="User ID/Username", required=True,
+               aliases=("User ID", "Username", "User")),
+        Column(key="user_contact", header="User Contact Information", kind="contact",
+               required=True,
+               aliases=("User Contact", "Contact", "Contact Information", "Contact Info")),
+        Column(key="description", header="Issue/Request Description", required=True,
+               aliases=("Description", "Issue Description", "Request Description")),
+        Column(key="category", header="Category of Issue/Request", kind="choice",
+               values=("Account-related", "Listing-related", "Transaction-related",
+                       "Technical", "General inquiry"),
+               aliases=("Category", "Issue Category")),
+        Column(key="urgency", header="Urgency Level", kind="choice",
+               values=("High", "Medium", "Low"), aliases=("Urgency", "Priority")),
+        Column(key="agent", header="Assigned Support Agent", kind="people",
+               aliases=("Support Agent", "Agent", "Assigned To")),
+        Column(key="method", header="Support Interaction Method", kind="choice", optional=True,
+               values=("Live chat", "Phone support", "Support ticket system", "Email"),
+               aliases=("Interaction Method", "Channel", "Method")),
+        Column(key="initial_response_time", header="Initial Response Time", kind="duration",
+               optional=True, aliases=("First Response Time", "Response Time")),
+        Column(key="resolution_time", header="Resolution Time", kind="duration", optional=True),
+        Column(key="resolution_provided", header="Resolution Provided",
+               aliases=("Resolution",)),
+        Column(key="additional_actions", header="Additional Actions Taken", optional=True,
+               aliases=("Additional Actions", "Actions Taken")),
+        Column(key="feedback", header="Feedback from User", optional=True,
+               aliases=("Feedback", "User Feedback")),
+        Column(key="followup_required", header="Follow-up Required", kind="choice",
+               optional=True, values=("Yes", "No"), aliases=("Follow-up", "Followup Needed")),
+        Column(key="followup_date", header="Follow-up Date", kind="date", optional=True),
+        Column(key="final_outcome", header="Final Outcome", kind="choice",
+               values=("Resolved and closed", "Pending further investigation",
+                       "User did not respond to follow-up"),
+               aliases=("Outcome", "Status")),
+        *_daemon_columns(),
+    ),
+    roles=Roles(
+        ticket_id="interaction_id", status="final_outcome", type="category", seller="user_id",
+        seller_name="user_id", assignee="agent", description="description",
+        timestamp="interaction_at", resolution="resolution_provided", priority="urgency",
+        contact="user_contact", task_id="clickup_task_id", sync_notes="sync_notes",
+        followup_required="followup_required", followup_date="followup_date",
+    ),
+    classify=Classify(
+        # The template records an escalation in Additional Actions Taken ("Escalation to a
+        # higher level of support or development team").
+        escalated=(Condition(column="additional_actions",
+                             contains=("escalated to", "escalation to", "escalate to")),),
+        resolved=(Condition(column="final_outcome", values=("Resolved and closed",)),),
+        technical=(Condition(column="category", values=("Technical",)),),
+    ),
+)
+
+PRESETS: Mapping[str, Schema] = {s.name: s for s in (SELLER_SUPPORT, SAYPRO_INTERACTION_LOG)}
+
+
+# --- overrides from the config ------------------------------------------------------------
+
+class ColumnOverride(BaseModel):
+    """A team's change to one column, or a new column (which then needs a header)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    header: str | None = None
+    aliases: list[str] = []
+    kind: ColumnKind | None = None
+    values: list[str] | None = None
+    extra_values: list[str] = []
+    required: bool | None = None
+    optional: bool | None = None
+    owner: Owner | None = None
+
+
+class SchemaOverrideError(ValueError):
+    """An override that does not fit the preset; `path` is the key path in the config."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def apply_overrides(
+    preset: Schema,
+    columns: Mapping[str, ColumnOverride] | None = None,
+    ticket_id: TicketIdFormat | None = None,
+    classify: Mapping[str, Sequence[Condition]] | None = None,
+) -> Schema:
+    """The preset with a team's column, ticket ID and classification overrides applied."""
+    by_key = {c.key: c for c in preset.columns}
+    for key, override in (columns or {}).items():
+        path = f"columns.{key}"
+        by_key[key] = _override_column(path, key, by_key.get(key), override)
+    schema = preset.model_copy(update={
+        "columns": tuple(by_key.values()),
+        "ticket_id": ticket_id or preset.ticket_id,
+        "classify": preset.classify.model_copy(update=dict(classify or {})),
+    })
+    _check_consistent(schema)
+    return schema
+
+
+def _override_column(path: str, key: str, base: Column | None, o: ColumnOverride) -> Column:
+    if base is None:
+        if not o.header:
+            raise SchemaOverrideError(
+                path, "not a column of this preset; to add a column, give it a header")
+        base = Column(key=key, header=o.header, optional=True)
+    if o.owner is not None and o.owner != base.owner and base.kind != "ticket_id":
+        raise SchemaOverrideError(f"{path}.owner", "only the ticket ID column's owner can change")
+    kind = o.kind or base.kind
+    if (o.values is not None or o.extra_values) and kind != "choice":
+        raise SchemaOverrideError(path, f'values apply to choice columns; this one is "{kind}"')
+    values = tuple(o.values) if o.values is not None else base.values
+    values += tuple(v for v in o.extra_values if v not in values)
+    if kind == "choice" and not values:
+        raise SchemaOverrideError(f"{path}.values", "a choice column needs at least one value")
+    return base.model_copy(update={
+        "header": o.header or base.header,
+        "aliases": base.aliases + tuple(a for a in o.aliases if a not in base.aliases),
+        "kind": kind,
+        "values": values,
+        "required": base.required if o.required is None else o.required,
+        "optional": base.optional if o.optional is None else o.optional,
+        "owner": o.owner or base.owner,
+    })
+
+
+def _check_consistent(schema: Schema) -> None:
+    """Every header or alias reads as one column only, and conditions name real columns."""
+    seen: dict[str, str] = {}
+    for column in schema.columns:
+        for name in column.names:
+            other = seen.setdefault(normalize(name), column.key)
+            if other != column.key:
+                raise SchemaOverrideError(
+                    f"columns.{column.key}",
+                    f'"{name}" would also match column {other}; headers and aliases must be unique')
+    keys = {c.key for c in schema.columns}
+    for kind in ("escalated", "resolved", "technical"):
+        for i, condition in enumerate(getattr(schema.classify, kind)):
+            if condition.column not in keys:
+                raise SchemaOverrideError(
+                    f"classify.{kind}[{i}].column",
+                    f'"{condition.column}" is not a column key (expected one of: '
+                    f'{", ".join(sorted(keys))})')
+
+
+# --- binding a tab ------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """Where each schema column sits in one tab, found by header text."""
+
+    tab: str
+    header_row: int
+    positions: Mapping[str, int]  # column key -> 0-based position
+    headers: Mapping[str, str]  # column key -> header text as the sheet spells it
+    unknown: tuple[str, ...]  # headers sheetsync does not know; kept and left alone
+    absent: tuple[str, ...]  # keys of optional columns the tab does not have
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A tab bound to a schema: the ticket rows, their values keyed by column."""
+
+    schema: Schema
+    binding: Binding
+    rows: tuple[Row, ...]
+
+    def header(self, key: str) -> str:
+        """The column's header as the sheet spells it (the schema's when absent)."""
+        return self.binding.headers.get(key) or self.schema.column(key).header
+
+
+def bind(grid: Grid, schema: Schema) -> Sheet:
+    """Find the header row, bind columns by header text, and read the ticket rows under it.
+
+    Raises TrackerError naming the tab when no header row is found, when two columns read
+    as the same one, or when a column the schema requires is missing.
+    """
+    header_row, header = _find_header(grid, schema)
+    lookup = {normalize(name): column.key for column in schema.columns for name in column.names}
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    unknown: list[str] = []
+    for position, cell in enumerate(header):
+        if is_blank(cell):
+            continue
+        text = str(cell).strip()
+        key = lookup.get(normalize(text))
+        if key is None:
+            unknown.append(text)
+        elif key in positions:
+            first = positions[key]
+            raise TrackerError(
+                f'tab "{grid.tab}" has two columns for {schema.column(key).header}: '
+                f'{column_letter(first)} ("{headers[key]}") and '
+                f'{column_letter(position)} ("{text}"); rename or remove one')
+        else:
+            positions[key] = position
+            headers[key] = text
+    missing = [c.header for c in schema.columns
+               if c.key not in positions and not c.optional and c.owner == "person"]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise TrackerError(
+            f'tab "{grid.tab}" is missing required column{plural} {", ".join(missing)} '
+            f"(header row {header_row} has: {', '.join(map(str, filter(None, header)))})")
+    binding = Binding(
+        tab=grid.tab, header_row=header_row, positions=positions, headers=headers,
+        unknown=tuple(unknown),
+        absent=tuple(c.key for c in schema.columns if c.key not in positions),
+    )
+    rows = tuple(_rows_below(grid, header_row, positions))
+    return Sheet(schema=schema, binding=binding, rows=rows)
+
+
+def _find_header(grid: Grid, schema: Schema) -> tuple[int, tuple[Any, ...]]:
+    """The row near the top that names the most schema columns."""
+    known = {normalize(name) for column in schema.columns for name in column.names}
+    best: tuple[int, int, tuple[Any, ...]] | None = None
+    for number, cells in grid.rows[:HEADER_SEARCH_ROWS]:
+        score = sum(1 for cell in cells if isinstance(cell, str) and normalize(cell) in known)
+        if score >= 2 and (best is None or score > best[0]):
+            best = (score, number, cells)
+    if best is None:
+        expected = ", ".join(c.header for c in schema.columns if not c.optional)
+        raise TrackerError(
+            f'tab "{grid.tab}" has no header row: none of its first {HEADER_SEARCH_ROWS} rows '
+            f"names the {schema.name} columns ({expected})")
+    return best[1], best[2]
+
+
+def _rows_below(
+    grid: Grid, header_row: int, positions: Mapping[str, int]
+) -> Iterable[Row]:
+    """Ticket rows under the header; wholly empty rows are skipped."""
+    for number, cells in grid.rows:
+        if number <= header_row or all(is_blank(c) for c in cells):
+            continue
+        width = len(cells)
+        yield Row(number, {key: cells[p] if p < width else None for key, p in positions.items()})

@@ -1,0 +1,41 @@
+"""Plain data for a tracker tab: what a backend read, before and after binding to a schema."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """Every row of one tab as a backend read it, numbered as the sheet numbers them."""
+
+    tab: str
+    rows: tuple[tuple[int, tuple[Any, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One ticket row: its sheet row number and its values by column key."""
+
+    number: int
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+def is_blank(value: Any) -> bool:
+    """A cell a person left empty: nothing, or only whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet column letters for a 0-based position: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

@@ -1,0 +1,294 @@
+"""Reading cell values the way a person meant them: numbers, times, durations, names.
+
+Pure functions over single cell values. Each parser says what the value is and how it should
+be written (its canonical form), so the validators can tell "wrong" from "right but written
+differently" and suggest the fix.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"  # the guide's YYYY-MM-DD HH:MM
+DATE_FORMAT = "%Y-%m-%d"
+NOT_APPLICABLE = "N/A"  # the SayPro template's "no follow-up" date
+
+
+def text_of(value: Any) -> str:
+    """A cell as a person reads it: 919876543210.0 from a number cell reads 919876543210."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+# --- timestamps and dates ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A parsed cell: its value (None when unreadable), its canonical text, and a reason."""
+
+    value: Any
+    canonical: str | None
+    exact: bool  # already written in the canonical form
+    problem: str | None = None  # why it is not exact, or not readable
+
+
+_CANONICAL_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+_CANONICAL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YEAR_FIRST = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]+(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?",
+    re.IGNORECASE)
+_DAY_OR_MONTH_FIRST = re.compile(
+    r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T]+(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?",
+    re.IGNORECASE)
+
+
+def parse_timestamp(value: Any, tz: ZoneInfo) -> Parsed:
+    """A YYYY-MM-DD HH:MM cell, a real date-time cell, or a readable variant of either.
+
+    Naive times are wall-clock times in `tz` (the configured timezone); times carrying an
+    offset are converted into it.
+    """
+    if isinstance(value, datetime):
+        when = value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+        return Parsed(when, when.strftime(TIMESTAMP_FORMAT), exact=True)
+    if isinstance(value, date):
+        return Parsed(None, None, exact=False, problem="has a date but no time")
+    if not isinstance(value, str):
+        return Parsed(None, None, exact=False, problem="is not a date and time")
+    text = value.strip()
+    if _CANONICAL_TIMESTAMP.fullmatch(text):
+        try:
+            when = datetime.fromisoformat(text).replace(tzinfo=tz)
+        except ValueError:
+            return Parsed(None, None, exact=False, problem="is not a real date or time")
+        return Parsed(when, text, exact=text == value)
+    when, has_time, problem = _parse_loose_datetime(text, tz)
+    if when is None:
+        return Parsed(None, None, exact=False, problem=problem)
+    if not has_time:
+        return Parsed(None, None, exact=False, problem="has a date but no time")
+    return Parsed(when, when.strftime(TIMESTAMP_FORMAT), exact=False)
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> Parsed:
+    """A YYYY-MM-DD cell, a real date cell, N/A, or a readable variant of one of them."""
+    if isinstance(value, datetime):
+        local = value if value.tzinfo is None else value.astimezone(tz)
+        return Parsed(local.date(), local.strftime(DATE_FORMAT), exact=True)
+    if isinstance(value, date):
+        return Parsed(value, value.strftime(DATE_FORMAT), exact=True)
+    if not isinstance(value, str):
+        return Parsed(None, None, exact=False, problem="is not a date")
+    text = value.strip()
+    if text == NOT_APPLICABLE:
+        return Parsed(NOT_APPLICABLE, NOT_APPLICABLE, exact=text == value)
+    if re.sub(r"[\W_]", "", text.casefold()) in {"na", "none", "notapplicable", ""}:
+        return Parsed(NOT_APPLICABLE, NOT_APPLICABLE, exact=False)
+    if _CANONICAL_DATE.fullmatch(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return Parsed(None, None, exact=False, problem="is not a real date")
+        return Parsed(day, text, exact=text == value)
+    when, _, problem = _parse_loose_datetime(text, tz)
+    if when is None:
+        return Parsed(None, None, exact=False, problem=problem.replace(" and time", ""))
+    day = when.date()
+    return Parsed(day, day.strftime(DATE_FORMAT), exact=False)
+
+
+_Loose = tuple[datetime | None, bool, str]  # (when, whether the text had a time, problem)
+
+
+def _parse_loose_datetime(text: str, tz: ZoneInfo) -> _Loose:
+    """ISO 8601 variants, YYYY/MM/DD, and DD/MM/YYYY when the day and month cannot be confused."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        when = when.replace(tzinfo=tz) if when.tzinfo is None else when.astimezone(tz)
+        return when, len(text) > 10, ""
+    match = _YEAR_FIRST.fullmatch(text)
+    if match:
+        year, month, day = (int(g) for g in match.group(1, 2, 3))
+        return _build(year, month, day, match.group(4, 5, 6, 7), tz)
+    match = _DAY_OR_MONTH_FIRST.fullmatch(text)
+    if match:
+        first, second, year = (int(g) for g in match.group(1, 2, 3))
+        if first <= 12 and second <= 12 and first != second:
+            return None, False, "is ambiguous: the day and the month could be either way round"
+        day, month = (first, second) if first > 12 or second <= 12 else (second, first)
+        return _build(year, month, day, match.group(4, 5, 6, 7), tz)
+    return None, False, "is not a date and time sheetsync can read"
+
+
+def _build(year: int, month: int, day: int, clock: tuple[Any, ...], tz: ZoneInfo) -> _Loose:
+    hour, minute, second, meridiem = clock
+    try:
+        h = int(hour or 0)
+        if meridiem:
+            if not 1 <= h <= 12:
+                raise ValueError
+            h = h % 12 + (12 if meridiem.lower().startswith("p") else 0)
+        when = datetime(year, month, day, h, int(minute or 0), int(second or 0), tzinfo=tz)
+    except ValueError:
+        return None, False, "is not a real date or time"
+    return when, hour is not None, ""
+
+
+# --- durations -----------------------------------------------------------------------------
+
+_UNITS = {
+    "d": 86400, "day": 86400, "days": 86400,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+_CLOCK_DURATION = re.compile(r"(\d{1,3}):(\d{2})(?::(\d{2}))?")
+
+
+def parse_duration(value: Any) -> Parsed:
+    """`30 minutes`, `2 hours`, `1 hour 30 minutes`, or a variant such as `2h`, `90 mins`, `1:30`."""
+    if isinstance(value, timedelta):
+        return Parsed(value, format_duration(value), exact=True)
+    if isinstance(value, time):
+        span = timedelta(hours=value.hour, minutes=value.minute, seconds=value.second)
+        return Parsed(span, format_duration(span), exact=False)
+    if not isinstance(value, str):
+        return Parsed(None, None, exact=False, problem="is not a duration")
+    text = value.strip().casefold()
+    clock = _CLOCK_DURATION.fullmatch(text)
+    if clock:
+        h, m, s = (int(g or 0) for g in clock.groups())
+        span = timedelta(hours=h, minutes=m, seconds=s)
+        return Parsed(span, format_duration(span), exact=False)
+    rest = re.sub(r"\band\b|,", " ", text)
+    seconds = 0.0
+    for number, unit in _DURATION_PART.findall(rest):
+        if unit not in _UNITS:
+            return Parsed(None, None, exact=False, problem=f'has an unknown unit "{unit}"')
+        seconds += float(number) * _UNITS[unit]
+    if not _DURATION_PART.search(rest) or _DURATION_PART.sub("", rest).strip():
+        return Parsed(None, None, exact=False, problem="is not a duration")
+    span = timedelta(seconds=round(seconds))
+    canonical = format_duration(span)
+    return Parsed(span, canonical, exact=canonical == value)
+
+
+def format_duration(span: timedelta) -> str:
+    """The template's way of writing a duration: `1 hour 30 minutes`, `2 days`."""
+    total = int(span.total_seconds())
+    parts = []
+    for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, total = divmod(total, size)
+        if count:
+            parts.append(f"{count} {name}{'' if count == 1 else 's'}")
+    return " ".join(parts) or "0 minutes"
+
+
+# --- phone numbers, e-mail and contacts ----------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PhoneCheck:
+    """What is wrong with a phone number, if anything, and its E.164 form when it is valid."""
+
+    problem: str | None  # None, "format", "missing_country_code" or "invalid"
+    e164: str | None
+    reason: str = ""
+
+
+_POSSIBLE_REASONS = {
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code does not exist",
+    phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
+    phonenumbers.ValidationResult.TOO_LONG: "it is too long",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+}
+_PHONE_CHARS = re.compile(r"[+\d\s().\-/]+")
+
+
+def check_phone(value: Any, region: str) -> PhoneCheck:
+    """A WhatsApp number must be a valid number written `+<country code><number>`."""
+    text = text_of(value).strip()
+    if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
+        return PhoneCheck("invalid", None, "the spreadsheet turned it into a rounded number; "
+                                           "retype it as text starting with +")
+    if not _PHONE_CHARS.fullmatch(text) or not any(ch.isdigit() for ch in text):
+        return PhoneCheck("invalid", None, "it is not a phone number")
+    if text.startswith("+") or text.startswith("00"):
+        number = _parse_phone("+" + text.lstrip("+")[2 if text.startswith("00") else 0:], None)
+        if number is None or not phonenumbers.is_valid_number(number):
+            return PhoneCheck("invalid", None, _invalid_reason(number))
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return PhoneCheck(None if text == e164 else "format", e164)
+    digits = re.sub(r"\D", "", text)
+    for candidate, hint in ((text, region), ("+" + digits, None)):
+        number = _parse_phone(candidate, hint)
+        if number is not None and phonenumbers.is_valid_number(number):
+            return PhoneCheck("missing_country_code",
+                              phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return PhoneCheck("invalid", None, "it has no country code and is not a valid "
+                                       f"number for region {region} either")
+
+
+def _parse_phone(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _invalid_reason(number: phonenumbers.PhoneNumber | None) -> str:
+    if number is None:
+        return "it is not a phone number"
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    return _POSSIBLE_REASONS.get(reason, f"+{number.country_code} has no such number")
+
+
+_EMAIL = re.compile(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[A-Za-z]{2,}")
+
+
+def is_email(text: str) -> bool:
+    return bool(_EMAIL.fullmatch(text.strip()))
+
+
+def looks_like_phone(text: str) -> bool:
+    return bool(_PHONE_CHARS.fullmatch(text.strip())) and sum(ch.isdigit() for ch in text) >= 6
+
+
+# --- people --------------------------------------------------------------------------------
+
+_PERSON = re.compile(r"[^,()]+?(?:\s*\([^,()]+\))?")
+_OTHER_SEPARATORS = re.compile(r"\s*(?:;|&|\+|\band\b)\s*")
+
+
+def split_people(value: Any) -> list[str]:
+    """`Priya (Support), Rahul (Tech)` -> the entries, whatever separator a person used."""
+    text = _OTHER_SEPARATORS.sub(",", text_of(value))
+    return [entry.strip() for entry in text.split(",") if entry.strip()]
+
+
+def people_canonical(value: Any) -> Parsed:
+    """Assigned To holds `Name (Role)` entries separated by commas."""
+    text = text_of(value)
+    entries = split_people(text)
+    if not entries or not all(_PERSON.fullmatch(e) for e in entries):
+        return Parsed(None, None, exact=False,
+                      problem="should list people as Name (Role), separated by commas")
+    canonical = ", ".join(re.sub(r"\s+", " ", re.sub(r"\s*\(", " (", e)) for e in entries)
+    return Parsed(entries, canonical, exact=canonical == text)
