@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sheetsync import __version__
 from sheetsync.config import load_config
+from sheetsync.demo import DEMO_LOCALES, make_demo
 from sheetsync.errors import SheetsyncError
 from sheetsync.jobs.check import CheckReport, run_check
 from sheetsync.render import findings_json, findings_text
@@ -82,19 +83,14 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from sheetsync.demo import make_demo
-
-    base = load_config(args.config) if args.config or os.environ.get("SHEETSYNC_CONFIG") \
-        else None
-    settings = base.settings if base else None
-    demo = make_demo(
-        Path(args.dir),
-        preset=args.preset or (settings.preset if settings else "seller-support"),
-        timezone=settings.timezone if settings else "Asia/Kolkata",
-        phone_region=settings.phone_region if settings else "IN",
-        now=_now(),
-        reset=args.reset,
-    )
+    settings = load_config(args.config).settings \
+        if args.config or os.environ.get("SHEETSYNC_CONFIG") else None
+    preset = args.preset or (settings.preset if settings else "seller-support")
+    timezone, region = DEMO_LOCALES[preset]
+    if settings is not None and settings.preset == preset:  # the team's own locale
+        timezone, region = settings.timezone, settings.phone_region
+    demo = make_demo(Path(args.dir), preset=preset, timezone=timezone, phone_region=region,
+                     now=_now(), reset=args.reset)
     if demo.created:
         print(f"Created the demo tracker {demo.workbook_path} and its config {demo.config_path}.")
     else:

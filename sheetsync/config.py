@@ -205,7 +205,7 @@ def load_config(
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
     if explicit is not None:
-        path, origin = Path(explicit), "--config"
+        path, origin = Path(explicit), ""
     elif environ.get(CONFIG_ENV):
         path, origin = Path(environ[CONFIG_ENV]), CONFIG_ENV
     elif (cwd / CONFIG_FILENAME).is_file():

@@ -160,6 +160,10 @@ _SAYPRO_ROWS: Sequence[tuple[float | None, dict[str, Any]]] = (
 
 _DEMOS = {"seller-support": _SELLER_SUPPORT_ROWS, "saypro-interaction-log": _SAYPRO_ROWS}
 
+#: Where each preset's demo team works: (timezone, phone region), unless a config says otherwise.
+DEMO_LOCALES = {"seller-support": ("Asia/Kolkata", "IN"),
+                "saypro-interaction-log": ("Africa/Johannesburg", "ZA")}
+
 
 @dataclass(frozen=True)
 class Demo:

@@ -1,0 +1,95 @@
+"""Builders for tracker tabs in tests: plain values in, bound sheets or workbook files out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import openpyxl
+
+from sheetsync.schema import PRESETS, Schema, Sheet, bind
+from sheetsync.table import Grid
+from sheetsync.validators import CheckContext, Finding, check
+
+KOLKATA = ZoneInfo("Asia/Kolkata")
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=KOLKATA)
+CONTEXT = CheckContext(now=NOW, timezone=KOLKATA, phone_region="IN")
+
+#: The Seller Support Tracker Guide's own example entry, word for word.
+GUIDE_EXAMPLE: dict[str, Any] = {
+    "WhatsApp Number": "+919876543210",
+    "Seller Name": "Sharma General Store",
+    "Issue Type": "Bug",
+    "Description": 'Unable to update stock for Rice product. Command "Update Rice stock to 50" '
+                   'returns error "Product not found" even though Rice exists in inventory.',
+    "Status": "Resolved",
+    "Assigned To": "Priya (Support), Rahul (Tech)",
+    "Resolution Summary": "Technical team found issue with product name case sensitivity. "
+                          "Fixed in backend. Advised seller to try again and confirmed working "
+                          "at 15:30.",
+    "Timestamp": "2023-06-15 10:25",
+}
+
+#: The SayPro interaction log template's sample entry, with its N/A and durations.
+SAYPRO_SAMPLE: dict[str, Any] = {
+    "Interaction ID": "INT-001234",
+    "Date and Time of Interaction": "2026-11-20 10:00",
+    "User ID/Username": "user12345",
+    "User Contact Information": "user12345@example.com",
+    "Issue/Request Description": "Unable to log into the account. Password reset not working.",
+    "Category of Issue/Request": "Account-related",
+    "Urgency Level": "High",
+    "Assigned Support Agent": "Sarah L.",
+    "Support Interaction Method": "Live chat",
+    "Initial Response Time": "30 minutes",
+    "Resolution Time": "2 hours",
+    "Resolution Provided": "User's account was unlocked after verifying identity via security "
+                           "questions.",
+    "Additional Actions Taken": "None",
+    "Feedback from User": "User expressed satisfaction with resolution.",
+    "Follow-up Required": "No",
+    "Follow-up Date": "N/A",
+    "Final Outcome": "Resolved and closed",
+}
+
+
+def grid(header: Sequence[Any], rows: Sequence[Sequence[Any]], tab: str = "Tracker",
+         first_row: int = 1) -> Grid:
+    numbered = [(first_row, tuple(header))]
+    numbered += [(first_row + i, tuple(r)) for i, r in enumerate(rows, start=1)]
+    return Grid(tab=tab, rows=tuple(numbered))
+
+
+def sheet_of(rows: Sequence[Mapping[str, Any]], schema: Schema | str = "seller-support") -> Sheet:
+    """Bind rows given as {header: value}; the header is the union of their keys, in order."""
+    schema = PRESETS[schema] if isinstance(schema, str) else schema
+    header: list[str] = []
+    for row in rows:
+        header += [h for h in row if h not in header]
+    return bind(grid(header, [[row.get(h) for h in header] for row in rows]), schema)
+
+
+def findings_for(rows: Sequence[Mapping[str, Any]], schema: Schema | str = "seller-support",
+                 context: CheckContext = CONTEXT) -> list[Finding]:
+    return check(sheet_of(rows, schema), context)
+
+
+def codes(findings: Sequence[Finding]) -> list[tuple[str, str]]:
+    return [(f.column, f.code) for f in findings]
+
+
+def write_workbook(path: Path, header: Sequence[Any], rows: Sequence[Sequence[Any]],
+                   tab: str = "Tracker", extra_tabs: Sequence[str] = ()) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = tab
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    for name in extra_tabs:
+        book.create_sheet(name)
+    book.save(path)
+    return path

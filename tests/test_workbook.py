@@ -1,0 +1,99 @@
+"""The local workbook backend: reading a tab, clear errors, and workbooks it must never save."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.chart import BarChart, Reference
+
+from sheetsync.backends.workbook import Workbook, write_new_workbook
+from sheetsync.errors import TrackerError
+from tests.helpers import GUIDE_EXAMPLE, write_workbook
+
+
+def test_reads_every_row_numbered_as_the_sheet_numbers_them(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "t.xlsx", list(GUIDE_EXAMPLE),
+                          [list(GUIDE_EXAMPLE.values()), [], ["+919812345670"]])
+    grid = Workbook(path, "Tracker").read()
+    assert [n for n, _ in grid.rows] == [1, 2, 3, 4]
+    assert grid.rows[0][1][:2] == ("WhatsApp Number", "Seller Name")
+    assert grid.rows[3][1][0] == "+919812345670"
+
+
+def test_date_cells_come_back_as_datetimes(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "t.xlsx", ["Timestamp"], [[datetime(2024, 3, 5, 14, 5)]])
+    assert Workbook(path, "Tracker").read().rows[1][1][0] == datetime(2024, 3, 5, 14, 5)
+
+
+def test_a_formula_reads_as_its_last_computed_value_not_its_text(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "t.xlsx", ["Seller Name"], [["=UPPER(\"x\")"]])
+    # openpyxl stores no computed value, so a formula it wrote reads as empty, never as text
+    assert Workbook(path, "Tracker").read().rows[1][1][0] is None
+
+
+def test_a_missing_workbook_names_the_path_and_the_demo(tmp_path: Path) -> None:
+    with pytest.raises(TrackerError) as error:
+        Workbook(tmp_path / "tracker.xlsx", "Tracker").read()
+    assert str(tmp_path / "tracker.xlsx") in str(error.value)
+    assert "sheetsync demo" in str(error.value)
+
+
+def test_a_missing_tab_lists_the_tabs_there_are(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "t.xlsx", ["a"], [], tab="Sheet1", extra_tabs=["Archive"])
+    with pytest.raises(TrackerError, match=r'no tab named "Tracker" \(tabs: Sheet1, Archive\)'):
+        Workbook(path, "Tracker").read()
+
+
+def test_a_file_that_is_not_a_workbook_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    path.write_text("WhatsApp Number,Seller Name\n")
+    with pytest.raises(TrackerError, match="not a readable .xlsx workbook"):
+        Workbook(path, "Tracker").read()
+
+
+def test_a_csv_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("WhatsApp Number,Seller Name\n")
+    with pytest.raises(TrackerError, match="reads .xlsx workbooks; save the tracker as .xlsx"):
+        Workbook(path, "Tracker").read()
+
+
+def test_a_plain_tracker_may_be_saved(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "t.xlsx", list(GUIDE_EXAMPLE), [])
+    assert Workbook(path, "Tracker").save_blockers() == []
+
+
+def test_a_workbook_with_a_chart_is_only_read(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Tracker"
+    sheet.append(["Issue Type", "Count"])
+    sheet.append(["Bug", 3])
+    chart = BarChart()
+    chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=2), titles_from_data=True)
+    sheet.add_chart(chart, "D2")
+    book.save(tmp_path / "t.xlsx")
+    assert "charts" in Workbook(tmp_path / "t.xlsx", "Tracker").save_blockers()
+
+
+def test_a_workbook_with_macros_or_images_is_only_read(tmp_path: Path) -> None:
+    plain = write_workbook(tmp_path / "plain.xlsx", list(GUIDE_EXAMPLE), [])
+    rich = tmp_path / "rich.xlsx"
+    shutil.copy(plain, rich)
+    with zipfile.ZipFile(rich, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\0")
+        archive.writestr("xl/media/image1.png", b"\x89PNG")
+    assert Workbook(rich, "Tracker").save_blockers() == ["macros", "images"]
+    assert Workbook(rich, "Tracker").read().rows[0][1][0] == "WhatsApp Number"
+
+
+def test_a_new_workbook_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "t.xlsx"
+    write_new_workbook(path, "Tracker", ["A", "B"], [["1", "2"]])
+    assert Workbook(path, "Tracker").read().rows == ((1, ("A", "B")), (2, ("1", "2")))
+    assert [p.name for p in path.parent.iterdir()] == ["t.xlsx"]
