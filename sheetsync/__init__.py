@@ -11,12 +11,12 @@ from sheetsync.validators import CODES, CheckContext, Finding, check  # noqa: E4
 
 __all__ = [
     "CODES",
-    "PRESETS",
     "CheckContext",
     "Config",
     "ConfigError",
     "Finding",
     "InputError",
+    "PRESETS",
     "Schema",
     "Sheet",
     "SheetsyncError",

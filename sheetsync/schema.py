@@ -9,13 +9,16 @@ Columns bind to a tab by header text, never by position.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import zip_longest
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from sheetsync.errors import TrackerError
+from sheetsync.perf import without_gc
 from sheetsync.table import Grid, Row, column_letter, is_blank
 
 ColumnKind = Literal[
@@ -76,8 +79,10 @@ class Condition(BaseModel):
         self._phrases = tuple(p.casefold() for p in self.contains)
 
     def matches(self, row: Row) -> bool:
-        """True when the row's value is one of `values` (any case or spacing) or has a phrase."""
-        value = row.get(self.column)
+        return self.matches_value(row.get(self.column))
+
+    def matches_value(self, value: Any) -> bool:
+        """True when the value is one of `values` (any case or spacing) or contains a phrase."""
         if is_blank(value):
             return False
         text = str(value)
@@ -387,19 +392,44 @@ class Binding:
     absent: tuple[str, ...]  # keys of optional columns the tab does not have
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Sheet:
-    """A tab bound to a schema: the ticket rows, their values keyed by column."""
+    """A tab bound to a schema: its ticket rows, held column by column.
+
+    Columns are what the validators scan (each distinct value once); `rows` gives the same
+    data row by row for rules that look at one ticket at a time.
+    """
 
     schema: Schema
     binding: Binding
-    rows: tuple[Row, ...]
+    numbers: Sequence[int]  # the sheet row number of each ticket row
+    columns: Mapping[str, Sequence[Any]]  # column key -> one value per ticket row
 
     def header(self, key: str) -> str:
         """The column's header as the sheet spells it (the schema's when absent)."""
         return self.binding.headers.get(key) or self.schema.column(key).header
 
+    @cached_property
+    def rows(self) -> tuple[Row, ...]:
+        keys = list(self.columns)
+        return tuple(Row(number, dict(zip(keys, values))) for number, values in
+                     zip(self.numbers, zip(*self.columns.values()) if keys else
+                         ((),) * len(self.numbers)))
 
+    def where(self, conditions: Sequence[Condition]) -> set[int]:
+        """Positions (in `numbers`) of the rows any condition matches."""
+        found: set[int] = set()
+        for condition in conditions:
+            column = self.columns.get(condition.column)
+            if column is None:
+                continue
+            hits = {v for v in set(column) if condition.matches_value(v)}
+            if hits:
+                found.update(i for i, v in enumerate(column) if v in hits)
+        return found
+
+
+@without_gc
 def bind(grid: Grid, schema: Schema) -> Sheet:
     """Find the header row, bind columns by header text, and read the ticket rows under it.
 
@@ -439,15 +469,19 @@ def bind(grid: Grid, schema: Schema) -> Sheet:
         unknown=tuple(unknown),
         absent=tuple(c.key for c in schema.columns if c.key not in positions),
     )
-    rows = tuple(_rows_below(grid, header_row, positions))
-    return Sheet(schema=schema, binding=binding, rows=rows)
+    numbers, rows = _rows_below(grid, header_row)
+    transposed = list(zip_longest(*rows)) if rows else []
+    width = len(transposed)
+    columns = {key: transposed[p] if p < width else (None,) * len(rows)
+               for key, p in positions.items()}
+    return Sheet(schema=schema, binding=binding, numbers=numbers, columns=columns)
 
 
 def _find_header(grid: Grid, schema: Schema) -> tuple[int, tuple[Any, ...]]:
     """The row near the top that names the most schema columns."""
     known = {normalize(name) for column in schema.columns for name in column.names}
     best: tuple[int, int, tuple[Any, ...]] | None = None
-    for number, cells in grid.rows[:HEADER_SEARCH_ROWS]:
+    for number, cells in enumerate(grid.rows[:HEADER_SEARCH_ROWS], start=grid.first_row):
         score = sum(1 for cell in cells if isinstance(cell, str) and normalize(cell) in known)
         if score >= 2 and (best is None or score > best[0]):
             best = (score, number, cells)
@@ -460,11 +494,25 @@ def _find_header(grid: Grid, schema: Schema) -> tuple[int, tuple[Any, ...]]:
 
 
 def _rows_below(
-    grid: Grid, header_row: int, positions: Mapping[str, int]
-) -> Iterable[Row]:
-    """Ticket rows under the header; wholly empty rows are skipped."""
-    for number, cells in grid.rows:
-        if number <= header_row or all(is_blank(c) for c in cells):
-            continue
-        width = len(cells)
-        yield Row(number, {key: cells[p] if p < width else None for key, p in positions.items()})
+    grid: Grid, header_row: int
+) -> tuple[Sequence[int], Sequence[tuple[Any, ...]]]:
+    """Ticket rows under the header, with their sheet row numbers; wholly empty rows skipped."""
+    first = header_row + 1
+    rows = grid.rows[first - grid.first_row:]
+    # Most rows start with text that starts with a letter or digit; only the others need a
+    # closer look.
+    doubtful = [i for i, cells in enumerate(rows)
+                if not cells or not (lead := cells[0]) or lead.__class__ is not str
+                or lead[0] <= " "]
+    empty = {i for i in doubtful if not _has_content(rows[i])}
+    if not empty:
+        return range(first, first + len(rows)), rows
+    kept = [i for i in range(len(rows)) if i not in empty]
+    return tuple(first + i for i in kept), [rows[i] for i in kept]
+
+
+def _has_content(cells: Sequence[Any]) -> bool:
+    for cell in cells:
+        if cell is not None and (cell.__class__ is not str or (cell and not cell.isspace())):
+            return True
+    return False

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class Grid:
-    """Every row of one tab as a backend read it, numbered as the sheet numbers them."""
+    """Consecutive rows of one tab as a backend read them, from sheet row `first_row` on."""
 
     tab: str
-    rows: tuple[tuple[int, tuple[Any, ...]], ...]
+    rows: Sequence[tuple[Any, ...]]
+    first_row: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sheetsync.perf import without_gc
 from sheetsync.schema import Column, Schema, Sheet, normalize
-from sheetsync.table import Row, is_blank
+from sheetsync.table import is_blank
 from sheetsync.values import (
+    EMAIL,
     NOT_APPLICABLE,
     TIMESTAMP_FORMAT,
+    VALID_DATE,
+    VALID_TIMESTAMP,
     check_phone,
     is_email,
     looks_like_phone,
@@ -95,55 +99,100 @@ class Issue:
 
 
 CellCheck = Callable[[Any], Issue | None]
+_UNSHOWN = object()
 
 
+@dataclass(frozen=True, slots=True)
+class QuickPass:
+    """Text this pattern matches (and, with `at_most`, that sorts no later) needs no check.
+
+    Proves most cells of a high-cardinality column (ticket IDs, timestamps) valid in C, so the
+    full check runs only on the rest.
+    """
+
+    pattern: re.Pattern[str]
+    at_most: str | None = None
+
+
+@without_gc
 def check(sheet: Sheet, context: CheckContext) -> list[Finding]:
     """Every finding in the tab, ordered by row, then column position, then code."""
     schema = sheet.schema
-    ticket_key = schema.roles.ticket_id
+    tickets = sheet.columns.get(schema.roles.ticket_id)
+    tz = context.timezone
     findings: list[Finding] = []
 
-    def finding(row: Row, key: str, issue: Issue, value: Any) -> Finding:
-        ticket = row.get(ticket_key)
-        return Finding(
-            row=row.number,
-            ticket_id=None if is_blank(ticket) else text_of(ticket).strip(),
-            column=sheet.header(key),
-            code=issue.code,
-            message=issue.message,
-            value=None if is_blank(value) else _display(value, context.timezone),
-            suggestion=issue.suggestion,
-        )
+    def add(positions: Iterable[int], key: str, issue_of: Callable[[Any], Issue]) -> None:
+        """Findings for one column at the given positions; each bad value is rendered once."""
+        values, header = sheet.columns[key], sheet.header(key)
+        shown: dict[Any, str | None] = {}
+        for i in positions:
+            value = values[i]
+            text = shown.get(value, _UNSHOWN)
+            if text is _UNSHOWN:
+                text = shown[value] = None if is_blank(value) else _display(value, tz)
+            ticket = tickets[i] if tickets is not None else None
+            issue = issue_of(value)
+            findings.append(Finding(
+                row=sheet.numbers[i],
+                ticket_id=None if is_blank(ticket) else text_of(ticket).strip(),
+                column=header, code=issue.code, message=issue.message, value=text,
+                suggestion=issue.suggestion))
 
+    ticket_issues: dict[Any, Issue] = {}
     for column in schema.columns:
-        if column.key not in sheet.binding.positions:
+        values = sheet.columns.get(column.key)
+        if values is None:
             continue
-        cell_check = _cell_check(column, schema, context)
-        required = Issue("required.missing", f"{column.header} is empty; it is required.")
-        memo: dict[Any, Issue | None] = {}
-        for row in sheet.rows:
-            value = row.values[column.key]
-            if is_blank(value):
-                if column.required:
-                    findings.append(finding(row, column.key, required, value))
-                continue
-            if cell_check is None:
-                continue
-            try:
-                issue = memo[value]
-            except KeyError:
-                issue = memo[value] = cell_check(value)
-            if issue is not None:
-                findings.append(finding(row, column.key, issue, value))
-
-    for row, key, issue in _cross_field(sheet):
-        findings.append(finding(row, key, issue, row.get(key)))
-    for row, issue in _duplicate_ticket_ids(sheet):
-        findings.append(finding(row, ticket_key, issue, row.get(ticket_key)))
-
+        issues = _issues_by_value(values, column, _cell_check(column, schema, context),
+                                  _quick_pass(column, schema, context))
+        if column.key == schema.roles.ticket_id:
+            ticket_issues = issues
+        if issues:
+            add([i for i, v in enumerate(values) if v in issues], column.key, issues.__getitem__)
+    for i, key, issue in _cross_field(sheet):
+        add([i], key, lambda _, issue=issue: issue)
+    for i, issue in _duplicate_ticket_ids(sheet, ticket_issues):
+        add([i], schema.roles.ticket_id, lambda _, issue=issue: issue)
     position = {sheet.header(key): p for key, p in sheet.binding.positions.items()}
     findings.sort(key=lambda f: (f.row, position.get(f.column, 0), f.code))
     return findings
+
+
+def _issues_by_value(
+    values: Sequence[Any], column: Column, cell_check: CellCheck | None,
+    quick: QuickPass | None,
+) -> dict[Any, Issue]:
+    """The issue of each distinct value in a column that has one.
+
+    Each distinct value is checked once. (Cells equal as Python values, such as 1 and 1.0,
+    share a verdict; no check tells them apart.)
+    """
+    # Scans run over the column list, not a set of it: for columns of mostly unique values
+    # (descriptions, ticket IDs, timestamps) a set costs more than it saves.
+    if cell_check is None:
+        if not column.required:
+            return {}
+        suspects = {v for v in values if v.__class__ is not str or not v or v.isspace()}
+    elif quick is None:
+        suspects = set(values)
+    elif quick.at_most is None:
+        match = quick.pattern.fullmatch
+        suspects = {v for v in values if v.__class__ is not str or not match(v)}
+    else:
+        match, top = quick.pattern.fullmatch, quick.at_most
+        suspects = {v for v in values if v.__class__ is not str or v > top or not match(v)}
+    required = Issue("required.missing", f"{column.header} is empty; it is required.")
+    issues: dict[Any, Issue] = {}
+    for value in suspects:
+        if value is None or (value.__class__ is str and (not value or value.isspace())):
+            if column.required:
+                issues[value] = required
+        elif cell_check is not None:
+            issue = cell_check(value)
+            if issue is not None:
+                issues[value] = issue
+    return issues
 
 
 def _display(value: Any, tz: ZoneInfo) -> str:
@@ -170,6 +219,20 @@ def _cell_check(column: Column, schema: Schema, context: CheckContext) -> CellCh
         "people": lambda: _people_check(column),
     }
     return factories[column.kind]()
+
+
+def _quick_pass(column: Column, schema: Schema, context: CheckContext) -> QuickPass | None:
+    if column.kind == "ticket_id":
+        fmt = schema.ticket_id
+        return QuickPass(re.compile(re.escape(fmt.prefix) + "[0-9]{%d,}" % fmt.digits))
+    if column.kind == "timestamp":
+        # Canonical texts sort in time order; any up to a day before the future cut-off
+        # (whatever the zone's offset changes) is certainly not in the future.
+        latest = (context.now + FUTURE_TOLERANCE).astimezone(context.timezone)
+        return QuickPass(VALID_TIMESTAMP, at_most=(latest - timedelta(days=1)).strftime(
+            TIMESTAMP_FORMAT))
+    quick = {"date": VALID_DATE, "task_id": _TASK_ID, "contact": EMAIL}.get(column.kind)
+    return QuickPass(quick) if quick is not None else None
 
 
 def _phone_check(column: Column, region: str) -> CellCheck:
@@ -263,13 +326,14 @@ def _duration_check(column: Column) -> CellCheck:
 
 
 def _ticket_id_check(column: Column, schema: Schema) -> CellCheck:
-    fmt = schema.ticket_id
-    pattern = re.compile(re.escape(fmt.prefix) + r"\d{%d,}" % fmt.digits)
-    example = fmt.format(123)
+    example = schema.ticket_id.format(123)
+    prefix, digits = schema.ticket_id.prefix, schema.ticket_id.digits
 
     def check_cell(value: Any) -> Issue | None:
         text = text_of(value)
-        if pattern.fullmatch(text):
+        number = text[len(prefix):]
+        if text.startswith(prefix) and len(number) >= digits and number.isascii() \
+                and number.isdigit():
             return None
         return Issue("ticket_id.format", f"{column.header} should look like {example}.",
                      canonical_ticket_id(text, schema))
@@ -289,14 +353,14 @@ def canonical_ticket_id(text: str, schema: Schema) -> str | None:
     return fmt.format(int(number))
 
 
-_TASK_ID = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
+_TASK_ID = re.compile(r"(?=.{1,64}\Z)[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
 _TASK_LINK = re.compile(r"https?://(?:app\.)?clickup\.com/t/(?:\d+/)?([A-Za-z0-9_-]+)/?\S*",
                         re.IGNORECASE)
 
 
 def _task_id_check(value: Any) -> Issue | None:
     text = text_of(value)
-    if _TASK_ID.fullmatch(text) and len(text) <= 64:
+    if _TASK_ID.fullmatch(text):
         return None
     link = _TASK_LINK.fullmatch(text.strip())
     bare = text.strip().lstrip("#")
@@ -340,30 +404,36 @@ def _people_check(column: Column) -> CellCheck:
 
 # --- rules across fields and rows ----------------------------------------------------------
 
-def _cross_field(sheet: Sheet) -> Iterator[tuple[Row, str, Issue]]:
+def _cross_field(sheet: Sheet) -> Iterator[tuple[int, str, Issue]]:
     """The guide's and the template's rules that relate two fields of one row."""
-    schema, roles, bound = sheet.schema, sheet.schema.roles, sheet.binding.positions
-    resolution_bound = roles.resolution in bound
-    assignee_bound = roles.assignee in bound
-    required_key, date_key = roles.followup_required, roles.followup_date
-    followup = bool(required_key and date_key and required_key in bound and date_key in bound)
-    for row in sheet.rows:
-        if resolution_bound and is_blank(row.get(roles.resolution)) and schema.is_resolved(row):
-            yield row, roles.resolution, Issue(
-                "resolution.missing",
-                f"This ticket is resolved but {sheet.header(roles.resolution)} is empty; "
-                "note the steps taken and any workaround.")
-        if assignee_bound and schema.is_escalated(row):
-            people = split_people(row.get(roles.assignee) or "")
-            if len(people) < 2:
-                yield row, roles.assignee, Issue(
+    schema, roles, columns = sheet.schema, sheet.schema.roles, sheet.columns
+    resolution = columns.get(roles.resolution)
+    if resolution is not None:
+        for i in sorted(sheet.where(schema.classify.resolved)):
+            if is_blank(resolution[i]):
+                yield i, roles.resolution, Issue(
+                    "resolution.missing",
+                    f"This ticket is resolved but {sheet.header(roles.resolution)} is empty; "
+                    "note the steps taken and any workaround.")
+    assignees = columns.get(roles.assignee)
+    if assignees is not None:
+        people_count: dict[Any, int] = {}
+        for i in sorted(sheet.where(schema.classify.escalated)):
+            value = assignees[i]
+            if value not in people_count:
+                people_count[value] = 0 if is_blank(value) else len(split_people(value))
+            if people_count[value] < 2:
+                yield i, roles.assignee, Issue(
                     "escalation.contact_missing",
                     "An escalated ticket names both the support executive and the escalation "
                     "contact, e.g. Priya (Support), Rahul (Tech).")
-        if followup and required_key and date_key and _says_yes(row.get(required_key)):
-            date = row.get(date_key)
-            if is_blank(date) or normalize(text_of(date)) in {"na", "notapplicable", "none"}:
-                yield row, date_key, Issue(
+    required_key, date_key = roles.followup_required, roles.followup_date
+    if required_key and date_key and required_key in columns and date_key in columns:
+        dates = columns[date_key]
+        for i, flag in enumerate(columns[required_key]):
+            if _says_yes(flag) and (is_blank(dates[i]) or normalize(text_of(dates[i])) in
+                                    {"na", "notapplicable", "none"}):
+                yield i, date_key, Issue(
                     "followup.date_missing",
                     "Follow-up is required, so set the Follow-up Date (YYYY-MM-DD).")
 
@@ -372,23 +442,38 @@ def _says_yes(value: Any) -> bool:
     return not is_blank(value) and normalize(text_of(value)) in {"yes", "y", "true"}
 
 
-def _duplicate_ticket_ids(sheet: Sheet) -> Iterator[tuple[Row, Issue]]:
-    """Rows sharing a ticket ID (as written, or once written canonically) are each flagged."""
-    key = sheet.schema.roles.ticket_id
-    if key not in sheet.binding.positions:
+def _duplicate_ticket_ids(
+    sheet: Sheet, misformatted: Mapping[Any, Issue]
+) -> Iterator[tuple[int, Issue]]:
+    """Rows sharing a ticket ID (as written, or once written canonically) are each flagged.
+
+    `misformatted` holds the column's format issues, whose suggestions are the canonical IDs;
+    every other non-blank value is already canonical.
+    """
+    tickets = sheet.columns.get(sheet.schema.roles.ticket_id)
+    if tickets is None:
         return
-    rows_by_id: dict[str, list[Row]] = defaultdict(list)
-    for row in sheet.rows:
-        value = row.get(key)
+    canonical = {v: issue.suggestion or text_of(v).strip() for v, issue in misformatted.items()}
+    counts = Counter(tickets)
+    # Only values written twice, misformatted values, and the IDs those stand for can clash.
+    suspects = {v for v, n in counts.items() if n > 1} | set(canonical) | \
+        {key for key in canonical.values() if key in counts}
+    by_key: Counter[str] = Counter()
+    for value in suspects:
         if not is_blank(value):
-            text = text_of(value).strip()
-            rows_by_id[canonical_ticket_id(text, sheet.schema) or text].append(row)
-    for ticket, rows in rows_by_id.items():
-        if len(rows) < 2:
-            continue
-        for row in rows:
-            others = ", ".join(str(r.number) for r in rows if r is not row)
-            yield row, Issue(
+            by_key[canonical.get(value, value)] += counts[value]
+    repeated = {key for key, n in by_key.items() if n > 1}
+    if not repeated:
+        return
+    clashing = {v for v in suspects if not is_blank(v) and canonical.get(v, v) in repeated}
+    positions: dict[str, list[int]] = defaultdict(list)
+    for i, value in enumerate(tickets):
+        if value in clashing:
+            positions[canonical.get(value, value)].append(i)
+    for ticket, where in positions.items():
+        for i in where:
+            others = ", ".join(str(sheet.numbers[j]) for j in where if j != i)
+            yield i, Issue(
                 "ticket_id.duplicate",
-                f"{ticket} is also the ticket ID of row{'s' if len(rows) > 2 else ''} {others}; "
+                f"{ticket} is also the ticket ID of row{'s' if len(where) > 2 else ''} {others}; "
                 "each ticket needs its own ID.")

@@ -58,9 +58,7 @@ SAYPRO_SAMPLE: dict[str, Any] = {
 
 def grid(header: Sequence[Any], rows: Sequence[Sequence[Any]], tab: str = "Tracker",
          first_row: int = 1) -> Grid:
-    numbered = [(first_row, tuple(header))]
-    numbered += [(first_row + i, tuple(r)) for i, r in enumerate(rows, start=1)]
-    return Grid(tab=tab, rows=tuple(numbered))
+    return Grid(tab=tab, rows=(tuple(header), *map(tuple, rows)), first_row=first_row)
 
 
 def sheet_of(rows: Sequence[Mapping[str, Any]], schema: Schema | str = "seller-support") -> Sheet:

@@ -59,9 +59,9 @@ def test_daemon_owned_and_optional_columns_are_never_required() -> None:
 
 
 def test_the_header_row_is_found_below_a_title() -> None:
-    rows = [(1, ("Seller Support Tracker - Q4",)), (2, ()), (3, tuple(GUIDE_EXAMPLE)),
-            (4, tuple(GUIDE_EXAMPLE.values()))]
-    sheet = bind(Grid(tab="Tracker", rows=tuple(rows)), SELLER)
+    rows = [("Seller Support Tracker - Q4",), (), tuple(GUIDE_EXAMPLE),
+            tuple(GUIDE_EXAMPLE.values())]
+    sheet = bind(Grid(tab="Tracker", rows=rows), SELLER)
     assert sheet.binding.header_row == 3
     assert [r.number for r in sheet.rows] == [4]
 

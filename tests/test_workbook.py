@@ -20,20 +20,21 @@ def test_reads_every_row_numbered_as_the_sheet_numbers_them(tmp_path: Path) -> N
     path = write_workbook(tmp_path / "t.xlsx", list(GUIDE_EXAMPLE),
                           [list(GUIDE_EXAMPLE.values()), [], ["+919812345670"]])
     grid = Workbook(path, "Tracker").read()
-    assert [n for n, _ in grid.rows] == [1, 2, 3, 4]
-    assert grid.rows[0][1][:2] == ("WhatsApp Number", "Seller Name")
-    assert grid.rows[3][1][0] == "+919812345670"
+    assert (grid.first_row, len(grid.rows)) == (1, 4)
+    assert grid.rows[0][:2] == ("WhatsApp Number", "Seller Name")
+    assert grid.rows[2] == (None,) * 8
+    assert grid.rows[3][0] == "+919812345670"
 
 
 def test_date_cells_come_back_as_datetimes(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "t.xlsx", ["Timestamp"], [[datetime(2024, 3, 5, 14, 5)]])
-    assert Workbook(path, "Tracker").read().rows[1][1][0] == datetime(2024, 3, 5, 14, 5)
+    assert Workbook(path, "Tracker").read().rows[1][0] == datetime(2024, 3, 5, 14, 5)
 
 
 def test_a_formula_reads_as_its_last_computed_value_not_its_text(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "t.xlsx", ["Seller Name"], [["=UPPER(\"x\")"]])
     # openpyxl stores no computed value, so a formula it wrote reads as empty, never as text
-    assert Workbook(path, "Tracker").read().rows[1][1][0] is None
+    assert Workbook(path, "Tracker").read().rows[1][0] is None
 
 
 def test_a_missing_workbook_names_the_path_and_the_demo(tmp_path: Path) -> None:
@@ -89,11 +90,11 @@ def test_a_workbook_with_macros_or_images_is_only_read(tmp_path: Path) -> None:
         archive.writestr("xl/vbaProject.bin", b"\0")
         archive.writestr("xl/media/image1.png", b"\x89PNG")
     assert Workbook(rich, "Tracker").save_blockers() == ["macros", "images"]
-    assert Workbook(rich, "Tracker").read().rows[0][1][0] == "WhatsApp Number"
+    assert Workbook(rich, "Tracker").read().rows[0][0] == "WhatsApp Number"
 
 
 def test_a_new_workbook_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "t.xlsx"
     write_new_workbook(path, "Tracker", ["A", "B"], [["1", "2"]])
-    assert Workbook(path, "Tracker").read().rows == ((1, ("A", "B")), (2, ("1", "2")))
+    assert Workbook(path, "Tracker").read().rows == (("A", "B"), ("1", "2"))
     assert [p.name for p in path.parent.iterdir()] == ["t.xlsx"]

@@ -51,8 +51,7 @@ class Workbook:
                     f'{self.path}: no tab named "{self.tab}" (tabs: {", ".join(book.sheetnames)}); '
                     "set tracker.tab in sheetsync.toml")
             sheet = book[self.tab]
-            rows = tuple((number, tuple(cells)) for number, cells in
-                         enumerate(sheet.iter_rows(values_only=True), start=1))
+            rows = tuple(sheet.iter_rows(values_only=True))
         finally:
             book.close()
         return Grid(tab=self.tab, rows=rows)

@@ -1,0 +1,284 @@
+"""Validation throughput, memory and accuracy: sheetsync against what an engineer would write.
+
+Generates seeded seller-support trackers (10k and 100k rows by default) with a known share of
+invalid cells of each kind, then validates each with:
+
+- sheetsync: `bind` + `check` (phonenumbers, each distinct value checked once per column);
+- pydantic per row: a pydantic model per row whose validator calls phonenumbers;
+- pandera: a DataFrame schema with a regex-only phone check.
+
+Each approach runs in its own process, so its peak RSS is its own. Accuracy is measured on the
+phone column against the planted ground truth: how many invalid numbers each approach catches
+(recall) and how many valid ones it flags (false alarms).
+
+    pip install -e '.[bench]' && python bench/validate.py [--rows 10000 100000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+HEADER = ["Ticket ID", "WhatsApp Number", "Seller Name", "Issue Type", "Description", "Status",
+          "Assigned To", "Resolution Summary", "Timestamp", "Priority"]
+ISSUE_TYPES = ["Bug", "Help", "Feature Request", "Complaint"]
+STATUSES = ["Pending", "In Progress", "Resolved", "Escalated", "Awaiting Seller Response"]
+PEOPLE = ["Priya (Support)", "Arjun (Support)", "Meera (Support)"]
+TECH = ["Rahul (Tech)", "Kiran (Tech)"]
+PHRASES = ["Unable to update stock for {p}.", "Command \"Show {p}\" returns an error.",
+           "Cannot add new products to {p}.", "Payout for {p} orders not received.",
+           "How do I add a discount on {p}?", "Please add bulk upload for {p}."]
+PRODUCTS = ["Rice", "Atta", "Sugar", "Dal", "Oil", "Tea", "Soap", "Biscuits"]
+TZ = ZoneInfo("Asia/Kolkata")
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=TZ)
+
+# Share of rows that get each kind of mistake, and what makes it wrong.
+MISTAKES = {
+    "phone_no_country_code": 0.04,  # 9876543210
+    "phone_spaces": 0.03,  # +91 98765 43210
+    "phone_invalid_well_formed": 0.02,  # +9198765432101: passes a regex, one digit too many
+    "phone_too_short": 0.01,  # +9198765
+    "status_case": 0.03,  # resolved
+    "type_misspelled": 0.01,  # Bugg
+    "timestamp_iso": 0.03,  # 2026-11-20T10:25:00
+    "seller_missing": 0.01,
+}
+PHONE_MISTAKES = {k for k in MISTAKES if k.startswith("phone_")}
+
+
+def generate(rows: int, seed: int) -> tuple[list[tuple[Any, ...]], set[int]]:
+    """Rows (header first) and the row numbers whose phone cell is wrong."""
+    rng = random.Random(seed)
+    sellers = []
+    for i in range(max(rows // 20, 50)):  # sellers report many tickets each
+        national = f"{rng.choice('6789')}{rng.randrange(10**8, 10**9)}"
+        sellers.append((f"Seller {i:05d} Store", national))
+    out: list[tuple[Any, ...]] = [tuple(HEADER)]
+    bad_phone: set[int] = set()
+    for n in range(rows):
+        name, national = rng.choice(sellers)
+        phone = f"+91{national}"
+        status = rng.choice(STATUSES)
+        assignee = f"{rng.choice(PEOPLE)}, {rng.choice(TECH)}" if status == "Escalated" \
+            else rng.choice(PEOPLE)
+        when = NOW - timedelta(minutes=rng.randrange(60 * 24 * 365))
+        stamp = when.strftime("%Y-%m-%d %H:%M")
+        issue = rng.choice(ISSUE_TYPES)
+        mistake = rng.choices([*MISTAKES, None], [*MISTAKES.values(),
+                                                  1 - sum(MISTAKES.values())])[0]
+        if mistake == "phone_no_country_code":
+            phone = national
+        elif mistake == "phone_spaces":
+            phone = f"+91 {national[:5]} {national[5:]}"
+        elif mistake == "phone_invalid_well_formed":
+            phone = f"+91{national}{rng.randrange(10)}"
+        elif mistake == "phone_too_short":
+            phone = f"+91{national[:5]}"
+        elif mistake == "status_case":
+            status = status.lower()
+        elif mistake == "type_misspelled":
+            issue = "Bugg"
+        elif mistake == "timestamp_iso":
+            stamp = when.strftime("%Y-%m-%dT%H:%M:00")
+        elif mistake == "seller_missing":
+            name = ""
+        if mistake in PHONE_MISTAKES:
+            bad_phone.add(n + 2)
+        out.append((
+            f"INT-{n + 1:06d}", phone, name, issue,
+            rng.choice(PHRASES).format(p=rng.choice(PRODUCTS)), status, assignee,
+            "Fixed and confirmed with the seller." if status.lower() == "resolved" else "",
+            stamp, rng.choice(["High", "Medium", "Low"]),
+        ))
+    return out, bad_phone
+
+
+# --- the three approaches: each setup returns a run(rows) -> rows flagged in the phone column
+
+Run = Callable[[list[tuple[Any, ...]]], set[int]]
+
+
+def setup_sheetsync() -> Run:
+    from sheetsync.schema import PRESETS, bind
+    from sheetsync.table import Grid
+    from sheetsync.validators import CheckContext, check
+    from sheetsync.values import clear_caches
+
+    schema = PRESETS["seller-support"]
+    context = CheckContext(now=NOW, timezone=TZ, phone_region="IN")
+
+    def run(data: list[tuple[Any, ...]]) -> set[int]:
+        clear_caches()  # measure a cold start: no phone verdict known from an earlier run
+        sheet = bind(Grid(tab="Tracker", rows=data), schema)
+        return {f.row for f in check(sheet, context) if f.column == "WhatsApp Number"}
+
+    return run
+
+
+def setup_pydantic() -> Run:
+    from typing import Literal
+
+    import phonenumbers
+    from pydantic import BaseModel, ValidationError, field_validator, model_validator
+
+    class Ticket(BaseModel):
+        whatsapp_number: str
+        seller_name: str
+        issue_type: Literal["Bug", "Help", "Feature Request", "Complaint"]
+        description: str
+        status: Literal["Pending", "In Progress", "Resolved", "Escalated",
+                        "Awaiting Seller Response"]
+        assigned_to: str = ""
+        resolution_summary: str = ""
+        timestamp: str
+
+        @field_validator("whatsapp_number")
+        @classmethod
+        def e164(cls, value: str) -> str:
+            try:
+                number = phonenumbers.parse(value, None)
+            except phonenumbers.NumberParseException as exc:  # no country code, or not a number
+                raise ValueError(str(exc)) from None
+            if not phonenumbers.is_valid_number(number):
+                raise ValueError("invalid number")
+            if phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) != value:
+                raise ValueError("not E.164")
+            return value
+
+        @field_validator("seller_name", "description")
+        @classmethod
+        def required(cls, value: str) -> str:
+            if not value.strip():
+                raise ValueError("required")
+            return value
+
+        @field_validator("timestamp")
+        @classmethod
+        def minute(cls, value: str) -> str:
+            datetime.strptime(value, "%Y-%m-%d %H:%M")
+            return value
+
+        @model_validator(mode="after")
+        def resolved_has_summary(self) -> Ticket:
+            if self.status == "Resolved" and not self.resolution_summary.strip():
+                raise ValueError("resolution summary required")
+            return self
+
+    keys = ["ticket_id", "whatsapp_number", "seller_name", "issue_type", "description",
+            "status", "assigned_to", "resolution_summary", "timestamp", "priority"]
+
+    def run(data: list[tuple[Any, ...]]) -> set[int]:
+        flagged = set()
+        for number, cells in enumerate(data[1:], start=2):
+            try:
+                Ticket.model_validate(dict(zip(keys, cells)))
+            except ValidationError as exc:
+                if any(e["loc"][:1] == ("whatsapp_number",) for e in exc.errors()):
+                    flagged.add(number)
+        return flagged
+
+    return run
+
+
+def setup_pandera() -> Run:
+    import warnings
+
+    import pandas as pd
+
+    warnings.filterwarnings("ignore")
+    import pandera.pandas as pa
+
+    schema = pa.DataFrameSchema(
+        {
+            "WhatsApp Number": pa.Column(str, pa.Check.str_matches(r"^\+\d{10,15}$")),
+            "Seller Name": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "Issue Type": pa.Column(str, pa.Check.isin(ISSUE_TYPES)),
+            "Description": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "Status": pa.Column(str, pa.Check.isin(STATUSES)),
+            "Timestamp": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")),
+        },
+        checks=pa.Check(lambda df: ~((df["Status"] == "Resolved")
+                                     & (df["Resolution Summary"].str.strip() == ""))),
+    )
+
+    def run(data: list[tuple[Any, ...]]) -> set[int]:
+        frame = pd.DataFrame(data[1:], columns=data[0])
+        try:
+            schema.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            cases = exc.failure_cases
+            phone = cases[cases["column"] == "WhatsApp Number"]
+            return {int(i) + 2 for i in phone["index"].dropna()}
+        return set()
+
+    return run
+
+
+APPROACHES: dict[str, Callable[[], Run]] = {
+    "sheetsync": setup_sheetsync, "pydantic per row": setup_pydantic,
+    "pandera (regex phone)": setup_pandera}
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def worker(approach: str, rows: int, seed: int, repeat: int) -> dict[str, Any]:
+    data, bad_phone = generate(rows, seed)
+    run = APPROACHES[approach]()
+    run(data[:1000])  # warm up: imports, phone metadata, pandas' first-call costs
+    before = _rss_mb()
+    best = float("inf")
+    flagged: set[int] = set()
+    for _ in range(repeat):
+        start = time.perf_counter()
+        flagged = run(data)
+        best = min(best, time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"approach": approach, "rows": rows, "seconds": best, "rows_per_s": rows / best,
+            "peak_rss_mb": peak, "rss_before_mb": before,
+            "caught": len(flagged & bad_phone), "invalid": len(bad_phone),
+            "false_alarms": len(flagged - bad_phone)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        repeat = 3
+        print(json.dumps(worker(args.worker, args.rows[0], args.seed, repeat)))
+        return
+    print(f"seller-support trackers, seed {args.seed}; best of 3 runs, each from a cold start")
+    print(f"{'rows':>8}  {'approach':<22} {'rows/s':>10} {'time s':>8} {'peak RSS MB':>12} "
+          f"{'data MB':>8}  {'invalid phones caught':>22} {'false alarms':>12}")
+    for rows in args.rows:
+        results = []
+        for approach in APPROACHES:
+            out = subprocess.run(
+                [sys.executable, __file__, "--worker", approach, "--rows", str(rows),
+                 "--seed", str(args.seed)], capture_output=True, text=True, check=True)
+            results.append(json.loads(out.stdout))
+        for r in results:
+            print(f"{rows:>8}  {r['approach']:<22} {r['rows_per_s']:>10,.0f} {r['seconds']:>8.3f} "
+                  f"{r['peak_rss_mb']:>12.0f} {r['rss_before_mb']:>8.0f}  "
+                  f"{r['caught']:>10} of {r['invalid']:<9} {r['false_alarms']:>12}")
+        ours = results[0]["rows_per_s"]
+        print(f"{'':>8}  sheetsync is {ours / results[1]['rows_per_s']:.1f}x pydantic per row, "
+              f"{ours / results[2]['rows_per_s']:.1f}x pandera")
+
+
+if __name__ == "__main__":
+    main()
