@@ -1,0 +1,66 @@
+"""The README stays true: its commands are CI's, and it documents every code, key and column."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sheetsync.config import Settings
+from sheetsync.schema import PRESETS
+from sheetsync.validators import CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def readme_commands() -> list[str]:
+    block = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert block, "the README opens with a sh block"
+    return block.group(1).strip().splitlines()
+
+
+def test_the_readme_opens_with_two_one_line_commands() -> None:
+    assert README.index("```sh") < README.index("## ")
+    commands = readme_commands()
+    assert len(commands) == 2
+    assert commands[0].endswith("sheetsync demo")
+    assert commands[1].endswith("-m pytest")
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert script[-1] == readme_commands()[1]
+
+
+def test_every_finding_code_is_documented_with_its_meaning() -> None:
+    section = README.split("## Finding codes")[1].split("\n## ")[0]
+    rows = dict(re.findall(r"^\| `([a-z_.]+)` \| (.+?) \|", section, re.M))
+    assert rows == dict(CODES)
+
+
+def dotted_keys(model: type, prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+        annotation = field.annotation
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields") \
+                and name not in ("classify",):
+            keys += dotted_keys(annotation, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+@pytest.mark.parametrize("key", dotted_keys(Settings))
+def test_every_setting_is_in_the_configuration_reference(key: str) -> None:
+    assert f"`{key}" in README, key
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_column_is_documented(preset: str) -> None:
+    section = README.split(f"### `{preset}`")[1].split("###")[0]
+    for column in PRESETS[preset].columns:
+        assert f"| `{column.key}` | {column.header} | {column.kind} |" in section, column.key
+        for value in column.values:
+            assert value in section, (column.key, value)
