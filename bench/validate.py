@@ -7,6 +7,11 @@ invalid cells of each kind, then validates each with:
 - pydantic per row: a pydantic model per row whose validator calls phonenumbers;
 - pandera: a DataFrame schema with a regex-only phone check.
 
+All three check the same rules, as far as each can say them: required fields, the phone
+number, the vocabularies, the timestamp's format and that it is not in the future, the ticket
+ID's format (and, but for pydantic, its uniqueness), the people format, a resolved ticket's
+summary and an escalated ticket's two names.
+
 Each approach runs in its own process, so its peak RSS is its own. Accuracy is measured on the
 phone column against the planted ground truth: how many invalid numbers each approach catches
 (recall) and how many valid ones it flags (false alarms).
@@ -38,6 +43,7 @@ PHRASES = ["Unable to update stock for {p}.", "Command \"Show {p}\" returns an e
            "Cannot add new products to {p}.", "Payout for {p} orders not received.",
            "How do I add a discount on {p}?", "Please add bulk upload for {p}."]
 PRODUCTS = ["Rice", "Atta", "Sugar", "Dal", "Oil", "Tea", "Soap", "Biscuits"]
+PEOPLE_PATTERN = r"^[^,()]+?(?: \([^,()]+\))?(?:, [^,()]+?(?: \([^,()]+\))?)*$"
 TZ = ZoneInfo("Asia/Kolkata")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=TZ)
 
@@ -128,7 +134,7 @@ def setup_pydantic() -> Run:
     from typing import Literal
 
     import phonenumbers
-    from pydantic import BaseModel, ValidationError, field_validator, model_validator
+    from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
     class Ticket(BaseModel):
         whatsapp_number: str
@@ -137,9 +143,11 @@ def setup_pydantic() -> Run:
         description: str
         status: Literal["Pending", "In Progress", "Resolved", "Escalated",
                         "Awaiting Seller Response"]
-        assigned_to: str = ""
+        ticket_id: str = Field(pattern=r"^INT-[0-9]{6,}$")
+        assigned_to: str = Field(default="", pattern=PEOPLE_PATTERN)
         resolution_summary: str = ""
         timestamp: str
+        priority: Literal["High", "Medium", "Low", ""] = ""
 
         @field_validator("whatsapp_number")
         @classmethod
@@ -164,13 +172,16 @@ def setup_pydantic() -> Run:
         @field_validator("timestamp")
         @classmethod
         def minute(cls, value: str) -> str:
-            datetime.strptime(value, "%Y-%m-%d %H:%M")
+            if datetime.strptime(value, "%Y-%m-%d %H:%M").replace(tzinfo=TZ) > NOW:
+                raise ValueError("in the future")
             return value
 
         @model_validator(mode="after")
-        def resolved_has_summary(self) -> Ticket:
+        def cross_field(self) -> Ticket:
             if self.status == "Resolved" and not self.resolution_summary.strip():
                 raise ValueError("resolution summary required")
+            if self.status == "Escalated" and "," not in self.assigned_to:
+                raise ValueError("escalation contact missing")
             return self
 
     keys = ["ticket_id", "whatsapp_number", "seller_name", "issue_type", "description",
@@ -197,17 +208,27 @@ def setup_pandera() -> Run:
     warnings.filterwarnings("ignore")
     import pandera.pandas as pa
 
+    now = NOW.strftime("%Y-%m-%d %H:%M")
     schema = pa.DataFrameSchema(
         {
+            "Ticket ID": pa.Column(str, pa.Check.str_matches(r"^INT-[0-9]{6,}$"), unique=True),
             "WhatsApp Number": pa.Column(str, pa.Check.str_matches(r"^\+\d{10,15}$")),
             "Seller Name": pa.Column(str, pa.Check.str_length(min_value=1)),
             "Issue Type": pa.Column(str, pa.Check.isin(ISSUE_TYPES)),
             "Description": pa.Column(str, pa.Check.str_length(min_value=1)),
             "Status": pa.Column(str, pa.Check.isin(STATUSES)),
-            "Timestamp": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")),
+            "Assigned To": pa.Column(str, pa.Check.str_matches(PEOPLE_PATTERN)),
+            "Timestamp": pa.Column(str, [
+                pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"),
+                pa.Check(lambda s: s <= now)]),
+            "Priority": pa.Column(str, pa.Check.isin(["High", "Medium", "Low", ""])),
         },
-        checks=pa.Check(lambda df: ~((df["Status"] == "Resolved")
-                                     & (df["Resolution Summary"].str.strip() == ""))),
+        checks=[
+            pa.Check(lambda df: ~((df["Status"] == "Resolved")
+                                  & (df["Resolution Summary"].str.strip() == ""))),
+            pa.Check(lambda df: ~((df["Status"] == "Escalated")
+                                  & ~df["Assigned To"].str.contains(","))),
+        ],
     )
 
     def run(data: list[tuple[Any, ...]]) -> set[int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 from itertools import groupby
 
 from sheetsync.validators import Finding
@@ -15,7 +14,7 @@ JSON_KEYS = ("row", "ticket_id", "column", "code", "message", "value", "suggesti
 
 def findings_json(findings: Sequence[Finding]) -> str:
     """One JSON array of objects with exactly the JSON_KEYS."""
-    return json.dumps([{k: asdict(f)[k] for k in JSON_KEYS} for f in findings],
+    return json.dumps([{k: getattr(f, k) for k in JSON_KEYS} for f in findings],
                       ensure_ascii=False, indent=2)
 
 

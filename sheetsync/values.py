@@ -227,6 +227,8 @@ _POSSIBLE_REASONS = {
     phonenumbers.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
 }
 _PHONE_CHARS = re.compile(r"[+\d\s().\-/]+")
+_NON_DIGITS = re.compile(r"\D")
+_ROUNDED = re.compile(r"\d(\.\d+)?[eE]\+?\d+")  # 9.19876E+11: a number cell Excel rounded
 
 
 def check_phone(value: Any, region: str) -> PhoneCheck:
@@ -237,12 +239,12 @@ def check_phone(value: Any, region: str) -> PhoneCheck:
             return PhoneCheck(None, value) if verdict is True else PhoneCheck("invalid", None,
                                                                                 verdict)
     text = text_of(value).strip()
-    if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
+    if _ROUNDED.fullmatch(text):
         return PhoneCheck("invalid", None, "the spreadsheet turned it into a rounded number; "
                                            "retype it as text starting with +")
-    if not _PHONE_CHARS.fullmatch(text) or not any(ch.isdigit() for ch in text):
+    digits = _NON_DIGITS.sub("", text)
+    if not digits or not _PHONE_CHARS.fullmatch(text):
         return PhoneCheck("invalid", None, "it is not a phone number")
-    digits = re.sub(r"\D", "", text)
     lead = text.lstrip("( ")
     if lead.startswith("+") or lead.startswith("00"):
         e164 = "+" + (digits[2:] if lead.startswith("00") else digits)
