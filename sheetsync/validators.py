@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from sheetsync.values import (
     EMAIL,
     NOT_APPLICABLE,
     TIMESTAMP_FORMAT,
+    Parsed,
     VALID_DATE,
     VALID_TIMESTAMP,
     check_phone,
@@ -278,53 +280,41 @@ def _choice_check(column: Column) -> CellCheck:
     return check_cell
 
 
-def _timestamp_check(column: Column, context: CheckContext) -> CellCheck:
-    latest = context.now + FUTURE_TOLERANCE
-
+def _parsed_check(
+    column: Column, kind: str, parse: Callable[[Any], Parsed], how: str,
+    also: Callable[[Any], Issue | None] | None = None,
+) -> CellCheck:
+    """For kinds read by a parser: `<kind>.invalid` when unreadable, `<kind>.format` when
+    readable but written otherwise (suggesting the canonical form); `also` sees readable values
+    first."""
     def check_cell(value: Any) -> Issue | None:
-        parsed = parse_timestamp(value, context.timezone)
+        parsed = parse(value)
         if parsed.value is None:
-            return Issue("timestamp.invalid",
-                         f"{column.header} {parsed.problem}; write it as YYYY-MM-DD HH:MM.")
-        if parsed.value > latest:
-            return Issue("timestamp.in_future",
-                         f"{column.header} is in the future "
-                         f"(now is {context.now.strftime(TIMESTAMP_FORMAT)}); check the date.")
-        if not parsed.exact:
-            return Issue("timestamp.format",
-                         f"Write {column.header} as YYYY-MM-DD HH:MM.", parsed.canonical)
-        return None
+            return Issue(f"{kind}.invalid", f"{column.header} {parsed.problem}; write it {how}.")
+        issue = also(parsed.value) if also is not None else None
+        if issue is None and not parsed.exact:
+            return Issue(f"{kind}.format", f"Write {column.header} {how}.", parsed.canonical)
+        return issue
 
     return check_cell
+
+
+def _timestamp_check(column: Column, context: CheckContext) -> CellCheck:
+    latest = context.now + FUTURE_TOLERANCE
+    future = Issue("timestamp.in_future",
+                   f"{column.header} is in the future "
+                   f"(now is {context.now.strftime(TIMESTAMP_FORMAT)}); check the date.")
+    return _parsed_check(column, "timestamp", partial(parse_timestamp, tz=context.timezone),
+                         "as YYYY-MM-DD HH:MM", also=lambda when: future if when > latest else None)
 
 
 def _date_check(column: Column, tz: ZoneInfo) -> CellCheck:
-    def check_cell(value: Any) -> Issue | None:
-        parsed = parse_date(value, tz)
-        if parsed.value is None:
-            return Issue("date.invalid",
-                         f"{column.header} {parsed.problem}; write it as YYYY-MM-DD, or "
-                         f"{NOT_APPLICABLE} when there is none.")
-        if not parsed.exact:
-            return Issue("date.format", f"Write {column.header} as YYYY-MM-DD or "
-                                        f"{NOT_APPLICABLE}.", parsed.canonical)
-        return None
-
-    return check_cell
+    return _parsed_check(column, "date", partial(parse_date, tz=tz),
+                         f"as YYYY-MM-DD, or {NOT_APPLICABLE} when there is none")
 
 
 def _duration_check(column: Column) -> CellCheck:
-    def check_cell(value: Any) -> Issue | None:
-        parsed = parse_duration(value)
-        if parsed.value is None:
-            return Issue("duration.invalid",
-                         f"{column.header} {parsed.problem}; write it like 30 minutes or 2 hours.")
-        if not parsed.exact:
-            return Issue("duration.format",
-                         f"Write {column.header} like 30 minutes or 2 hours.", parsed.canonical)
-        return None
-
-    return check_cell
+    return _parsed_check(column, "duration", parse_duration, "like 30 minutes or 2 hours")
 
 
 def _ticket_id_check(column: Column, schema: Schema) -> CellCheck:

@@ -257,7 +257,7 @@ def check_phone(value: Any, region: str) -> PhoneCheck:
                 e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         if verdict is not True:
             return PhoneCheck("invalid", None, verdict)
-        return PhoneCheck(None if text == e164 else "format", e164)
+        return PhoneCheck(None if text_of(value) == e164 else "format", e164)
     national = f"+{phonenumbers.country_code_for_region(region)}{digits}"
     for candidate in (national, "+" + digits):  # 9876543210, then 919876543210
         if _E164_SHAPE.fullmatch(candidate) and _e164_verdict(candidate) is True:
@@ -271,7 +271,7 @@ def check_phone(value: Any, region: str) -> PhoneCheck:
                                        f"number for region {region} either")
 
 
-_E164_SHAPE = re.compile(r"\+[1-9]\d{6,14}")
+_E164_SHAPE = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 @lru_cache(maxsize=1 << 16)

@@ -54,6 +54,7 @@ def test_a_number_written_three_ways_is_one_number() -> None:
     assert check_phone("9876543210", "IN").e164 == "+919876543210"
     assert check_phone("+91 98765-43210", "IN").e164 == "+919876543210"
     assert check_phone("(+91) 98765 43210", "IN").problem == "format"
+    assert check_phone(" +919876543210 ", "IN").problem == "format"
 
 
 def test_a_trunk_prefix_is_dropped_when_the_country_code_is_missing() -> None:
