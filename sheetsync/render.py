@@ -20,12 +20,12 @@ def findings_json(findings: Sequence[Finding]) -> str:
 
 def findings_text(findings: Sequence[Finding], where: str, rows_checked: int) -> Iterator[str]:
     """Findings grouped by row, each with its column, code, message, value and suggestion."""
+    checked = _count(rows_checked, "ticket row")
     if not findings:
-        yield f"{where}: {rows_checked} ticket rows, no findings."
+        yield f"{where}: {checked}, no findings."
         return
     rows_with = len({f.row for f in findings})
-    yield (f"{where}: {rows_checked} ticket rows, {len(findings)} finding"
-           f"{'s' if len(findings) != 1 else ''} in {rows_with} row{'s' if rows_with != 1 else ''}")
+    yield f"{where}: {checked}, {_count(len(findings), 'finding')} in {_count(rows_with, 'row')}"
     for row, group in groupby(findings, key=lambda f: f.row):
         items = list(group)
         ticket = items[0].ticket_id
@@ -37,6 +37,10 @@ def findings_text(findings: Sequence[Finding], where: str, rows_checked: int) ->
             yield f"    {f.message}"
             if f.suggestion is not None:
                 yield f"    Suggested: {f.suggestion}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _quote(text: str) -> str:

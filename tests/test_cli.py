@@ -81,7 +81,7 @@ def test_demo_keeps_a_persons_edits_unless_reset(in_tmp: Path, capsys: pytest.Ca
 def test_check_on_a_clean_tracker_exits_0(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_workbook(in_tmp / "tracker.xlsx", list(GUIDE_EXAMPLE), [list(GUIDE_EXAMPLE.values())])
     assert main(["check"]) == 0
-    assert capsys.readouterr().out.strip() == 'tracker.xlsx, tab "Tracker": 1 ticket rows, no findings.'
+    assert capsys.readouterr().out.strip() == 'tracker.xlsx, tab "Tracker": 1 ticket row, no findings.'
 
 
 def test_check_json_is_one_array_with_exactly_the_contract_keys(
@@ -195,7 +195,7 @@ def test_check_follows_sheetsync_config(in_tmp: Path, monkeypatch: pytest.Monkey
                    tab="Log")
     monkeypatch.setenv("SHEETSYNC_CONFIG", str(team / "log.toml"))
     assert main(["check"]) == 0
-    assert "1 ticket rows, no findings" in capsys.readouterr().out
+    assert "1 ticket row, no findings" in capsys.readouterr().out
 
 
 def test_a_workbook_sheetsync_must_not_save_is_said_so(
