@@ -1,0 +1,147 @@
+"""Ticket identity: every row gets a stable ID, never reused, and a copied row is told apart.
+
+Pure: it sees each row's ID cell, hash and tracked fields, and what the state store knows of
+every ticket ever seen. It decides which ID each row has, which new IDs to write, and which
+IDs are in dispute (two rows claiming one ID where people own the column), so that no effect
+fires for them until a person settles it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sheetsync.schema import Owner, Sheet, TicketIdFormat
+from sheetsync.table import is_blank
+from sheetsync.tickets import TRACKED, Snapshot, Ticket, row_hashes, tracked_fields
+from sheetsync.values import text_of
+
+
+@dataclass(frozen=True, slots=True)
+class RowKey:
+    """What identity needs of one row: its ID cell, where it is, its hash and tracked fields."""
+
+    id_cell: Any
+    row: int
+    row_hash: str
+    fields: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Each row's ticket ID after assignment, and what the daemon must write or say about it."""
+
+    ids: tuple[str | None, ...]  # by row position; None while the row's ID is in dispute
+    written: Mapping[int, str]  # row position -> the ID to write into its Ticket ID cell
+    notes: Mapping[int, str]  # row position -> what Sync Notes says about its identity
+    disputed: frozenset[str]  # IDs two rows claim where people own the column
+    next_number: int  # the first number never used; stored so IDs are never reused
+
+
+def assign(
+    rows: Sequence[RowKey],
+    known: Mapping[str, Snapshot],
+    fmt: TicketIdFormat,
+    owner: Owner,
+    next_number: int,
+) -> Identity:
+    """Give every row its ticket ID.
+
+    A row whose ID another row also carries is a copy unless it is the original: the row
+    that matches the stored snapshot best (same hash, then most tracked fields in common, then
+    nearest the row it was last seen on). Where sheetsync owns the column, copies get new IDs;
+    where people own it, every row claiming the ID is left for a person and the ID is in
+    dispute. Rows without an ID get the next numbers in row order.
+    """
+    ids: list[str | None] = [None] * len(rows)
+    written: dict[int, str] = {}
+    notes: dict[int, str] = {}
+    disputed: set[str] = set()
+    claims: dict[str, list[int]] = defaultdict(list)
+    blank: list[int] = []
+    for position, row in enumerate(rows):
+        ticket = _read_id(row.id_cell, fmt)
+        if ticket is None and not is_blank(row.id_cell) and owner != "daemon":
+            ticket = text_of(row.id_cell).strip()  # a person's own ID: tracked as written
+        if ticket is None:
+            blank.append(position)
+            if not is_blank(row.id_cell):
+                notes[position] = f'Replaced the unreadable ticket ID "{text_of(row.id_cell)}".'
+            continue
+        claims[ticket].append(position)
+        if owner == "daemon" and ticket != text_of(row.id_cell):
+            written[position] = ticket  # int-5 -> INT-000005, in the column sheetsync owns
+    copies: list[tuple[int, str, int]] = []  # (position, claimed ID, original's row)
+    for ticket, positions in claims.items():
+        original = _original(ticket, positions, rows, known.get(ticket))
+        if len(positions) > 1 and owner != "daemon":
+            disputed.add(ticket)
+            for position in positions:
+                others = ", ".join(str(rows[p].row) for p in positions if p != position)
+                notes[position] = (f"Ticket ID {ticket} is also on row {others}; give the copy "
+                                   "a new ID (or clear it and sheetsync will).")
+            continue
+        ids[original] = ticket
+        copies += [(p, ticket, rows[original].row) for p in positions if p != original]
+    number = max([next_number, *(_number(t, fmt) + 1 for t in (*known, *claims))])
+    for position in sorted([*blank, *(p for p, _, _ in copies)]):
+        ticket = fmt.format(number)
+        number += 1
+        ids[position] = written[position] = ticket
+    for position, claimed, original_row in copies:
+        notes[position] = (f"This row copied ticket {claimed} (row {original_row}); "
+                           f"it is now ticket {ids[position]}.")
+    return Identity(tuple(ids), written, notes, frozenset(disputed), number)
+
+
+def _read_id(cell: Any, fmt: TicketIdFormat) -> str | None:
+    """The ticket ID a cell holds, written canonically; None when blank or unreadable."""
+    if is_blank(cell):
+        return None
+    text = text_of(cell).strip()
+    letters = text.rstrip("0123456789")
+    digits = text[len(letters):]
+    if not digits:
+        return None
+    prefix = letters.strip(" -_#").upper()
+    if prefix and prefix != fmt.prefix.strip(" -_#").upper():
+        return None
+    return fmt.format(int(digits))
+
+
+def _number(ticket: str, fmt: TicketIdFormat) -> int:
+    digits = ticket[len(fmt.prefix):]
+    return int(digits) if ticket.startswith(fmt.prefix) and digits.isdigit() else 0
+
+
+def _original(ticket: str, positions: Sequence[int], rows: Sequence[RowKey],
+              known: Snapshot | None) -> int:
+    """Which of the rows claiming an ID is the ticket it was: the best match to its snapshot."""
+    if known is None:
+        return min(positions, key=lambda p: rows[p].row)
+
+    def likeness(position: int) -> tuple[bool, int, int, int]:
+        row = rows[position]
+        shared = sum(1 for role in TRACKED if row.fields.get(role) == known.fields.get(role))
+        return (row.row_hash == known.row_hash, shared, -abs(row.row - known.row), -row.row)
+
+    return max(positions, key=likeness)
+
+
+def identify(
+    sheet: Sheet, known: Mapping[str, Snapshot], hash_key: bytes, next_number: int
+) -> tuple[Identity, list[Ticket]]:
+    """Assign IDs to a bound tab and return its tickets (rows in dispute are left out)."""
+    hashes = row_hashes(sheet, hash_key)
+    fields = tracked_fields(sheet)
+    id_key = sheet.schema.roles.ticket_id
+    id_cells = sheet.columns.get(id_key) or (None,) * len(sheet.numbers)
+    rows = [RowKey(id_cells[i], number, hashes[i], fields[i])
+            for i, number in enumerate(sheet.numbers)]
+    identity = assign(rows, known, sheet.schema.ticket_id, sheet.schema.column(id_key).owner,
+                      next_number)
+    tickets = [Ticket(ticket, rows[i].row, rows[i].fields, rows[i].row_hash)
+               for i, ticket in enumerate(identity.ids) if ticket is not None]
+    return identity, tickets

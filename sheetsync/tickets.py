@@ -1,0 +1,94 @@
+"""Tickets as the rules see them: the fields whose changes matter, and a keyed hash of the row.
+
+Field values are canonical (`resolved` reads as `Resolved`, `Priya(Support)` as
+`Priya (Support)`), so a person tidying a cell is not a transition. Hashes are keyed HMACs, so a
+row hash stored in the state never lets anyone recover a seller's phone number by brute force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sheetsync.schema import Column, Sheet, normalize
+from sheetsync.table import is_blank
+from sheetsync.values import people_canonical, text_of
+
+#: Roles whose changes are transitions, in the order history lists them.
+TRACKED = ("status", "assignee", "type", "priority")
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """One ticket row this cycle: its ID, where it is, its tracked fields and its row hash."""
+
+    ticket_id: str
+    row: int
+    fields: Mapping[str, str | None]
+    row_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the state store remembers of a ticket between cycles."""
+
+    ticket_id: str
+    row: int
+    fields: Mapping[str, str | None] = field(default_factory=dict)
+    row_hash: str = ""
+    present: bool = True  # False once its row is gone from the tracker
+
+
+def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:
+    """Each row's tracked fields, by role, in canonical form."""
+    roles = sheet.schema.roles
+    columns = []
+    for role in TRACKED:
+        key = getattr(roles, role)
+        values = sheet.columns.get(key)
+        if values is None:
+            columns.append((role, None))
+            continue
+        canonical = _canonical_reader(sheet.schema.column(key))
+        seen: dict[Any, str | None] = {}
+        columns.append((role, [seen[v] if v in seen else seen.setdefault(v, canonical(v))
+                               for v in values]))
+    return [{role: (values[i] if values is not None else None) for role, values in columns}
+            for i in range(len(sheet.numbers))]
+
+
+def _canonical_reader(column: Column) -> Any:
+    by_normal = {normalize(v): v for v in column.values}
+
+    def read(value: Any) -> str | None:
+        if is_blank(value):
+            return None
+        text = text_of(value).strip()
+        if column.kind == "choice":
+            return by_normal.get(normalize(text), text)
+        if column.kind == "people":
+            return people_canonical(text).canonical or text
+        return text
+
+    return read
+
+
+def row_hashes(sheet: Sheet, key: bytes) -> list[str]:
+    """A keyed hash of each row's person-owned values, in column-key order.
+
+    Daemon-owned columns (the ticket ID it writes, Sync Notes) are left out, so the daemon's
+    own writes never make a row look changed.
+    """
+    keys = sorted(k for k in sheet.columns if sheet.schema.column(k).owner != "daemon")
+    columns = [sheet.columns[k] for k in keys]
+    hashes = []
+    for cells in zip(*columns) if columns else ([()] * len(sheet.numbers)):
+        payload = json.dumps([None if is_blank(c) else text_of(c) for c in cells],
+                             ensure_ascii=False, separators=(",", ":"))
+        hashes.append(hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32])
+    return hashes
+
