@@ -1,0 +1,292 @@
+"""The embedded state store (SQLite): ticket snapshots, transition history, the effect outbox.
+
+What a cycle learns is committed in one transaction before any effect is dispatched, so a
+crash at any point leaves either the cycle before or the cycle after, never half of one. The
+file holds no phone number: snapshots keep the tracked fields and a keyed row hash, and the key
+lives only here. Migrations are numbered SQL scripts run in order (`PRAGMA user_version`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sheetsync.errors import InputError
+from sheetsync.tickets import Snapshot
+from sheetsync.transitions import Transition
+
+EffectStatus = Literal["pending", "sent", "failed", "cancelled"]
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE tickets (
+        ticket_id TEXT PRIMARY KEY,
+        row_number INTEGER NOT NULL,
+        row_hash TEXT NOT NULL,
+        fields TEXT NOT NULL,            -- JSON: the tracked fields, canonical
+        present INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE TABLE cycles (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        rows INTEGER NOT NULL,
+        new_tickets INTEGER NOT NULL,
+        transitions INTEGER NOT NULL,
+        findings INTEGER NOT NULL,
+        effects INTEGER NOT NULL
+    );
+    CREATE TABLE transitions (
+        id INTEGER PRIMARY KEY,
+        ticket_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        observed_at TEXT NOT NULL,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id)
+    );
+    CREATE INDEX transitions_by_ticket ON transitions (ticket_id, id);
+    CREATE INDEX transitions_by_time ON transitions (observed_at);
+    CREATE TABLE effects (
+        key TEXT PRIMARY KEY,            -- says what the effect is for; never sent twice
+        kind TEXT NOT NULL,              -- slack.message, clickup.task, ...
+        ticket_id TEXT,
+        payload TEXT NOT NULL,           -- JSON
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        result TEXT,                     -- JSON: what the service answered (ts, task id)
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id)
+    );
+    CREATE INDEX effects_by_status ON effects (status, created_at);
+    CREATE TABLE job_runs (
+        job TEXT NOT NULL,
+        period TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        PRIMARY KEY (job, period)
+    );
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """An external effect (a Slack message, a ClickUp task) planned by a cycle."""
+
+    key: str
+    kind: str
+    ticket_id: str | None
+    payload: Mapping[str, Any]
+    status: EffectStatus = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    result: Mapping[str, Any] | None = None
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class CycleRecord:
+    """Everything one cycle learned, committed together."""
+
+    started_at: datetime
+    rows: int
+    snapshot: Mapping[str, Snapshot]  # the whole snapshot after the cycle
+    transitions: Iterable[Transition]
+    effects: Iterable[Effect]
+    next_ticket_number: int
+    findings: int = 0
+    new_tickets: int = 0
+    changed: frozenset[str] = field(default_factory=frozenset)  # IDs whose snapshot changed
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    ticket_id: str
+    field: str
+    before: str | None
+    after: str | None
+    at: str
+
+
+class StateStore:
+    """One tracker's state in an SQLite file (WAL), created with mode 0600."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss too
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{path}: not a sheetsync state file ({exc})") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema ----------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.version
+        if current > len(MIGRATIONS):
+            raise InputError(
+                f"{self.path}: written by a newer sheetsync (state version {current}, this "
+                f"one knows {len(MIGRATIONS)}); upgrade sheetsync")
+        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            with self._transaction():
+                for statement in _statements(script):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {version}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- meta ------------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def hash_key(self) -> bytes:
+        """The secret that keys row hashes, made on first use and kept only in this file."""
+        value = self._meta("hash_key")
+        if value is None:
+            value = secrets.token_hex(32)
+            with self._transaction() as db:
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('hash_key', ?)", (value,))
+            value = self._meta("hash_key")
+        return bytes.fromhex(value or "")
+
+    @property
+    def adopted_at(self) -> str | None:
+        """When the first cycle recorded the tracker's baseline; None before that."""
+        return self._meta("adopted_at")
+
+    @property
+    def next_ticket_number(self) -> int:
+        return int(self._meta("next_ticket_number") or 1)
+
+    # --- cycles ----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Snapshot]:
+        """Every ticket ever seen, as the last committed cycle left it."""
+        return {row[0]: Snapshot(row[0], row[1], json.loads(row[3]), row[2], bool(row[4]))
+                for row in self._db.execute(
+                    "SELECT ticket_id, row_number, row_hash, fields, present FROM tickets")}
+
+    def commit_cycle(self, record: CycleRecord) -> int:
+        """Commit a cycle's snapshot, transitions and planned effects in one transaction.
+
+        Effects are inserted by key and never replaced: planning the same effect again (after
+        a crash before dispatch, say) leaves the first one as it is. Returns the cycle's ID.
+        """
+        at = record.started_at.isoformat()
+        transitions = list(record.transitions)
+        effects = list(record.effects)
+        with self._transaction() as db:
+            cycle_id = db.execute(
+                "INSERT INTO cycles (started_at, finished_at, rows, new_tickets, transitions,"
+                " findings, effects) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (at, at, record.rows, record.new_tickets, len(transitions), record.findings,
+                 len(effects))).lastrowid
+            changed = record.changed or frozenset(record.snapshot)
+            db.executemany(
+                "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO "
+                "UPDATE SET row_number = excluded.row_number, row_hash = excluded.row_hash, "
+                "fields = excluded.fields, present = excluded.present, "
+                "last_seen = excluded.last_seen",
+                [(s.ticket_id, s.row, s.row_hash, json.dumps(dict(s.fields), sort_keys=True),
+                  int(s.present), at, at)
+                 for ticket_id, s in record.snapshot.items() if ticket_id in changed])
+            db.executemany(
+                "INSERT INTO transitions (ticket_id, field, before, after, observed_at, cycle_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(t.ticket_id, t.field, t.before, t.after, at, cycle_id) for t in transitions])
+            db.executemany(
+                "INSERT OR IGNORE INTO effects (key, kind, ticket_id, payload, status,"
+                " created_at, updated_at, cycle_id) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+                [(e.key, e.kind, e.ticket_id, json.dumps(dict(e.payload), ensure_ascii=False),
+                  at, at, cycle_id) for e in effects])
+            db.execute("INSERT INTO meta VALUES ('next_ticket_number', ?) ON CONFLICT (key) "
+                       "DO UPDATE SET value = excluded.value", (str(record.next_ticket_number),))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('adopted_at', ?)", (at,))
+        return int(cycle_id or 0)
+
+    # --- history and effects ---------------------------------------------------------------
+
+    def history(self, ticket_id: str) -> list[HistoryEntry]:
+        """A ticket's transitions, oldest first."""
+        return [HistoryEntry(*row) for row in self._db.execute(
+            "SELECT ticket_id, field, before, after, observed_at FROM transitions "
+            "WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
+
+    def effects(self, status: EffectStatus | None = None) -> list[Effect]:
+        """Effects in the order they were planned, optionally only those with `status`."""
+        query = ("SELECT key, kind, ticket_id, payload, status, attempts, last_error, result, "
+                 "created_at FROM effects")
+        params: tuple[Any, ...] = ()
+        if status is not None:
+            query, params = query + " WHERE status = ?", (status,)
+        return [Effect(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6],
+                       json.loads(row[7]) if row[7] else None, row[8])
+                for row in self._db.execute(query + " ORDER BY created_at, rowid", params)]
+
+    def settle(self, key: str, status: EffectStatus, at: datetime, *,
+               error: str | None = None, result: Mapping[str, Any] | None = None) -> None:
+        """Record an attempt's outcome for an effect."""
+        with self._transaction() as db:
+            updated = db.execute(
+                "UPDATE effects SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "result = coalesce(?, result), updated_at = ? WHERE key = ?",
+                (status, error, json.dumps(dict(result)) if result is not None else None,
+                 at.isoformat(), key)).rowcount
+        if not updated:
+            raise KeyError(key)
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script split into statements, as SQLite itself reads them."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    return statements + ([pending] if pending.strip() else [])
