@@ -86,9 +86,14 @@ def assign(
         ids[original] = ticket
         copies += [(p, ticket, rows[original].row) for p in positions if p != original]
     number = max([next_number, *(_number(t, fmt) + 1 for t in (*known, *claims))])
+    # An ID committed last cycle whose write never reached the sheet (the file changed under
+    # it) is found again by the row's hash, so the ticket keeps its ID and history.
+    unwritten = {s.row_hash: t for t, s in known.items() if s.present and t not in claims}
     for position in sorted([*blank, *(p for p, _, _ in copies)]):
-        ticket = fmt.format(number)
-        number += 1
+        ticket = unwritten.pop(rows[position].row_hash, None) if position in blank else None
+        if ticket is None:
+            ticket = fmt.format(number)
+            number += 1
         ids[position] = written[position] = ticket
     for position, claimed, original_row in copies:
         notes[position] = (f"This row copied ticket {claimed} (row {original_row}); "

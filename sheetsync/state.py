@@ -17,13 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from sheetsync.effects import Effect, EffectStatus
 from sheetsync.errors import InputError
 from sheetsync.tickets import Snapshot
 from sheetsync.transitions import Transition
-
-EffectStatus = Literal["pending", "sent", "failed", "cancelled"]
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -83,21 +82,6 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Effect:
-    """An external effect (a Slack message, a ClickUp task) planned by a cycle."""
-
-    key: str
-    kind: str
-    ticket_id: str | None
-    payload: Mapping[str, Any]
-    status: EffectStatus = "pending"
-    attempts: int = 0
-    last_error: str | None = None
-    result: Mapping[str, Any] | None = None
-    created_at: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ from sheetsync.values import people_canonical, text_of
 
 #: Roles whose changes are transitions, in the order history lists them.
 TRACKED = ("status", "assignee", "type", "priority")
+#: Flags derived from the preset's conditions; their changes are transitions too, so rules need
+#: not know how a preset says "escalated" (a Status, or a note in Additional Actions Taken).
+FLAGS = ("escalated", "resolved", "technical")
+YES = "yes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +61,9 @@ def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:
         seen: dict[Any, str | None] = {}
         columns.append((role, [seen[v] if v in seen else seen.setdefault(v, canonical(v))
                                for v in values]))
-    return [{role: (values[i] if values is not None else None) for role, values in columns}
+    flags = [(flag, sheet.where(getattr(sheet.schema.classify, flag))) for flag in FLAGS]
+    return [{**{role: (values[i] if values is not None else None) for role, values in columns},
+             **{flag: YES if i in rows else None for flag, rows in flags}}
             for i in range(len(sheet.numbers))]
 
 

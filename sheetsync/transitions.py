@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from sheetsync.tickets import TRACKED, Snapshot, Ticket
+from sheetsync.tickets import FLAGS, TRACKED, Snapshot, Ticket
 
 TICKET = "ticket"  # the field of a ticket's own life: created, removed, reappeared
 CREATED, PRESENT, REMOVED = "created", "present", "removed"
@@ -20,7 +20,7 @@ class Transition:
     """One observed change of one ticket: a tracked field, or the ticket's own presence."""
 
     ticket_id: str
-    field: str  # "ticket", or a tracked role: status, assignee, type, priority
+    field: str  # "ticket", a tracked role (status, assignee, ...) or a flag (escalated, ...)
     before: str | None
     after: str | None
 
@@ -43,7 +43,7 @@ def diff(
             transitions.append(Transition(ticket.ticket_id, TICKET, REMOVED, PRESENT))
         transitions += [Transition(ticket.ticket_id, role, before.fields.get(role),
                                    ticket.fields.get(role))
-                        for role in TRACKED
+                        for role in (*TRACKED, *FLAGS)
                         if before.fields.get(role) != ticket.fields.get(role)]
     transitions += [Transition(ticket_id, TICKET, PRESENT, REMOVED)
                     for ticket_id, before in previous.items()

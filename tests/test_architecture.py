@@ -11,7 +11,8 @@ import sheetsync
 
 PACKAGE = Path(sheetsync.__file__).parent
 CORE = ["schema.py", "validators.py", "values.py", "table.py", "render.py", "perf.py",
-        "tickets.py", "identity.py", "transitions.py"]
+        "tickets.py", "identity.py", "transitions.py", "messages.py", "rules.py", "effects.py",
+        "privacy.py"]
 FORBIDDEN = {"gspread", "google", "slack_sdk", "sqlite3", "httpx", "requests", "openpyxl",
              "urllib", "socket", "subprocess", "os", "pathlib"}
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sheetsync.errors import InputError
-from sheetsync.state import MIGRATIONS, CycleRecord, Effect, StateStore
+from sheetsync.effects import Effect
+from sheetsync.state import MIGRATIONS, CycleRecord, StateStore
 from sheetsync.tickets import Snapshot
 from sheetsync.transitions import Transition
 

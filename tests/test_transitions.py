@@ -62,6 +62,12 @@ def edits(draw: st.DrawFn) -> dict[str, Any]:
             new_canonical = next((s for s in STATUSES if s.lower() == (new or "").lower()), new)
             if old != new_canonical:
                 expected.append((r["Ticket ID"], role, old, new_canonical))
+            if role == "status":
+                for flag, value in (("escalated", "Escalated"), ("resolved", "Resolved")):
+                    was, now = old == value, new_canonical == value
+                    if was != now:
+                        expected.append((r["Ticket ID"], flag, "yes" if was else None,
+                                         "yes" if now else None))
         after.append(changed)
     new_rows = draw(st.integers(min_value=0, max_value=3))
     after += [row(None, 100 + i, "Pending", None) for i in range(new_rows)]
@@ -112,7 +118,8 @@ def test_a_ticket_that_comes_back_reappears_with_its_history() -> None:
     back = [row("INT-000001", 1, "Resolved", None)]
     transitions, _, _ = cycle(back, HEADER, gone, 2)
     assert [(t.field, t.before, t.after) for t in transitions] == [
-        ("ticket", "removed", "present"), ("status", "Pending", "Resolved")]
+        ("ticket", "removed", "present"), ("status", "Pending", "Resolved"),
+        ("resolved", None, "yes")]
 
 
 def test_a_copied_row_gets_a_new_id_and_the_original_keeps_its_own() -> None:
@@ -162,3 +169,14 @@ def test_people_may_type_their_own_ids_and_sheetsync_fills_only_blanks() -> None
     identity, _ = identify(sheet, {}, KEY, 1)
     assert identity.ids == ("CASE-7", "INT-001234", "INT-001235")
     assert identity.written == {2: "INT-001235"}
+
+
+def test_an_id_that_never_reached_the_sheet_is_found_again_by_the_rows_hash() -> None:
+    rows = [row(None, 1, "Pending", None), row(None, 2, "Pending", None)]
+    _, identity, known = cycle(rows, HEADER, {}, 1)
+    assert identity.written == {0: "INT-000001", 1: "INT-000002"}
+    # the write was skipped (the workbook changed); next cycle the rows still have no IDs
+    transitions, again, _ = cycle(list(reversed(rows)), HEADER, known, 3)
+    assert transitions == []
+    assert again.ids == ("INT-000002", "INT-000001")
+    assert again.written == {0: "INT-000002", 1: "INT-000001"}
