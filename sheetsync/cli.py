@@ -7,6 +7,7 @@ Exit codes, for every command: 0 done; 1 done and found problems (or could not c
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -14,12 +15,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sheetsync import __version__
-from sheetsync.config import load_config
+from sheetsync.config import Config, load_config
 from sheetsync.demo import DEMO_LOCALES, make_demo
-from sheetsync.errors import SheetsyncError
+from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.jobs.check import CheckReport, run_check
+from sheetsync.jobs.sync import run_sync
 from sheetsync.render import findings_json, findings_text
 from sheetsync.schema import PRESETS
+from sheetsync.state import StateStore
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
@@ -68,6 +71,34 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--reset", action="store_true",
                       help="recreate the demo tracker even if one exists")
     demo.set_defaults(handler=_demo)
+
+    sync = commands.add_parser(
+        "sync", parents=[common], help="run one sync cycle and exit",
+        description="Run one cycle: give rows their ticket IDs, record transitions, plan and "
+                    "deliver effects, write Sync Notes. Exit 0 when the cycle completed, "
+                    "findings or not.")
+    sync.add_argument("--dry-run", action="store_true",
+                      help="print the plan; commit, send and write nothing")
+    sync.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text for people (default); json: the cycle's report")
+    sync.set_defaults(handler=_sync)
+
+    history = commands.add_parser(
+        "history", parents=[common], help="list a ticket's transitions",
+        description="List a ticket's transitions, oldest first.")
+    history.add_argument("ticket", metavar="TICKET", help="a ticket ID, such as INT-000001")
+    history.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text (default) or json: objects with ticket_id, field, from, "
+                              "to, at")
+    history.set_defaults(handler=_history)
+
+    status = commands.add_parser(
+        "status", parents=[common], help="show adoption, the last cycle and the effects",
+        description="Show when the tracker was adopted, the last cycle, and pending and "
+                    "failed effects.")
+    status.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text (default) or json")
+    status.set_defaults(handler=_status)
     return parser
 
 
@@ -104,6 +135,85 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Edit {demo.workbook_path} and run `sheetsync check --config {demo.config_path}` "
           "to check it again.")
     return EXIT_OK
+
+
+def _sync(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    report = run_sync(config, _now(), dry_run=args.dry_run,
+                      echo=None if args.format == "json" else print)
+    if args.format == "json":
+        print(json.dumps({
+            "rows": report.rows, "adopted": report.adopted, "new_tickets": report.new_tickets,
+            "transitions": [{"ticket_id": t.ticket_id, "field": t.field, "from": t.before,
+                             "to": t.after} for t in report.transitions],
+            "findings": report.findings,
+            "effects": [{"key": e.key, "kind": e.kind, "ticket_id": e.ticket_id,
+                         **e.payload} for e in report.planned],
+            "delivered": report.delivered, "cells_written": len(report.writes),
+            "write_skipped": report.write_skipped, "dry_run": args.dry_run,
+        }, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if report.adopted:
+        print(f"Baseline{' would be' if args.dry_run else ''} recorded: {report.rows} rows; "
+              "nothing is sent for what happened before sheetsync saw the tracker.")
+    print(f"{report.rows} rows, {report.new_tickets} new tickets, "
+          f"{len(report.transitions)} transitions, {report.findings} findings; "
+          f"{len(report.planned)} effects {'would be ' if args.dry_run else ''}planned, "
+          f"{report.delivered} delivered, {len(report.writes)} cells "
+          f"{'would be ' if args.dry_run else ''}written.")
+    if args.dry_run:
+        for effect in report.planned:
+            print(f"  would send {effect.kind} {effect.ticket_id}: "
+                  f"{effect.payload.get('text') or effect.payload.get('name')}")
+        for write in report.writes[:20]:
+            print(f"  would write row {write.row}, {write.column}: {write.value!r}")
+    elif report.write_skipped:
+        print(f"Did not write the tracker: {report.write_skipped}; trying again next cycle.",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with _open_state(config) as store:
+        entries = store.history(args.ticket.strip().upper())
+    if args.format == "json":
+        print(json.dumps([{"ticket_id": e.ticket_id, "field": e.field, "from": e.before,
+                           "to": e.after, "at": e.at} for e in entries], indent=2))
+        return EXIT_OK
+    if not entries:
+        print(f"No transitions recorded for {args.ticket}.")
+    for e in entries:
+        print(f"{e.at}  {e.ticket_id}  {e.field}: {e.before or '-'} -> {e.after or '-'}")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with _open_state(config) as store:
+        cycle = store.last_cycle()
+        pending, failed = store.effects("pending"), store.effects("failed")
+        report = {"adopted_at": store.adopted_at, "last_cycle": cycle,
+                  "pending_effects": [e.key for e in pending],
+                  "failed_effects": [e.key for e in failed]}
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    print(f"Adopted: {report['adopted_at'] or 'not yet (the first cycle records a baseline)'}")
+    if cycle:
+        print(f"Last cycle: {cycle['at']}: {cycle['rows']} rows, {cycle['new_tickets']} new "
+              f"tickets, {cycle['transitions']} transitions, {cycle['findings']} findings")
+    print(f"Effects: {len(pending)} pending, {len(failed)} failed")
+    for effect in [*pending, *failed]:
+        print(f"  {effect.status}: {effect.key}" +
+              (f" ({effect.last_error})" if effect.last_error else ""))
+    return EXIT_OK
+
+
+def _open_state(config: Config) -> StateStore:
+    if not config.state_path.exists():
+        raise InputError(f"{config.state_path}: no state yet; run `sheetsync sync` first")
+    return StateStore(config.state_path)
 
 
 def _print_report(report: CheckReport, fmt: str) -> None:

@@ -38,6 +38,7 @@ class Identity:
     notes: Mapping[int, str]  # row position -> what Sync Notes says about its identity
     disputed: frozenset[str]  # IDs two rows claim where people own the column
     next_number: int  # the first number never used; stored so IDs are never reused
+    fresh: frozenset[int] = frozenset()  # positions given their ID this cycle, not read from it
 
 
 def assign(
@@ -86,11 +87,20 @@ def assign(
         ids[original] = ticket
         copies += [(p, ticket, rows[original].row) for p in positions if p != original]
     number = max([next_number, *(_number(t, fmt) + 1 for t in (*known, *claims))])
-    # An ID committed last cycle whose write never reached the sheet (the file changed under
-    # it) is found again by the row's hash, so the ticket keeps its ID and history.
-    unwritten = {s.row_hash: t for t, s in known.items() if s.present and t not in claims}
+    # An ID given out last cycle whose write never reached the sheet (the file changed under
+    # it) is found again, by the row's hash or else its row, so the ticket keeps its ID and
+    # history. Only such IDs: one a person saw in the sheet is never handed to another row.
+    unwritten = {t: s for t, s in known.items()
+                 if s.present and not s.in_sheet and t not in claims}
+    by_hash = {s.row_hash: t for t, s in unwritten.items()}
+    by_row = {s.row: t for t, s in unwritten.items()}
     for position in sorted([*blank, *(p for p, _, _ in copies)]):
-        ticket = unwritten.pop(rows[position].row_hash, None) if position in blank else None
+        ticket = None
+        if position in blank:
+            ticket = by_hash.get(rows[position].row_hash) or by_row.get(rows[position].row)
+            if ticket is not None:
+                by_hash.pop(unwritten[ticket].row_hash, None)
+                by_row.pop(unwritten[ticket].row, None)
         if ticket is None:
             ticket = fmt.format(number)
             number += 1
@@ -98,7 +108,8 @@ def assign(
     for position, claimed, original_row in copies:
         notes[position] = (f"This row copied ticket {claimed} (row {original_row}); "
                            f"it is now ticket {ids[position]}.")
-    return Identity(tuple(ids), written, notes, frozenset(disputed), number)
+    fresh = frozenset([*blank, *(p for p, _, _ in copies)])
+    return Identity(tuple(ids), written, notes, frozenset(disputed), number, fresh)
 
 
 def _read_id(cell: Any, fmt: TicketIdFormat) -> str | None:
@@ -147,6 +158,7 @@ def identify(
             for i, number in enumerate(sheet.numbers)]
     identity = assign(rows, known, sheet.schema.ticket_id, sheet.schema.column(id_key).owner,
                       next_number)
-    tickets = [Ticket(ticket, rows[i].row, rows[i].fields, rows[i].row_hash)
+    tickets = [Ticket(ticket, rows[i].row, rows[i].fields, rows[i].row_hash,
+                      in_sheet=i not in identity.fresh)
                for i, ticket in enumerate(identity.ids) if ticket is not None]
     return identity, tickets

@@ -81,6 +81,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job, period)
     );
     """,
+    # 2: whether a ticket's ID has been read back from the sheet (IDs given out but never
+    # written are found again by their row; others never move to another row)
+    """
+    ALTER TABLE tickets ADD COLUMN in_sheet INTEGER NOT NULL DEFAULT 1;
+    """,
 )
 
 
@@ -191,9 +196,11 @@ class StateStore:
 
     def snapshot(self) -> dict[str, Snapshot]:
         """Every ticket ever seen, as the last committed cycle left it."""
-        return {row[0]: Snapshot(row[0], row[1], json.loads(row[3]), row[2], bool(row[4]))
+        return {row[0]: Snapshot(row[0], row[1], json.loads(row[3]), row[2], bool(row[4]),
+                                 bool(row[5]))
                 for row in self._db.execute(
-                    "SELECT ticket_id, row_number, row_hash, fields, present FROM tickets")}
+                    "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet "
+                    "FROM tickets")}
 
     def commit_cycle(self, record: CycleRecord) -> int:
         """Commit a cycle's snapshot, transitions and planned effects in one transaction.
@@ -212,12 +219,14 @@ class StateStore:
                  len(effects))).lastrowid
             changed = record.changed or frozenset(record.snapshot)
             db.executemany(
-                "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO "
-                "UPDATE SET row_number = excluded.row_number, row_hash = excluded.row_hash, "
-                "fields = excluded.fields, present = excluded.present, "
-                "last_seen = excluded.last_seen",
+                "INSERT INTO tickets (ticket_id, row_number, row_hash, fields, present, "
+                "first_seen, last_seen, in_sheet) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (ticket_id) DO UPDATE SET row_number = excluded.row_number, "
+                "row_hash = excluded.row_hash, fields = excluded.fields, "
+                "present = excluded.present, last_seen = excluded.last_seen, "
+                "in_sheet = excluded.in_sheet",
                 [(s.ticket_id, s.row, s.row_hash, json.dumps(dict(s.fields), sort_keys=True),
-                  int(s.present), at, at)
+                  int(s.present), at, at, int(s.in_sheet))
                  for ticket_id, s in record.snapshot.items() if ticket_id in changed])
             db.executemany(
                 "INSERT INTO transitions (ticket_id, field, before, after, observed_at, cycle_id)"
@@ -240,6 +249,26 @@ class StateStore:
         return [HistoryEntry(*row) for row in self._db.execute(
             "SELECT ticket_id, field, before, after, observed_at FROM transitions "
             "WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
+
+    def times_became(self, field: str, value: str, ticket_ids: Iterable[str]) -> dict[str, int]:
+        """How often each ticket's `field` became `value` (its escalations so far, say)."""
+        ids = list(ticket_ids)
+        counts: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            counts.update(self._db.execute(
+                "SELECT ticket_id, count(*) FROM transitions WHERE field = ? AND after = ? "
+                f"AND ticket_id IN ({','.join('?' * len(chunk))}) GROUP BY ticket_id",
+                (field, value, *chunk)).fetchall())
+        return counts
+
+    def last_cycle(self) -> dict[str, Any] | None:
+        """The most recent cycle's figures, or None before the first."""
+        row = self._db.execute(
+            "SELECT id, started_at, rows, new_tickets, transitions, findings, effects "
+            "FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
+        keys = ("id", "at", "rows", "new_tickets", "transitions", "findings", "effects")
+        return None if row is None else dict(zip(keys, row))
 
     def effects(self, status: EffectStatus | None = None) -> list[Effect]:
         """Effects in the order they were planned, optionally only those with `status`."""

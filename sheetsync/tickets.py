@@ -34,6 +34,7 @@ class Ticket:
     row: int
     fields: Mapping[str, str | None]
     row_hash: str
+    in_sheet: bool = True  # the ID was read from the row, not just given to it this cycle
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Snapshot:
     fields: Mapping[str, str | None] = field(default_factory=dict)
     row_hash: str = ""
     present: bool = True  # False once its row is gone from the tracker
+    in_sheet: bool = True  # False while its ID has not yet been read back from the sheet
 
 
 def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:

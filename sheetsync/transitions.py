@@ -62,9 +62,10 @@ def next_snapshot(
     reappears keeps its history.
     """
     snapshot = {ticket_id: before if before.present is False or ticket_id in frozen
-                else Snapshot(ticket_id, before.row, before.fields, before.row_hash, False)
+                else Snapshot(ticket_id, before.row, before.fields, before.row_hash, False,
+                              before.in_sheet)
                 for ticket_id, before in previous.items()}
     for ticket in current:
         snapshot[ticket.ticket_id] = Snapshot(ticket.ticket_id, ticket.row, ticket.fields,
-                                              ticket.row_hash)
+                                              ticket.row_hash, True, ticket.in_sheet)
     return snapshot

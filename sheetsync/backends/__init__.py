@@ -5,10 +5,14 @@ Today the local workbook (openpyxl); Google Sheets joins behind the same `read()
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.config import Config
 from sheetsync.table import Grid
+
+if TYPE_CHECKING:
+    from sheetsync.backends.workbook import CellWrite
 
 
 class TrackerBackend(Protocol):
@@ -18,6 +22,10 @@ class TrackerBackend(Protocol):
 
     def save_blockers(self) -> list[str]:
         """Why this tracker must never be saved over (empty when it may be)."""
+        ...
+
+    def write(self, header_row: int, cells: Sequence[CellWrite]) -> str | None:
+        """Write cells sheetsync owns; None when written, else why it was skipped."""
         ...
 
 

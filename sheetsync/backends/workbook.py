@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from sheetsync.errors import TrackerError
-from sheetsync.table import Grid
+from sheetsync.schema import normalize
+from sheetsync.table import Grid, is_blank
 
 #: Parts of an .xlsx that openpyxl drops or damages when it saves a workbook it loaded.
 _UNSAVEABLE_PARTS = (
@@ -31,16 +34,27 @@ _UNSAVEABLE_PARTS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class CellWrite:
+    """A value sheetsync owns, for one cell: its sheet row and its column's header."""
+
+    row: int
+    column: str
+    value: str | None
+
+
 class Workbook:
     """One tab of a local .xlsx workbook."""
 
     def __init__(self, path: Path, tab: str) -> None:
         self.path = path
         self.tab = tab
+        self._stamp: tuple[int, int] | None = None  # the file as it was read: (mtime, size)
 
     def read(self) -> Grid:
         """Every row of the tab as values (formulas read as their last computed value)."""
         self._check_file()
+        self._stamp = self._file_stamp()
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
@@ -72,6 +86,54 @@ class Workbook:
             found.append("macros")
         return found
 
+    def write(self, header_row: int, cells: Sequence[CellWrite]) -> str | None:
+        """Write cells sheetsync owns, atomically; None when written, else why it did not.
+
+        It skips the write, to try again next cycle, when the file changed since it was read
+        or is open for editing in another program (its lock file is there), and never saves a
+        workbook holding what openpyxl would lose. A missing column is added after the last
+        header. Text is written as text: a value starting with `=` never becomes a formula.
+        """
+        if not cells:
+            return None
+        blockers = self.save_blockers()
+        if blockers:
+            return f"it holds {', '.join(blockers)}, which a save would lose"
+        for lock in (f"~${self.path.name}", f".~lock.{self.path.name}#"):
+            if (self.path.parent / lock).exists():
+                return f"it is open in another program ({lock} is there)"
+        if self._file_stamp() != self._stamp:
+            return "it changed since it was read"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            book = openpyxl.load_workbook(self.path)
+        lost = [str(w.message) for w in caught if "will be removed" in str(w.message)]
+        if lost:
+            return f"a save would lose: {'; '.join(lost)}"
+        sheet = book[self.tab]
+        header = {normalize(str(c.value)): c.column for c in sheet[header_row]
+                  if not is_blank(c.value)}
+        next_column = max(header.values(), default=0) + 1
+        for write in cells:
+            column = header.get(normalize(write.column))
+            if column is None:
+                column = header[normalize(write.column)] = next_column
+                next_column += 1
+                sheet.cell(row=header_row, column=column, value=write.column).font = Font(bold=True)
+            cell = sheet.cell(row=write.row, column=column)
+            cell.value = write.value
+            if isinstance(write.value, str):
+                cell.data_type = "s"  # openpyxl would read "=..." as a formula
+        if self._file_stamp() != self._stamp:
+            return "it changed while sheetsync was writing"
+        _save_atomically(book, self.path)
+        self._stamp = self._file_stamp()
+        return None
+
+    def _file_stamp(self) -> tuple[int, int]:
+        stat = self.path.stat()
+        return stat.st_mtime_ns, stat.st_size
+
     def _check_file(self) -> None:
         if not self.path.exists():
             raise TrackerError(
@@ -101,10 +163,17 @@ def write_new_workbook(
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     path.parent.mkdir(parents=True, exist_ok=True)
+    _save_atomically(book, path)
+
+
+def _save_atomically(book: Any, path: Path) -> None:
+    """Save to a temporary file beside the workbook, then rename it over: all or nothing."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         book.save(temporary)
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o777)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

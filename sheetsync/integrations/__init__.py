@@ -1,0 +1,1 @@
+"""Where effects go: the local outbox by default; Slack and ClickUp when configured."""

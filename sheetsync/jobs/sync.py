@@ -1,0 +1,158 @@
+"""One sync cycle: read, check, identify, diff, plan, commit, dispatch, write back.
+
+The order is the contract: everything the cycle learned is committed in one transaction
+before any effect is dispatched, and the sheet is written last, only cells sheetsync owns.
+A crash anywhere leaves a state the next cycle resumes from without losing or repeating an
+effect.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sheetsync.backends import open_backend
+from sheetsync.backends.workbook import CellWrite
+from sheetsync.config import Config
+from sheetsync.effects import Effect
+from sheetsync.identity import Identity, identify
+from sheetsync.integrations.outbox import LocalOutbox
+from sheetsync.privacy import mask_phone
+from sheetsync.rules import TicketDetails, plan
+from sheetsync.schema import Sheet, bind
+from sheetsync.state import CycleRecord, StateStore
+from sheetsync.table import is_blank
+from sheetsync.tickets import YES, Ticket
+from sheetsync.transitions import CREATED, Transition, diff, next_snapshot
+from sheetsync.validators import CheckContext, Finding, check
+from sheetsync.values import text_of
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """What one cycle saw and did."""
+
+    rows: int
+    adopted: bool  # this cycle recorded the tracker's baseline
+    new_tickets: int
+    transitions: list[Transition]
+    findings: int
+    planned: list[Effect]
+    delivered: int = 0
+    writes: list[CellWrite] = field(default_factory=list)
+    write_skipped: str | None = None
+    seconds: float = 0.0
+
+
+def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
+             echo: Callable[[str], None] | None = None) -> CycleReport:
+    """Run one cycle on the configured tracker. A dry run commits, sends and writes nothing."""
+    started = time.perf_counter()
+    backend = open_backend(config)
+    sheet = bind(backend.read(), config.schema)
+    findings = check(sheet, CheckContext(now=now.astimezone(config.timezone),
+                                         timezone=config.timezone,
+                                         phone_region=config.settings.phone_region))
+    if dry_run and not config.state_path.exists():
+        return _plan_only(sheet, findings, started)
+    with StateStore(config.state_path) as store:
+        known = store.snapshot()
+        adopting = store.adopted_at is None
+        identity, tickets = identify(sheet, known, store.hash_key(), store.next_ticket_number)
+        transitions = diff(known, tickets, identity.disputed)
+        details = _details(sheet, identity, tickets)
+        escalating = {t.ticket_id for t in transitions if t.field == "escalated"}
+        planned = plan(transitions, details, store.times_became("escalated", YES, escalating),
+                       adopting)
+        snapshot = next_snapshot(known, tickets, identity.disputed)
+        writes = _writes(sheet, identity, findings)
+        new_tickets = sum(1 for t in transitions if t.after == CREATED)
+        if dry_run:
+            return CycleReport(len(sheet.rows), adopting, new_tickets, transitions,
+                               len(findings), planned, writes=writes,
+                               seconds=time.perf_counter() - started)
+        store.commit_cycle(CycleRecord(
+            started_at=now, rows=len(sheet.numbers), snapshot=snapshot, transitions=transitions,
+            effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
+            new_tickets=new_tickets,
+            changed=frozenset(t for t, s in snapshot.items() if known.get(t) != s)))
+        delivered = _dispatch(store, LocalOutbox(config.outbox_path, echo), now)
+    skipped = backend.write(sheet.binding.header_row, writes)
+    return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, len(findings),
+                       planned, delivered, writes, skipped, time.perf_counter() - started)
+
+
+def _plan_only(sheet: Sheet, findings: Sequence[Finding], started: float) -> CycleReport:
+    """A dry run before the first cycle: the baseline it would record."""
+    identity, tickets = identify(sheet, {}, b"dry-run", 1)
+    writes = _writes(sheet, identity, findings)
+    return CycleReport(len(sheet.numbers), True, len(tickets),
+                       diff({}, tickets, identity.disputed), len(findings), [], writes=writes,
+                       seconds=time.perf_counter() - started)
+
+
+def _dispatch(store: StateStore, outbox: LocalOutbox, now: datetime) -> int:
+    """Deliver every pending effect, oldest first; a failure stays pending for the next cycle."""
+    delivered = 0
+    for effect in store.effects("pending"):
+        try:
+            result = outbox.deliver(effect, effect.created_at)
+        except OSError as exc:
+            store.settle(effect.key, "pending", now, error=str(exc))
+            continue
+        store.settle(effect.key, "sent", now, result=result)
+        delivered += 1
+    return delivered
+
+
+def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket]
+             ) -> dict[str, TicketDetails]:
+    """What the messages need of each ticket, read from its row (the contact masked)."""
+    roles = sheet.schema.roles
+    position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
+
+    def cell(role: str, i: int) -> str | None:
+        values = sheet.columns.get(getattr(roles, role))
+        value = values[i] if values is not None else None
+        return None if is_blank(value) else text_of(value).strip()
+
+    details = {}
+    for ticket in tickets:
+        i = position[ticket.ticket_id]
+        contact = cell("contact", i)
+        details[ticket.ticket_id] = TicketDetails(
+            ticket_id=ticket.ticket_id, issue_type=ticket.fields.get("type") or "",
+            description=cell("description", i) or "", seller=cell("seller_name", i) or "",
+            status=ticket.fields.get("status"), priority=ticket.fields.get("priority"),
+            assignee=ticket.fields.get("assignee"), reported_at=cell("timestamp", i),
+            contact=mask_phone(contact) if contact and "@" not in contact else contact,
+            task_id=cell("task_id", i), escalated=ticket.fields.get("escalated") == YES,
+            technical=ticket.fields.get("technical") == YES)
+    return details
+
+
+def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding]) -> list[CellWrite]:
+    """The cells sheetsync owns whose value should change: new IDs, and Sync Notes.
+
+    Sync Notes is recomputed from the row's current state (its findings, then what identity
+    says about it), so it is never a log and a fixed cell clears its note.
+    """
+    roles = sheet.schema.roles
+    id_header = sheet.header(roles.ticket_id)
+    notes_header = sheet.header(roles.sync_notes)
+    current_notes = sheet.columns.get(roles.sync_notes)
+    by_row: Mapping[int, list[str]] = defaultdict(list)
+    for f in findings:
+        by_row[f.row].append(f"{f.column}: {f.message}")
+    writes = [CellWrite(sheet.numbers[i], id_header, ticket)
+              for i, ticket in sorted(identity.written.items())]
+    for i, number in enumerate(sheet.numbers):
+        lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else [])]
+        text = " | ".join(lines) or None
+        current = current_notes[i] if current_notes is not None else None
+        if (text or None) != (None if is_blank(current) else text_of(current)):
+            writes.append(CellWrite(number, notes_header, text))
+    return writes

@@ -1,0 +1,171 @@
+"""One sync cycle on the local workbook: IDs, Sync Notes, escalations in the outbox, once."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sheetsync.backends.workbook import CellWrite, Workbook
+from sheetsync.config import Config, load_config
+from sheetsync.demo import make_demo
+from sheetsync.jobs.sync import run_sync
+from sheetsync.state import StateStore
+
+NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Config:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN", NOW)
+    return load_config(made.config_path, environ={})
+
+
+def sheet_rows(config: Config) -> list[dict[str, object]]:
+    sheet = openpyxl.load_workbook(config.workbook_path)["Tracker"]
+    header = [c.value for c in sheet[1]]
+    return [dict(zip(header, (c.value for c in row))) for row in sheet.iter_rows(min_row=2)]
+
+
+def outbox(config: Config) -> list[dict[str, object]]:
+    if not config.outbox_path.exists():
+        return []
+    return [json.loads(line) for line in config.outbox_path.read_text().splitlines()]
+
+
+def edit(config: Config, seller: str, **values: str) -> None:
+    book = openpyxl.load_workbook(config.workbook_path)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("Seller Name")].value == seller:
+            for column, value in values.items():
+                row[header.index(column)].value = value
+    book.save(config.workbook_path)
+
+
+def test_the_first_cycle_gives_every_row_an_id_and_sends_nothing(demo: Config) -> None:
+    report = run_sync(demo, NOW)
+    assert report.adopted and report.new_tickets == 16 and report.planned == []
+    rows = sheet_rows(demo)
+    assert [r["Ticket ID"] for r in rows] == [f"INT-{i:06d}" for i in range(1, 17)]
+    assert rows[0]["Sync Notes"] is None  # the guide's example entry is clean
+    assert rows[2]["Sync Notes"].startswith("WhatsApp Number: The WhatsApp Number has no "
+                                            "country code")
+    assert outbox(demo) == []
+
+
+def test_a_second_cycle_with_no_edits_writes_and_sends_nothing(demo: Config) -> None:
+    run_sync(demo, NOW)
+    before = demo.workbook_path.stat().st_mtime_ns
+    report = run_sync(demo, NOW)
+    assert (report.transitions, report.planned, report.writes) == ([], [], [])
+    assert demo.workbook_path.stat().st_mtime_ns == before
+
+
+def test_an_escalation_lands_in_the_outbox_once(demo: Config) -> None:
+    run_sync(demo, NOW)
+    edit(demo, "Vijay Auto Parts", Status="Escalated",
+         **{"Assigned To": "Arjun (Support), Rahul (Tech)"})
+    run_sync(demo, NOW)
+    run_sync(demo, NOW)
+    [line] = outbox(demo)
+    assert line["kind"] == "slack.message" and line["ticket_id"] == "INT-000015"
+    assert line["text"] == ("[ESCALATION] [Help] - How to print invoices for multiple orders "
+                            "(Vijay Auto Parts)")
+    assert line["contact"] == "+91******1000"
+    assert {"key", "created_at"} <= set(line)
+
+
+def test_a_new_bug_row_after_adoption_plans_a_clickup_task(demo: Config) -> None:
+    run_sync(demo, NOW)
+    book = openpyxl.load_workbook(demo.workbook_path)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    new = {"WhatsApp Number": "+919812300000", "Seller Name": "Nandi Dairy", "Issue Type": "Bug",
+           "Description": "Cannot view inventory. The page is blank.", "Status": "Pending",
+           "Timestamp": "2026-11-23 11:00"}
+    sheet.append([new.get(h) for h in header])
+    book.save(demo.workbook_path)
+    report = run_sync(demo, NOW)
+    assert [e.key for e in report.planned] == ["clickup.task:INT-000017"]
+    assert outbox(demo)[0]["name"] == "[Bug] Cannot view inventory (Nandi Dairy)"
+    assert sheet_rows(demo)[-1]["Ticket ID"] == "INT-000017"
+
+
+def test_a_dry_run_commits_sends_and_writes_nothing(demo: Config) -> None:
+    before = demo.workbook_path.read_bytes()
+    report = run_sync(demo, NOW, dry_run=True)
+    assert report.adopted and len(report.writes) > 16
+    assert demo.workbook_path.read_bytes() == before
+    assert not demo.state_path.exists() and outbox(demo) == []
+
+
+def test_a_workbook_changed_during_the_cycle_is_not_written_and_is_mended_next_cycle(
+    demo: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_read = Workbook.read
+
+    def read_then_someone_saves(self: Workbook):  # type: ignore[no-untyped-def]
+        grid = real_read(self)
+        edit(demo, "Kaveri Foods", **{"Resolution Summary": "Apologised to the customer."})
+        return grid
+
+    monkeypatch.setattr(Workbook, "read", read_then_someone_saves)
+    report = run_sync(demo, NOW)
+    assert report.write_skipped == "it changed since it was read"
+    assert all(r.get("Ticket ID") is None for r in sheet_rows(demo))
+    monkeypatch.setattr(Workbook, "read", real_read)
+    report = run_sync(demo, NOW)
+    assert report.write_skipped is None
+    rows = sheet_rows(demo)
+    assert [r["Ticket ID"] for r in rows] == [f"INT-{i:06d}" for i in range(1, 17)]
+    kaveri = next(r for r in rows if r["Seller Name"] == "Kaveri Foods")
+    assert kaveri["Resolution Summary"] == "Apologised to the customer."
+    with StateStore(demo.state_path) as store:
+        assert [t.after for t in report.transitions if t.field == "ticket"] == []
+        assert store.history("INT-000013")[0].after == "created"
+
+
+def test_a_workbook_open_in_another_program_is_left_alone(demo: Config) -> None:
+    (demo.workbook_path.parent / "~$tracker.xlsx").write_text("lock")
+    report = run_sync(demo, NOW)
+    assert report.write_skipped == "it is open in another program (~$tracker.xlsx is there)"
+    assert all(r.get("Ticket ID") is None for r in sheet_rows(demo))
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Tracker"
+    book.active.append(["Seller Name", "Sync Notes"])
+    book.active.append(["Store", None])
+    book.save(path)
+    workbook = Workbook(path, "Tracker")
+    workbook.read()
+    assert workbook.write(1, [CellWrite(2, "Sync Notes", '=HYPERLINK("http://evil")')]) is None
+    cell = openpyxl.load_workbook(path)["Tracker"]["B2"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://evil")', "s")
+
+
+def test_a_missing_column_is_added_after_the_last_header(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Tracker"
+    book.active.append(["Seller Name", None, "Region"])
+    book.active.append(["Store", "kept", "North"])
+    book.save(path)
+    workbook = Workbook(path, "Tracker")
+    workbook.read()
+    os.utime(path)  # any later change of the file stops the write ...
+    assert workbook.write(1, [CellWrite(2, "Ticket ID", "INT-000001")]) == \
+        "it changed since it was read"
+    workbook.read()  # ... until it is read again
+    assert workbook.write(1, [CellWrite(2, "Ticket ID", "INT-000001")]) is None
+    sheet = openpyxl.load_workbook(path)["Tracker"]
+    assert [c.value for c in sheet[1]] == ["Seller Name", None, "Region", "Ticket ID"]
+    assert [c.value for c in sheet[2]] == ["Store", "kept", "North", "INT-000001"]
