@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sheetsync import __version__
+from sheetsync import logs
 from sheetsync.config import Config, load_config
+from sheetsync.daemon import run_daemon
 from sheetsync.demo import DEMO_LOCALES, make_demo
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.jobs.check import CheckReport, run_check
@@ -70,7 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the tracker layout (default: the config's preset, else seller-support)")
     demo.add_argument("--reset", action="store_true",
                       help="recreate the demo tracker even if one exists")
+    demo.add_argument("--once", action="store_true",
+                      help="run one cycle and exit instead of running the daemon")
     demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser(
+        "run", parents=[common], help="run the daemon: a sync cycle every interval",
+        description="Run a sync cycle every sync.interval_seconds until SIGINT or SIGTERM, "
+                    "which stop it after the cycle in progress. Logs go to stderr, one line "
+                    "per cycle.")
+    run.add_argument("--log-format", choices=("text", "json"), default="text",
+                     help="text for people (default); json: one JSON object a line")
+    run.add_argument("--once", action="store_true", help="run one cycle and exit")
+    run.set_defaults(handler=_run)
 
     sync = commands.add_parser(
         "sync", parents=[common], help="run one sync cycle and exit",
@@ -132,9 +146,18 @@ def _demo(args: argparse.Namespace) -> int:
     print()
     _print_report(report, "text")
     print()
-    print(f"Edit {demo.workbook_path} and run `sheetsync check --config {demo.config_path}` "
-          "to check it again.")
-    return EXIT_OK
+    print(f"Running sheetsync on {demo.folder}/{'' if args.once else ' (Ctrl-C to stop)'}. "
+          f"Set a row's Status to Escalated in {demo.workbook_path}, with two people in "
+          f"Assigned To, save, and the escalation lands in {config.outbox_path.name}.",
+          flush=True)
+    logs.setup("text")
+    return run_daemon(config, once=args.once)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    logs.setup(args.log_format)
+    return run_daemon(config, once=args.once)
 
 
 def _sync(args: argparse.Namespace) -> int:

@@ -5,6 +5,14 @@ from __future__ import annotations
 import re
 
 _DIGIT = re.compile(r"\d")
+# A run of digits, spaces, dots, dashes and brackets that is not a date (2026-11-23 ...).
+_PHONE_LIKE = re.compile(r"(?<![\d.])(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\+?\d[\d\s().-]{6,}\d(?![\d.])")
+
+
+def mask_phones_in(text: str) -> str:
+    """Every phone-like run of 9 or more digits in free text masked (for log lines)."""
+    return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)) if sum(
+        ch.isdigit() for ch in m.group(0)) >= 9 else m.group(0), text)
 
 
 def mask_phone(text: str, keep: int = 4) -> str:

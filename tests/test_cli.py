@@ -31,7 +31,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_creates_a_tracker_and_checks_it(in_tmp: Path) -> None:
-    result = run("demo", cwd=in_tmp)
+    result = run("demo", "--once", cwd=in_tmp)
     assert result.returncode == 0, result.stderr
     assert (in_tmp / "demo" / "sheetsync.toml").is_file()
     sheet = load_workbook(in_tmp / "demo" / "tracker.xlsx")["Tracker"]
@@ -43,7 +43,7 @@ def test_demo_creates_a_tracker_and_checks_it(in_tmp: Path) -> None:
 
 
 def test_demo_findings_are_the_planted_ones(in_tmp: Path) -> None:
-    assert run("demo", cwd=in_tmp).returncode == 0
+    assert run("demo", "--once", cwd=in_tmp).returncode == 0
     result = run("check", "--config", "demo/sheetsync.toml", "--format", "json", cwd=in_tmp)
     assert result.returncode == 1
     found = sorted((f["row"], f["code"]) for f in json.loads(result.stdout))
@@ -56,7 +56,7 @@ def test_demo_findings_are_the_planted_ones(in_tmp: Path) -> None:
 
 
 def test_the_saypro_demo(in_tmp: Path) -> None:
-    assert run("demo", "--preset", "saypro-interaction-log", cwd=in_tmp).returncode == 0
+    assert run("demo", "--preset", "saypro-interaction-log", "--once", cwd=in_tmp).returncode == 0
     result = run("check", "--config", "demo/sheetsync.toml", "--format", "json", cwd=in_tmp)
     codes = {f["code"] for f in json.loads(result.stdout)}
     assert {"followup.date_missing", "contact.invalid", "duration.format", "ticket_id.format",
@@ -66,15 +66,15 @@ def test_the_saypro_demo(in_tmp: Path) -> None:
 
 def test_demo_keeps_a_persons_edits_unless_reset(in_tmp: Path, capsys: pytest.CaptureFixture[str]
                                                  ) -> None:
-    assert main(["demo"]) == 0
+    assert main(["demo", "--once"]) == 0
     book = load_workbook(in_tmp / "demo" / "tracker.xlsx")
     book["Tracker"]["B2"] = "Edited Store"
     book.save(in_tmp / "demo" / "tracker.xlsx")
     capsys.readouterr()
-    assert main(["demo"]) == 0
+    assert main(["demo", "--once"]) == 0
     assert "Using the existing demo" in capsys.readouterr().out
     assert load_workbook(in_tmp / "demo" / "tracker.xlsx")["Tracker"]["B2"].value == "Edited Store"
-    assert main(["demo", "--reset"]) == 0
+    assert main(["demo", "--reset", "--once"]) == 0
     assert load_workbook(in_tmp / "demo" / "tracker.xlsx")["Tracker"]["B2"].value != "Edited Store"
 
 

@@ -1,0 +1,69 @@
+"""`sheetsync run`: a sync cycle every interval until SIGINT or SIGTERM.
+
+A signal stops the loop after the cycle in progress; a fault in one cycle (the workbook
+missing, locked or unreadable for a moment) is logged and the next cycle tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from types import FrameType
+
+from sheetsync import logs
+from sheetsync.config import Config
+from sheetsync.errors import SheetsyncError
+from sheetsync.jobs.sync import CycleReport, run_sync
+
+
+def run_daemon(config: Config, *, once: bool = False,
+               now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+               stop: threading.Event | None = None) -> int:
+    """Run cycles until stopped; returns the exit code (0 after a clean stop)."""
+    stop = stop or threading.Event()
+    previous = _install_stop_handlers(stop)
+    interval = config.settings.sync.interval_seconds
+    logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval)
+    try:
+        while not stop.is_set():
+            try:
+                report = run_sync(config, now(), echo=lambda line: logs.event("outbox", line=line))
+                _log_cycle(report)
+            except (SheetsyncError, OSError, sqlite3.OperationalError) as exc:
+                logs.event("cycle failed", logging.ERROR, error=str(exc))
+                if once:
+                    return getattr(exc, "exit_code", 1)
+            if once:
+                break
+            stop.wait(interval)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    logs.event("stopped")
+    return 0
+
+
+def _log_cycle(report: CycleReport) -> None:
+    logs.event("cycle", rows=report.rows, new_tickets=report.new_tickets,
+               transitions=len(report.transitions), findings=report.findings,
+               effects=len(report.planned), delivered=report.delivered,
+               written=len(report.writes), duration_ms=round(report.seconds * 1000),
+               **({"adopted": True} if report.adopted else {}))
+    if report.write_skipped:
+        logs.event("write skipped", logging.WARNING, reason=report.write_skipped)
+
+
+def _install_stop_handlers(stop: threading.Event) -> dict[int, object]:
+    """SIGINT and SIGTERM set `stop`; the cycle in progress finishes first."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        logs.event("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    return {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -1,0 +1,51 @@
+"""Run the sheetsync CLI in this process and SIGKILL it at a named step of the cycle.
+
+Used by the crash test: `python tests/crashpoint.py STEP sheetsync-args...`. The steps wrap
+the real functions, so the process dies exactly as a power cut or an OOM kill would take it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sheetsync.backends import workbook  # noqa: E402
+from sheetsync.cli import main  # noqa: E402
+from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
+from sheetsync.state import StateStore  # noqa: E402
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def kill_around(owner: Any, name: str, when: str) -> None:
+    real = getattr(owner, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if when == "before":
+            die()
+        result = real(*args, **kwargs)
+        die()
+        return result
+
+    setattr(owner, name, wrapper)
+
+
+STEPS = {
+    "before-commit": (StateStore, "commit_cycle", "before"),
+    "after-commit": (StateStore, "commit_cycle", "after"),
+    "after-delivery": (LocalOutbox, "deliver", "after"),  # sent, not yet recorded as sent
+    "after-settle": (StateStore, "settle", "after"),
+    "mid-save": (workbook.os, "replace", "before"),  # the new workbook written, not renamed
+    "after-write": (workbook.Workbook, "write", "after"),
+}
+
+if __name__ == "__main__":
+    kill_around(*STEPS[sys.argv[1]])
+    sys.exit(main(sys.argv[2:]))

@@ -1,0 +1,129 @@
+"""The daemon as it runs: signals stop it cleanly, faults do not, and a SIGKILL at any step of
+a cycle neither loses nor repeats an effect."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from io import StringIO
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sheetsync import logs
+from sheetsync.config import load_config
+from sheetsync.daemon import run_daemon
+from sheetsync.demo import make_demo
+from sheetsync.state import StateStore
+from tests.crashpoint import STEPS
+
+NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sheetsync(*args: str, cwd: Path, step: str | None = None,
+              **popen: object) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "tests/crashpoint.py", step, *args] if step else \
+        [sys.executable, "-m", "sheetsync", *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(command, cwd=ROOT if step else cwd, env=env, capture_output=True,
+                          text=True, timeout=120, **popen)  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN", NOW)
+    return made.config_path
+
+
+def escalate_two_and_add_a_bug(workbook: Path) -> None:
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("Seller Name")].value in ("Gupta Kirana Mart", "Kaveri Foods"):
+            row[header.index("Status")].value = "Escalated"
+            row[header.index("Assigned To")].value = "Priya (Support), Rahul (Tech)"
+    new = {"WhatsApp Number": "+919812300000", "Seller Name": "Nandi Dairy",
+           "Issue Type": "Bug", "Description": "Cannot add products.", "Status": "Pending",
+           "Timestamp": "2026-11-23 11:00"}
+    sheet.append([new.get(h) for h in header])
+    book.save(workbook)
+
+
+EXPECTED_KEYS = ["clickup.task:INT-000017", "slack.message:escalation:INT-000002:1",
+                 "slack.message:escalation:INT-000013:1"]
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_a_kill_at_any_step_loses_no_effect_and_sends_none_twice(demo: Path, step: str) -> None:
+    config = load_config(demo, environ={})
+    assert sheetsync("sync", "--config", str(demo), cwd=demo.parent).returncode == 0
+    escalate_two_and_add_a_bug(config.workbook_path)
+    killed = sheetsync("run", "--once", "--config", str(demo), cwd=demo.parent, step=step)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    for _ in range(2):  # restart, then one more cycle to settle everything
+        assert sheetsync("sync", "--config", str(demo), cwd=demo.parent).returncode == 0
+    lines = [json.loads(line) for line in config.outbox_path.read_text().splitlines()]
+    assert sorted(line["key"] for line in lines) == EXPECTED_KEYS
+    with StateStore(config.state_path) as store:
+        assert store.effects("pending") == []
+        assert [e.status for e in store.effects()] == ["sent"] * 3
+        assert [h.after for h in store.history("INT-000002")] == [
+            "created", "Escalated", "Priya (Support), Rahul (Tech)", "yes"]
+    sheet = openpyxl.load_workbook(config.workbook_path)["Tracker"]
+    header = [c.value for c in sheet[1]]
+    ids = [row[header.index("Ticket ID")].value for row in sheet.iter_rows(min_row=2)]
+    assert ids == [f"INT-{i:06d}" for i in range(1, 18)]
+    assert not list(config.workbook_path.parent.glob(".tracker.xlsx.*.tmp")) or step == "mid-save"
+
+
+def test_sigterm_stops_the_daemon_cleanly_after_the_cycle(demo: Path) -> None:
+    with subprocess.Popen(
+            [sys.executable, "-m", "sheetsync", "run", "--config", str(demo), "--log-format",
+             "json"], cwd=demo.parent, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        events = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            events.append(json.loads(process.stderr.readline()))
+            if events[-1]["event"] == "cycle":
+                break
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        events += [json.loads(line) for line in process.stderr.read().splitlines()]
+    names = [e["event"] for e in events]
+    assert names == ["started", "cycle", "stopping", "stopped"]
+    cycle = events[1]
+    assert (cycle["rows"], cycle["new_tickets"], cycle["adopted"]) == (16, 16, True)
+    assert {"findings", "transitions", "effects", "duration_ms"} <= set(cycle)
+
+
+def test_a_fault_in_one_cycle_is_logged_and_the_daemon_goes_on(demo: Path) -> None:
+    config = load_config(demo, environ={})
+    stream = StringIO()
+    logs.setup("text", stream)
+    config.workbook_path.rename(config.workbook_path.with_suffix(".moved"))
+    assert run_daemon(config, once=True) == 2
+    assert "error cycle failed" in stream.getvalue() and "no such workbook" in stream.getvalue()
+
+
+def test_no_log_line_holds_a_full_phone_number() -> None:
+    stream = StringIO()
+    logs.setup("json", stream)
+    logs.event("outbox", line="Seller +91 98765 43210 says order 5521 failed on 2026-11-23")
+    logs.setup("text", stream)
+    logs.event("outbox", level=logging.WARNING, line="call 919876543210")
+    text = stream.getvalue()
+    assert "98765 43210" not in text and "919876543210" not in text
+    first = json.loads(text.splitlines()[0])
+    assert first["line"] == "Seller +91 ***** *3210 says order 5521 failed on 2026-11-23"
+    assert text.splitlines()[1].endswith('warning outbox line="call ********3210"')
