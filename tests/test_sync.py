@@ -169,3 +169,19 @@ def test_a_missing_column_is_added_after_the_last_header(tmp_path: Path) -> None
     sheet = openpyxl.load_workbook(path)["Tracker"]
     assert [c.value for c in sheet[1]] == ["Seller Name", None, "Region", "Ticket ID"]
     assert [c.value for c in sheet[2]] == ["Store", "kept", "North", "INT-000001"]
+
+
+def test_a_workbook_with_formulas_is_checked_and_notified_but_never_saved(demo: Config) -> None:
+    run_sync(demo, NOW)
+    book = openpyxl.load_workbook(demo.workbook_path)
+    book["Tracker"]["Z1"] = "=COUNTA(A:A)"
+    book.save(demo.workbook_path)
+    edit(demo, "Vijay Auto Parts", Status="escalated",  # a Sync Note to write, too
+         **{"Assigned To": "Arjun (Support), Rahul (Tech)"})
+    before = demo.workbook_path.read_bytes()
+    report = run_sync(demo, NOW)
+    assert [w.column for w in report.writes] == ["Sync Notes"]
+    assert report.write_skipped == "it holds formulas, which a save would lose"
+    assert [e.key for e in report.planned] == ["slack.message:escalation:INT-000015:1"]
+    assert len(outbox(demo)) == 1
+    assert demo.workbook_path.read_bytes() == before

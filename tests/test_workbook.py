@@ -98,3 +98,8 @@ def test_a_new_workbook_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     write_new_workbook(path, "Tracker", ["A", "B"], [["1", "2"]])
     assert Workbook(path, "Tracker").read().rows == (("A", "B"), ("1", "2"))
     assert [p.name for p in path.parent.iterdir()] == ["t.xlsx"]
+
+
+def test_a_workbook_with_formulas_is_only_read(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "t.xlsx", ["Seller Name", "Count"], [["Store", "=1+1"]])
+    assert Workbook(path, "Tracker").save_blockers() == ["formulas"]

@@ -74,16 +74,22 @@ class Workbook:
         """What this workbook holds that a save through openpyxl would lose."""
         self._check_file()
         try:
-            with zipfile.ZipFile(self.path) as archive:
-                names = archive.namelist()
+            archive = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile:
             return []
-        found: list[str] = []
-        for part, label in _UNSAVEABLE_PARTS:
-            if label not in found and any(n.startswith(part) for n in names):
-                found.append(label)
-        if self.path.suffix.lower() == ".xlsm" and "macros" not in found:
-            found.append("macros")
+        with archive:
+            names = archive.namelist()
+            found: list[str] = []
+            for part, label in _UNSAVEABLE_PARTS:
+                if label not in found and any(n.startswith(part) for n in names):
+                    found.append(label)
+            if self.path.suffix.lower() == ".xlsm" and "macros" not in found:
+                found.append("macros")
+            # openpyxl saves formulas without their computed values, so every later read
+            # (sheetsync's own included) would see those cells empty until Excel recomputes.
+            if any(_has_formula(archive, n) for n in names
+                   if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+                found.append("formulas")
         return found
 
     def write(self, header_row: int, cells: Sequence[CellWrite]) -> str | None:
@@ -142,6 +148,16 @@ class Workbook:
         if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
             raise TrackerError(f"{self.path}: sheetsync reads .xlsx workbooks; "
                                "save the tracker as .xlsx")
+
+
+def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:
+    with archive.open(name) as part:
+        tail = b""
+        while chunk := part.read(1 << 20):
+            if b"<f>" in tail + chunk or b"<f " in tail + chunk:
+                return True
+            tail = chunk[-3:]
+    return False
 
 
 def write_new_workbook(
