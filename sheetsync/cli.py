@@ -113,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default) or json")
     status.set_defaults(handler=_status)
+
+    outbox = commands.add_parser(
+        "outbox", parents=[common], help="list the effects, or retry or cancel one",
+        description="See and settle effects. An effect undelivered for longer than "
+                    "outbox.hold_after_hours is not sent automatically: it waits here for a "
+                    "person to retry or cancel it.")
+    outbox.add_argument("action", choices=("list", "retry", "cancel"),
+                        help="list the effects; retry KEY: send it again; cancel KEY: never")
+    outbox.add_argument("key", nargs="?", metavar="KEY", help="the effect's key (retry, cancel)")
+    outbox.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text (default) or json")
+    outbox.set_defaults(handler=_outbox)
     return parser
 
 
@@ -230,6 +242,36 @@ def _status(args: argparse.Namespace) -> int:
     for effect in [*pending, *failed]:
         print(f"  {effect.status}: {effect.key}" +
               (f" ({effect.last_error})" if effect.last_error else ""))
+    return EXIT_OK
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.action != "list" and not args.key:
+        raise InputError(f"outbox {args.action} needs the effect's KEY (see `sheetsync outbox "
+                         "list`)")
+    with _open_state(config) as store:
+        if args.action == "list":
+            effects = store.effects()
+        else:
+            try:
+                effects = [store.decide(args.key, "pending" if args.action == "retry"
+                                        else "cancelled", _now())]
+            except KeyError:
+                raise InputError(f"no effect with key {args.key}") from None
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+    if args.format == "json":
+        print(json.dumps([{"key": e.key, "kind": e.kind, "ticket_id": e.ticket_id,
+                           "status": e.status, "attempts": e.attempts,
+                           "last_error": e.last_error, "created_at": e.created_at}
+                          for e in effects], indent=2))
+        return EXIT_OK
+    for e in effects:
+        print(f"{e.status:9}  {e.key}  attempts={e.attempts}" +
+              (f"  ({e.last_error})" if e.last_error else ""))
+    if args.action == "retry":
+        print("It goes out with the next cycle.")
     return EXIT_OK
 
 

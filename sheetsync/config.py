@@ -140,6 +140,7 @@ class OutboxSettings(_Table):
     """[outbox]: the local sink for Slack messages and ClickUp tasks when no token is set."""
 
     path: Text = "outbox.jsonl"
+    hold_after_hours: PositiveInt = 24  # undelivered longer than this: wait for a person
 
 
 class ClassifyOverride(_Table):

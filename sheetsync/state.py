@@ -86,6 +86,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tickets ADD COLUMN in_sheet INTEGER NOT NULL DEFAULT 1;
     """,
+    # 3: when a person last asked for an effect to be retried (its hold age counts from then)
+    """
+    ALTER TABLE effects ADD COLUMN retried_at TEXT;
+    """,
 )
 
 
@@ -280,6 +284,35 @@ class StateStore:
         return [Effect(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6],
                        json.loads(row[7]) if row[7] else None, row[8])
                 for row in self._db.execute(query + " ORDER BY created_at, rowid", params)]
+
+    def hold_stale(self, older_than: datetime) -> list[str]:
+        """Pending effects waiting since before `older_than` become failed, for a person.
+
+        An escalation held up for a day by a revoked token is news no longer; it waits for
+        `sheetsync outbox retry` or `cancel` instead of going out when the fault clears.
+        """
+        with self._transaction() as db:
+            keys = [row[0] for row in db.execute(
+                "SELECT key FROM effects WHERE status = 'pending' "
+                "AND coalesce(retried_at, created_at) < ?", (older_than.isoformat(),))]
+            db.executemany(
+                "UPDATE effects SET status = 'failed', last_error = coalesce(last_error || '; ', "
+                "'') || 'held for a person: pending too long', updated_at = ? WHERE key = ?",
+                [(older_than.isoformat(), key) for key in keys])
+        return keys
+
+    def decide(self, key: str, status: EffectStatus, at: datetime) -> Effect:
+        """A person's decision on an effect: retry it (pending again) or cancel it."""
+        with self._transaction() as db:
+            row = db.execute("SELECT status FROM effects WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise KeyError(key)
+            if row[0] == "sent":
+                raise ValueError(f"{key} was sent already")
+            db.execute("UPDATE effects SET status = ?, updated_at = ?, retried_at = "
+                       "CASE WHEN ? = 'pending' THEN ? ELSE retried_at END WHERE key = ?",
+                       (status, at.isoformat(), status, at.isoformat(), key))
+        return next(e for e in self.effects() if e.key == key)
 
     def settle(self, key: str, status: EffectStatus, at: datetime, *,
                error: str | None = None, result: Mapping[str, Any] | None = None) -> None:

@@ -185,3 +185,35 @@ def test_a_workbook_with_formulas_is_checked_and_notified_but_never_saved(demo: 
     assert [e.key for e in report.planned] == ["slack.message:escalation:INT-000015:1"]
     assert len(outbox(demo)) == 1
     assert demo.workbook_path.read_bytes() == before
+
+
+def test_an_effect_stuck_for_a_day_waits_for_a_person(demo: Config,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    from datetime import timedelta
+
+    from sheetsync.cli import main
+
+    run_sync(demo, NOW)
+    edit(demo, "Vijay Auto Parts", Status="Escalated",
+         **{"Assigned To": "Arjun (Support), Rahul (Tech)"})
+    demo.outbox_path.mkdir()  # the sink is broken: nothing can be delivered
+    run_sync(demo, NOW)
+    with StateStore(demo.state_path) as store:
+        [stuck] = store.effects("pending")
+        assert stuck.attempts == 1 and "Is a directory" in (stuck.last_error or "")
+    demo.outbox_path.rmdir()  # fixed, but a day and a bit later
+    report = run_sync(demo, NOW + timedelta(hours=25))
+    assert report.delivered == 0 and outbox(demo) == []
+    with StateStore(demo.state_path) as store:
+        assert [e.status for e in store.effects()] == ["failed"]
+    capsys.readouterr()
+    assert main(["outbox", "list", "--config", str(demo.source)]) == 0
+    assert "failed     slack.message:escalation:INT-000015:1" in capsys.readouterr().out
+    assert main(["outbox", "retry", "slack.message:escalation:INT-000015:1",
+                 "--config", str(demo.source)]) == 0
+    assert run_sync(demo, NOW + timedelta(hours=26)).delivered == 1
+    assert [line["key"] for line in outbox(demo)] == ["slack.message:escalation:INT-000015:1"]
+    assert main(["outbox", "cancel", "slack.message:escalation:INT-000015:1",
+                 "--config", str(demo.source)]) == 2  # sent already: nothing to cancel
+    assert main(["outbox", "retry", "nope", "--config", str(demo.source)]) == 2

@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sheetsync.backends import open_backend
 from sheetsync.backends.workbook import CellWrite
@@ -79,6 +79,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
             new_tickets=new_tickets,
             changed=frozenset(t for t, s in snapshot.items() if known.get(t) != s)))
+        store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         delivered = _dispatch(store, LocalOutbox(config.outbox_path, echo), now)
     skipped = backend.write(sheet.binding.header_row, writes)
     return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, len(findings),
