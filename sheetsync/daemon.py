@@ -15,9 +15,11 @@ from datetime import datetime, timezone
 from types import FrameType
 
 from sheetsync import logs
+from sheetsync.backends import open_backend
 from sheetsync.config import Config
 from sheetsync.errors import SheetsyncError
 from sheetsync.jobs.sync import CycleReport, run_sync
+from sheetsync.state import StateStore
 
 
 def run_daemon(config: Config, *, once: bool = False,
@@ -28,10 +30,17 @@ def run_daemon(config: Config, *, once: bool = False,
     previous = _install_stop_handlers(stop)
     interval = config.settings.sync.interval_seconds
     logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval)
+    backend = open_backend(config)
+    seen: object = None  # the tracker as the last completed cycle left it
     try:
         while not stop.is_set():
             try:
+                stamp = backend.probe()
+                if stamp is not None and stamp == seen and not _has_pending(config):
+                    stop.wait(interval)  # unchanged, nothing owed: no read at all
+                    continue
                 report = run_sync(config, now(), echo=lambda line: logs.event("outbox", line=line))
+                seen = backend.probe()
                 _log_cycle(report)
             except (SheetsyncError, OSError, sqlite3.OperationalError) as exc:
                 logs.event("cycle failed", logging.ERROR, error=str(exc))
@@ -47,11 +56,17 @@ def run_daemon(config: Config, *, once: bool = False,
     return 0
 
 
+def _has_pending(config: Config) -> bool:
+    with StateStore(config.state_path) as store:
+        return bool(store.effects("pending"))
+
+
 def _log_cycle(report: CycleReport) -> None:
     logs.event("cycle", rows=report.rows, new_tickets=report.new_tickets,
                transitions=len(report.transitions), findings=report.findings,
                effects=len(report.planned), delivered=report.delivered,
                written=len(report.writes), duration_ms=round(report.seconds * 1000),
+               **{f"{stage}_ms": round(spent * 1000) for stage, spent in report.timings.items()},
                **({"adopted": True} if report.adopted else {}))
     if report.write_skipped:
         logs.event("write skipped", logging.WARNING, reason=report.write_skipped)

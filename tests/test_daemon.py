@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from io import StringIO
 from pathlib import Path
@@ -127,3 +129,37 @@ def test_no_log_line_holds_a_full_phone_number() -> None:
     first = json.loads(text.splitlines()[0])
     assert first["line"] == "Seller +91 ***** *3210 says order 5521 failed on 2026-11-23"
     assert text.splitlines()[1].endswith('warning outbox line="call ********3210"')
+
+
+class Ticks(threading.Event):
+    """A stop event whose waits return at once, running `between` at each, until `limit`."""
+
+    def __init__(self, limit: int, between: Callable[[int], None] = lambda tick: None) -> None:
+        super().__init__()
+        self.ticks, self.limit, self.between = 0, limit, between
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.ticks += 1
+        self.between(self.ticks)
+        if self.ticks >= self.limit:
+            self.set()
+        return self.is_set()
+
+
+def test_an_unchanged_workbook_costs_no_read(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sheetsync.daemon as daemon
+    from sheetsync.backends.workbook import Workbook
+
+    config = load_config(demo, environ={})
+    reads = []
+    real_read = Workbook.read
+    monkeypatch.setattr(Workbook, "read", lambda self: reads.append(1) or real_read(self))
+    logs.setup("text", StringIO())
+
+    def touch_on_third(tick: int) -> None:
+        if tick == 3:
+            escalate_two_and_add_a_bug(config.workbook_path)
+
+    assert daemon.run_daemon(config, stop=Ticks(5, touch_on_third)) == 0
+    assert len(reads) == 2  # the first cycle, and the one after the edit; three idle ticks
+    assert len(config.outbox_path.read_text().splitlines()) == 3

@@ -20,6 +20,10 @@ class TrackerBackend(Protocol):
 
     def read(self) -> Grid: ...
 
+    def probe(self) -> object | None:
+        """A cheap token that changes when the tracker does; None when it cannot tell."""
+        ...
+
     def save_blockers(self) -> list[str]:
         """Why this tracker must never be saved over (empty when it may be)."""
         ...

@@ -136,6 +136,13 @@ class Workbook:
         self._stamp = self._file_stamp()
         return None
 
+    def probe(self) -> tuple[int, int] | None:
+        """A cheap token that changes when the file does (no read): its mtime and size."""
+        try:
+            return self._file_stamp()
+        except OSError:
+            return None
+
     def _file_stamp(self) -> tuple[int, int]:
         stat = self.path.stat()
         return stat.st_mtime_ns, stat.st_size

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sheetsync.backends import open_backend
@@ -45,54 +45,84 @@ class CycleReport:
     writes: list[CellWrite] = field(default_factory=list)
     write_skipped: str | None = None
     seconds: float = 0.0
+    timings: Mapping[str, float] = field(default_factory=dict)  # seconds by stage
+
+
+class _Laps:
+    """Where a cycle's time goes: read, core, state, dispatch, write."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.spent: dict[str, float] = {}
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.spent[stage] = self.spent.get(stage, 0.0) + now - self.last
+        self.last = now
+
+    @property
+    def total(self) -> float:
+        return self.last - self.started
 
 
 def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
              echo: Callable[[str], None] | None = None) -> CycleReport:
     """Run one cycle on the configured tracker. A dry run commits, sends and writes nothing."""
-    started = time.perf_counter()
+    lap = _Laps()
     backend = open_backend(config)
-    sheet = bind(backend.read(), config.schema)
+    grid = backend.read()
+    lap("read")
+    sheet = bind(grid, config.schema)
     findings = check(sheet, CheckContext(now=now.astimezone(config.timezone),
                                          timezone=config.timezone,
                                          phone_region=config.settings.phone_region))
+    lap("core")
     if dry_run and not config.state_path.exists():
-        return _plan_only(sheet, findings, started)
+        return _plan_only(sheet, findings, lap)
     with StateStore(config.state_path) as store:
         known = store.snapshot()
         adopting = store.adopted_at is None
-        identity, tickets = identify(sheet, known, store.hash_key(), store.next_ticket_number)
+        key, next_number = store.hash_key(), store.next_ticket_number
+        lap("state")
+        identity, tickets = identify(sheet, known, key, next_number)
         transitions = diff(known, tickets, identity.disputed)
         details = _details(sheet, identity, tickets)
         escalating = {t.ticket_id for t in transitions if t.field == "escalated"}
-        planned = plan(transitions, details, store.times_became("escalated", YES, escalating),
-                       adopting)
+        lap("core")
+        before = store.times_became("escalated", YES, escalating)
+        lap("state")
+        planned = plan(transitions, details, before, adopting)
         snapshot = next_snapshot(known, tickets, identity.disputed)
+        changed = frozenset(t for t, s in snapshot.items() if known.get(t) != s)
         writes = _writes(sheet, identity, findings)
         new_tickets = sum(1 for t in transitions if t.after == CREATED)
+        lap("core")
+        report = CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
+                             len(findings), planned, writes=writes)
         if dry_run:
-            return CycleReport(len(sheet.rows), adopting, new_tickets, transitions,
-                               len(findings), planned, writes=writes,
-                               seconds=time.perf_counter() - started)
+            return replace(report, seconds=lap.total, timings=lap.spent)
         store.commit_cycle(CycleRecord(
             started_at=now, rows=len(sheet.numbers), snapshot=snapshot, transitions=transitions,
             effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
-            new_tickets=new_tickets,
-            changed=frozenset(t for t, s in snapshot.items() if known.get(t) != s)))
+            new_tickets=new_tickets, changed=changed))
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
+        lap("state")
         delivered = _dispatch(store, LocalOutbox(config.outbox_path, echo), now)
+        lap("dispatch")
     skipped = backend.write(sheet.binding.header_row, writes)
-    return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, len(findings),
-                       planned, delivered, writes, skipped, time.perf_counter() - started)
+    lap("write")
+    return replace(report, delivered=delivered, write_skipped=skipped, seconds=lap.total,
+                   timings=lap.spent)
 
 
-def _plan_only(sheet: Sheet, findings: Sequence[Finding], started: float) -> CycleReport:
+def _plan_only(sheet: Sheet, findings: Sequence[Finding], lap: _Laps) -> CycleReport:
     """A dry run before the first cycle: the baseline it would record."""
     identity, tickets = identify(sheet, {}, b"dry-run", 1)
     writes = _writes(sheet, identity, findings)
+    lap("core")
     return CycleReport(len(sheet.numbers), True, len(tickets),
                        diff({}, tickets, identity.disputed), len(findings), [], writes=writes,
-                       seconds=time.perf_counter() - started)
+                       seconds=lap.total, timings=lap.spent)
 
 
 def _dispatch(store: StateStore, outbox: LocalOutbox, now: datetime) -> int:
