@@ -114,6 +114,10 @@ def assign(
 
 def _read_id(cell: Any, fmt: TicketIdFormat) -> str | None:
     """The ticket ID a cell holds, written canonically; None when blank or unreadable."""
+    if cell.__class__ is str and cell.startswith(fmt.prefix):
+        digits = cell[len(fmt.prefix):]
+        if digits.isascii() and digits.isdigit() and fmt.format(int(digits)) == cell:
+            return cell  # already canonical: the common case
     if is_blank(cell):
         return None
     text = text_of(cell).strip()

@@ -8,8 +8,6 @@ row hash stored in the state never lets anyone recover a seller's phone number b
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,17 +84,22 @@ def _canonical_reader(column: Column) -> Any:
 
 
 def row_hashes(sheet: Sheet, key: bytes) -> list[str]:
-    """A keyed hash of each row's person-owned values, in column-key order.
+    """A keyed hash (BLAKE2b with the state's secret) of each row's person-owned values.
 
     Daemon-owned columns (the ticket ID it writes, Sync Notes) are left out, so the daemon's
     own writes never make a row look changed.
     """
     keys = sorted(k for k in sheet.columns if sheet.schema.column(k).owner != "daemon")
-    columns = [sheet.columns[k] for k in keys]
+    columns = [[_HASHED_BLANK if is_blank(c) else text_of(c).replace("\x1f", " ")
+                for c in sheet.columns[k]] for k in keys]
+    keyed = hashlib.blake2b(key=key[:64], digest_size=16)
     hashes = []
     for cells in zip(*columns) if columns else ([()] * len(sheet.numbers)):
-        payload = json.dumps([None if is_blank(c) else text_of(c) for c in cells],
-                             ensure_ascii=False, separators=(",", ":"))
-        hashes.append(hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32])
+        digest = keyed.copy()
+        digest.update("\x1f".join(cells).encode())
+        hashes.append(digest.hexdigest())
     return hashes
+
+
+_HASHED_BLANK = "\x00"  # a blank cell, distinct from any text
 

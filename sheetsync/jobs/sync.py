@@ -86,7 +86,10 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         lap("state")
         identity, tickets = identify(sheet, known, key, next_number)
         transitions = diff(known, tickets, identity.disputed)
-        details = _details(sheet, identity, tickets)
+        # Only tickets whose transitions can call for an effect need their message details.
+        involved = set() if adopting else {t.ticket_id for t in transitions
+                                           if t.field in ("ticket", "escalated", "technical")}
+        details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved])
         escalating = {t.ticket_id for t in transitions if t.field == "escalated"}
         lap("core")
         before = store.times_became("escalated", YES, escalating)

@@ -1,0 +1,127 @@
+"""Sync cycle cost on the local workbook: where the time goes, and what openpyxl costs alone.
+
+For seeded seller-support trackers of 10k and 100k rows (the generator of bench/validate.py,
+about 17% of rows with a mistake), each in its own process so peak RSS is its own:
+
+- first cycle: adoption, with Sync Notes written for every row with a finding;
+- idle: the daemon's change probe on an unchanged workbook (no read at all);
+- 10 edits: the cycle after a person changed the status of 10 rows;
+- openpyxl alone: a read-only load of the same values, and a full load and save.
+
+    pip install -e . && python bench/cycle.py [--rows 10000 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validate import generate  # noqa: E402  (the same seeded trackers)
+
+NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
+
+
+def make_tracker(folder: Path, rows: int) -> Path:
+    data, _ = generate(rows, seed=7)
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Tracker")
+    for row in data:
+        sheet.append(row)
+    book.save(folder / "tracker.xlsx")
+    (folder / "sheetsync.toml").write_text('[tracker]\npath = "tracker.xlsx"\n')
+    return folder / "sheetsync.toml"
+
+
+def edit_statuses(workbook: Path, count: int) -> None:
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Status") + 1
+    for row in range(2, 2 + count * 997, 997):
+        cell = sheet.cell(row=row, column=column)
+        cell.value = "In Progress" if cell.value != "In Progress" else "Resolved"
+    book.save(workbook)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(scenario: str, config_path: Path) -> dict[str, Any]:
+    from sheetsync.backends.workbook import Workbook
+    from sheetsync.config import load_config
+    from sheetsync.jobs.sync import run_sync
+
+    config = load_config(config_path, environ={})
+    if scenario in ("first cycle", "10 edits"):
+        report = run_sync(config, NOW)
+        return {"seconds": report.seconds, **{k: v for k, v in report.timings.items()},
+                "writes": len(report.writes), "transitions": len(report.transitions)}
+    if scenario == "idle probe":
+        workbook = Workbook(config.workbook_path, "Tracker")
+        start = time.perf_counter()
+        for _ in range(1000):
+            workbook.probe()
+        return {"seconds": (time.perf_counter() - start) / 1000}
+    if scenario == "openpyxl read":
+        start = time.perf_counter()
+        book = openpyxl.load_workbook(config.workbook_path, read_only=True, data_only=True)
+        rows = sum(1 for _ in book["Tracker"].iter_rows(values_only=True))
+        book.close()
+        return {"seconds": time.perf_counter() - start, "rows": rows}
+    if scenario == "openpyxl load+save":
+        start = time.perf_counter()
+        book = openpyxl.load_workbook(config.workbook_path)
+        book.save(config.workbook_path.with_name("copy.xlsx"))
+        return {"seconds": time.perf_counter() - start}
+    raise ValueError(scenario)
+
+
+def run(scenario: str, config_path: Path) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--worker", scenario, str(config_path)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        result = worker(args.worker[0], Path(args.worker[1]))
+        print(json.dumps({**result, "peak_rss_mb": peak_mb()}))
+        return
+    print(f"{'rows':>8}  {'scenario':<20} {'total s':>8} {'read':>7} {'core':>7} {'state':>7} "
+          f"{'write':>7} {'peak RSS MB':>12}  notes")
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as folder:
+            config = make_tracker(Path(folder), rows)
+            results = {name: run(name, config) for name in
+                       ("openpyxl read", "openpyxl load+save", "first cycle", "idle probe")}
+            edit_statuses(Path(folder) / "tracker.xlsx", 10)
+            results["10 edits"] = run("10 edits", config)
+        for name, r in results.items():
+            stages = [f"{r[s]:7.3f}" if s in r else f"{'':>7}"
+                      for s in ("read", "core", "state", "write")]
+            notes = f"{r['writes']} cells written, {r['transitions']} transitions" \
+                if "writes" in r else ""
+            total = f"{r['seconds'] * 1e6:6.1f}µs" if name == "idle probe" \
+                else f"{r['seconds']:8.3f}"
+            print(f"{rows:>8}  {name:<20} {total:>8} {' '.join(stages)} "
+                  f"{r['peak_rss_mb']:>12.0f}  {notes}")
+
+
+if __name__ == "__main__":
+    main()
