@@ -57,8 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", parents=[common], help="report every invalid cell in the tracker; change nothing",
         description="Report every invalid cell in the tracker, grouped by row. Changes nothing. "
                     "Exit 0 when clean, 1 when there are findings, 2 on a config or input error.")
-    check.add_argument("--format", choices=("text", "json"), default="text",
-                       help="text for people (default); json: one array of findings")
+    _format_option(check, "one array of findings")
     check.set_defaults(handler=_check)
 
     demo = commands.add_parser(
@@ -81,8 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a sync cycle every sync.interval_seconds until SIGINT or SIGTERM, "
                     "which stop it after the cycle in progress. Logs go to stderr, one line "
                     "per cycle.")
-    run.add_argument("--log-format", choices=("text", "json"), default="text",
-                     help="text for people (default); json: one JSON object a line")
+    _format_option(run, "one JSON object a line", name="--log-format")
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
     run.set_defaults(handler=_run)
 
@@ -93,25 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "findings or not.")
     sync.add_argument("--dry-run", action="store_true",
                       help="print the plan; commit, send and write nothing")
-    sync.add_argument("--format", choices=("text", "json"), default="text",
-                      help="text for people (default); json: the cycle's report")
+    _format_option(sync, "the cycle's report")
     sync.set_defaults(handler=_sync)
 
     history = commands.add_parser(
         "history", parents=[common], help="list a ticket's transitions",
         description="List a ticket's transitions, oldest first.")
     history.add_argument("ticket", metavar="TICKET", help="a ticket ID, such as INT-000001")
-    history.add_argument("--format", choices=("text", "json"), default="text",
-                         help="text (default) or json: objects with ticket_id, field, from, "
-                              "to, at")
+    _format_option(history, "objects with ticket_id, field, from, to, at")
     history.set_defaults(handler=_history)
 
     status = commands.add_parser(
         "status", parents=[common], help="show adoption, the last cycle and the effects",
         description="Show when the tracker was adopted, the last cycle, and pending and "
                     "failed effects.")
-    status.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text (default) or json")
+    _format_option(status, "one object")
     status.set_defaults(handler=_status)
 
     outbox = commands.add_parser(
@@ -122,10 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("action", choices=("list", "retry", "cancel"),
                         help="list the effects; retry KEY: send it again; cancel KEY: never")
     outbox.add_argument("key", nargs="?", metavar="KEY", help="the effect's key (retry, cancel)")
-    outbox.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text (default) or json")
+    _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error")
     outbox.set_defaults(handler=_outbox)
     return parser
+
+
+def _format_option(command: argparse.ArgumentParser, json_shape: str,
+                   name: str = "--format") -> None:
+    command.add_argument(name, choices=("text", "json"), default="text",
+                         help=f"text for people (default); json: {json_shape}")
 
 
 def _now() -> datetime:

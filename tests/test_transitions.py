@@ -19,6 +19,10 @@ HEADER = ["Ticket ID", "WhatsApp Number", "Seller Name", "Issue Type", "Descript
           "Assigned To", "Resolution Summary", "Timestamp", "Priority"]
 STATUSES = ["Pending", "In Progress", "Resolved", "Escalated", "Awaiting Seller Response"]
 PEOPLE = ["Priya (Support)", "Arjun (Support)", "Priya (Support), Rahul (Tech)", None]
+SAYPRO_HEADER = ["Interaction ID", "Date and Time of Interaction", "User ID/Username",
+                 "User Contact Information", "Issue/Request Description",
+                 "Category of Issue/Request", "Urgency Level", "Assigned Support Agent",
+                 "Resolution Provided", "Final Outcome"]
 
 
 def row(ticket: str | None, n: int, status: str, assignee: str | None) -> dict[str, Any]:
@@ -137,10 +141,7 @@ def test_a_copied_row_gets_a_new_id_and_the_original_keeps_its_own() -> None:
 
 def test_where_people_own_ids_a_duplicate_is_left_for_a_person_and_fires_nothing() -> None:
     saypro = PRESETS["saypro-interaction-log"]
-    header = ["Interaction ID", "Date and Time of Interaction", "User ID/Username",
-              "User Contact Information", "Issue/Request Description",
-              "Category of Issue/Request", "Urgency Level", "Assigned Support Agent",
-              "Resolution Provided", "Final Outcome"]
+    header = SAYPRO_HEADER
     first = ["INT-001234", "2026-11-20 10:00", "user1", "a@example.com", "Cannot log in",
              "Account-related", "High", "Sarah L.", None, None]
     copy = ["INT-001234", "2026-11-21 10:00", "user2", "b@example.com", "Cannot pay",
@@ -159,10 +160,7 @@ def test_where_people_own_ids_a_duplicate_is_left_for_a_person_and_fires_nothing
 
 def test_people_may_type_their_own_ids_and_sheetsync_fills_only_blanks() -> None:
     saypro = PRESETS["saypro-interaction-log"]
-    header = ["Interaction ID", "Date and Time of Interaction", "User ID/Username",
-              "User Contact Information", "Issue/Request Description",
-              "Category of Issue/Request", "Urgency Level", "Assigned Support Agent",
-              "Resolution Provided", "Final Outcome"]
+    header = SAYPRO_HEADER
     base = ["2026-11-20 10:00", "user1", "a@example.com", "Cannot log in", "Account-related",
             "High", "Sarah L.", None, None]
     sheet = bind(grid(header, [["CASE-7", *base], ["int-1234", *base], [None, *base]]), saypro)
