@@ -90,6 +90,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE effects ADD COLUMN retried_at TEXT;
     """,
+    # 4: the notes and highlights sheetsync put on a ticket's cells (recorded once written)
+    """
+    ALTER TABLE tickets ADD COLUMN marks TEXT NOT NULL DEFAULT '{}';
+    """,
 )
 
 
@@ -201,10 +205,16 @@ class StateStore:
     def snapshot(self) -> dict[str, Snapshot]:
         """Every ticket ever seen, as the last committed cycle left it."""
         return {row[0]: Snapshot(row[0], row[1], json.loads(row[3]), row[2], bool(row[4]),
-                                 bool(row[5]))
+                                 bool(row[5]), json.loads(row[6]))
                 for row in self._db.execute(
-                    "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet "
+                    "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet, marks "
                     "FROM tickets")}
+
+    def record_marks(self, marks: Mapping[str, Mapping[str, str]]) -> None:
+        """Remember the notes now on tickets' cells; called once they are in the sheet."""
+        with self._transaction() as db:
+            db.executemany("UPDATE tickets SET marks = ? WHERE ticket_id = ?",
+                           [(json.dumps(dict(m), sort_keys=True), t) for t, m in marks.items()])
 
     def commit_cycle(self, record: CycleRecord) -> int:
         """Commit a cycle's snapshot, transitions and planned effects in one transaction.

@@ -45,6 +45,8 @@ class Snapshot:
     row_hash: str = ""
     present: bool = True  # False once its row is gone from the tracker
     in_sheet: bool = True  # False while its ID has not yet been read back from the sheet
+    marks: Mapping[str, str] = field(default_factory=dict)  # column key -> the note sheetsync
+    # put on that cell (with its highlight), so it knows what to take away when fixed
 
 
 def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:

@@ -63,9 +63,11 @@ def next_snapshot(
     """
     snapshot = {ticket_id: before if before.present is False or ticket_id in frozen
                 else Snapshot(ticket_id, before.row, before.fields, before.row_hash, False,
-                              before.in_sheet)
+                              before.in_sheet, before.marks)
                 for ticket_id, before in previous.items()}
     for ticket in current:
+        before = previous.get(ticket.ticket_id)
         snapshot[ticket.ticket_id] = Snapshot(ticket.ticket_id, ticket.row, ticket.fields,
-                                              ticket.row_hash, True, ticket.in_sheet)
+                                              ticket.row_hash, True, ticket.in_sheet,
+                                              before.marks if before is not None else {})
     return snapshot

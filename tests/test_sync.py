@@ -217,3 +217,69 @@ def test_an_effect_stuck_for_a_day_waits_for_a_person(demo: Config,
     assert main(["outbox", "cancel", "slack.message:escalation:INT-000015:1",
                  "--config", str(demo.source)]) == 2  # sent already: nothing to cancel
     assert main(["outbox", "retry", "nope", "--config", str(demo.source)]) == 2
+
+
+def cell_of(config: Config, seller: str, column: str):  # type: ignore[no-untyped-def]
+    sheet = openpyxl.load_workbook(config.workbook_path)["Tracker"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("Seller Name")].value == seller:
+            return row[header.index(column)]
+    raise LookupError(seller)
+
+
+def test_a_persons_note_and_colour_survive_a_flag_and_fix_round_trip(demo: Config) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    book = openpyxl.load_workbook(demo.workbook_path)
+    sheet = book["Tracker"]
+    sheet["A4"].comment = Comment("Seller prefers calls after 5pm", "Priya")  # Lakshmi's number
+    sheet["E7"].fill = PatternFill("solid", start_color="FFFFFF00")  # Bhatia's status, yellow
+    book.save(demo.workbook_path)
+    run_sync(demo, NOW)
+
+    phone = cell_of(demo, "Lakshmi Textiles", "WhatsApp Number")
+    assert phone.comment.author == "Priya"
+    assert phone.comment.text.startswith("Seller prefers calls after 5pm\n\n[sheetsync]\n")
+    assert "no country code" in phone.comment.text
+    assert phone.fill.fgColor.rgb == "FFFCE4E4"
+    status = cell_of(demo, "Bhatia Book House", "Status")
+    assert status.comment.text.startswith("[sheetsync]\nWrite Status exactly as")
+    assert status.fill.fgColor.rgb == "FFFFFF00"  # a person's colour is never repainted
+
+    edit(demo, "Lakshmi Textiles", **{"WhatsApp Number": "+919845012345"})
+    edit(demo, "Bhatia Book House", Status="In Progress")
+    run_sync(demo, NOW)
+    phone = cell_of(demo, "Lakshmi Textiles", "WhatsApp Number")
+    assert (phone.comment.text, phone.comment.author) == ("Seller prefers calls after 5pm",
+                                                           "Priya")
+    assert phone.fill.fill_type is None
+    status = cell_of(demo, "Bhatia Book House", "Status")
+    assert status.comment is None and status.fill.fgColor.rgb == "FFFFFF00"
+    assert run_sync(demo, NOW).writes == []  # settled: nothing more to write
+
+
+def test_a_mark_follows_its_ticket_when_the_sheet_is_sorted(demo: Config) -> None:
+    from copy import copy
+
+    from openpyxl.comments import Comment
+
+    run_sync(demo, NOW)
+    book = openpyxl.load_workbook(demo.workbook_path)
+    sheet = book["Tracker"]
+    rows = [[(c.value, c.comment and (c.comment.text, c.comment.author), copy(c.fill))
+             for c in row] for row in sheet.iter_rows(min_row=2)]
+    for r, cells in enumerate(reversed(rows), start=2):  # reversed, notes and fills moving along
+        for c, (value, note, fill) in enumerate(cells, start=1):
+            cell = sheet.cell(row=r, column=c, value=value)
+            cell.comment = Comment(*note) if note else None
+            cell.fill = fill
+    book.save(demo.workbook_path)
+    edit(demo, "Lakshmi Textiles", **{"WhatsApp Number": "+919845012345"})
+    report = run_sync(demo, NOW)
+    assert report.write_skipped is None
+    fixed = cell_of(demo, "Lakshmi Textiles", "WhatsApp Number")
+    assert fixed.comment is None and fixed.fill.fill_type is None
+    still = cell_of(demo, "Patel Electronics", "WhatsApp Number")  # not fixed: keeps its mark
+    assert "without spaces or dashes" in still.comment.text

@@ -12,7 +12,7 @@ from sheetsync.config import Config
 from sheetsync.table import Grid
 
 if TYPE_CHECKING:
-    from sheetsync.backends.workbook import CellWrite
+    from sheetsync.backends.workbook import CellMark, CellWrite
 
 
 class TrackerBackend(Protocol):
@@ -28,8 +28,9 @@ class TrackerBackend(Protocol):
         """Why this tracker must never be saved over (empty when it may be)."""
         ...
 
-    def write(self, header_row: int, cells: Sequence[CellWrite]) -> str | None:
-        """Write cells sheetsync owns; None when written, else why it was skipped."""
+    def write(self, header_row: int, cells: Sequence[CellWrite],
+              marks: Sequence[CellMark] = ()) -> str | None:
+        """Write cells sheetsync owns and its marks; None when written, else why not."""
         ...
 
 

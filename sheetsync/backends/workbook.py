@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -25,7 +26,7 @@ _UNSAVEABLE_PARTS = (
     ("xl/vbaProject.bin", "macros"),
     ("xl/charts/", "charts"),
     ("xl/media/", "images"),
-    ("xl/drawings/", "drawings"),
+    ("xl/drawings/drawing", "drawings"),  # shapes; xl/drawings/vmlDrawing holds cell notes
     ("xl/pivotTables/", "pivot tables"),
     ("xl/slicers/", "slicers"),
     ("xl/timelines/", "timelines"),
@@ -41,6 +42,20 @@ class CellWrite:
     row: int
     column: str
     value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CellMark:
+    """sheetsync's note (and highlight) on a person's cell; `note=None` takes it away."""
+
+    row: int
+    column: str
+    note: str | None
+
+
+NOTE_AUTHOR = "sheetsync"
+NOTE_SECTION = "[sheetsync]\n"  # starts sheetsync's part of a note, kept apart from a person's
+HIGHLIGHT = "FFFCE4E4"  # sheetsync's fill; a cell with a fill of its own is never repainted
 
 
 class Workbook:
@@ -92,15 +107,16 @@ class Workbook:
                 found.append("formulas")
         return found
 
-    def write(self, header_row: int, cells: Sequence[CellWrite]) -> str | None:
-        """Write cells sheetsync owns, atomically; None when written, else why it did not.
+    def write(self, header_row: int, cells: Sequence[CellWrite],
+              marks: Sequence[CellMark] = ()) -> str | None:
+        """Write cells sheetsync owns and its marks, atomically; None when written, else why not.
 
         It skips the write, to try again next cycle, when the file changed since it was read
         or is open for editing in another program (its lock file is there), and never saves a
         workbook holding what openpyxl would lose. A missing column is added after the last
         header. Text is written as text: a value starting with `=` never becomes a formula.
         """
-        if not cells:
+        if not cells and not marks:
             return None
         blockers = self.save_blockers()
         if blockers:
@@ -130,6 +146,10 @@ class Workbook:
             cell.value = write.value
             if isinstance(write.value, str):
                 cell.data_type = "s"  # openpyxl would read "=..." as a formula
+        for mark in marks:
+            column = header.get(normalize(mark.column))
+            if column is not None:
+                _mark(sheet.cell(row=mark.row, column=column), mark.note)
         if self._file_stamp() != self._stamp:
             return "it changed while sheetsync was writing"
         _save_atomically(book, self.path)
@@ -155,6 +175,27 @@ class Workbook:
         if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
             raise TrackerError(f"{self.path}: sheetsync reads .xlsx workbooks; "
                                "save the tracker as .xlsx")
+
+
+def _mark(cell: Any, note: str | None) -> None:
+    """Put sheetsync's note and highlight on a cell, or take them away, leaving a person's own.
+
+    A person's note keeps its text and author, with sheetsync's part after it; a cell with a
+    fill of its own keeps it (the note alone marks it), and only sheetsync's own fill is ever
+    taken away.
+    """
+    own = cell.comment.text if cell.comment is not None else ""
+    author = cell.comment.author if cell.comment is not None else NOTE_AUTHOR
+    persons = own.split(NOTE_SECTION)[0].rstrip("\n")
+    text = "\n\n".join(part for part in (persons, note and NOTE_SECTION + note) if part)
+    cell.comment = Comment(text, author if persons else NOTE_AUTHOR, height=120, width=320) \
+        if text else None
+    fill = cell.fill
+    ours = fill is not None and fill.fill_type == "solid" and fill.fgColor.rgb == HIGHLIGHT
+    if note and (fill is None or fill.fill_type is None):
+        cell.fill = PatternFill("solid", start_color=HIGHLIGHT, end_color=HIGHLIGHT)
+    elif not note and ours:
+        cell.fill = PatternFill(fill_type=None)
 
 
 def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sheetsync.backends import open_backend
-from sheetsync.backends.workbook import CellWrite
+from sheetsync.backends.workbook import CellMark, CellWrite
 from sheetsync.config import Config
 from sheetsync.effects import Effect
 from sheetsync.identity import Identity, identify
@@ -25,7 +25,7 @@ from sheetsync.rules import TicketDetails, plan
 from sheetsync.schema import Sheet, bind
 from sheetsync.state import CycleRecord, StateStore
 from sheetsync.table import is_blank
-from sheetsync.tickets import YES, Ticket
+from sheetsync.tickets import YES, Snapshot, Ticket
 from sheetsync.transitions import CREATED, Transition, diff, next_snapshot
 from sheetsync.validators import CheckContext, Finding, check
 from sheetsync.values import text_of
@@ -98,6 +98,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         snapshot = next_snapshot(known, tickets, identity.disputed)
         changed = frozenset(t for t, s in snapshot.items() if known.get(t) != s)
         writes = _writes(sheet, identity, findings)
+        marks, wanted = _marks(sheet, identity, findings, snapshot)
         new_tickets = sum(1 for t in transitions if t.after == CREATED)
         lap("core")
         report = CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
@@ -112,7 +113,10 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         lap("state")
         delivered = _dispatch(store, LocalOutbox(config.outbox_path, echo), now)
         lap("dispatch")
-    skipped = backend.write(sheet.binding.header_row, writes)
+    skipped = backend.write(sheet.binding.header_row, writes, marks)
+    if skipped is None and wanted:
+        with StateStore(config.state_path) as store:
+            store.record_marks(wanted)
     lap("write")
     return replace(report, delivered=delivered, write_skipped=skipped, seconds=lap.total,
                    timings=lap.spent)
@@ -166,6 +170,37 @@ def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket]
             task_id=cell("task_id", i), escalated=ticket.fields.get("escalated") == YES,
             technical=ticket.fields.get("technical") == YES)
     return details
+
+
+def _marks(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
+           snapshot: Mapping[str, Snapshot]
+           ) -> tuple[list[CellMark], dict[str, dict[str, str]]]:
+    """The notes and highlights to put on or take off cells, and each ticket's marks after.
+
+    Marks are kept by ticket and column, not by cell address, so after a sort or a column move
+    sheetsync still takes its note off the right cell once it is fixed.
+    """
+    key_of = {header: key for key, header in sheet.binding.headers.items()}
+    ticket_at = {sheet.numbers[i]: t for i, t in enumerate(identity.ids) if t is not None}
+    row_of = {t: sheet.numbers[i] for i, t in enumerate(identity.ids) if t is not None}
+    wanted: dict[str, dict[str, str]] = defaultdict(dict)
+    for f in findings:
+        ticket, key = ticket_at.get(f.row), key_of.get(f.column)
+        if ticket is not None and key is not None:
+            notes = wanted[ticket]
+            notes[key] = f"{notes[key]}\n{f.message}" if key in notes else f.message
+    marks: list[CellMark] = []
+    changed: dict[str, dict[str, str]] = {}
+    for ticket, row in row_of.items():
+        before = snapshot[ticket].marks if ticket in snapshot else {}
+        now = wanted.get(ticket, {})
+        if now == before:
+            continue
+        changed[ticket] = now
+        marks += [CellMark(row, sheet.header(key), note) for key, note in now.items()
+                  if before.get(key) != note]
+        marks += [CellMark(row, sheet.header(key), None) for key in before if key not in now]
+    return marks, changed
 
 
 def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding]) -> list[CellWrite]:
