@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from sheetsync import __version__
@@ -118,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("key", nargs="?", metavar="KEY", help="the effect's key (retry, cancel)")
     _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error")
     outbox.set_defaults(handler=_outbox)
+
+    purge = commands.add_parser(
+        "purge", parents=[common], help="forget history older than a date",
+        description="Remove transitions, sent and cancelled effects and cycle records observed "
+                    "before DATE (in the configured timezone). Tickets, and effects still "
+                    "owed, are kept.")
+    purge.add_argument("--before", required=True, metavar="DATE",
+                       help="YYYY-MM-DD: forget what was observed before this day began")
+    purge.set_defaults(handler=_purge)
     return parser
 
 
@@ -271,6 +280,20 @@ def _outbox(args: argparse.Namespace) -> int:
               (f"  ({e.last_error})" if e.last_error else ""))
     if args.action == "retry":
         print("It goes out with the next cycle.")
+    return EXIT_OK
+
+
+def _purge(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        day = date.fromisoformat(args.before)
+    except ValueError:
+        raise InputError(f'--before: expected a date as YYYY-MM-DD, got "{args.before}"') from None
+    start = datetime.combine(day, time(0), tzinfo=config.timezone)
+    with _open_state(config) as store:
+        counts = store.purge(start)
+    print(f"Removed {counts['transitions']} transitions, {counts['effects']} settled effects and "
+          f"{counts['cycles']} cycle records from before {start.isoformat()}.")
     return EXIT_OK
 
 

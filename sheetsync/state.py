@@ -210,6 +210,26 @@ class StateStore:
                     "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet, marks "
                     "FROM tickets")}
 
+    def purge(self, before: datetime) -> dict[str, int]:
+        """Forget history observed before `before`: transitions, settled effects, old cycles.
+
+        Ticket snapshots stay (they are what stops an ID from being given out twice), and so
+        does every pending or failed effect: nothing owed is lost.
+        """
+        at = before.isoformat()
+        with self._transaction() as db:
+            counts = {
+                "transitions": db.execute("DELETE FROM transitions WHERE observed_at < ?",
+                                          (at,)).rowcount,
+                "effects": db.execute("DELETE FROM effects WHERE created_at < ? AND status IN "
+                                      "('sent', 'cancelled')", (at,)).rowcount,
+            }
+            counts["cycles"] = db.execute(
+                "DELETE FROM cycles WHERE started_at < ? AND id NOT IN (SELECT cycle_id FROM "
+                "transitions UNION SELECT cycle_id FROM effects) AND id != (SELECT max(id) "
+                "FROM cycles)", (at,)).rowcount
+        return counts
+
     def record_marks(self, marks: Mapping[str, Mapping[str, str]]) -> None:
         """Remember the notes now on tickets' cells; called once they are in the sheet."""
         with self._transaction() as db:

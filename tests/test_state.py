@@ -118,3 +118,24 @@ def test_only_changed_tickets_are_written(tmp_path: Path) -> None:
                                        changed=frozenset({"INT-000001"})))
         assert store.snapshot()["INT-000001"].fields == {"status": "Resolved"}
         assert store.snapshot()["INT-000002"].fields == {"status": "Pending"}
+
+
+def test_purge_forgets_old_history_but_nothing_owed(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    old, later = AT - timedelta(days=90), AT
+    with StateStore(tmp_path / "s.db") as store:
+        store.commit_cycle(CycleRecord(old, 1, {"INT-000001": ticket("INT-000001")},
+                                       [Transition("INT-000001", "ticket", None, "created")],
+                                       [Effect("sent-one", "slack.message", "INT-000001", {}),
+                                        Effect("owed-one", "slack.message", "INT-000001", {})],
+                                       2))
+        store.settle("sent-one", "sent", old)
+        store.commit_cycle(CycleRecord(later, 1, {"INT-000001": ticket("INT-000001", "Resolved")},
+                                       [Transition("INT-000001", "status", "Pending",
+                                                   "Resolved")], [], 2))
+        assert store.purge(AT - timedelta(days=30)) == {"transitions": 1, "effects": 1,
+                                                          "cycles": 0}
+        assert [h.field for h in store.history("INT-000001")] == ["status"]
+        assert [e.key for e in store.effects()] == ["owed-one"]
+        assert set(store.snapshot()) == {"INT-000001"}

@@ -283,3 +283,13 @@ def test_a_mark_follows_its_ticket_when_the_sheet_is_sorted(demo: Config) -> Non
     assert fixed.comment is None and fixed.fill.fill_type is None
     still = cell_of(demo, "Patel Electronics", "WhatsApp Number")  # not fixed: keeps its mark
     assert "without spaces or dashes" in still.comment.text
+
+
+def test_purge_from_the_command_line(demo: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from sheetsync.cli import main
+
+    run_sync(demo, NOW)
+    assert main(["purge", "--before", "2100-01-01", "--config", str(demo.source)]) == 0
+    assert "Removed 16 transitions" in capsys.readouterr().out
+    assert main(["purge", "--before", "last week", "--config", str(demo.source)]) == 2
+    assert 'expected a date as YYYY-MM-DD, got "last week"' in capsys.readouterr().err
