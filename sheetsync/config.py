@@ -143,6 +143,13 @@ class OutboxSettings(_Table):
     hold_after_hours: PositiveInt = 24  # undelivered longer than this: wait for a person
 
 
+class AdoptionSettings(_Table):
+    """[adoption]: what the first cycle on a tracker does for tickets already there."""
+
+    escalations: bool = False  # send the escalation message for tickets already escalated
+    clickup_tasks: bool = False  # create ClickUp tasks for technical tickets already there
+
+
 class ClassifyOverride(_Table):
     """[classify]: replaces the preset's conditions for escalated, resolved or technical."""
 
@@ -161,6 +168,7 @@ class Settings(_Table):
     sync: SyncSettings = SyncSettings()
     state: StateSettings = StateSettings()
     outbox: OutboxSettings = OutboxSettings()
+    adoption: AdoptionSettings = AdoptionSettings()
     ticket_ids: TicketIdFormat | None = None
     columns: dict[str, ColumnOverride] = {}
     classify: ClassifyOverride = ClassifyOverride()

@@ -8,7 +8,7 @@ already carries a task ID). The first cycle on a tracker records a baseline and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set as AbstractSet
 from dataclasses import dataclass
 
 from sheetsync.messages import BRIEF_LENGTH, brief_description, escalation_text
@@ -44,9 +44,13 @@ def plan(
     escalations_before: Mapping[str, int],
     adopting: bool,
     brief_length: int = BRIEF_LENGTH,
+    on_adoption: AbstractSet[str] = frozenset(),
 ) -> list[Effect]:
-    """The effects these transitions call for, in ticket order."""
-    if adopting:
+    """The effects these transitions call for, in ticket order.
+
+    While adopting, only the kinds in `on_adoption` (switched on in the config) are planned.
+    """
+    if adopting and not on_adoption:
         return []
     created, escalated, technical = set(), set(), set()
     for t in transitions:
@@ -59,14 +63,16 @@ def plan(
     effects = []
     for ticket_id in sorted(created | escalated | technical):
         ticket = details[ticket_id]
-        if ticket_id in escalated or (ticket_id in created and ticket.escalated):
+        if (ticket_id in escalated or (ticket_id in created and ticket.escalated)) and (
+                not adopting or SLACK_MESSAGE in on_adoption):
             number = escalations_before.get(ticket_id, 0) + 1
             effects.append(Effect(
                 f"{SLACK_MESSAGE}:escalation:{ticket_id}:{number}", SLACK_MESSAGE, ticket_id,
                 {"text": escalation_text(ticket.issue_type, ticket.description, ticket.seller,
                                          brief_length),
                  "escalation": number, **_fields(ticket)}))
-        if ticket.technical and not ticket.task_id:
+        if ticket.technical and not ticket.task_id and (
+                not adopting or CLICKUP_TASK in on_adoption):
             effects.append(Effect(
                 f"{CLICKUP_TASK}:{ticket_id}", CLICKUP_TASK, ticket_id,
                 {"name": f"[{ticket.issue_type}] "

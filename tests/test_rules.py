@@ -73,3 +73,12 @@ def test_a_row_with_a_pasted_task_id_gets_no_new_task() -> None:
 def test_status_changes_that_are_not_escalations_send_nothing() -> None:
     moved = Transition("INT-000001", "status", "Pending", "In Progress")
     assert plan([moved], {"INT-000001": RICE}, {}, adopting=False) == []
+
+
+def test_adoption_can_be_told_to_send_escalations_for_tickets_already_escalated() -> None:
+    effects = plan([CREATED], {"INT-000001": RICE}, {}, adopting=True,
+                   on_adoption={"slack.message"})
+    assert keys(effects) == ["slack.message:escalation:INT-000001:1"]
+    effects = plan([CREATED], {"INT-000001": RICE}, {}, adopting=True,
+                   on_adoption={"clickup.task"})
+    assert keys(effects) == ["clickup.task:INT-000001"]

@@ -293,3 +293,15 @@ def test_purge_from_the_command_line(demo: Config, capsys: pytest.CaptureFixture
     assert "Removed 16 transitions" in capsys.readouterr().out
     assert main(["purge", "--before", "last week", "--config", str(demo.source)]) == 2
     assert 'expected a date as YYYY-MM-DD, got "last week"' in capsys.readouterr().err
+
+
+def test_adoption_sends_escalations_for_tickets_already_escalated_when_asked(
+    demo: Config
+) -> None:
+    text = demo.source.read_text() + "\n[adoption]\nescalations = true\n"  # type: ignore[union-attr]
+    demo.source.write_text(text)  # type: ignore[union-attr]
+    config = load_config(demo.source, environ={})
+    report = run_sync(config, NOW)
+    assert report.adopted
+    assert [e.key for e in report.planned] == ["slack.message:escalation:INT-000005:1",
+                                               "slack.message:escalation:INT-000014:1"]

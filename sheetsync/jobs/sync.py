@@ -21,7 +21,7 @@ from sheetsync.effects import Effect
 from sheetsync.identity import Identity, identify
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.privacy import mask_phone
-from sheetsync.rules import TicketDetails, plan
+from sheetsync.rules import CLICKUP_TASK, SLACK_MESSAGE, TicketDetails, plan
 from sheetsync.schema import Sheet, bind
 from sheetsync.state import CycleRecord, StateStore
 from sheetsync.table import is_blank
@@ -87,14 +87,17 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         identity, tickets = identify(sheet, known, key, next_number)
         transitions = diff(known, tickets, identity.disputed)
         # Only tickets whose transitions can call for an effect need their message details.
-        involved = set() if adopting else {t.ticket_id for t in transitions
-                                           if t.field in ("ticket", "escalated", "technical")}
+        adoption = config.settings.adoption
+        on_adoption = {kind for kind, on in ((SLACK_MESSAGE, adoption.escalations),
+                                             (CLICKUP_TASK, adoption.clickup_tasks)) if on}
+        involved = set() if adopting and not on_adoption else {
+            t.ticket_id for t in transitions if t.field in ("ticket", "escalated", "technical")}
         details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved])
         escalating = {t.ticket_id for t in transitions if t.field == "escalated"}
         lap("core")
         before = store.times_became("escalated", YES, escalating)
         lap("state")
-        planned = plan(transitions, details, before, adopting)
+        planned = plan(transitions, details, before, adopting, on_adoption=on_adoption)
         snapshot = next_snapshot(known, tickets, identity.disputed)
         changed = frozenset(t for t, s in snapshot.items() if known.get(t) != s)
         writes = _writes(sheet, identity, findings)
