@@ -122,6 +122,7 @@ class TrackerLocation(_Table):
     backend: Literal["local"] = "local"
     path: Text = "tracker.xlsx"
     tab: Text = "Tracker"
+    archive_tab: Text | None = None  # rows moved here are archived, keeping their history
 
 
 class SyncSettings(_Table):

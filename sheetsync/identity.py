@@ -63,7 +63,7 @@ def assign(
     claims: dict[str, list[int]] = defaultdict(list)
     blank: list[int] = []
     for position, row in enumerate(rows):
-        ticket = _read_id(row.id_cell, fmt)
+        ticket = read_ticket_id(row.id_cell, fmt)
         if ticket is None and not is_blank(row.id_cell) and owner != "daemon":
             ticket = text_of(row.id_cell).strip()  # a person's own ID: tracked as written
         if ticket is None:
@@ -112,7 +112,7 @@ def assign(
     return Identity(tuple(ids), written, notes, frozenset(disputed), number, fresh)
 
 
-def _read_id(cell: Any, fmt: TicketIdFormat) -> str | None:
+def read_ticket_id(cell: Any, fmt: TicketIdFormat) -> str | None:
     """The ticket ID a cell holds, written canonically; None when blank or unreadable."""
     if cell.__class__ is str and cell.startswith(fmt.prefix):
         digits = cell[len(fmt.prefix):]

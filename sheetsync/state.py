@@ -94,6 +94,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tickets ADD COLUMN marks TEXT NOT NULL DEFAULT '{}';
     """,
+    # 5: tickets moved to the archive tab (archived, not deleted)
+    """
+    ALTER TABLE tickets ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -205,10 +209,10 @@ class StateStore:
     def snapshot(self) -> dict[str, Snapshot]:
         """Every ticket ever seen, as the last committed cycle left it."""
         return {row[0]: Snapshot(row[0], row[1], json.loads(row[3]), row[2], bool(row[4]),
-                                 bool(row[5]), json.loads(row[6]))
+                                 bool(row[5]), json.loads(row[6]), bool(row[7]))
                 for row in self._db.execute(
-                    "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet, marks "
-                    "FROM tickets")}
+                    "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet, marks, "
+                    "archived FROM tickets")}
 
     def purge(self, before: datetime) -> dict[str, int]:
         """Forget history observed before `before`: transitions, settled effects, old cycles.
@@ -254,13 +258,13 @@ class StateStore:
             changed = record.changed or frozenset(record.snapshot)
             db.executemany(
                 "INSERT INTO tickets (ticket_id, row_number, row_hash, fields, present, "
-                "first_seen, last_seen, in_sheet) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "first_seen, last_seen, in_sheet, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (ticket_id) DO UPDATE SET row_number = excluded.row_number, "
                 "row_hash = excluded.row_hash, fields = excluded.fields, "
                 "present = excluded.present, last_seen = excluded.last_seen, "
-                "in_sheet = excluded.in_sheet",
+                "in_sheet = excluded.in_sheet, archived = excluded.archived",
                 [(s.ticket_id, s.row, s.row_hash, json.dumps(dict(s.fields), sort_keys=True),
-                  int(s.present), at, at, int(s.in_sheet))
+                  int(s.present), at, at, int(s.in_sheet), int(s.archived))
                  for ticket_id, s in record.snapshot.items() if ticket_id in changed])
             db.executemany(
                 "INSERT INTO transitions (ticket_id, field, before, after, observed_at, cycle_id)"

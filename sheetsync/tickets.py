@@ -47,6 +47,7 @@ class Snapshot:
     in_sheet: bool = True  # False while its ID has not yet been read back from the sheet
     marks: Mapping[str, str] = field(default_factory=dict)  # column key -> the note sheetsync
     # put on that cell (with its highlight), so it knows what to take away when fixed
+    archived: bool = False  # gone from the tracker tab into the archive tab, not deleted
 
 
 def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:

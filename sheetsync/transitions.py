@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sheetsync.tickets import FLAGS, TRACKED, Snapshot, Ticket
 
-TICKET = "ticket"  # the field of a ticket's own life: created, removed, reappeared
-CREATED, PRESENT, REMOVED = "created", "present", "removed"
+TICKET = "ticket"  # the field of a ticket's own life: created, removed, archived, reappeared
+CREATED, PRESENT, REMOVED, ARCHIVED = "created", "present", "removed", "archived"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +29,13 @@ def diff(
     previous: Mapping[str, Snapshot],
     current: Sequence[Ticket],
     frozen: Set[str] = frozenset(),
+    archived: Set[str] = frozenset(),
 ) -> list[Transition]:
-    """Every change from `previous` to `current`; `frozen` IDs (in dispute) are left as they were."""
+    """Every change from `previous` to `current`.
+
+    `frozen` IDs (in dispute) are left as they were; a ticket gone from the tracker whose ID
+    is in `archived` (the archive tab) is archived, not removed.
+    """
     transitions: list[Transition] = []
     seen: set[str] = set()
     for ticket in current:
@@ -40,12 +45,14 @@ def diff(
             transitions.append(Transition(ticket.ticket_id, TICKET, None, CREATED))
             continue
         if not before.present:
-            transitions.append(Transition(ticket.ticket_id, TICKET, REMOVED, PRESENT))
+            transitions.append(Transition(ticket.ticket_id, TICKET,
+                                          ARCHIVED if before.archived else REMOVED, PRESENT))
         transitions += [Transition(ticket.ticket_id, role, before.fields.get(role),
                                    ticket.fields.get(role))
                         for role in (*TRACKED, *FLAGS)
                         if before.fields.get(role) != ticket.fields.get(role)]
-    transitions += [Transition(ticket_id, TICKET, PRESENT, REMOVED)
+    transitions += [Transition(ticket_id, TICKET, PRESENT,
+                               ARCHIVED if ticket_id in archived else REMOVED)
                     for ticket_id, before in previous.items()
                     if before.present and ticket_id not in seen and ticket_id not in frozen]
     return transitions
@@ -55,6 +62,7 @@ def next_snapshot(
     previous: Mapping[str, Snapshot],
     current: Iterable[Ticket],
     frozen: Set[str] = frozenset(),
+    archived: Set[str] = frozenset(),
 ) -> dict[str, Snapshot]:
     """The snapshot to commit: current tickets, gone ones marked absent, frozen ones unchanged.
 
@@ -63,7 +71,7 @@ def next_snapshot(
     """
     snapshot = {ticket_id: before if before.present is False or ticket_id in frozen
                 else Snapshot(ticket_id, before.row, before.fields, before.row_hash, False,
-                              before.in_sheet, before.marks)
+                              before.in_sheet, before.marks, ticket_id in archived)
                 for ticket_id, before in previous.items()}
     for ticket in current:
         before = previous.get(ticket.ticket_id)

@@ -305,3 +305,23 @@ def test_adoption_sends_escalations_for_tickets_already_escalated_when_asked(
     assert report.adopted
     assert [e.key for e in report.planned] == ["slack.message:escalation:INT-000005:1",
                                                "slack.message:escalation:INT-000014:1"]
+
+
+def test_rows_moved_to_the_archive_tab_are_archived_not_removed(demo: Config) -> None:
+    demo.source.write_text(demo.source.read_text().replace(  # type: ignore[union-attr]
+        'tab = "Tracker"', 'tab = "Tracker"\narchive_tab = "Archive"'))
+    config = load_config(demo.source, environ={})
+    run_sync(config, NOW)
+    book = openpyxl.load_workbook(config.workbook_path)
+    tracker = book["Tracker"]
+    archive = book.create_sheet("Archive")
+    archive.append([c.value for c in tracker[1]])
+    archive.append([c.value for c in tracker[2]])  # the guide's example, resolved: archived
+    tracker.delete_rows(2, 2)  # and row 3 is simply deleted
+    book.save(config.workbook_path)
+    report = run_sync(config, NOW)
+    assert sorted((t.ticket_id, t.before, t.after) for t in report.transitions) == [
+        ("INT-000001", "present", "archived"), ("INT-000002", "present", "removed")]
+    with StateStore(config.state_path) as store:
+        assert [h.after for h in store.history("INT-000001")] == ["created", "archived"]
+        assert store.snapshot()["INT-000001"].archived

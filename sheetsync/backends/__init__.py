@@ -20,6 +20,10 @@ class TrackerBackend(Protocol):
 
     def read(self) -> Grid: ...
 
+    def read_tab(self, tab: str, missing_ok: bool = False) -> Grid:
+        """Another tab of the same tracker (the archive)."""
+        ...
+
     def probe(self) -> object | None:
         """A cheap token that changes when the tracker does; None when it cannot tell."""
         ...

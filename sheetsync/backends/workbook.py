@@ -70,20 +70,26 @@ class Workbook:
         """Every row of the tab as values (formulas read as their last computed value)."""
         self._check_file()
         self._stamp = self._file_stamp()
+        return self.read_tab(self.tab)
+
+    def read_tab(self, tab: str, missing_ok: bool = False) -> Grid:
+        """Every row of another tab (the archive); an empty grid if it is missing and may be."""
+        self._check_file()
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
             raise TrackerError(f"{self.path}: not a readable .xlsx workbook ({exc})") from None
         try:
-            if self.tab not in book.sheetnames:
+            if tab not in book.sheetnames:
+                if missing_ok:
+                    return Grid(tab=tab, rows=())
                 raise TrackerError(
-                    f'{self.path}: no tab named "{self.tab}" (tabs: {", ".join(book.sheetnames)}); '
+                    f'{self.path}: no tab named "{tab}" (tabs: {", ".join(book.sheetnames)}); '
                     "set tracker.tab in sheetsync.toml")
-            sheet = book[self.tab]
-            rows = tuple(sheet.iter_rows(values_only=True))
+            rows = tuple(book[tab].iter_rows(values_only=True))
         finally:
             book.close()
-        return Grid(tab=self.tab, rows=rows)
+        return Grid(tab=tab, rows=rows)
 
     def save_blockers(self) -> list[str]:
         """What this workbook holds that a save through openpyxl would lose."""

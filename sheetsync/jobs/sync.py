@@ -18,13 +18,14 @@ from sheetsync.backends import open_backend
 from sheetsync.backends.workbook import CellMark, CellWrite
 from sheetsync.config import Config
 from sheetsync.effects import Effect
-from sheetsync.identity import Identity, identify
+from sheetsync.errors import TrackerError
+from sheetsync.identity import Identity, identify, read_ticket_id
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.privacy import mask_phone
 from sheetsync.rules import CLICKUP_TASK, SLACK_MESSAGE, TicketDetails, plan
-from sheetsync.schema import Sheet, bind
+from sheetsync.schema import Schema, Sheet, bind
 from sheetsync.state import CycleRecord, StateStore
-from sheetsync.table import is_blank
+from sheetsync.table import Grid, is_blank
 from sheetsync.tickets import YES, Snapshot, Ticket
 from sheetsync.transitions import CREATED, Transition, diff, next_snapshot
 from sheetsync.validators import CheckContext, Finding, check
@@ -71,6 +72,9 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     lap = _Laps()
     backend = open_backend(config)
     grid = backend.read()
+    archive_tab = config.settings.tracker.archive_tab
+    archived = _archived_ids(backend.read_tab(archive_tab, missing_ok=True), config.schema) \
+        if archive_tab else frozenset()
     lap("read")
     sheet = bind(grid, config.schema)
     findings = check(sheet, CheckContext(now=now.astimezone(config.timezone),
@@ -85,7 +89,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         key, next_number = store.hash_key(), store.next_ticket_number
         lap("state")
         identity, tickets = identify(sheet, known, key, next_number)
-        transitions = diff(known, tickets, identity.disputed)
+        transitions = diff(known, tickets, identity.disputed, archived)
         # Only tickets whose transitions can call for an effect need their message details.
         adoption = config.settings.adoption
         on_adoption = {kind for kind, on in ((SLACK_MESSAGE, adoption.escalations),
@@ -98,7 +102,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         before = store.times_became("escalated", YES, escalating)
         lap("state")
         planned = plan(transitions, details, before, adopting, on_adoption=on_adoption)
-        snapshot = next_snapshot(known, tickets, identity.disputed)
+        snapshot = next_snapshot(known, tickets, identity.disputed, archived)
         changed = frozenset(t for t, s in snapshot.items() if known.get(t) != s)
         writes = _writes(sheet, identity, findings)
         marks, wanted = _marks(sheet, identity, findings, snapshot)
@@ -123,6 +127,18 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     lap("write")
     return replace(report, delivered=delivered, write_skipped=skipped, seconds=lap.total,
                    timings=lap.spent)
+
+
+def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
+    """The ticket IDs in the archive tab (none when it is empty or has no ID column)."""
+    if not grid.rows:
+        return frozenset()
+    try:
+        archive = bind(grid, schema)
+    except TrackerError:
+        return frozenset()  # an archive without the tracker's header holds no tickets we know
+    ids = archive.columns.get(schema.roles.ticket_id, ())
+    return frozenset(t for t in (read_ticket_id(v, schema.ticket_id) for v in ids) if t)
 
 
 def _plan_only(sheet: Sheet, findings: Sequence[Finding], lap: _Laps) -> CycleReport:
