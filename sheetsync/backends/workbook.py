@@ -158,6 +158,8 @@ class Workbook:
                 _mark(sheet.cell(row=mark.row, column=column), mark.note)
         if self._file_stamp() != self._stamp:
             return "it changed while sheetsync was writing"
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            leftover.unlink(missing_ok=True)  # a save a crash cut short
         _save_atomically(book, self.path)
         self._stamp = self._file_stamp()
         return None

@@ -90,10 +90,10 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         lap("state")
         identity, tickets = identify(sheet, known, key, next_number)
         transitions = diff(known, tickets, identity.disputed, archived)
-        # Only tickets whose transitions can call for an effect need their message details.
         adoption = config.settings.adoption
         on_adoption = {kind for kind, on in ((SLACK_MESSAGE, adoption.escalations),
                                              (CLICKUP_TASK, adoption.clickup_tasks)) if on}
+        # Only tickets whose transitions can call for an effect need their message details.
         involved = set() if adopting and not on_adoption else {
             t.ticket_id for t in transitions if t.field in ("ticket", "escalated", "technical")}
         details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved])
