@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from types import FrameType
+from typing import Any
 
 from sheetsync import logs
 from sheetsync.backends import open_backend
@@ -72,7 +73,7 @@ def _log_cycle(report: CycleReport) -> None:
         logs.event("write skipped", logging.WARNING, reason=report.write_skipped)
 
 
-def _install_stop_handlers(stop: threading.Event) -> dict[int, object]:
+def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:
     """SIGINT and SIGTERM set `stop`; the cycle in progress finishes first."""
     if threading.current_thread() is not threading.main_thread():
         return {}

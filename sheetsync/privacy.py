@@ -18,7 +18,8 @@ def mask_phones_in(text: str) -> str:
 def mask_phone(text: str, keep: int = 4) -> str:
     """`+919876543210` -> `+91******3210`: the country code and the last `keep` digits stay."""
     digits = sum(ch.isdigit() for ch in text)
-    country = len(re.match(r"\+?\d{0,2}", text).group(0)) if text.startswith("+") else 0
+    prefix = re.match(r"\+\d{0,2}", text)
+    country = len(prefix.group(0)) if prefix else 0  # "+91": shown, like the last digits
     hidden = max(digits - keep - max(country - 1, 0), 0)
     count = 0
 

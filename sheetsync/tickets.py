@@ -53,7 +53,7 @@ class Snapshot:
 def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:
     """Each row's tracked fields, by role, in canonical form."""
     roles = sheet.schema.roles
-    columns = []
+    columns: list[tuple[str, list[str | None] | None]] = []
     for role in TRACKED:
         key = getattr(roles, role)
         values = sheet.columns.get(key)

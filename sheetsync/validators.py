@@ -103,7 +103,6 @@ class Issue:
 
 
 CellCheck = Callable[[Any], Issue | None]
-_UNSHOWN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +132,9 @@ def check(sheet: Sheet, context: CheckContext) -> list[Finding]:
         append = findings.append
         for i in positions:
             value = values[i]
-            text = shown.get(value, _UNSHOWN)
-            if text is _UNSHOWN:
+            if value in shown:
+                text = shown[value]
+            else:
                 text = shown[value] = None if is_blank(value) else _display(value, tz)
             ticket = tickets[i] if tickets is not None else None
             if ticket is not None:
@@ -155,12 +155,16 @@ def check(sheet: Sheet, context: CheckContext) -> list[Finding]:
         if issues:
             add([i for i, v in enumerate(values) if v in issues], column.key, issues.__getitem__)
     for i, key, issue in _cross_field(sheet):
-        add([i], key, lambda _, issue=issue: issue)
+        add([i], key, partial(_same, issue))
     for i, issue in _duplicate_ticket_ids(sheet, ticket_issues):
-        add([i], schema.roles.ticket_id, lambda _, issue=issue: issue)
+        add([i], schema.roles.ticket_id, partial(_same, issue))
     position = {sheet.header(key): p for key, p in sheet.binding.positions.items()}
     findings.sort(key=lambda f: (f.row, position.get(f.column, 0), f.code))
     return findings
+
+
+def _same(issue: Issue, value: Any) -> Issue:
+    return issue
 
 
 def _issues_by_value(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -79,16 +79,16 @@ def parse_timestamp(value: Any, tz: ZoneInfo) -> Parsed:
     text = value.strip()
     if _CANONICAL_TIMESTAMP.fullmatch(text):
         try:
-            when = datetime.fromisoformat(text).replace(tzinfo=tz)
+            exact = datetime.fromisoformat(text).replace(tzinfo=tz)
         except ValueError:
             return Parsed(None, None, exact=False, problem="is not a real date or time")
-        return Parsed(when, text, exact=text == value)
-    when, has_time, problem = _parse_loose_datetime(text, tz)
-    if when is None:
+        return Parsed(exact, text, exact=text == value)
+    loose, has_time, problem = _parse_loose_datetime(text, tz)
+    if loose is None:
         return Parsed(None, None, exact=False, problem=problem)
     if not has_time:
         return Parsed(None, None, exact=False, problem="has a date but no time")
-    return Parsed(when, when.strftime(TIMESTAMP_FORMAT), exact=False)
+    return Parsed(loose, loose.strftime(TIMESTAMP_FORMAT), exact=False)
 
 
 def parse_date(value: Any, tz: ZoneInfo) -> Parsed:
@@ -249,13 +249,12 @@ def check_phone(value: Any, region: str) -> PhoneCheck:
     if lead.startswith("+") or lead.startswith("00"):
         e164 = "+" + (digits[2:] if lead.startswith("00") else digits)
         verdict = _e164_verdict(e164) if _E164_SHAPE.fullmatch(e164) else None
-        if verdict is None:
+        if verdict is None:  # unsure: phonenumbers.parse decides
             number = _parse_phone(e164, None)
-            verdict = True if number is not None and phonenumbers.is_valid_number(number) \
-                else _invalid_reason(number)
-            if verdict is True:
-                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if verdict is not True:
+            if number is None or not phonenumbers.is_valid_number(number):
+                return PhoneCheck("invalid", None, _invalid_reason(number))
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        elif verdict is not True:
             return PhoneCheck("invalid", None, verdict)
         return PhoneCheck(None if text_of(value) == e164 else "format", e164)
     national = f"+{phonenumbers.country_code_for_region(region)}{digits}"
@@ -275,7 +274,7 @@ _E164_SHAPE = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 @lru_cache(maxsize=1 << 16)
-def _e164_verdict(text: str) -> bool | str | None:
+def _e164_verdict(text: str) -> Literal[True] | str | None:
     """For text in E.164 shape: True when valid, the reason when invalid, None when unsure.
 
     Builds the number from its country code (E.164 codes are prefix-free, so at most one of
