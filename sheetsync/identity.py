@@ -9,7 +9,7 @@ fires for them until a person settles it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,7 +86,7 @@ def assign(
             continue
         ids[original] = ticket
         copies += [(p, ticket, rows[original].row) for p in positions if p != original]
-    number = max([next_number, *(_number(t, fmt) + 1 for t in (*known, *claims))])
+    number = max(next_number, _highest(known, fmt) + 1, _highest(claims, fmt) + 1)
     # An ID given out last cycle whose write never reached the sheet (the file changed under
     # it) is found again, by the row's hash or else its row, so the ticket keeps its ID and
     # history. Only such IDs: one a person saw in the sheet is never handed to another row.
@@ -116,7 +116,8 @@ def read_ticket_id(cell: Any, fmt: TicketIdFormat) -> str | None:
     """The ticket ID a cell holds, written canonically; None when blank or unreadable."""
     if cell.__class__ is str and cell.startswith(fmt.prefix):
         digits = cell[len(fmt.prefix):]
-        if digits.isascii() and digits.isdigit() and fmt.format(int(digits)) == cell:
+        if digits.isascii() and digits.isdigit() and (
+                len(digits) == fmt.digits or (len(digits) > fmt.digits and digits[0] != "0")):
             return cell  # already canonical: the common case
     if is_blank(cell):
         return None
@@ -131,9 +132,19 @@ def read_ticket_id(cell: Any, fmt: TicketIdFormat) -> str | None:
     return fmt.format(int(digits))
 
 
-def _number(ticket: str, fmt: TicketIdFormat) -> int:
-    digits = ticket[len(fmt.prefix):]
-    return int(digits) if ticket.startswith(fmt.prefix) and digits.isdigit() else 0
+def _highest(ids: Iterable[str], fmt: TicketIdFormat) -> int:
+    """The highest number among IDs in the tracker's format (0 when there is none).
+
+    Canonical IDs sort like their numbers within one length, so the highest is the greatest
+    of the longest, found without parsing every ID.
+    """
+    prefix, width = fmt.prefix, len(fmt.prefix) + fmt.digits
+    ours = [t for t in ids if t.startswith(prefix) and t[len(prefix):].isdigit()
+            and (len(t) == width or (len(t) > width and t[len(prefix)] != "0"))]
+    if not ours:
+        return 0
+    longest = max(map(len, ours))
+    return int(max(t for t in ours if len(t) == longest)[len(prefix):])
 
 
 def _original(ticket: str, positions: Sequence[int], rows: Sequence[RowKey],

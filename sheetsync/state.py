@@ -113,7 +113,7 @@ class CycleRecord:
     next_ticket_number: int
     findings: int = 0
     new_tickets: int = 0
-    changed: frozenset[str] = field(default_factory=frozenset)  # IDs whose snapshot changed
+    changed: frozenset[str] | None = None  # IDs whose snapshot changed; None: every one
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,8 @@ class StateStore:
     def snapshot(self) -> dict[str, Snapshot]:
         """Every ticket ever seen, as the last committed cycle left it."""
         return {row[0]: Snapshot(row[0], row[1], json.loads(row[3]), row[2], bool(row[4]),
-                                 bool(row[5]), json.loads(row[6]), bool(row[7]))
+                                 bool(row[5]), json.loads(row[6]) if row[6] != "{}" else {},
+                                 bool(row[7]))
                 for row in self._db.execute(
                     "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet, marks, "
                     "archived FROM tickets")}
@@ -255,7 +256,7 @@ class StateStore:
                 " findings, effects) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (at, at, record.rows, record.new_tickets, len(transitions), record.findings,
                  len(effects))).lastrowid
-            changed = record.changed or frozenset(record.snapshot)
+            changed = frozenset(record.snapshot) if record.changed is None else record.changed
             db.executemany(
                 "INSERT INTO tickets (ticket_id, row_number, row_hash, fields, present, "
                 "first_seen, last_seen, in_sheet, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "

@@ -69,7 +69,10 @@ def next_snapshot(
     Every ticket ever seen stays, so an ID is never given out twice and a ticket that
     reappears keeps its history.
     """
-    snapshot = {ticket_id: before if before.present is False or ticket_id in frozen
+    current = list(current)
+    here = {ticket.ticket_id for ticket in current}
+    snapshot = {ticket_id: before if not before.present or ticket_id in frozen
+                or ticket_id in here
                 else Snapshot(ticket_id, before.row, before.fields, before.row_hash, False,
                               before.in_sheet, before.marks, ticket_id in archived)
                 for ticket_id, before in previous.items()}

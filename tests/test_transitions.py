@@ -178,3 +178,10 @@ def test_an_id_that_never_reached_the_sheet_is_found_again_by_the_rows_hash() ->
     assert transitions == []
     assert again.ids == ("INT-000002", "INT-000001")
     assert again.written == {0: "INT-000002", 1: "INT-000001"}
+
+
+def test_the_counter_passes_the_highest_id_whatever_its_length() -> None:
+    rows = [row("INT-999999", 1, "Pending", None), row("INT-1000004", 2, "Pending", None),
+            row(None, 3, "Pending", None)]
+    _, identity, _ = cycle(rows, HEADER, {}, 1)
+    assert identity.ids[2] == "INT-1000005"
