@@ -41,7 +41,9 @@ def run_daemon(config: Config, *, once: bool = False,
                     stop.wait(interval)  # unchanged, nothing owed: no read at all
                     continue
                 report = run_sync(config, now(), echo=lambda line: logs.event("outbox", line=line))
-                seen = backend.probe()
+                # A skipped write (the file was open elsewhere) is owed: the next tick retries
+                # even if the file itself has not changed.
+                seen = backend.probe() if report.write_skipped is None else None
                 _log_cycle(report)
             except (SheetsyncError, OSError, sqlite3.OperationalError) as exc:
                 logs.event("cycle failed", logging.ERROR, error=str(exc))

@@ -163,3 +163,19 @@ def test_an_unchanged_workbook_costs_no_read(demo: Path, monkeypatch: pytest.Mon
     assert daemon.run_daemon(config, stop=Ticks(5, touch_on_third)) == 0
     assert len(reads) == 2  # the first cycle, and the one after the edit; three idle ticks
     assert len(config.outbox_path.read_text().splitlines()) == 3
+
+
+def test_a_write_skipped_for_a_lock_is_retried_once_the_lock_goes(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sheetsync.daemon as daemon
+
+    config = load_config(demo, environ={})
+    lock = config.workbook_path.parent / "~$tracker.xlsx"
+    lock.write_text("lock")
+    logs.setup("text", StringIO())
+    stop = Ticks(3, lambda tick: lock.unlink(missing_ok=True))
+    assert daemon.run_daemon(config, stop=stop) == 0
+    sheet = openpyxl.load_workbook(config.workbook_path)["Tracker"]
+    header = [c.value for c in sheet[1]]
+    assert "Ticket ID" in header  # written once Excel let go, with no edit in between
