@@ -144,6 +144,12 @@ class OutboxSettings(_Table):
     hold_after_hours: PositiveInt = 24  # undelivered longer than this: wait for a person
 
 
+class MessageSettings(_Table):
+    """[messages]: how sheetsync words what it sends."""
+
+    brief_length: PositiveInt = 80  # the Brief Description is cut to this many characters
+
+
 class AdoptionSettings(_Table):
     """[adoption]: what the first cycle on a tracker does for tickets already there."""
 
@@ -170,6 +176,7 @@ class Settings(_Table):
     state: StateSettings = StateSettings()
     outbox: OutboxSettings = OutboxSettings()
     adoption: AdoptionSettings = AdoptionSettings()
+    messages: MessageSettings = MessageSettings()
     ticket_ids: TicketIdFormat | None = None
     columns: dict[str, ColumnOverride] = {}
     classify: ClassifyOverride = ClassifyOverride()

@@ -325,3 +325,15 @@ def test_rows_moved_to_the_archive_tab_are_archived_not_removed(demo: Config) ->
     with StateStore(config.state_path) as store:
         assert [h.after for h in store.history("INT-000001")] == ["created", "archived"]
         assert store.snapshot()["INT-000001"].archived
+
+
+def test_the_brief_descriptions_length_is_configured(demo: Config) -> None:
+    demo.source.write_text(demo.source.read_text()  # type: ignore[union-attr]
+                           + "\n[messages]\nbrief_length = 20\n")
+    config = load_config(demo.source, environ={})
+    run_sync(config, NOW)
+    edit(config, "Vijay Auto Parts", Status="Escalated",
+         **{"Assigned To": "Arjun (Support), Rahul (Tech)"})
+    run_sync(config, NOW)
+    assert outbox(config)[0]["text"] == "[ESCALATION] [Help] - How to print… " \
+                                        "(Vijay Auto Parts)"

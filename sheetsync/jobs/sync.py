@@ -101,7 +101,9 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         lap("core")
         before = store.times_became("escalated", YES, escalating)
         lap("state")
-        planned = plan(transitions, details, before, adopting, on_adoption=on_adoption)
+        planned = plan(transitions, details, before, adopting,
+                       brief_length=config.settings.messages.brief_length,
+                       on_adoption=on_adoption)
         snapshot = next_snapshot(known, tickets, identity.disputed, archived)
         changed = frozenset(t for t, s in snapshot.items() if known.get(t) != s)
         writes = _writes(sheet, identity, findings)
