@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -208,8 +209,11 @@ class StateStore:
 
     def snapshot(self) -> dict[str, Snapshot]:
         """Every ticket ever seen, as the last committed cycle left it."""
-        return {row[0]: Snapshot(row[0], row[1], json.loads(row[3]), row[2], bool(row[4]),
-                                 bool(row[5]), json.loads(row[6]) if row[6] != "{}" else {},
+        # Most tickets share a few combinations of tracked fields: decode each once. The
+        # dicts are shared, so snapshots treat them as read-only (as everything does).
+        decode = lru_cache(maxsize=1 << 14)(json.loads)
+        return {row[0]: Snapshot(row[0], row[1], decode(row[3]), row[2], bool(row[4]),
+                                 bool(row[5]), decode(row[6]) if row[6] != "{}" else {},
                                  bool(row[7]))
                 for row in self._db.execute(
                     "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet, marks, "

@@ -93,8 +93,9 @@ def row_hashes(sheet: Sheet, key: bytes) -> list[str]:
     own writes never make a row look changed.
     """
     keys = sorted(k for k in sheet.columns if sheet.schema.column(k).owner != "daemon")
-    columns = [[_HASHED_BLANK if is_blank(c) else text_of(c).replace("\x1f", " ")
-                for c in sheet.columns[k]] for k in keys]
+    columns = [[c if c.__class__ is str and c and not c.isspace() else
+                _HASHED_BLANK if is_blank(c) else text_of(c) for c in sheet.columns[k]]
+               for k in keys]
     keyed = hashlib.blake2b(key=key[:64], digest_size=16)
     hashes = []
     for cells in zip(*columns) if columns else ([()] * len(sheet.numbers)):

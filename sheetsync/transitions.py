@@ -47,6 +47,8 @@ def diff(
         if not before.present:
             transitions.append(Transition(ticket.ticket_id, TICKET,
                                           ARCHIVED if before.archived else REMOVED, PRESENT))
+        if before.fields == ticket.fields:
+            continue
         transitions += [Transition(ticket.ticket_id, role, before.fields.get(role),
                                    ticket.fields.get(role))
                         for role in (*TRACKED, *FLAGS)
@@ -78,6 +80,11 @@ def next_snapshot(
                 for ticket_id, before in previous.items()}
     for ticket in current:
         before = previous.get(ticket.ticket_id)
+        if before is not None and before.present and before.row == ticket.row \
+                and before.row_hash == ticket.row_hash and before.in_sheet == ticket.in_sheet \
+                and before.fields == ticket.fields:
+            snapshot[ticket.ticket_id] = before  # unchanged: the same snapshot, not a copy
+            continue
         snapshot[ticket.ticket_id] = Snapshot(ticket.ticket_id, ticket.row, ticket.fields,
                                               ticket.row_hash, True, ticket.in_sheet,
                                               before.marks if before is not None else {})

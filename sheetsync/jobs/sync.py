@@ -105,7 +105,8 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
                        brief_length=config.settings.messages.brief_length,
                        on_adoption=on_adoption)
         snapshot = next_snapshot(known, tickets, identity.disputed, archived)
-        changed = frozenset(t for t, s in snapshot.items() if known.get(t) != s)
+        changed = frozenset(t for t, s in snapshot.items()
+                            if (before_s := known.get(t)) is not s and before_s != s)
         writes = _writes(sheet, identity, findings)
         marks, wanted = _marks(sheet, identity, findings, snapshot)
         new_tickets = sum(1 for t in transitions if t.after == CREATED)
@@ -239,7 +240,12 @@ def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding]) -> li
         by_row[f.row].append(f"{f.column}: {f.message}")
     writes = [CellWrite(sheet.numbers[i], id_header, ticket)
               for i, ticket in sorted(identity.written.items())]
-    for i, number in enumerate(sheet.numbers):
+    position = {number: i for i, number in enumerate(sheet.numbers)} if by_row else {}
+    noted = [] if current_notes is None else \
+        [i for i, v in enumerate(current_notes) if v is not None and v != ""]
+    # Only rows with something to say now, or a note to clear, can need a write.
+    for i in sorted({*(position[n] for n in by_row), *identity.notes, *noted}):
+        number = sheet.numbers[i]
         lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else [])]
         text = " | ".join(lines) or None
         current = current_notes[i] if current_notes is not None else None
