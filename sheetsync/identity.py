@@ -8,6 +8,7 @@ fires for them until a person settles it.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def assign(
     claims: dict[str, list[int]] = defaultdict(list)
     blank: list[int] = []
     for position, row in enumerate(rows):
-        ticket = read_ticket_id(row.id_cell, fmt)
+        ticket = fmt.read(row.id_cell)
         if ticket is None and not is_blank(row.id_cell) and owner != "daemon":
             ticket = text_of(row.id_cell).strip()  # a person's own ID: tracked as written
         if ticket is None:
@@ -112,39 +113,18 @@ def assign(
     return Identity(tuple(ids), written, notes, frozenset(disputed), number, fresh)
 
 
-def read_ticket_id(cell: Any, fmt: TicketIdFormat) -> str | None:
-    """The ticket ID a cell holds, written canonically; None when blank or unreadable."""
-    if cell.__class__ is str and cell.startswith(fmt.prefix):
-        digits = cell[len(fmt.prefix):]
-        if digits.isascii() and digits.isdigit() and (
-                len(digits) == fmt.digits or (len(digits) > fmt.digits and digits[0] != "0")):
-            return cell  # already canonical: the common case
-    if is_blank(cell):
-        return None
-    text = text_of(cell).strip()
-    letters = text.rstrip("0123456789")
-    digits = text[len(letters):]
-    if not digits:
-        return None
-    prefix = letters.strip(" -_#").upper()
-    if prefix and prefix != fmt.prefix.strip(" -_#").upper():
-        return None
-    return fmt.format(int(digits))
-
-
 def _highest(ids: Iterable[str], fmt: TicketIdFormat) -> int:
     """The highest number among IDs in the tracker's format (0 when there is none).
 
     Canonical IDs sort like their numbers within one length, so the highest is the greatest
     of the longest, found without parsing every ID.
     """
-    prefix, width = fmt.prefix, len(fmt.prefix) + fmt.digits
-    ours = [t for t in ids if t.startswith(prefix) and t[len(prefix):].isdigit()
-            and (len(t) == width or (len(t) > width and t[len(prefix)] != "0"))]
+    canonical = re.compile(fmt.pattern).fullmatch
+    ours = [t for t in ids if canonical(t)]
     if not ours:
         return 0
     longest = max(map(len, ours))
-    return int(max(t for t in ours if len(t) == longest)[len(prefix):])
+    return int(max(t for t in ours if len(t) == longest)[len(fmt.prefix):])
 
 
 def _original(ticket: str, positions: Sequence[int], rows: Sequence[RowKey],

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from sheetsync.errors import TrackerError
 from sheetsync.perf import without_gc
 from sheetsync.table import Grid, Row, column_letter, is_blank
+from sheetsync.values import text_of
 
 ColumnKind = Literal[
     "text",  # free text; only the required check applies
@@ -42,6 +43,7 @@ Owner = Literal[
 
 #: How many rows from the top of a tab are searched for the header row.
 HEADER_SEARCH_ROWS = 20
+_LOOSE_ID = re.compile(r"([A-Za-z]*)[\s\-_#]*([0-9]+)")  # int-1234, INT 1234, #1234
 
 
 class Column(BaseModel):
@@ -112,6 +114,29 @@ class TicketIdFormat(BaseModel):
 
     def format(self, number: int) -> str:
         return f"{self.prefix}{number:0{self.digits}d}"
+
+    @property
+    def pattern(self) -> str:
+        """A regular expression for IDs written canonically (no extra leading zeros)."""
+        return f"{re.escape(self.prefix)}(?:[0-9]{{{self.digits}}}|[1-9][0-9]{{{self.digits},}})"
+
+    def read(self, cell: Any) -> str | None:
+        """The ticket ID a cell holds, written canonically: `int-1234`, `INT 1234` or `1234`
+        read as `INT-001234`. None when the cell is blank or holds no such ID."""
+        if cell.__class__ is str and cell.startswith(self.prefix):
+            digits = cell[len(self.prefix):]
+            if digits.isascii() and digits.isdigit() and (
+                    len(digits) == self.digits or (len(digits) > self.digits and digits[0] != "0")):
+                return str(cell)  # already canonical: the common case
+        if is_blank(cell):
+            return None
+        match = _LOOSE_ID.fullmatch(text_of(cell).strip())
+        if not match:
+            return None
+        letters, number = match.groups()
+        if letters and normalize(letters) != normalize(self.prefix):
+            return None
+        return self.format(int(number))
 
 
 class Roles(BaseModel):

@@ -231,8 +231,7 @@ def _cell_check(column: Column, schema: Schema, context: CheckContext) -> CellCh
 
 def _quick_pass(column: Column, schema: Schema, context: CheckContext) -> QuickPass | None:
     if column.kind == "ticket_id":
-        fmt = schema.ticket_id
-        return QuickPass(re.compile(re.escape(fmt.prefix) + "[0-9]{%d,}" % fmt.digits))
+        return QuickPass(re.compile(schema.ticket_id.pattern))
     if column.kind == "timestamp":
         # Canonical texts sort in time order; any up to a day before the future cut-off
         # (whatever the zone's offset changes) is certainly not in the future.
@@ -322,31 +321,17 @@ def _duration_check(column: Column) -> CellCheck:
 
 
 def _ticket_id_check(column: Column, schema: Schema) -> CellCheck:
-    example = schema.ticket_id.format(123)
-    prefix, digits = schema.ticket_id.prefix, schema.ticket_id.digits
+    fmt = schema.ticket_id
+    example = fmt.format(123)
 
     def check_cell(value: Any) -> Issue | None:
-        text = text_of(value)
-        number = text[len(prefix):]
-        if text.startswith(prefix) and len(number) >= digits and number.isascii() \
-                and number.isdigit():
+        canonical = fmt.read(value)
+        if canonical is not None and canonical == value:
             return None
         return Issue("ticket_id.format", f"{column.header} should look like {example}.",
-                     canonical_ticket_id(text, schema))
+                     canonical)
 
     return check_cell
-
-
-def canonical_ticket_id(text: str, schema: Schema) -> str | None:
-    """`int-1234`, `INT 1234` or `1234` -> `INT-001234`; None when it cannot be read as one."""
-    fmt = schema.ticket_id
-    match = re.fullmatch(r"([A-Za-z]*)[\s\-_#]*(\d+)", text.strip())
-    if not match:
-        return None
-    letters, number = match.groups()
-    if letters and normalize(letters) != normalize(fmt.prefix):
-        return None
-    return fmt.format(int(number))
 
 
 _TASK_ID = re.compile(r"(?=.{1,64}\Z)[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")

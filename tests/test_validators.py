@@ -160,6 +160,11 @@ def test_a_ticket_id_padded_to_more_digits_than_the_format_is_valid() -> None:
     assert findings_for([guide_row(Ticket_ID="INT-1234567")]) == []
 
 
+def test_a_ticket_id_with_an_extra_leading_zero_is_written_canonically() -> None:
+    finding = only([guide_row(Ticket_ID="INT-0000001")])
+    assert (finding.code, finding.suggestion) == ("ticket_id.format", "INT-000001")
+
+
 @pytest.mark.parametrize(("value", "suggestion"), [
     ("https://app.clickup.com/t/86a1b2c3d", "86a1b2c3d"),
     ("https://app.clickup.com/t/9012345/DEV-42", "DEV-42"),

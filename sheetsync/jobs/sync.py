@@ -19,7 +19,7 @@ from sheetsync.backends.workbook import CellMark, CellWrite
 from sheetsync.config import Config
 from sheetsync.effects import Effect
 from sheetsync.errors import TrackerError
-from sheetsync.identity import Identity, identify, read_ticket_id
+from sheetsync.identity import Identity, identify
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.privacy import mask_phone
 from sheetsync.rules import CLICKUP_TASK, SLACK_MESSAGE, TicketDetails, plan
@@ -141,7 +141,7 @@ def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
     except TrackerError:
         return frozenset()  # an archive without the tracker's header holds no tickets we know
     ids = archive.columns.get(schema.roles.ticket_id, ())
-    return frozenset(t for t in (read_ticket_id(v, schema.ticket_id) for v in ids) if t)
+    return frozenset(t for t in map(schema.ticket_id.read, ids) if t)
 
 
 def _plan_only(sheet: Sheet, findings: Sequence[Finding], lap: _Laps) -> CycleReport:
