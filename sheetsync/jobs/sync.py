@@ -123,11 +123,10 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         lap("state")
         delivered = _dispatch(store, LocalOutbox(config.outbox_path, echo), now)
         lap("dispatch")
-    skipped = backend.write(sheet.binding.header_row, writes, marks)
-    if skipped is None and wanted:
-        with StateStore(config.state_path) as store:
-            store.record_marks(wanted)
-    lap("write")
+        skipped = backend.write(sheet.binding.header_row, writes, marks)
+        if skipped is None and wanted:
+            store.record_marks(wanted)  # only once they are in the sheet
+        lap("write")
     return replace(report, delivered=delivered, write_skipped=skipped, seconds=lap.total,
                    timings=lap.spent)
 
