@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
@@ -53,15 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
                              "then built-in defaults)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = commands.add_parser(
-        "check", parents=[common], help="report every invalid cell in the tracker; change nothing",
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str,
+                description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help, description=description)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    check = command(
+        "check", _check, help="report every invalid cell in the tracker; change nothing",
         description="Report every invalid cell in the tracker, grouped by row. Changes nothing. "
                     "Exit 0 when clean, 1 when there are findings, 2 on a config or input error.")
     _format_option(check, "one array of findings")
-    check.set_defaults(handler=_check)
 
-    demo = commands.add_parser(
-        "demo", parents=[common], help="create a demo tracker in ./demo and run sheetsync on it",
+    demo = command(
+        "demo", _demo, help="create a demo tracker in ./demo and run sheetsync on it",
         description="Create a demo/ folder with a config and a tracker workbook of realistic "
                     "tickets, some of them invalid, and run sheetsync there. An existing demo "
                     "is reused, with your edits. The demo always uses the local outbox.")
@@ -73,43 +78,38 @@ def build_parser() -> argparse.ArgumentParser:
                       help="recreate the demo tracker even if one exists")
     demo.add_argument("--once", action="store_true",
                       help="run one cycle and exit instead of running the daemon")
-    demo.set_defaults(handler=_demo)
 
-    run = commands.add_parser(
-        "run", parents=[common], help="run the daemon: a sync cycle every interval",
+    run = command(
+        "run", _run, help="run the daemon: a sync cycle every interval",
         description="Run a sync cycle every sync.interval_seconds until SIGINT or SIGTERM, "
                     "which stop it after the cycle in progress. Logs go to stderr, one line "
                     "per cycle.")
     _format_option(run, "one JSON object a line", name="--log-format")
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
-    run.set_defaults(handler=_run)
 
-    sync = commands.add_parser(
-        "sync", parents=[common], help="run one sync cycle and exit",
+    sync = command(
+        "sync", _sync, help="run one sync cycle and exit",
         description="Run one cycle: give rows their ticket IDs, record transitions, plan and "
                     "deliver effects, write Sync Notes. Exit 0 when the cycle completed, "
                     "findings or not.")
     sync.add_argument("--dry-run", action="store_true",
                       help="print the plan; commit, send and write nothing")
     _format_option(sync, "the cycle's report")
-    sync.set_defaults(handler=_sync)
 
-    history = commands.add_parser(
-        "history", parents=[common], help="list a ticket's transitions",
+    history = command(
+        "history", _history, help="list a ticket's transitions",
         description="List a ticket's transitions, oldest first.")
     history.add_argument("ticket", metavar="TICKET", help="a ticket ID, such as INT-000001")
     _format_option(history, "objects with ticket_id, field, from, to, at")
-    history.set_defaults(handler=_history)
 
-    status = commands.add_parser(
-        "status", parents=[common], help="show adoption, the last cycle and the effects",
+    status = command(
+        "status", _status, help="show adoption, the last cycle and the effects",
         description="Show when the tracker was adopted, the last cycle, and pending and "
                     "failed effects.")
     _format_option(status, "one object")
-    status.set_defaults(handler=_status)
 
-    outbox = commands.add_parser(
-        "outbox", parents=[common], help="list the effects, or retry or cancel one",
+    outbox = command(
+        "outbox", _outbox, help="list the effects, or retry or cancel one",
         description="See and settle effects. An effect undelivered for longer than "
                     "outbox.hold_after_hours is not sent automatically: it waits here for a "
                     "person to retry or cancel it.")
@@ -117,16 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list the effects; retry KEY: send it again; cancel KEY: never")
     outbox.add_argument("key", nargs="?", metavar="KEY", help="the effect's key (retry, cancel)")
     _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error")
-    outbox.set_defaults(handler=_outbox)
 
-    purge = commands.add_parser(
-        "purge", parents=[common], help="forget history older than a date",
+    purge = command(
+        "purge", _purge, help="forget history older than a date",
         description="Remove transitions, sent and cancelled effects and cycle records observed "
                     "before DATE (in the configured timezone). Tickets, and effects still "
                     "owed, are kept.")
     purge.add_argument("--before", required=True, metavar="DATE",
                        help="YYYY-MM-DD: forget what was observed before this day began")
-    purge.set_defaults(handler=_purge)
     return parser
 
 
