@@ -9,7 +9,11 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Grid:
-    """Consecutive rows of one tab as a backend read them, from sheet row `first_row` on."""
+    """Consecutive rows of one tab as a backend read them, from sheet row `first_row` on.
+
+    A blank cell may read as None or "" (backends differ); everything downstream treats both
+    as blank.
+    """
 
     tab: str
     rows: Sequence[tuple[Any, ...]]

@@ -13,6 +13,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.comments import Comment
+from python_calamine import CalamineWorkbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -73,23 +74,27 @@ class Workbook:
         return self.read_tab(self.tab)
 
     def read_tab(self, tab: str, missing_ok: bool = False) -> Grid:
-        """Every row of another tab (the archive); an empty grid if it is missing and may be."""
+        """Every row of another tab (the archive); an empty grid if it is missing and may be.
+
+        Read with calamine, about ten times faster than openpyxl: formulas read as their last
+        computed value, empty cells as "" (blank, as in the Sheets API), numbers as floats.
+        """
         self._check_file()
         try:
-            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+            book = CalamineWorkbook.from_path(str(self.path))
+        except Exception as exc:  # calamine's errors share no base class but Exception
             raise TrackerError(f"{self.path}: not a readable .xlsx workbook ({exc})") from None
+        if tab not in book.sheet_names:
+            if missing_ok:
+                return Grid(tab=tab, rows=())
+            raise TrackerError(
+                f'{self.path}: no tab named "{tab}" (tabs: {", ".join(book.sheet_names)}); '
+                "set tracker.tab in sheetsync.toml")
         try:
-            if tab not in book.sheetnames:
-                if missing_ok:
-                    return Grid(tab=tab, rows=())
-                raise TrackerError(
-                    f'{self.path}: no tab named "{tab}" (tabs: {", ".join(book.sheetnames)}); '
-                    "set tracker.tab in sheetsync.toml")
-            rows = tuple(book[tab].iter_rows(values_only=True))
-        finally:
-            book.close()
-        return Grid(tab=tab, rows=rows)
+            rows = book.get_sheet_by_name(tab).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise TrackerError(f'{self.path}: tab "{tab}" cannot be read ({exc})') from None
+        return Grid(tab=tab, rows=tuple(map(tuple, rows)))
 
     def save_blockers(self) -> list[str]:
         """What this workbook holds that a save through openpyxl would lose."""
