@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import zip_longest
 from typing import Any, Literal
 
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from sheetsync.errors import TrackerError
 from sheetsync.perf import without_gc
-from sheetsync.table import Grid, Row, column_letter, is_blank
+from sheetsync.table import Grid, column_letter, is_blank
 from sheetsync.values import text_of
 
 ColumnKind = Literal[
@@ -79,9 +78,6 @@ class Condition(BaseModel):
     def model_post_init(self, context: Any, /) -> None:
         self._normalized = frozenset(normalize(v) for v in self.values)
         self._phrases = tuple(p.casefold() for p in self.contains)
-
-    def matches(self, row: Row) -> bool:
-        return self.matches_value(row.get(self.column))
 
     def matches_value(self, value: Any) -> bool:
         """True when the value is one of `values` (any case or spacing) or contains a phrase."""
@@ -177,15 +173,6 @@ class Schema(BaseModel):
             if column.key == key:
                 return column
         raise KeyError(key)
-
-    def is_escalated(self, row: Row) -> bool:
-        return any(c.matches(row) for c in self.classify.escalated)
-
-    def is_resolved(self, row: Row) -> bool:
-        return any(c.matches(row) for c in self.classify.resolved)
-
-    def is_technical(self, row: Row) -> bool:
-        return any(c.matches(row) for c in self.classify.technical)
 
 
 def normalize(text: str) -> str:
@@ -419,11 +406,8 @@ class Binding:
 
 @dataclass(frozen=True)
 class Sheet:
-    """A tab bound to a schema: its ticket rows, held column by column.
-
-    Columns are what the validators scan (each distinct value once); `rows` gives the same
-    data row by row for rules that look at one ticket at a time.
-    """
+    """A tab bound to a schema: its ticket rows, held column by column (checks and rules scan
+    a column's distinct values once, rather than every row)."""
 
     schema: Schema
     binding: Binding
@@ -433,13 +417,6 @@ class Sheet:
     def header(self, key: str) -> str:
         """The column's header as the sheet spells it (the schema's when absent)."""
         return self.binding.headers.get(key) or self.schema.column(key).header
-
-    @cached_property
-    def rows(self) -> tuple[Row, ...]:
-        keys = list(self.columns)
-        return tuple(Row(number, dict(zip(keys, values))) for number, values in
-                     zip(self.numbers, zip(*self.columns.values()) if keys else
-                         ((),) * len(self.numbers)))
 
     def where(self, conditions: Sequence[Condition]) -> set[int]:
         """Positions (in `numbers`) of the rows any condition matches."""

@@ -1,9 +1,9 @@
-"""Plain data for a tracker tab: what a backend read, before and after binding to a schema."""
+"""Plain data for a tracker tab as a backend read it, and what counts as a blank cell."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -18,17 +18,6 @@ class Grid:
     tab: str
     rows: Sequence[tuple[Any, ...]]
     first_row: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One ticket row: its sheet row number and its values by column key."""
-
-    number: int
-    values: Mapping[str, Any] = field(default_factory=dict)
-
-    def get(self, key: str) -> Any:
-        return self.values.get(key)
 
 
 def is_blank(value: Any) -> bool:

@@ -31,7 +31,7 @@ def run_check(config: Config, now: datetime) -> CheckReport:
                            phone_region=config.settings.phone_region)
     return CheckReport(
         where=f'{_shown(config.workbook_path)}, tab "{sheet.binding.tab}"',
-        rows_checked=len(sheet.rows),
+        rows_checked=len(sheet.numbers),
         findings=check(sheet, context),
         unknown_columns=sheet.binding.unknown,
         save_blockers=backend.save_blockers(),
