@@ -31,6 +31,7 @@ from sheetsync.values import (
     check_phone,
     is_email,
     looks_like_phone,
+    means_not_applicable,
     parse_date,
     parse_duration,
     parse_timestamp,
@@ -193,7 +194,7 @@ def _issues_by_value(
     required = Issue("required.missing", f"{column.header} is empty; it is required.")
     issues: dict[Any, Issue] = {}
     for value in suspects:
-        if value is None or (value.__class__ is str and (not value or value.isspace())):
+        if is_blank(value):
             if column.required:
                 issues[value] = required
         elif cell_check is not None:
@@ -412,8 +413,7 @@ def _cross_field(sheet: Sheet) -> Iterator[tuple[int, str, Issue]]:
     if required_key and date_key and required_key in columns and date_key in columns:
         dates = columns[date_key]
         for i, flag in enumerate(columns[required_key]):
-            if _says_yes(flag) and (is_blank(dates[i]) or normalize(text_of(dates[i])) in
-                                    {"na", "notapplicable", "none"}):
+            if _says_yes(flag) and (is_blank(dates[i]) or means_not_applicable(dates[i])):
                 yield i, date_key, Issue(
                     "followup.date_missing",
                     "Follow-up is required, so set the Follow-up Date (YYYY-MM-DD).")

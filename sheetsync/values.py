@@ -103,7 +103,7 @@ def parse_date(value: Any, tz: ZoneInfo) -> Parsed:
     text = value.strip()
     if text == NOT_APPLICABLE:
         return Parsed(NOT_APPLICABLE, NOT_APPLICABLE, exact=text == value)
-    if re.sub(r"[\W_]", "", text.casefold()) in {"na", "none", "notapplicable", ""}:
+    if means_not_applicable(text):
         return Parsed(NOT_APPLICABLE, NOT_APPLICABLE, exact=False)
     if _CANONICAL_DATE.fullmatch(text):
         try:
@@ -119,6 +119,12 @@ def parse_date(value: Any, tz: ZoneInfo) -> Parsed:
 
 
 _Loose = tuple[datetime | None, bool, str]  # (when, whether the text had a time, problem)
+
+
+def means_not_applicable(value: Any) -> bool:
+    """N/A in any spelling a person uses: `N/A`, `n/a`, `NA`, `none`, `-`."""
+    return isinstance(value, str) and \
+        re.sub(r"[\W_]+", "", value.casefold()) in {"na", "none", "notapplicable", ""}
 
 
 def _parse_loose_datetime(text: str, tz: ZoneInfo) -> _Loose:

@@ -223,7 +223,7 @@ def test_saypro_finding(column: str, value: Any, code: str, suggestion: str | No
 
 
 def test_saypro_follow_up_required_needs_a_date() -> None:
-    for date in ("N/A", None, "n/a"):
+    for date in ("N/A", None, "n/a", "-"):
         findings = findings_for([saypro_row(**{"Follow-up Required": "Yes",
                                                "Follow-up Date": date})],
                                 "saypro-interaction-log")
