@@ -203,7 +203,6 @@ def _marks(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
     """
     key_of = {header: key for key, header in sheet.binding.headers.items()}
     ticket_at = {sheet.numbers[i]: t for i, t in enumerate(identity.ids) if t is not None}
-    row_of = {t: sheet.numbers[i] for i, t in enumerate(identity.ids) if t is not None}
     wanted: dict[str, dict[str, str]] = defaultdict(dict)
     for f in findings:
         ticket, key = ticket_at.get(f.row), key_of.get(f.column)
@@ -212,7 +211,7 @@ def _marks(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
             notes[key] = f"{notes[key]}\n{f.message}" if key in notes else f.message
     marks: list[CellMark] = []
     changed: dict[str, dict[str, str]] = {}
-    for ticket, row in row_of.items():
+    for row, ticket in ticket_at.items():
         before = snapshot[ticket].marks if ticket in snapshot else {}
         now = wanted.get(ticket, {})
         if now == before:
@@ -248,6 +247,6 @@ def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding]) -> li
         lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else [])]
         text = " | ".join(lines) or None
         current = current_notes[i] if current_notes is not None else None
-        if (text or None) != (None if is_blank(current) else text_of(current)):
+        if text != (None if is_blank(current) else text_of(current)):
             writes.append(CellWrite(number, notes_header, text))
     return writes
