@@ -313,13 +313,16 @@ class StateStore:
         keys = ("id", "at", "rows", "new_tickets", "transitions", "findings", "effects")
         return None if row is None else dict(zip(keys, row))
 
-    def effects(self, status: EffectStatus | None = None) -> list[Effect]:
-        """Effects in the order they were planned, optionally only those with `status`."""
+    def effects(self, status: EffectStatus | None = None, key: str | None = None
+                ) -> list[Effect]:
+        """Effects in the order they were planned, optionally only those with `status` or `key`."""
         query = ("SELECT key, kind, ticket_id, payload, status, attempts, last_error, result, "
                  "created_at FROM effects")
-        params: tuple[Any, ...] = ()
-        if status is not None:
-            query, params = query + " WHERE status = ?", (status,)
+        filters = {name: value for name, value in (("status", status), ("key", key))
+                   if value is not None}
+        if filters:
+            query += " WHERE " + " AND ".join(f"{name} = ?" for name in filters)
+        params = tuple(filters.values())
         return [Effect(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6],
                        json.loads(row[7]) if row[7] else None, row[8])
                 for row in self._db.execute(query + " ORDER BY created_at, rowid", params)]
@@ -351,7 +354,7 @@ class StateStore:
             db.execute("UPDATE effects SET status = ?, updated_at = ?, retried_at = "
                        "CASE WHEN ? = 'pending' THEN ? ELSE retried_at END WHERE key = ?",
                        (status, at.isoformat(), status, at.isoformat(), key))
-        return next(e for e in self.effects() if e.key == key)
+        return self.effects(key=key)[0]
 
     def settle(self, key: str, status: EffectStatus, at: datetime, *,
                error: str | None = None, result: Mapping[str, Any] | None = None) -> None:
