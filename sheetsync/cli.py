@@ -169,7 +169,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"Assigned To, save, and the escalation lands in {config.outbox_path.name}.",
           flush=True)
     logs.setup("text")
-    return run_daemon(config, once=args.once)
+    return run_daemon(config, once=args.once, environ={})  # no token reaches the demo
 
 
 def _run(args: argparse.Namespace) -> int:

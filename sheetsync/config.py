@@ -108,6 +108,14 @@ def _preset(value: Any) -> Any:
     return value
 
 
+def _url(value: Any) -> Any:
+    url = _text(value)
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise PydanticCustomError("url", 'expected an http(s) URL such as '
+                                  '"https://slack.com/api/", got {got}', {"got": _show(value)})
+    return url if url.endswith("/") else url + "/"
+
+
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 Text = Annotated[str, BeforeValidator(_text)]
 
@@ -148,6 +156,19 @@ class MessageSettings(_Table):
     """[messages]: how sheetsync words what it sends."""
 
     brief_length: PositiveInt = 80  # the Brief Description is cut to this many characters
+    full_contact: bool = False  # show whole phone numbers (else all but the last four hidden)
+
+
+FollowUp = Literal["assigned", "status", "priority", "resolved", "reopened"]
+
+
+class SlackSettings(_Table):
+    """[slack]: where escalations go; the token comes from SLACK_BOT_TOKEN."""
+
+    channel: Text | None = None  # "#seller-support" or a channel ID such as "C0123ABCD"
+    api_url: Annotated[str, BeforeValidator(_url)] = "https://slack.com/api/"
+    follow_ups: list[FollowUp] = ["assigned", "resolved", "reopened"]
+    broadcast_resolved: bool = False  # also show the Resolved reply in the channel
 
 
 class AdoptionSettings(_Table):
@@ -177,6 +198,7 @@ class Settings(_Table):
     outbox: OutboxSettings = OutboxSettings()
     adoption: AdoptionSettings = AdoptionSettings()
     messages: MessageSettings = MessageSettings()
+    slack: SlackSettings = SlackSettings()
     ticket_ids: TicketIdFormat | None = None
     columns: dict[str, ColumnOverride] = {}
     classify: ClassifyOverride = ClassifyOverride()

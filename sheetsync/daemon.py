@@ -10,7 +10,7 @@ import logging
 import signal
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sheetsync import logs
 from sheetsync.backends import open_backend
 from sheetsync.config import Config
+from sheetsync.dispatch import open_sinks
 from sheetsync.errors import SheetsyncError
 from sheetsync.jobs.sync import CycleReport, run_sync
 from sheetsync.state import StateStore
@@ -25,8 +26,14 @@ from sheetsync.state import StateStore
 
 def run_daemon(config: Config, *, once: bool = False,
                now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-               stop: threading.Event | None = None) -> int:
-    """Run cycles until stopped; returns the exit code (0 after a clean stop)."""
+               stop: threading.Event | None = None,
+               environ: Mapping[str, str] | None = None) -> int:
+    """Run cycles until stopped; returns the exit code (0 after a clean stop).
+
+    The sinks (Slack when its token is in `environ`) are opened once, so a channel name is
+    looked up once per start, not every cycle.
+    """
+    sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
     stop = stop or threading.Event()
     previous = _install_stop_handlers(stop)
     interval = config.settings.sync.interval_seconds
@@ -40,7 +47,7 @@ def run_daemon(config: Config, *, once: bool = False,
                 if stamp is not None and stamp == seen and not _has_pending(config):
                     stop.wait(interval)  # unchanged, nothing owed: no read at all
                     continue
-                report = run_sync(config, now(), echo=lambda line: logs.event("outbox", line=line))
+                report = run_sync(config, now(), sinks=sinks)
                 # A skipped write (the file was open elsewhere) is owed: the next tick retries
                 # even if the file itself has not changed.
                 seen = backend.probe() if report.write_skipped is None else None

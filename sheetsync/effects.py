@@ -26,3 +26,4 @@ class Effect:
     last_error: str | None = None
     result: Mapping[str, Any] | None = None
     created_at: str = ""
+    unclear: bool = False  # an attempt may have reached the service: look it up before sending

@@ -7,6 +7,7 @@ import re
 #: The guide: "Format for escalations: [ESCALATION] [Issue Type] - Brief Description (Seller Name)"
 ESCALATION = "[ESCALATION] [{issue_type}] - {brief} ({seller})"
 BRIEF_LENGTH = 80
+NAME_LENGTH = 100  # an Issue Type or Seller Name longer than this is cut in messages
 ELLIPSIS = "…"
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[\r\n]")
@@ -29,7 +30,30 @@ def brief_description(description: str, length: int = BRIEF_LENGTH) -> str:
 
 def escalation_text(issue_type: str, description: str, seller: str,
                     length: int = BRIEF_LENGTH) -> str:
-    """`[ESCALATION] [Bug] - Unable to update stock for Rice product (Sharma General Store)`."""
-    return ESCALATION.format(issue_type=issue_type.strip(),
+    """`[ESCALATION] [Bug] - Unable to update stock for Rice product (Sharma General Store)`.
+
+    Each value is one line, and a runaway Issue Type or Seller Name is cut, so the line keeps
+    the guide's shape whatever a cell holds.
+    """
+    return ESCALATION.format(issue_type=one_line(issue_type, NAME_LENGTH),
                              brief=brief_description(description, length),
-                             seller=" ".join(seller.split()))
+                             seller=one_line(seller, NAME_LENGTH))
+
+
+def one_line(text: str, length: int) -> str:
+    """`text` with its whitespace runs (line breaks too) as single spaces, cut to `length`."""
+    line = " ".join(text.split())
+    return line if len(line) <= length else line[:length - 1].rstrip() + ELLIPSIS
+
+
+def follow_up_text(event: str, ticket_id: str, before: str | None, after: str | None) -> str:
+    """A reply in an escalation's thread: `INT-000002 resolved (status Escalated → Resolved)`.
+
+    `before` and `after` are the field's values; for resolved and reopened, the status's.
+    """
+    change = f"{before or '-'} → {after or '-'}"
+    if event == "assigned":
+        return f"{ticket_id} assigned to {after}" + (f" (was {before})" if before else "")
+    if event in ("resolved", "reopened"):
+        return f"{ticket_id} {event}" + (f" (status {change})" if before or after else "")
+    return f"{ticket_id} {event}: {change}"

@@ -1,23 +1,35 @@
 """Rules: which effects a cycle's transitions call for, each with a key that says what it is for.
 
 Pure. An escalation message when a ticket becomes escalated (one per escalation: escalated
-again after being resolved is a new one); a ClickUp task when a technical ticket is created,
-becomes technical, or is escalated (one per ticket for its whole life, and none for a row that
-already carries a task ID). The first cycle on a tracker records a baseline and plans nothing.
+again after being resolved is a new one); follow-ups in that message's thread when the ticket
+is later assigned, resolved or reopened (which ones is configuration), and an update of the
+message itself to show the ticket as it is now; a ClickUp task when a technical ticket is
+created, becomes technical, or is escalated (one per ticket for its whole life, and none for a
+row that already carries a task ID). The first cycle on a tracker records a baseline and plans
+nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sheetsync.messages import BRIEF_LENGTH, brief_description, escalation_text
 from sheetsync.effects import Effect
+from sheetsync.messages import BRIEF_LENGTH, brief_description, escalation_text, follow_up_text
 from sheetsync.tickets import YES
 from sheetsync.transitions import CREATED, TICKET, Transition
 
 SLACK_MESSAGE = "slack.message"
+SLACK_REPLY = "slack.reply"
+SLACK_UPDATE = "slack.update"
 CLICKUP_TASK = "clickup.task"
+
+#: Later changes of an escalated ticket that can be posted in its thread.
+FOLLOW_UPS = ("assigned", "status", "priority", "resolved", "reopened")
+#: The guide's practice: the escalation contact is named, the issue is closed, or comes back.
+DEFAULT_FOLLOW_UPS = ("assigned", "resolved", "reopened")
+#: The fields whose change makes the escalation message out of date.
+_SHOWN = ("status", "assignee", "priority", "resolved")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,54 +48,139 @@ class TicketDetails:
     task_id: str | None
     escalated: bool
     technical: bool
+    row_url: str | None = None  # a link to the row, where the backend has one
 
 
-def plan(
-    transitions: Iterable[Transition],
-    details: Mapping[str, TicketDetails],
-    escalations_before: Mapping[str, int],
-    adopting: bool,
-    brief_length: int = BRIEF_LENGTH,
-    on_adoption: AbstractSet[str] = frozenset(),
-) -> list[Effect]:
+@dataclass(frozen=True)
+class Past:
+    """What the state store remembers that the rules need, for the tickets in question."""
+
+    escalations: Mapping[str, int] = field(default_factory=dict)  # escalations so far
+    threads: Mapping[str, str] = field(default_factory=dict)  # key of the latest message
+    occurrences: Mapping[tuple[str, str, str], int] = field(default_factory=dict)  # how often
+    # each (ticket, field, value) change happened before: keys stay distinct on a return
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the configuration switches on."""
+
+    brief_length: int = BRIEF_LENGTH
+    on_adoption: AbstractSet[str] = frozenset()  # kinds planned while adopting
+    follow_ups: AbstractSet[str] = frozenset(DEFAULT_FOLLOW_UPS)
+    broadcast_resolved: bool = False  # the Resolved reply is shown in the channel too
+
+
+def plan(transitions: Iterable[Transition], details: Mapping[str, TicketDetails], past: Past,
+         adopting: bool, policy: Policy = Policy()) -> list[Effect]:
     """The effects these transitions call for, in ticket order.
 
-    While adopting, only the kinds in `on_adoption` (switched on in the config) are planned.
+    While adopting, only the kinds in `policy.on_adoption` are planned.
     """
-    if adopting and not on_adoption:
+    if adopting and not policy.on_adoption:
         return []
-    created, escalated, technical = set(), set(), set()
+    by_ticket: dict[str, dict[str, Transition]] = {}
     for t in transitions:
-        if t.field == TICKET and t.after == CREATED:
-            created.add(t.ticket_id)
-        elif t.field == "escalated" and t.after == YES:
-            escalated.add(t.ticket_id)
-        elif t.field == "technical" and t.after == YES:
-            technical.add(t.ticket_id)
-    effects = []
-    for ticket_id in sorted(created | escalated | technical):
-        ticket = details[ticket_id]
-        if (ticket_id in escalated or (ticket_id in created and ticket.escalated)) and (
-                not adopting or SLACK_MESSAGE in on_adoption):
-            number = escalations_before.get(ticket_id, 0) + 1
+        by_ticket.setdefault(t.ticket_id, {})[t.field] = t
+    effects: list[Effect] = []
+    for ticket_id in sorted(by_ticket):
+        changes = by_ticket[ticket_id]
+        created = TICKET in changes and changes[TICKET].after == CREATED
+        escalated = _became(changes, "escalated")
+        ticket = details.get(ticket_id)
+        if ticket is None:
+            continue
+        if (escalated or (created and ticket.escalated)) and _allowed(SLACK_MESSAGE, adopting,
+                                                                      policy):
+            number = past.escalations.get(ticket_id, 0) + 1
             effects.append(Effect(
                 f"{SLACK_MESSAGE}:escalation:{ticket_id}:{number}", SLACK_MESSAGE, ticket_id,
-                {"text": escalation_text(ticket.issue_type, ticket.description, ticket.seller,
-                                         brief_length),
-                 "escalation": number, **_fields(ticket)}))
-        if ticket.technical and not ticket.task_id and (
-                not adopting or CLICKUP_TASK in on_adoption):
+                {"escalation": number, **_message(ticket, policy)}))
+        elif ticket_id in past.threads and not adopting:
+            effects += _follow_ups(ticket, changes, past, policy)
+        if (created or escalated or _became(changes, "technical")) and ticket.technical \
+                and not ticket.task_id and _allowed(CLICKUP_TASK, adopting, policy):
             effects.append(Effect(
                 f"{CLICKUP_TASK}:{ticket_id}", CLICKUP_TASK, ticket_id,
                 {"name": f"[{ticket.issue_type}] "
-                         f"{brief_description(ticket.description, brief_length)} "
+                         f"{brief_description(ticket.description, policy.brief_length)} "
                          f"({ticket.seller})",
                  **_fields(ticket)}))
     return effects
+
+
+def _follow_ups(ticket: TicketDetails, changes: Mapping[str, Transition], past: Past,
+                policy: Policy) -> list[Effect]:
+    """Replies in the ticket's escalation thread, then one update of the message itself."""
+    parent = past.threads[ticket.ticket_id]
+    thread = parent.removeprefix(f"{SLACK_MESSAGE}:")
+    effects = []
+    for event, change in _events(changes):
+        if event not in policy.follow_ups:
+            continue
+        effects.append(Effect(
+            f"{SLACK_REPLY}:{thread}:{event}#{_occurrence(change, past)}", SLACK_REPLY,
+            ticket.ticket_id,
+            {"parent": parent, "event": event, "before": change.before, "after": change.after,
+             "text": follow_up_text(event, ticket.ticket_id, *_shown_change(event, change,
+                                                                            changes)),
+             "broadcast": event == "resolved" and policy.broadcast_resolved}))
+    shown = [changes[f] for f in _SHOWN if f in changes]
+    if shown:
+        first = shown[0]
+        effects.append(Effect(
+            f"{SLACK_UPDATE}:{thread}:{first.field}={first.after or ''}#"
+            f"{_occurrence(first, past)}", SLACK_UPDATE, ticket.ticket_id,
+            {"parent": parent, **_message(ticket, policy)}))
+    return effects
+
+
+def _events(changes: Mapping[str, Transition]) -> list[tuple[str, Transition]]:
+    """The follow-up events in these changes: a Resolved is one event, not also a status."""
+    events = []
+    if (assignee := changes.get("assignee")) is not None and assignee.after:
+        events.append(("assigned", assignee))
+    resolved = changes.get("resolved")
+    if resolved is not None:
+        events.append(("resolved" if resolved.after == YES else "reopened", resolved))
+    elif (status := changes.get("status")) is not None:
+        events.append(("status", status))
+    if (priority := changes.get("priority")) is not None:
+        events.append(("priority", priority))
+    return events
+
+
+def _shown_change(event: str, change: Transition, changes: Mapping[str, Transition]
+                  ) -> tuple[str | None, str | None]:
+    """What a reply says changed: for resolved and reopened, the status (the flag is yes/no)."""
+    if event in ("resolved", "reopened"):
+        status = changes.get("status")
+        return (status.before, status.after) if status is not None else (None, None)
+    return change.before, change.after
+
+
+def _occurrence(change: Transition, past: Past) -> int:
+    """Which time this ticket's field takes this value (1 the first time)."""
+    return past.occurrences.get((change.ticket_id, change.field, change.after or ""), 0) + 1
+
+
+def _became(changes: Mapping[str, Transition], flag: str) -> bool:
+    return flag in changes and changes[flag].after == YES
+
+
+def _allowed(kind: str, adopting: bool, policy: Policy) -> bool:
+    return not adopting or kind in policy.on_adoption
+
+
+def _message(ticket: TicketDetails, policy: Policy) -> dict[str, str | None]:
+    """The escalation message's payload: the guide's line and the fields below it."""
+    return {"text": escalation_text(ticket.issue_type, ticket.description, ticket.seller,
+                                    policy.brief_length), **_fields(ticket)}
 
 
 def _fields(ticket: TicketDetails) -> dict[str, str | None]:
     return {"ticket_id": ticket.ticket_id, "issue_type": ticket.issue_type,
             "description": ticket.description, "seller": ticket.seller,
             "status": ticket.status, "priority": ticket.priority, "assignee": ticket.assignee,
-            "reported_at": ticket.reported_at, "contact": ticket.contact}
+            "reported_at": ticket.reported_at, "contact": ticket.contact,
+            "task_id": ticket.task_id, "row_url": ticket.row_url}

@@ -99,6 +99,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tickets ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
     """,
+    # 6: an attempt whose outcome is unknown (sent, then the connection dropped or the process
+    # died): the next attempt looks the effect up in the service before sending it again
+    """
+    ALTER TABLE effects ADD COLUMN unclear INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX effects_by_ticket ON effects (ticket_id, kind);
+    """,
 )
 
 
@@ -293,17 +299,37 @@ class StateStore:
             "SELECT ticket_id, field, before, after, observed_at FROM transitions "
             "WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
 
-    def times_became(self, field: str, value: str, ticket_ids: Iterable[str]) -> dict[str, int]:
-        """How often each ticket's `field` became `value` (its escalations so far, say)."""
+    def occurrences(self, ticket_ids: Iterable[str]) -> dict[tuple[str, str, str], int]:
+        """How often each (ticket, field, value) change happened: its escalations so far, say.
+
+        A value of None counts as "". Effects keyed by these counts stay distinct when a
+        ticket goes back to a state it was in before (resolved, reopened, resolved again).
+        """
+        counts: dict[tuple[str, str, str], int] = {}
+        for ticket, field_, after, count in self._by_ticket(
+                "SELECT ticket_id, field, coalesce(after, ''), count(*) FROM transitions "
+                "WHERE ticket_id IN ({}) GROUP BY ticket_id, field, coalesce(after, '')",
+                ticket_ids):
+            counts[(ticket, field_, after)] = count
+        return counts
+
+    def effect_keys(self, kind: str, ticket_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The keys of each ticket's effects of one kind, in the order they were planned."""
+        keys: dict[str, list[str]] = {}
+        for ticket, key in self._by_ticket(
+                "SELECT ticket_id, key FROM effects WHERE kind = ? AND ticket_id IN ({}) "
+                "ORDER BY rowid", ticket_ids, kind):
+            keys.setdefault(ticket, []).append(key)
+        return keys
+
+    def _by_ticket(self, query: str, ticket_ids: Iterable[str], *params: Any
+                   ) -> Iterator[tuple[Any, ...]]:
+        """Rows of `query` for many tickets, asked in chunks SQLite's parameter limit allows."""
         ids = list(ticket_ids)
-        counts: dict[str, int] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            counts.update(self._db.execute(
-                "SELECT ticket_id, count(*) FROM transitions WHERE field = ? AND after = ? "
-                f"AND ticket_id IN ({','.join('?' * len(chunk))}) GROUP BY ticket_id",
-                (field, value, *chunk)).fetchall())
-        return counts
+            yield from self._db.execute(query.format(",".join("?" * len(chunk))),
+                                        (*params, *chunk))
 
     def last_cycle(self) -> dict[str, Any] | None:
         """The most recent cycle's figures, or None before the first."""
@@ -317,14 +343,14 @@ class StateStore:
                 ) -> list[Effect]:
         """Effects in the order they were planned, optionally only those with `status` or `key`."""
         query = ("SELECT key, kind, ticket_id, payload, status, attempts, last_error, result, "
-                 "created_at FROM effects")
+                 "created_at, unclear FROM effects")
         filters = {name: value for name, value in (("status", status), ("key", key))
                    if value is not None}
         if filters:
             query += " WHERE " + " AND ".join(f"{name} = ?" for name in filters)
         params = tuple(filters.values())
         return [Effect(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6],
-                       json.loads(row[7]) if row[7] else None, row[8])
+                       json.loads(row[7]) if row[7] else None, row[8], bool(row[9]))
                 for row in self._db.execute(query + " ORDER BY created_at, rowid", params)]
 
     def hold_stale(self, older_than: datetime) -> list[str]:
@@ -343,8 +369,14 @@ class StateStore:
                 [(older_than.isoformat(), key) for key in keys])
         return keys
 
-    def decide(self, key: str, status: EffectStatus, at: datetime) -> Effect:
-        """A person's decision on an effect: retry it (pending again) or cancel it."""
+    def decide(self, key: str, status: EffectStatus, at: datetime, *,
+               checked: bool = False) -> Effect:
+        """A person's decision on an effect: retry it (pending again) or cancel it.
+
+        `checked`: the person looked in the service and the effect is not there, so an unclear
+        attempt is cleared and the effect is sent without a lookup (for when sheetsync cannot
+        look it up itself, and so held it).
+        """
         with self._transaction() as db:
             row = db.execute("SELECT status FROM effects WHERE key = ?", (key,)).fetchone()
             if row is None:
@@ -352,19 +384,32 @@ class StateStore:
             if row[0] == "sent":
                 raise ValueError(f"{key} was sent already")
             db.execute("UPDATE effects SET status = ?, updated_at = ?, retried_at = "
-                       "CASE WHEN ? = 'pending' THEN ? ELSE retried_at END WHERE key = ?",
-                       (status, at.isoformat(), status, at.isoformat(), key))
+                       "CASE WHEN ? = 'pending' THEN ? ELSE retried_at END, "
+                       "unclear = unclear AND NOT ? WHERE key = ?",
+                       (status, at.isoformat(), status, at.isoformat(), checked, key))
         return self.effects(key=key)[0]
 
+    def begin_attempt(self, key: str, at: datetime) -> None:
+        """Mark an effect as possibly sent, durably, just before it goes to the service.
+
+        A crash before `settle` leaves the mark, so the next attempt looks the effect up
+        instead of sending it a second time.
+        """
+        with self._transaction() as db:
+            if not db.execute("UPDATE effects SET unclear = 1, updated_at = ? WHERE key = ?",
+                              (at.isoformat(), key)).rowcount:
+                raise KeyError(key)
+
     def settle(self, key: str, status: EffectStatus, at: datetime, *,
-               error: str | None = None, result: Mapping[str, Any] | None = None) -> None:
-        """Record an attempt's outcome for an effect."""
+               error: str | None = None, result: Mapping[str, Any] | None = None,
+               unclear: bool = False) -> None:
+        """Record an attempt's outcome; `unclear` when it may have reached the service."""
         with self._transaction() as db:
             updated = db.execute(
                 "UPDATE effects SET status = ?, attempts = attempts + 1, last_error = ?, "
-                "result = coalesce(?, result), updated_at = ? WHERE key = ?",
+                "result = coalesce(?, result), updated_at = ?, unclear = ? WHERE key = ?",
                 (status, error, json.dumps(dict(result)) if result is not None else None,
-                 at.isoformat(), key)).rowcount
+                 at.isoformat(), int(unclear), key)).rowcount
         if not updated:
             raise KeyError(key)
 

@@ -20,9 +20,9 @@ from sheetsync.config import Config
 from sheetsync.effects import Effect
 from sheetsync.errors import TrackerError
 from sheetsync.identity import Identity, identify
-from sheetsync.integrations.outbox import LocalOutbox
+from sheetsync.dispatch import Sinks, dispatch, open_sinks
 from sheetsync.privacy import mask_phone
-from sheetsync.rules import CLICKUP_TASK, SLACK_MESSAGE, TicketDetails, plan
+from sheetsync.rules import CLICKUP_TASK, SLACK_MESSAGE, Past, Policy, TicketDetails, plan
 from sheetsync.schema import Schema, Sheet, bind
 from sheetsync.state import CycleRecord, StateStore
 from sheetsync.table import Grid, is_blank
@@ -67,8 +67,12 @@ class _Laps:
 
 
 def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
-             echo: Callable[[str], None] | None = None) -> CycleReport:
-    """Run one cycle on the configured tracker. A dry run commits, sends and writes nothing."""
+             echo: Callable[[str], None] | None = None,
+             sinks: Sinks | None = None) -> CycleReport:
+    """Run one cycle on the configured tracker. A dry run commits, sends and writes nothing.
+
+    `sinks` are where effects go (opened from the config and environment when not given).
+    """
     lap = _Laps()
     backend = open_backend(config)
     grid = backend.read()
@@ -91,19 +95,22 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         identity, tickets = identify(sheet, known, key, next_number)
         transitions = diff(known, tickets, identity.disputed, archived)
         adoption = config.settings.adoption
-        on_adoption = {kind for kind, on in ((SLACK_MESSAGE, adoption.escalations),
-                                             (CLICKUP_TASK, adoption.clickup_tasks)) if on}
-        # Only tickets whose transitions can call for an effect need their message details.
-        involved = set() if adopting and not on_adoption else {
-            t.ticket_id for t in transitions if t.field in ("ticket", "escalated", "technical")}
-        details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved])
-        escalating = {t.ticket_id for t in transitions if t.field == "escalated"}
+        policy = Policy(
+            brief_length=config.settings.messages.brief_length,
+            on_adoption={kind for kind, on in ((SLACK_MESSAGE, adoption.escalations),
+                                               (CLICKUP_TASK, adoption.clickup_tasks)) if on},
+            follow_ups=frozenset(config.settings.slack.follow_ups),
+            broadcast_resolved=config.settings.slack.broadcast_resolved)
         lap("core")
-        before = store.times_became("escalated", YES, escalating)
+        past = _past(store, transitions) if not adopting else Past()
         lap("state")
-        planned = plan(transitions, details, before, adopting,
-                       brief_length=config.settings.messages.brief_length,
-                       on_adoption=on_adoption)
+        # Only tickets whose transitions can call for an effect need their message details.
+        involved = set() if adopting and not policy.on_adoption else {
+            t.ticket_id for t in transitions
+            if t.field in ("ticket", "escalated", "technical") or t.ticket_id in past.threads}
+        details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved],
+                           full_contact=config.settings.messages.full_contact)
+        planned = plan(transitions, details, past, adopting, policy)
         snapshot = next_snapshot(known, tickets, identity.disputed, archived)
         changed = frozenset(t for t, s in snapshot.items()
                             if (before_s := known.get(t)) is not s and before_s != s)
@@ -121,7 +128,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             new_tickets=new_tickets, changed=changed))
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
-        delivered = _dispatch(store, LocalOutbox(config.outbox_path, echo), now)
+        delivered = dispatch(store, sinks or open_sinks(config, echo=echo), now)
         lap("dispatch")
         skipped = backend.write(sheet.binding.header_row, writes, marks)
         if skipped is None and wanted:
@@ -153,22 +160,26 @@ def _plan_only(sheet: Sheet, findings: Sequence[Finding], lap: _Laps) -> CycleRe
                        seconds=lap.total, timings=lap.spent)
 
 
-def _dispatch(store: StateStore, outbox: LocalOutbox, now: datetime) -> int:
-    """Deliver every pending effect, oldest first; a failure stays pending for the next cycle."""
-    delivered = 0
-    for effect in store.effects("pending"):
-        try:
-            result = outbox.deliver(effect, effect.created_at)
-        except OSError as exc:
-            store.settle(effect.key, "pending", now, error=str(exc))
-            continue
-        store.settle(effect.key, "sent", now, result=result)
-        delivered += 1
-    return delivered
+def _past(store: StateStore, transitions: Sequence[Transition]) -> Past:
+    """What the rules need to remember about the tickets these transitions touch."""
+    touched = sorted({t.ticket_id for t in transitions})
+    occurrences = store.occurrences(touched)
+    messages = store.effect_keys(SLACK_MESSAGE, touched)
+    escalations = {}
+    for ticket in touched:
+        # Numbered by the messages planned and by history: a ticket created escalated has a
+        # message but no "became escalated" transition, and a purge may take either.
+        numbers = [int(key.rsplit(":", 1)[1]) for key in messages.get(ticket, ())]
+        became = occurrences.get((ticket, "escalated", YES), 0)
+        if numbers or became:
+            escalations[ticket] = max(numbers + [became])
+    return Past(escalations=escalations,
+                threads={ticket: keys[-1] for ticket, keys in messages.items()},
+                occurrences=occurrences)
 
 
-def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket]
-             ) -> dict[str, TicketDetails]:
+def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
+             full_contact: bool = False) -> dict[str, TicketDetails]:
     """What the messages need of each ticket, read from its row (the contact masked)."""
     roles = sheet.schema.roles
     position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
@@ -187,7 +198,8 @@ def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket]
             description=cell("description", i) or "", seller=cell("seller_name", i) or "",
             status=ticket.fields.get("status"), priority=ticket.fields.get("priority"),
             assignee=ticket.fields.get("assignee"), reported_at=cell("timestamp", i),
-            contact=mask_phone(contact) if contact and "@" not in contact else contact,
+            contact=mask_phone(contact) if contact and "@" not in contact and not full_contact
+            else contact,
             task_id=cell("task_id", i), escalated=ticket.fields.get("escalated") == YES,
             technical=ticket.fields.get("technical") == YES)
     return details

@@ -1,0 +1,96 @@
+"""Slack messages as Block Kit: the guide's line on top, the ticket below, the sheet's text inert.
+
+Pure. Everything that comes from a cell is escaped (`&`, `<`, `>` as Slack's formatting
+reference says), sent in `mrkdwn` objects marked `verbatim` (no auto-linked URLs, no parsed
+mentions), stripped of the control characters that reorder or hide text, and right-to-left
+runs are isolated so they cannot turn the line around them. A cell can never ping `@channel`,
+form a link or break the message's layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sheetsync.messages import one_line
+
+#: Slack's limits: a section's text 3,000 characters, a field 2,000, ten fields.
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 200  # our own cap for one value: enough for any real name or number
+DESCRIPTION_LIMIT = 2800
+
+#: Bidi embeddings, overrides and isolates, and the other invisible controls (C0 but tab and
+#: newline, C1, zero-width marks): a cell using them could reverse or hide what follows it.
+_CONTROLS = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e"
+                       "\u2060-\u2069\ufeff]")
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_FSI, _PDI = "\u2068", "\u2069"  # first-strong isolate: the run keeps its own direction
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """What chat.postMessage and chat.update take: the fallback `text` and the `blocks`."""
+
+    text: str  # shown in notifications; escaped like the blocks
+    blocks: list[dict[str, Any]]
+
+
+def inert(text: str) -> str:
+    """Cell text as Slack shows it literally: controls removed, `& < >` escaped, RTL isolated."""
+    text = _CONTROLS.sub("", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"{_FSI}{text}{_PDI}" if _RTL.search(text) else text
+
+
+def escalation_message(payload: Mapping[str, Any]) -> SlackMessage:
+    """The escalation: the guide's line, the ticket's fields, its description, its links."""
+    line = _line(payload["text"])
+    fields = [(label, payload.get(key)) for label, key in (
+        ("Ticket", "ticket_id"), ("WhatsApp", "contact"), ("Status", "status"),
+        ("Priority", "priority"), ("Assigned to", "assignee"), ("Reported", "reported_at"))]
+    shown = [_field(label, inert(one_line(str(value), FIELD_LIMIT)))
+             for label, value in fields if value]
+    task = payload.get("task_id")
+    if task:
+        url = payload.get("task_url")
+        task_text = inert(one_line(str(task), FIELD_LIMIT))
+        shown.append(_field("ClickUp", f"<{_link(url)}|{task_text}>" if url else task_text))
+    blocks: list[dict[str, Any]] = [_section(line), {"type": "section", "fields": shown}]
+    description = str(payload.get("description") or "").strip()
+    if description:
+        cut = description if len(description) <= DESCRIPTION_LIMIT else \
+            description[:DESCRIPTION_LIMIT - 1] + "…"
+        blocks.append(_section(f"*Description*\n{inert(cut)}"))
+    if payload.get("row_url"):
+        blocks.append({"type": "context", "elements": [
+            _mrkdwn(f"<{_link(payload['row_url'])}|Open the row in the tracker>")]})
+    return SlackMessage(line, blocks)
+
+
+def follow_up_message(payload: Mapping[str, Any]) -> SlackMessage:
+    """A reply in an escalation's thread: one line."""
+    line = _line(payload["text"])
+    return SlackMessage(line, [_section(line)])
+
+
+def _line(text: str) -> str:
+    return inert(one_line(text, SECTION_LIMIT // 2))
+
+
+def _link(url: str) -> str:
+    """A URL of our own making, made safe inside `<url|label>`."""
+    return inert(url).replace("|", "%7C")
+
+
+def _field(label: str, value: str) -> dict[str, Any]:
+    return _mrkdwn(f"*{label}*\n{value}")
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
