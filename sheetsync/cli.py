@@ -116,7 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("action", choices=("list", "retry", "cancel"),
                         help="list the effects; retry KEY: send it again; cancel KEY: never")
     outbox.add_argument("key", nargs="?", metavar="KEY", help="the effect's key (retry, cancel)")
-    _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error")
+    outbox.add_argument("--not-sent", action="store_true",
+                        help="retry: you looked in Slack and it is not there, so send it "
+                             "without looking it up first (for an effect held because "
+                             "sheetsync could not look)")
+    _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error, "
+                           "created_at, unclear")
 
     purge = command(
         "purge", _purge, help="forget history older than a date",
@@ -253,6 +258,8 @@ def _status(args: argparse.Namespace) -> int:
 
 def _outbox(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.not_sent and args.action != "retry":
+        raise InputError("--not-sent goes with `outbox retry KEY`")
     if args.action != "list" and not args.key:
         raise InputError(f"outbox {args.action} needs the effect's KEY (see `sheetsync outbox "
                          "list`)")
@@ -262,7 +269,8 @@ def _outbox(args: argparse.Namespace) -> int:
         else:
             try:
                 effects = [store.decide(args.key, "pending" if args.action == "retry"
-                                        else "cancelled", _now())]
+                                        else "cancelled", _now(),
+                                        checked=args.not_sent and args.action == "retry")]
             except KeyError:
                 raise InputError(f"no effect with key {args.key}") from None
             except ValueError as exc:
@@ -270,7 +278,8 @@ def _outbox(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([{"key": e.key, "kind": e.kind, "ticket_id": e.ticket_id,
                            "status": e.status, "attempts": e.attempts,
-                           "last_error": e.last_error, "created_at": e.created_at}
+                           "last_error": e.last_error, "created_at": e.created_at,
+                           "unclear": e.unclear}
                           for e in effects], indent=2))
         return EXIT_OK
     for e in effects:

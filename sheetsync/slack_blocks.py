@@ -25,7 +25,9 @@ DESCRIPTION_LIMIT = 2800
 #: newline, C1, zero-width marks): a cell using them could reverse or hide what follows it.
 _CONTROLS = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e"
                        "\u2060-\u2069\ufeff]")
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_R = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"  # Hebrew, Arabic, Syriac, Thaana...
+#: A right-to-left run: from its first RTL letter to its last, spaces and digits between.
+_RTL_RUN = re.compile(f"[{_R}](?:[{_R}\\s\\d.,'\"-]*[{_R}])?")
 _FSI, _PDI = "\u2068", "\u2069"  # first-strong isolate: the run keeps its own direction
 
 
@@ -38,10 +40,11 @@ class SlackMessage:
 
 
 def inert(text: str) -> str:
-    """Cell text as Slack shows it literally: controls removed, `& < >` escaped, RTL isolated."""
+    """Cell text as Slack shows it literally: controls removed, `& < >` escaped, and each
+    right-to-left run isolated, so it cannot reorder the brackets and dashes around it."""
     text = _CONTROLS.sub("", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"{_FSI}{text}{_PDI}" if _RTL.search(text) else text
+    return _RTL_RUN.sub(lambda run: f"{_FSI}{run.group(0)}{_PDI}", text)
 
 
 def escalation_message(payload: Mapping[str, Any]) -> SlackMessage:

@@ -2,6 +2,9 @@
 
 Used by the crash test: `python tests/crashpoint.py STEP sheetsync-args...`. The steps wrap
 the real functions, so the process dies exactly as a power cut or an OOM kill would take it.
+With `SHEETSYNC_FAKE_SLACK=state.json` in the environment, Slack is the fake (its channel kept
+in that file across processes); the step `slack-accepted` dies once Slack has taken a post,
+before its answer arrives, and `none` runs without dying.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sheetsync.backends import workbook  # noqa: E402
 from sheetsync.cli import main  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
 from sheetsync.state import StateStore  # noqa: E402
+from tests.fake_slack import FakeSlack  # noqa: E402
 
 
 def die() -> None:
@@ -47,5 +51,13 @@ STEPS = {
 }
 
 if __name__ == "__main__":
-    kill_around(*STEPS[sys.argv[1]])
-    sys.exit(main(sys.argv[2:]))
+    step, args = sys.argv[1], sys.argv[2:]
+    if step in STEPS:
+        kill_around(*STEPS[step])
+    if "SHEETSYNC_FAKE_SLACK" not in os.environ:
+        sys.exit(main(args))
+    fake = FakeSlack.at(Path(os.environ["SHEETSYNC_FAKE_SLACK"]))
+    if step == "slack-accepted":
+        fake.on_accept = die
+    with fake.installed():
+        sys.exit(main(args))

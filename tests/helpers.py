@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
+from sheetsync.config import Config
 from sheetsync.schema import PRESETS, Schema, Sheet, bind
 from sheetsync.table import Grid
 from sheetsync.validators import CheckContext, Finding, check
@@ -91,3 +92,15 @@ def write_workbook(path: Path, header: Sequence[Any], rows: Sequence[Sequence[An
         book.create_sheet(name)
     book.save(path)
     return path
+
+
+def edit(config: Config, seller: str, **values: str) -> None:
+    """Change the cells of `seller`'s row in a config's workbook, as a person would."""
+    book = openpyxl.load_workbook(config.workbook_path)
+    sheet = book[config.settings.tracker.tab]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("Seller Name")].value == seller:
+            for column, value in values.items():
+                row[header.index(column)].value = value
+    book.save(config.workbook_path)

@@ -25,16 +25,17 @@ from sheetsync.daemon import run_daemon
 from sheetsync.demo import make_demo
 from sheetsync.state import StateStore
 from tests.crashpoint import STEPS
+from tests.fake_slack import TOKEN, FakeSlack
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sheetsync(*args: str, cwd: Path, step: str | None = None,
+def sheetsync(*args: str, cwd: Path, step: str | None = None, env: dict[str, str] | None = None,
               **popen: object) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "tests/crashpoint.py", step, *args] if step else \
         [sys.executable, "-m", "sheetsync", *args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(command, cwd=ROOT if step else cwd, env=env, capture_output=True,
                           text=True, timeout=120, **popen)  # type: ignore[call-overload]
 
@@ -85,6 +86,32 @@ def test_a_kill_at_any_step_loses_no_effect_and_sends_none_twice(demo: Path, ste
     ids = [row[header.index("Ticket ID")].value for row in sheet.iter_rows(min_row=2)]
     assert ids == [f"INT-{i:06d}" for i in range(1, 18)]
     assert not list(config.workbook_path.parent.glob(".tracker.xlsx.*.tmp"))
+
+
+def test_a_kill_after_slack_took_the_post_ends_with_exactly_one_message(
+        demo: Path, tmp_path: Path) -> None:
+    with demo.open("a", encoding="utf-8") as config_file:
+        config_file.write('\n[slack]\nchannel = "C0SELLERS1"\n')
+    config = load_config(demo, environ={})
+    slack = {"SHEETSYNC_FAKE_SLACK": str(tmp_path / "slack.json"), "SLACK_BOT_TOKEN": TOKEN}
+    assert sheetsync("sync", "--config", str(demo), cwd=demo.parent, step="none",
+                     env=slack).returncode == 0
+    escalate_two_and_add_a_bug(config.workbook_path)
+    killed = sheetsync("run", "--once", "--config", str(demo), cwd=demo.parent,
+                       step="slack-accepted", env=slack)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len(FakeSlack.at(tmp_path / "slack.json").messages) == 1  # taken, not recorded
+    for _ in range(2):
+        assert sheetsync("sync", "--config", str(demo), cwd=demo.parent, step="none",
+                         env=slack).returncode == 0
+    fake = FakeSlack.at(tmp_path / "slack.json")
+    assert fake.keys() == ["slack.message:escalation:INT-000002:1",
+                           "slack.message:escalation:INT-000013:1"]
+    with StateStore(config.state_path) as store:
+        assert [e.status for e in store.effects()] == ["sent"] * 3
+        first = store.effects(key="slack.message:escalation:INT-000002:1")[0]
+        assert first.result == {"channel": "C0SELLERS1", "ts": fake.messages[0]["ts"],
+                                "found": True}
 
 
 def test_sigterm_stops_the_daemon_cleanly_after_the_cycle(demo: Path) -> None:

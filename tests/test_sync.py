@@ -15,6 +15,7 @@ from sheetsync.config import Config, load_config
 from sheetsync.demo import make_demo
 from sheetsync.jobs.sync import run_sync
 from sheetsync.state import StateStore
+from tests.helpers import edit
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
 
@@ -35,17 +36,6 @@ def outbox(config: Config) -> list[dict[str, object]]:
     if not config.outbox_path.exists():
         return []
     return [json.loads(line) for line in config.outbox_path.read_text().splitlines()]
-
-
-def edit(config: Config, seller: str, **values: str) -> None:
-    book = openpyxl.load_workbook(config.workbook_path)
-    sheet = book["Tracker"]
-    header = [c.value for c in sheet[1]]
-    for row in sheet.iter_rows(min_row=2):
-        if row[header.index("Seller Name")].value == seller:
-            for column, value in values.items():
-                row[header.index(column)].value = value
-    book.save(config.workbook_path)
 
 
 def test_the_first_cycle_gives_every_row_an_id_and_sends_nothing(demo: Config) -> None:

@@ -39,7 +39,8 @@ EVENT_TYPE = "sheetsync_effect"  # the metadata event a message's key travels in
 PACE_SECONDS = 1.1  # Slack: about one message per second per channel; stay under it
 ATTEMPTS = 3  # tries of one effect within a cycle when the outcome is unclear
 RATE_LIMIT_RETRIES = 3
-LOOKBACK_SECONDS = 300  # the history searched starts this long before the effect was planned
+LOOKBACK_SECONDS = 3600  # the history searched starts this long before the effect was
+# planned: room for the machine's clock to be off from Slack's
 MAX_PAGES = 50
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
