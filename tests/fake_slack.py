@@ -56,6 +56,8 @@ class FakeSlack:
     faults: list[Fault] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rate_limited: int = 0  # 429s answered
+    exchanges: list[tuple[str, str, bytes, dict[str, str], Reply]] = field(
+        default_factory=list)  # every request answered, for writing cassettes
     on_accept: Callable[[], None] = field(default=lambda: None)  # the crash test's kill point
     _last_post: dict[str, float] = field(default_factory=dict)
     _last_ts: float = 0.0
@@ -89,6 +91,28 @@ class FakeSlack:
         return [m["metadata"]["event_payload"]["key"] for m in self.messages
                 if m.get("metadata")]
 
+    def write_cassette(self, path: Path, note: str) -> None:
+        """Every exchange so far as a vcrpy cassette (vcrpy's own serializer), with only the
+        request header matching needs (no Authorization, no machine's User-Agent), and `note`
+        (what it is, how it was made) as the file's opening comment."""
+        from vcr.request import Request
+        from vcr.serialize import serialize
+        from vcr.serializers import yamlserializer
+
+        requests, responses = [], []
+        for verb, url, body, headers, reply in self.exchanges:
+            requests.append(Request(verb, url, body, {  # what matching needs, nothing more
+                k: v for k, v in headers.items() if k.lower() == "content-type"}))
+            responses.append({
+                "status": {"code": reply.status, "message": http.client.responses[reply.status]},
+                "headers": {"Content-Type": [reply.content_type],
+                            **{k: [v] for k, v in reply.headers.items()}},
+                "body": {"string": reply.data}})
+        comment = "".join(f"# {line}\n" for line in note.splitlines())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(comment + serialize({"requests": requests, "responses": responses},
+                                            yamlserializer), encoding="utf-8")
+
     def fail(self, method: str, kind: str, **options: Any) -> None:
         self.faults.append(Fault(method, kind, **options))
         self.save()
@@ -119,7 +143,8 @@ class FakeSlack:
 
             def getresponse(self) -> http.client.HTTPResponse:
                 assert self._request is not None
-                return fake.handle(*self._request)
+                verb, path, body, headers = self._request
+                return fake.handle(verb, f"https://{self.host}{path}", body, headers)
 
             def close(self) -> None: ...
 
@@ -138,30 +163,38 @@ class FakeSlack:
         if fault is not None:
             self.faults.remove(fault)
             self.save()
-            if fault.kind == "429":
-                self.rate_limited += 1
-                return _response(429, {"ok": False, "error": "ratelimited"},
-                                 {"Retry-After": str(fault.retry_after)})
-            if fault.kind == "500":
-                return _response(500, "<html>Internal Server Error</html>")
-            if fault.kind == "drop":
-                raise ConnectionResetError("connection reset by peer")
-            if fault.kind == "error":
-                return _response(200, {"ok": False, "error": fault.error,
-                                       **({"needed": "chat:write"} if fault.error ==
-                                          "missing_scope" else {})})
-        if headers.get("Authorization") != f"Bearer {self.token}":
-            return _response(200, {"ok": False, "error": "invalid_auth"})
-        answer = getattr(self, "_" + method.replace(".", "_"))(params)
+        reply = self._fault(fault) if fault is not None else None
+        if reply is None:
+            if headers.get("Authorization") != f"Bearer {self.token}":
+                reply = Reply(200, {"ok": False, "error": "invalid_auth"})
+            else:
+                reply = getattr(self, "_" + method.replace(".", "_"))(params)
         if fault is not None and fault.kind == "drop-after-accept":
             raise http.client.RemoteDisconnected("Remote end closed connection without response")
         if fault is not None and fault.kind == "timeout-after-accept":
             raise socket.timeout("timed out")
-        return answer
+        self.exchanges.append((verb, url, body, headers, reply))
+        return reply.response()
+
+    def _fault(self, fault: Fault) -> Reply | None:
+        """The answer a planned fault gives instead of Slack's; None when Slack answers."""
+        if fault.kind == "429":
+            self.rate_limited += 1
+            return Reply(429, {"ok": False, "error": "ratelimited"},
+                         {"Retry-After": str(fault.retry_after)})
+        if fault.kind == "500":
+            return Reply(500, "<html>Internal Server Error</html>")
+        if fault.kind == "drop":
+            raise ConnectionResetError("connection reset by peer")
+        if fault.kind == "error":
+            return Reply(200, {"ok": False, "error": fault.error,
+                               **({"needed": "chat:write"} if fault.error == "missing_scope"
+                                  else {})})
+        return None
 
     # --- the methods ---------------------------------------------------------------------------
 
-    def _chat_postMessage(self, params: dict[str, Any]) -> http.client.HTTPResponse:
+    def _chat_postMessage(self, params: dict[str, Any]) -> Reply:
         channel = str(params["channel"])
         if refusal := self._refuse(channel, "chat:write"):
             return refusal
@@ -169,11 +202,11 @@ class FakeSlack:
         if self.limit_per_second and now - self._last_post.get(channel, -1e9) < \
                 1 / self.limit_per_second:
             self.rate_limited += 1
-            return _response(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+            return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
         self._last_post[channel] = now
         if params.get("thread_ts") and not any(m["ts"] == params["thread_ts"]
                                                for m in self.messages):
-            return _response(200, {"ok": False, "error": "thread_not_found"})
+            return Reply(200, {"ok": False, "error": "thread_not_found"})
         ts = f"{max(now, self._last_ts + 1e-6):.6f}"  # Slack's ts: the post's time, unique
         self._last_ts = float(ts)
         message = {"type": "message", "ts": ts, "channel": channel, "text": params["text"],
@@ -185,9 +218,9 @@ class FakeSlack:
         self.messages.append(message)
         self.save()
         self.on_accept()
-        return _response(200, {"ok": True, "channel": channel, "ts": ts, "message": message})
+        return Reply(200, {"ok": True, "channel": channel, "ts": ts, "message": message})
 
-    def _chat_update(self, params: dict[str, Any]) -> http.client.HTTPResponse:
+    def _chat_update(self, params: dict[str, Any]) -> Reply:
         if refusal := self._refuse(str(params["channel"]), "chat:write"):
             return refusal
         for message in self.messages:
@@ -196,11 +229,11 @@ class FakeSlack:
                                metadata=params.get("metadata", message.get("metadata")),
                                edited=True)
                 self.save()
-                return _response(200, {"ok": True, "channel": params["channel"],
+                return Reply(200, {"ok": True, "channel": params["channel"],
                                        "ts": params["ts"], "text": params["text"]})
-        return _response(200, {"ok": False, "error": "message_not_found"})
+        return Reply(200, {"ok": False, "error": "message_not_found"})
 
-    def _conversations_history(self, params: dict[str, Any]) -> http.client.HTTPResponse:
+    def _conversations_history(self, params: dict[str, Any]) -> Reply:
         channel = str(params["channel"])
         if refusal := self._refuse(channel, "channels:history"):
             return refusal
@@ -209,39 +242,39 @@ class FakeSlack:
                  and ("thread_ts" not in m or m.get("reply_broadcast"))]
         return self._page(list(reversed(found)), params)
 
-    def _conversations_replies(self, params: dict[str, Any]) -> http.client.HTTPResponse:
+    def _conversations_replies(self, params: dict[str, Any]) -> Reply:
         channel = str(params["channel"])
         if refusal := self._refuse(channel, "channels:history"):
             return refusal
         parent = [m for m in self.messages if m["ts"] == params["ts"]]
         if not parent:
-            return _response(200, {"ok": False, "error": "thread_not_found"})
+            return Reply(200, {"ok": False, "error": "thread_not_found"})
         return self._page(parent + self.replies(str(params["ts"])), params)
 
-    def _conversations_list(self, params: dict[str, Any]) -> http.client.HTTPResponse:
+    def _conversations_list(self, params: dict[str, Any]) -> Reply:
         if "channels:read" not in self.scopes:
-            return _response(200, {"ok": False, "error": "missing_scope",
+            return Reply(200, {"ok": False, "error": "missing_scope",
                                    "needed": "channels:read,groups:read"})
-        return _response(200, {"ok": True, "channels": [
+        return Reply(200, {"ok": True, "channels": [
             {"id": id_, "name": name, "is_member": id_ in self.members}
             for name, id_ in CHANNELS.items()], "response_metadata": {"next_cursor": ""}})
 
-    def _auth_test(self, params: dict[str, Any]) -> http.client.HTTPResponse:
-        return _response(200, {"ok": True, "user_id": "U0SHEETSYNC", "bot_id": "B0SHEETSYNC"},
+    def _auth_test(self, params: dict[str, Any]) -> Reply:
+        return Reply(200, {"ok": True, "user_id": "U0SHEETSYNC", "bot_id": "B0SHEETSYNC"},
                          {"X-OAuth-Scopes": ",".join(self.scopes)})
 
-    def _refuse(self, channel: str, scope: str) -> http.client.HTTPResponse | None:
+    def _refuse(self, channel: str, scope: str) -> Reply | None:
         if channel not in CHANNELS.values():
-            return _response(200, {"ok": False, "error": "channel_not_found"})
+            return Reply(200, {"ok": False, "error": "channel_not_found"})
         if scope not in self.scopes and not (scope == "channels:history" and
                                              "groups:history" in self.scopes):
-            return _response(200, {"ok": False, "error": "missing_scope", "needed": scope})
+            return Reply(200, {"ok": False, "error": "missing_scope", "needed": scope})
         if channel not in self.members:
-            return _response(200, {"ok": False, "error": "not_in_channel"})
+            return Reply(200, {"ok": False, "error": "not_in_channel"})
         return None
 
     def _page(self, messages: list[dict[str, Any]], params: dict[str, Any]
-              ) -> http.client.HTTPResponse:
+              ) -> Reply:
         """One page of `limit` messages, metadata only with include_all_metadata."""
         start = int(params.get("cursor") or 0)
         limit = int(params.get("limit") or 100)
@@ -250,7 +283,7 @@ class FakeSlack:
             for m in page:
                 m.pop("metadata", None)
         more = start + limit < len(messages)
-        return _response(200, {"ok": True, "messages": page, "has_more": more,
+        return Reply(200, {"ok": True, "messages": page, "has_more": more,
                                "response_metadata": {"next_cursor": str(start + limit)
                                                      if more else ""}})
 
@@ -262,20 +295,34 @@ def _params(body: bytes, content_type: str) -> dict[str, Any]:
     return dict(urllib.parse.parse_qsl(body.decode()))
 
 
-def _response(status: int, body: Any, headers: dict[str, str] | None = None
-              ) -> http.client.HTTPResponse:
-    """A real `HTTPResponse`, parsed from bytes as if read off a socket."""
-    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    kind = "text/html" if isinstance(body, str) else "application/json; charset=utf-8"
-    lines = [f"HTTP/1.1 {status} {http.client.responses[status]}", f"Content-Type: {kind}",
-             f"Content-Length: {len(data)}",
-             *(f"{k}: {v}" for k, v in (headers or {}).items()), "", ""]
-    raw = "\r\n".join(lines).encode() + data
+@dataclass
+class Reply:
+    """One answer: status, JSON body (or an HTML error page), headers."""
 
-    class _Socket:
-        def makefile(self, *args: Any, **kwargs: Any) -> io.BytesIO:
-            return io.BytesIO(raw)
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
-    response = http.client.HTTPResponse(_Socket())  # type: ignore[arg-type]
-    response.begin()
-    return response
+    @property
+    def data(self) -> bytes:
+        return self.body.encode() if isinstance(self.body, str) else \
+            json.dumps(self.body).encode()
+
+    @property
+    def content_type(self) -> str:
+        return "text/html" if isinstance(self.body, str) else "application/json; charset=utf-8"
+
+    def response(self) -> http.client.HTTPResponse:
+        """A real `HTTPResponse`, parsed from bytes as if read off a socket."""
+        lines = [f"HTTP/1.1 {self.status} {http.client.responses[self.status]}",
+                 f"Content-Type: {self.content_type}", f"Content-Length: {len(self.data)}",
+                 *(f"{k}: {v}" for k, v in self.headers.items()), "", ""]
+        raw = "\r\n".join(lines).encode() + self.data
+
+        class _Socket:
+            def makefile(self, *args: Any, **kwargs: Any) -> io.BytesIO:
+                return io.BytesIO(raw)
+
+        response = http.client.HTTPResponse(_Socket())  # type: ignore[arg-type]
+        response.begin()
+        return response

@@ -104,3 +104,18 @@ def edit(config: Config, seller: str, **values: str) -> None:
             for column, value in values.items():
                 row[header.index(column)].value = value
     book.save(config.workbook_path)
+
+
+class Clock:
+    """Seconds since the epoch that move only when someone sleeps: pacing without waiting."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start.timestamp()
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

@@ -29,30 +29,15 @@ from sheetsync.jobs.sync import run_sync
 from sheetsync.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
 from sheetsync.state import CycleRecord, StateStore
 from tests.fake_slack import TOKEN, FakeSlack
-from tests.helpers import edit
+from tests.helpers import Clock, edit
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
 KEY = "slack.message:escalation:INT-000002:1"
 
 
-class Clock:
-    """Seconds since the epoch that move only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = NOW.timestamp()
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
