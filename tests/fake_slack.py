@@ -202,7 +202,8 @@ class FakeSlack:
         if self.limit_per_second and now - self._last_post.get(channel, -1e9) < \
                 1 / self.limit_per_second:
             self.rate_limited += 1
-            return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+            return Reply(429, {"ok": False, "error": "ratelimited"},
+                         {"Retry-After": f"{1 / self.limit_per_second:g}"})
         self._last_post[channel] = now
         if params.get("thread_ts") and not any(m["ts"] == params["thread_ts"]
                                                for m in self.messages):

@@ -404,3 +404,15 @@ def test_status_shows_a_held_post_and_retry_not_sent_clears_the_doubt(
     with StateStore(config.state_path) as store:
         effect = only(store)
     assert effect.status == "pending" and not effect.unclear
+
+
+def test_pacing_counts_from_the_end_of_a_slow_call(clock: Clock) -> None:
+    pacer = Pacer(1.0, clock, clock.sleep)
+    pacer.wait("C0SELLERS1")
+    clock.sleep(0.4)  # Slack took 0.4 s to answer (or the SDK retried a 429 inside the call)
+    pacer.done("C0SELLERS1")
+    ended = clock.now
+    pacer.wait("C0SELLERS1")
+    assert clock.now - ended == pytest.approx(1.0)  # a full second after the answer
+    pacer.wait("C0OTHER001")  # another channel has its own limit
+    assert clock.now - ended == pytest.approx(1.0)

@@ -11,10 +11,14 @@ Sleep = Callable[[float], None]
 
 
 class Pacer:
-    """At most one call per `interval` seconds for each key (a Slack channel, say).
+    """One call per `interval` seconds for each key (a Slack channel, say), counted from the
+    end of the last call.
 
-    A service's own "slow down" (a 429's Retry-After) pushes the next slot back, so the burst
-    that follows a 429 does not meet another one.
+    Counting from the end, not the start, keeps the gap the service sees at least `interval`
+    however long a call took (a slow answer, the client's own retries inside the call): a
+    limiter counting from the start lets a slow call be followed too closely, and the 429
+    that earns starts a storm. A service's "slow down" (a 429's Retry-After) pushes the next
+    slot back too.
     """
 
     def __init__(self, interval: float, clock: Clock = time.monotonic,
@@ -32,6 +36,10 @@ class Pacer:
             self.sleep(ready - now)
             now = ready
         self._next[key] = now + self.interval
+
+    def done(self, key: str = "") -> None:
+        """The call for `key` has ended: the next one waits `interval` from now."""
+        self._next[key] = max(self._next.get(key, 0.0), self.clock() + self.interval)
 
     def back_off(self, seconds: float, key: str = "") -> None:
         """The service asked for a pause: nothing for `key` before `seconds` from now."""

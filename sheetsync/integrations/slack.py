@@ -17,6 +17,7 @@ import re
 import socket
 import urllib.error
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,8 @@ from sheetsync.slack_blocks import SlackMessage, escalation_message, follow_up_m
 TOKEN_ENV = "SLACK_BOT_TOKEN"
 API_URL = "https://slack.com/api/"
 EVENT_TYPE = "sheetsync_effect"  # the metadata event a message's key travels in
-PACE_SECONDS = 1.1  # Slack: about one message per second per channel; stay under it
+PACE_SECONDS = 1.0  # Slack: one message per second per channel, counted from the end
+# of the last call, so the gap Slack sees is never shorter
 ATTEMPTS = 3  # tries of one effect within a cycle when the outcome is unclear
 RATE_LIMIT_RETRIES = 3
 LOOKBACK_SECONDS = 3600  # the history searched starts this long before the effect was
@@ -143,26 +145,35 @@ class SlackSink:
     def _post(self, effect: Effect, channel: str, thread: Mapping[str, Any] | None
               ) -> Mapping[str, Any]:
         message = _message(effect)
-        self.pacer.wait(channel)
         extra: dict[str, Any] = {}
         if thread is not None:
             extra = {"thread_ts": thread["ts"],
                      "reply_broadcast": bool(effect.payload.get("broadcast"))}
-        response = self.client.chat_postMessage(
-            channel=thread["channel"] if thread is not None else channel, text=message.text,
-            blocks=message.blocks, metadata=_metadata(effect.key), parse="none",
-            link_names=False, unfurl_links=False, unfurl_media=False, **extra)
+        with self._paced(channel):
+            response = self.client.chat_postMessage(
+                channel=thread["channel"] if thread is not None else channel, text=message.text,
+                blocks=message.blocks, metadata=_metadata(effect.key), parse="none",
+                link_names=False, unfurl_links=False, unfurl_media=False, **extra)
         return {"channel": response["channel"], "ts": response["ts"]}
+
+    @contextmanager
+    def _paced(self, channel: str) -> Iterator[None]:
+        """One message call in `channel`, spaced from the end of the one before."""
+        self.pacer.wait(channel)
+        try:
+            yield
+        finally:
+            self.pacer.done(channel)
 
     def _update(self, effect: Effect, parent: Mapping[str, Any]) -> Mapping[str, Any]:
         """chat.update is idempotent (same message, same content): no lookup needed."""
         message = escalation_message(effect.payload)
-        self.pacer.wait(parent["channel"])
         try:
-            self.client.chat_update(channel=parent["channel"], ts=parent["ts"],
-                                    text=message.text, blocks=message.blocks,
-                                    metadata=_metadata(str(effect.payload["parent"])),
-                                    parse="none", link_names=False)
+            with self._paced(parent["channel"]):
+                self.client.chat_update(channel=parent["channel"], ts=parent["ts"],
+                                        text=message.text, blocks=message.blocks,
+                                        metadata=_metadata(str(effect.payload["parent"])),
+                                        parse="none", link_names=False)
         except SlackApiError as exc:
             if _error(exc) in _REFUSED or exc.response.status_code == 429:
                 raise self._refused(exc, False) from None
