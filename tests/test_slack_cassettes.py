@@ -7,7 +7,7 @@ machine here reaches Slack. To rewrite them from the fake, or re-record them aga
 workspace (see cassettes/README.md):
 
     python -m tests.test_slack_cassettes fake
-    SLACK_BOT_TOKEN=xoxb-... SLACK_TEST_CHANNEL=sheetsync-test python -m tests.test_slack_cassettes real
+    SLACK_BOT_TOKEN=xoxb-... python -m tests.test_slack_cassettes real
 """
 
 from __future__ import annotations
@@ -175,8 +175,7 @@ def record(mode: str, folder: Path) -> None:
                 token = os.environ["SLACK_BOT_TOKEN"] if right_token else "xoxb-revoked"
                 with vcr.use_cassette(str(path), record_mode="all", match_on=MATCH_ON,
                                       filter_headers=[("authorization", SCRUBBED)]), \
-                        scenario_run(Path(scratch), token,
-                                     os.environ["SLACK_TEST_CHANNEL"]) as run:
+                        scenario_run(Path(scratch), token, "#seller-support") as run:
                     scenario(run)
         print(f"wrote {path.relative_to(ROOT)}")
 
