@@ -185,6 +185,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    logs.setup("text")  # a delivery fault is one line on stderr
     report = run_sync(config, _now(), dry_run=args.dry_run,
                       echo=None if args.format == "json" else print)
     if args.format == "json":

@@ -38,6 +38,7 @@ def run_daemon(config: Config, *, once: bool = False,
     previous = _install_stop_handlers(stop)
     interval = config.settings.sync.interval_seconds
     logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval)
+    sinks.start()
     backend = open_backend(config)
     seen: object = None  # the tracker as the last completed cycle left it
     try:

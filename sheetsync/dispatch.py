@@ -38,6 +38,18 @@ class Sinks:
     def for_kind(self, kind: str) -> Sink:
         return self.by_kind.get(kind, self.outbox)
 
+    def start(self) -> None:
+        """Let each service sink check its setup now; a fault is logged, never fatal (the
+        effects wait for the fix, and each cycle tries again)."""
+        for sink in {id(s): s for s in self.by_kind.values()}.values():
+            start = getattr(sink, "start", None)
+            if start is None:
+                continue
+            try:
+                logs.event(f"{sink.name} ready", target=start())
+            except DeliveryError as exc:
+                logs.event(f"{sink.name} not ready", logging.ERROR, error=str(exc))
+
 
 def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
                echo: Callable[[str], None] | None = None) -> Sinks:

@@ -291,6 +291,8 @@ class FakeSlack:
 
 def _params(body: bytes, content_type: str) -> dict[str, Any]:
     """A request's arguments: slack-sdk sends JSON for chat.* and a form for the rest."""
+    if not body:
+        return {}
     if "json" in content_type:
         return dict(json.loads(body))
     return dict(urllib.parse.parse_qsl(body.decode()))

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from io import StringIO
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sheetsync import logs
 from sheetsync.cli import main
+from sheetsync.daemon import run_daemon
 from sheetsync.config import Config, load_config
 from sheetsync.demo import make_demo
 from sheetsync.dispatch import Sinks, dispatch, open_sinks
@@ -416,3 +419,20 @@ def test_pacing_counts_from_the_end_of_a_slow_call(clock: Clock) -> None:
     assert clock.now - ended == pytest.approx(1.0)  # a full second after the answer
     pacer.wait("C0OTHER001")  # another channel has its own limit
     assert clock.now - ended == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("token", "logged"), [
+    (TOKEN, "info slack ready target=C0SELLERS1"),
+    ("xoxb-revoked", "error slack not ready error=\"Slack refused the token (invalid_auth): "
+                     "set a valid bot token in SLACK_BOT_TOKEN\""),
+])
+def test_the_daemon_checks_the_token_and_finds_the_channel_at_start(
+        fake: FakeSlack, tmp_path: Path, token: str, logged: str) -> None:
+    config = slack_demo(tmp_path)
+    stream = StringIO()
+    logs.setup("text", stream)
+    assert run_daemon(config, once=True, environ={"SLACK_BOT_TOKEN": token}) == 0
+    assert logged in stream.getvalue()
+    assert token not in stream.getvalue()
+    assert [m for m, _ in fake.calls][:2] == ["auth.test", "conversations.list"][
+        :1 if token != TOKEN else 2]  # a refused token: no point looking for the channel

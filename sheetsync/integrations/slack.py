@@ -231,6 +231,18 @@ class SlackSink:
 
     # --- the channel -------------------------------------------------------------------------
 
+    def start(self) -> str:
+        """Check the token and find the channel, so a mistake shows at start, not at the first
+        escalation days later. Returns the channel's ID; raises DeliveryError."""
+        try:
+            self.client.auth_test()
+        except SlackApiError as exc:
+            raise self._refused(exc, False) if _error(exc) in _REFUSED else DeliveryError(
+                f"Slack's auth.test failed: {_error(exc)}", "retry") from None
+        except (OSError, urllib.error.URLError) as exc:
+            raise DeliveryError(f"no answer from Slack ({_describe(exc)})", "retry") from None
+        return self.channel_id()
+
     def channel_id(self) -> str:
         """The configured channel's ID: given, or found by name once per process."""
         if self._channel_id is None:
