@@ -102,6 +102,12 @@ def test_a_missing_explicit_file_names_it(tmp_path: Path) -> None:
     ('[slack]\nbot_token = "xoxb-123"\n',
      "sheetsync.toml: slack.bot_token: secrets are not read from the config file; set "
      "SLACK_BOT_TOKEN in the environment"),
+    ('[slack]\napi_url = "slack.com/api"\n',
+     'sheetsync.toml: slack.api_url: expected an http(s) URL such as "https://slack.com/api/", '
+     'got "slack.com/api"'),
+    ('[slack]\nfollow_ups = ["closed"]\n',
+     'sheetsync.toml: slack.follow_ups[0]: expected "assigned", "status", "priority", '
+     '"resolved" or "reopened", got "closed"'),
     ("[sync\n", "sheetsync.toml: invalid TOML: Expected ']' at the end of a table declaration "
                 "(at line 1, column 6)"),
 ])

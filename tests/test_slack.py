@@ -436,3 +436,28 @@ def test_the_daemon_checks_the_token_and_finds_the_channel_at_start(
     assert token not in stream.getvalue()
     assert [m for m, _ in fake.calls][:2] == ["auth.test", "conversations.list"][
         :1 if token != TOKEN else 2]  # a refused token: no point looking for the channel
+
+
+def test_a_reply_to_an_escalation_that_went_to_the_outbox_is_held_not_posted_loose(
+        fake: FakeSlack, store: StateStore, clock: Clock, tmp_path: Path) -> None:
+    plan(store, escalation())
+    dispatch(store, Sinks(LocalOutbox(tmp_path / "outbox.jsonl")), NOW)  # no token back then
+    plan(store, reply())
+    assert run(store, slack_sink(clock), tmp_path) == 0
+    held = only(store, reply().key)
+    assert held.status == "failed" and "was not posted to Slack" in (held.last_error or "")
+    assert fake.messages == []
+
+
+def test_the_configured_api_url_is_where_requests_go(fake: FakeSlack, tmp_path: Path) -> None:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN", NOW)
+    with made.config_path.open("a", encoding="utf-8") as config_file:
+        config_file.write('\n[slack]\nchannel = "C0SELLERS1"\n'
+                          'api_url = "https://slack-proxy.example.org/api"\n')
+    config = load_config(made.config_path, environ={})
+    sinks = open_sinks(config, environ={"SLACK_BOT_TOKEN": TOKEN})
+    with StateStore(config.state_path) as store:
+        plan(store, escalation())
+        assert dispatch(store, sinks, NOW) == 1
+    assert [url for _, url, *_ in fake.exchanges] == [
+        "https://slack-proxy.example.org/api/chat.postMessage"]

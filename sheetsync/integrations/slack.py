@@ -306,9 +306,10 @@ def _metadata(key: str) -> dict[str, Any]:
 
 
 def _required(parent: Mapping[str, Any] | None, effect: Effect) -> Mapping[str, Any]:
-    if not parent or "ts" not in parent:
-        raise DeliveryError(f"{effect.key}: its escalation message has no Slack ts",
-                            "rejected")
+    if not parent or "ts" not in parent:  # it went to the local outbox, before the token
+        raise DeliveryError(f"its escalation message {effect.payload.get('parent')} was not "
+                            f"posted to Slack, so it has no thread; `sheetsync outbox cancel "
+                            f"{effect.key}`", "rejected")
     return parent
 
 
