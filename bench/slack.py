@@ -8,7 +8,8 @@ projected to Slack's real limit is printed beside the measured one. Two runs:
 - faulty: every 50th post accepted by Slack and then the connection dropped (sheetsync must
   find it by its key, not post it again), and five 429s with Retry-After at the start.
 
-Printed for each: messages delivered, duplicates (must be 0), 429s received, wall time and
+Printed for each: messages delivered, duplicates (must be 0), posts found by their key after
+a dropped connection (instead of posted again), 429s received, wall time and
 its projection, and the outbox bookkeeping per message (state store reads and writes: the
 dispatch time not spent inside Slack calls).
 
@@ -89,10 +90,11 @@ def run(count: int, scale: float, faulty: bool) -> dict[str, Any]:
             delivered += dispatch(store, sinks, datetime.now(timezone.utc))
             rounds += 1
         wall = time.perf_counter() - started
+        found = sum(1 for e in store.effects() if e.result and e.result.get("found"))
     keys = Counter(fake.keys())
     return {"run": "faulty" if faulty else "clean", "delivered": delivered,
             "in_channel": len(keys), "duplicates": sum(n - 1 for n in keys.values()),
-            "429s": fake.rate_limited, "cycles": rounds, "wall_s": wall,
+            "found": found, "429s": fake.rate_limited, "cycles": rounds, "wall_s": wall,
             "projected_s": count * PACE_SECONDS, "bookkeeping_ms": (wall - inside) / count * 1000}
 
 
@@ -105,12 +107,13 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{args.count} escalations, fake Slack limit {args.scale:g} messages/s "
           f"(Slack: 1/s), sheetsync paced at one per {PACE_SECONDS / args.scale * 1000:.1f} ms")
-    print(f"{'run':7} {'delivered':>9} {'in channel':>10} {'duplicates':>10} {'429s':>5} "
+    print(f"{'run':7} {'delivered':>9} {'in channel':>10} {'duplicates':>10} "
+          f"{'found by key':>12} {'429s':>5} "
           f"{'cycles':>6} {'wall':>7} {'pacing at 1/s':>14} {'bookkeeping/msg':>15}")
     for faulty in (False, True):
         r = run(args.count, args.scale, faulty)
         print(f"{r['run']:7} {r['delivered']:>9} {r['in_channel']:>10} {r['duplicates']:>10} "
-              f"{r['429s']:>5} {r['cycles']:>6} {r['wall_s']:>6.1f}s "
+              f"{r['found']:>12} {r['429s']:>5} {r['cycles']:>6} {r['wall_s']:>6.1f}s "
               f"{r['projected_s'] / 60:>12.1f}min {r['bookkeeping_ms']:>12.2f} ms")
 
 
