@@ -146,14 +146,15 @@ class SlackSink:
               ) -> Mapping[str, Any]:
         message = _message(effect)
         extra: dict[str, Any] = {}
-        if thread is not None:
+        if thread is not None:  # a reply goes where its escalation is
+            channel = thread["channel"]
             extra = {"thread_ts": thread["ts"],
                      "reply_broadcast": bool(effect.payload.get("broadcast"))}
         with self._paced(channel):
             response = self.client.chat_postMessage(
-                channel=thread["channel"] if thread is not None else channel, text=message.text,
-                blocks=message.blocks, metadata=_metadata(effect.key), parse="none",
-                link_names=False, unfurl_links=False, unfurl_media=False, **extra)
+                channel=channel, text=message.text, blocks=message.blocks,
+                metadata=_metadata(effect.key), parse="none", link_names=False,
+                unfurl_links=False, unfurl_media=False, **extra)
         return {"channel": response["channel"], "ts": response["ts"]}
 
     @contextmanager
