@@ -159,7 +159,7 @@ class MessageSettings(_Table):
     full_contact: bool = False  # show whole phone numbers (else all but the last four hidden)
 
 
-FollowUp = Literal["assigned", "status", "priority", "resolved", "reopened"]
+FollowUp = Literal["assigned", "status", "priority", "resolved", "reopened", "task_closed"]
 
 
 class SlackSettings(_Table):
@@ -169,6 +169,17 @@ class SlackSettings(_Table):
     api_url: Annotated[str, BeforeValidator(_url)] = "https://slack.com/api/"
     follow_ups: list[FollowUp] = ["assigned", "resolved", "reopened"]
     broadcast_resolved: bool = False  # also show the Resolved reply in the channel
+
+
+class ClickUpSettings(_Table):
+    """[clickup]: where tasks for technical tickets go; the token comes from CLICKUP_API_TOKEN."""
+
+    list_id: Text | None = None  # the list tasks are created in
+    key_field_id: Text | None = None  # a Text custom field of that list: sheetsync's key
+    api_url: Annotated[str, BeforeValidator(_url)] = "https://api.clickup.com/api/v2/"
+    assignees: dict[str, int] = {}  # a name as Assigned To writes it -> ClickUp user ID
+    requests_per_minute: PositiveInt = 100  # the token's rate: 100 on most plans
+    poll_minutes: PositiveInt = 10  # how often open tasks are checked for closing
 
 
 class AdoptionSettings(_Table):
@@ -199,6 +210,7 @@ class Settings(_Table):
     adoption: AdoptionSettings = AdoptionSettings()
     messages: MessageSettings = MessageSettings()
     slack: SlackSettings = SlackSettings()
+    clickup: ClickUpSettings = ClickUpSettings()
     ticket_ids: TicketIdFormat | None = None
     columns: dict[str, ColumnOverride] = {}
     classify: ClassifyOverride = ClassifyOverride()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sheetsync import logs
 from sheetsync.config import Config
@@ -22,8 +22,9 @@ from sheetsync.effects import Effect
 from sheetsync.errors import ConfigError
 from sheetsync.integrations import DeliveryError, Sink
 from sheetsync.integrations.outbox import LocalOutbox
-from sheetsync.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
+from sheetsync.rules import CLICKUP_TASK, SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
 from sheetsync.state import StateStore
+from sheetsync.task_links import TaskState
 
 SLACK_KINDS = (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE)
 
@@ -34,6 +35,7 @@ class Sinks:
 
     outbox: Sink
     by_kind: Mapping[str, Sink] = field(default_factory=dict)
+    tasks: TaskTracker | None = None  # ClickUp, to follow the tasks' status
 
     def for_kind(self, kind: str) -> Sink:
         return self.by_kind.get(kind, self.outbox)
@@ -51,26 +53,59 @@ class Sinks:
                 logs.event(f"{sink.name} not ready", logging.ERROR, error=str(exc))
 
 
+class TaskTracker(Protocol):
+    """Where tasks' status is asked (ClickUp)."""
+
+    name: str
+
+    def updated_since(self, epoch_ms: int) -> Iterator[TaskState]: ...
+
+    def task(self, task_id: str) -> TaskState: ...
+
+
 def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
                echo: Callable[[str], None] | None = None) -> Sinks:
-    """The sinks the config and the environment select; tokens come only from `environ`."""
-    from sheetsync.integrations.slack import TOKEN_ENV, SlackSink
+    """The sinks the config and the environment select; tokens come only from `environ`.
+
+    A token without the settings it needs is a configuration error naming the setting; the
+    settings without a token mean the local outbox, said once in the log.
+    """
+    from sheetsync.integrations import clickup, slack
 
     environ = os.environ if environ is None else environ
-    outbox = LocalOutbox(config.outbox_path, echo)
-    slack = config.settings.slack
-    token = environ.get(TOKEN_ENV, "").strip()
-    if token and slack.channel is None:
-        raise ConfigError(f"{config.source or 'built-in defaults'}: slack.channel: {TOKEN_ENV} "
-                          "is set but no channel is configured; add [slack] channel = "
-                          '"#seller-support"')
-    if not token or slack.channel is None:
-        if slack.channel is not None:
-            logs.event("slack off", logging.WARNING, channel=slack.channel,
-                       reason=f"{TOKEN_ENV} is not set: Slack messages go to the local outbox")
-        return Sinks(outbox)
-    sink = SlackSink(token, slack.channel, api_url=slack.api_url)
-    return Sinks(outbox, {kind: sink for kind in SLACK_KINDS})
+    source = str(config.source or "built-in defaults")
+    by_kind: dict[str, Sink] = {}
+    slack_settings = config.settings.slack
+    if _wanted(source, "slack", slack.TOKEN_ENV, environ, {"channel": slack_settings.channel}):
+        assert slack_settings.channel is not None
+        slack_sink = slack.SlackSink(environ[slack.TOKEN_ENV].strip(), slack_settings.channel,
+                                     api_url=slack_settings.api_url)
+        by_kind.update({kind: slack_sink for kind in SLACK_KINDS})
+    tasks = None
+    settings = config.settings.clickup
+    if _wanted(source, "clickup", clickup.TOKEN_ENV, environ,
+               {"list_id": settings.list_id, "key_field_id": settings.key_field_id}):
+        assert settings.list_id is not None and settings.key_field_id is not None
+        tasks = clickup.ClickUpSink(environ[clickup.TOKEN_ENV].strip(), settings.list_id,
+                                    settings.key_field_id, api_url=settings.api_url,
+                                    user_ids=settings.assignees,
+                                    requests_per_minute=settings.requests_per_minute)
+        by_kind[CLICKUP_TASK] = tasks
+    return Sinks(LocalOutbox(config.outbox_path, echo), by_kind, tasks)
+
+
+def _wanted(source: str, table: str, token_env: str, environ: Mapping[str, str],
+            needed: Mapping[str, str | None]) -> bool:
+    """Whether a service is configured: its token set and every setting it needs given."""
+    token = environ.get(token_env, "").strip()
+    missing = [key for key, value in needed.items() if value is None]
+    if token and missing:
+        raise ConfigError(f"{source}: {table}.{missing[0]}: {token_env} is set but "
+                          f"{table}.{missing[0]} is not; add it under [{table}]")
+    if not token and len(missing) < len(needed):
+        logs.event(f"{table} off", logging.WARNING,
+                   reason=f"{token_env} is not set: its effects go to the local outbox")
+    return bool(token) and not missing
 
 
 def dispatch(store: StateStore, sinks: Sinks, now: datetime) -> int:

@@ -12,10 +12,11 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sheetsync.effects import Effect
 from sheetsync.messages import BRIEF_LENGTH, brief_description, escalation_text, follow_up_text
+from sheetsync.task_links import TaskLink
 from sheetsync.tickets import YES
 from sheetsync.transitions import CREATED, TICKET, Transition
 
@@ -25,7 +26,7 @@ SLACK_UPDATE = "slack.update"
 CLICKUP_TASK = "clickup.task"
 
 #: Later changes of an escalated ticket that can be posted in its thread.
-FOLLOW_UPS = ("assigned", "status", "priority", "resolved", "reopened")
+FOLLOW_UPS = ("assigned", "status", "priority", "resolved", "reopened", "task_closed")
 #: The guide's practice: the escalation contact is named, the issue is closed, or comes back.
 DEFAULT_FOLLOW_UPS = ("assigned", "resolved", "reopened")
 #: The fields whose change makes the escalation message out of date.
@@ -49,6 +50,7 @@ class TicketDetails:
     escalated: bool
     technical: bool
     row_url: str | None = None  # a link to the row, where the backend has one
+    task_url: str | None = None  # the ClickUp task's page, once sheetsync knows it
 
 
 @dataclass(frozen=True)
@@ -147,16 +149,37 @@ def _events(changes: Mapping[str, Transition]) -> list[tuple[str, Transition]]:
         events.append(("status", status))
     if (priority := changes.get("priority")) is not None:
         events.append(("priority", priority))
+    if (task := changes.get("task_closed")) is not None and task.after == YES:
+        events.append(("task_closed", task))
     return events
 
 
 def _shown_change(event: str, change: Transition, changes: Mapping[str, Transition]
                   ) -> tuple[str | None, str | None]:
-    """What a reply says changed: for resolved and reopened, the status (the flag is yes/no)."""
-    if event in ("resolved", "reopened"):
-        status = changes.get("status")
+    """What a reply says changed: for resolved, reopened and a closed task, the status (the
+    flag itself is yes/no)."""
+    shown = {"resolved": "status", "reopened": "status", "task_closed": "task"}.get(event)
+    if shown is not None:
+        status = changes.get(shown)
         return (status.before, status.after) if status is not None else (None, None)
     return change.before, change.after
+
+
+def task_linked(links: Iterable[TaskLink], details: Mapping[str, TicketDetails], past: Past,
+                policy: Policy = Policy()) -> list[Effect]:
+    """Updates of escalation messages whose ticket now has a ClickUp task, to show its link."""
+    effects = []
+    for link in links:
+        parent = past.threads.get(link.ticket_id)
+        ticket = details.get(link.ticket_id)
+        if parent is None or ticket is None:
+            continue
+        thread = parent.removeprefix(f"{SLACK_MESSAGE}:")
+        effects.append(Effect(
+            f"{SLACK_UPDATE}:{thread}:task={link.task_id}#1", SLACK_UPDATE, link.ticket_id,
+            {"parent": parent, **_message(replace(ticket, task_id=link.task_id,
+                                                  task_url=link.url), policy)}))
+    return effects
 
 
 def _occurrence(change: Transition, past: Past) -> int:
@@ -183,4 +206,4 @@ def _fields(ticket: TicketDetails) -> dict[str, str | None]:
             "description": ticket.description, "seller": ticket.seller,
             "status": ticket.status, "priority": ticket.priority, "assignee": ticket.assignee,
             "reported_at": ticket.reported_at, "contact": ticket.contact,
-            "task_id": ticket.task_id, "row_url": ticket.row_url}
+            "task_id": ticket.task_id, "task_url": ticket.task_url, "row_url": ticket.row_url}

@@ -22,6 +22,7 @@ from typing import Any
 
 from sheetsync.effects import Effect, EffectStatus
 from sheetsync.errors import InputError
+from sheetsync.task_links import CREATED_BY_SHEETSYNC, TaskLink
 from sheetsync.tickets import Snapshot
 from sheetsync.transitions import Transition
 
@@ -105,6 +106,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE effects ADD COLUMN unclear INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX effects_by_ticket ON effects (ticket_id, kind);
     """,
+    # 7: the ClickUp task each ticket follows, created by sheetsync or typed by a person
+    """
+    CREATE TABLE tasks (
+        ticket_id TEXT PRIMARY KEY,
+        task_id TEXT NOT NULL,
+        url TEXT,
+        source TEXT NOT NULL,
+        status TEXT,
+        closed INTEGER NOT NULL DEFAULT 0,
+        found INTEGER NOT NULL DEFAULT 1,
+        written INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )
 
 
@@ -121,6 +135,8 @@ class CycleRecord:
     findings: int = 0
     new_tickets: int = 0
     changed: frozenset[str] | None = None  # IDs whose snapshot changed; None: every one
+    tasks: Iterable[TaskLink] = ()  # task links new or changed (ClickUp's word on them)
+    tasks_polled_at: datetime | None = None  # when ClickUp was last asked about them
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,15 +297,78 @@ class StateStore:
                 "INSERT INTO transitions (ticket_id, field, before, after, observed_at, cycle_id)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(t.ticket_id, t.field, t.before, t.after, at, cycle_id) for t in transitions])
-            db.executemany(
-                "INSERT OR IGNORE INTO effects (key, kind, ticket_id, payload, status,"
-                " created_at, updated_at, cycle_id) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-                [(e.key, e.kind, e.ticket_id, json.dumps(dict(e.payload), ensure_ascii=False),
-                  at, at, cycle_id) for e in effects])
+            self._insert_effects(db, effects, at, int(cycle_id or 0))
             db.execute("INSERT INTO meta VALUES ('next_ticket_number', ?) ON CONFLICT (key) "
                        "DO UPDATE SET value = excluded.value", (str(record.next_ticket_number),))
             db.execute("INSERT OR IGNORE INTO meta VALUES ('adopted_at', ?)", (at,))
+            self._save_tasks(db, record.tasks)
+            if record.tasks_polled_at is not None:
+                db.execute("INSERT INTO meta VALUES ('tasks_polled_at', ?) ON CONFLICT (key) "
+                           "DO UPDATE SET value = excluded.value",
+                           (record.tasks_polled_at.isoformat(),))
         return int(cycle_id or 0)
+
+    def add_effects(self, effects: Iterable[Effect], at: datetime) -> None:
+        """Effects planned after the cycle's commit (an update once a task exists), kept by
+        key like the others, under the latest cycle."""
+        with self._transaction() as db:
+            cycle_id = db.execute("SELECT max(id) FROM cycles").fetchone()[0]
+            self._insert_effects(db, list(effects), at.isoformat(), int(cycle_id or 0))
+
+    @staticmethod
+    def _insert_effects(db: sqlite3.Connection, effects: list[Effect], at: str,
+                        cycle_id: int) -> None:
+        db.executemany(
+            "INSERT OR IGNORE INTO effects (key, kind, ticket_id, payload, status,"
+            " created_at, updated_at, cycle_id) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+            [(e.key, e.kind, e.ticket_id, json.dumps(dict(e.payload), ensure_ascii=False),
+              at, at, cycle_id) for e in effects])
+
+    # --- ClickUp tasks ----------------------------------------------------------------------
+
+    def tasks(self) -> dict[str, TaskLink]:
+        """Every ticket's task link."""
+        return {row[0]: TaskLink(row[0], row[1], row[2], row[3], row[4], bool(row[5]),
+                                 bool(row[6]), bool(row[7]))
+                for row in self._db.execute(
+                    "SELECT ticket_id, task_id, url, source, status, closed, found, written "
+                    "FROM tasks")}
+
+    def link_created_tasks(self) -> list[TaskLink]:
+        """Link each task sheetsync created and has not linked yet; returns the new links.
+
+        Derived from the sent effects, so a crash after "sent" and before this loses none.
+        """
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT ticket_id, json_extract(result, '$.id'), json_extract(result, '$.url') "
+                "FROM effects WHERE kind = 'clickup.task' AND status = 'sent' "
+                "AND json_extract(result, '$.id') IS NOT NULL "
+                "AND ticket_id NOT IN (SELECT ticket_id FROM tasks)").fetchall()
+            links = [TaskLink(ticket, str(task), url, CREATED_BY_SHEETSYNC)
+                     for ticket, task, url in rows]
+            self._save_tasks(db, links)
+        return links
+
+    def save_tasks(self, links: Iterable[TaskLink]) -> None:
+        """Record task links: a person's, or one now in the sheet."""
+        with self._transaction() as db:
+            self._save_tasks(db, links)
+
+    @staticmethod
+    def _save_tasks(db: sqlite3.Connection, links: Iterable[TaskLink]) -> None:
+        db.executemany(
+            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO "
+            "UPDATE SET task_id = excluded.task_id, url = excluded.url, "
+            "source = excluded.source, status = excluded.status, closed = excluded.closed, "
+            "found = excluded.found, written = excluded.written",
+            [(k.ticket_id, k.task_id, k.url, k.source, k.status, int(k.closed),
+              int(k.exists), int(k.written)) for k in links])
+
+    @property
+    def tasks_polled_at(self) -> datetime | None:
+        value = self._meta("tasks_polled_at")
+        return datetime.fromisoformat(value) if value else None
 
     # --- history and effects ---------------------------------------------------------------
 

@@ -369,8 +369,8 @@ def test_slack_settings_and_the_token_choose_the_sink(tmp_path: Path) -> None:
     assert isinstance(open_sinks(config, environ={"SLACK_BOT_TOKEN": TOKEN}).for_kind(
         "clickup.task"), LocalOutbox)
     bare = load_config(None, environ={}, cwd=tmp_path)
-    with pytest.raises(ConfigError, match="slack.channel: SLACK_BOT_TOKEN is set but no "
-                                          "channel is configured"):
+    with pytest.raises(ConfigError, match="slack.channel: SLACK_BOT_TOKEN is set but "
+                                          "slack.channel is not; add it under \\[slack\\]"):
         open_sinks(bare, environ={"SLACK_BOT_TOKEN": TOKEN})
 
 

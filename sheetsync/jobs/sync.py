@@ -8,24 +8,43 @@ effect.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from sheetsync import logs
 from sheetsync.backends import open_backend
 from sheetsync.backends.workbook import CellMark, CellWrite
 from sheetsync.config import Config
+from sheetsync.dispatch import Sinks, TaskTracker, dispatch, open_sinks
 from sheetsync.effects import Effect
 from sheetsync.errors import TrackerError
 from sheetsync.identity import Identity, identify
-from sheetsync.dispatch import Sinks, dispatch, open_sinks
+from sheetsync.integrations.clickup import ClickUpFault
 from sheetsync.privacy import mask_phone
-from sheetsync.rules import CLICKUP_TASK, SLACK_MESSAGE, Past, Policy, TicketDetails, plan
+from sheetsync.rules import (
+    CLICKUP_TASK,
+    SLACK_MESSAGE,
+    Past,
+    Policy,
+    TicketDetails,
+    plan,
+    task_linked,
+)
 from sheetsync.schema import Schema, Sheet, bind
 from sheetsync.state import CycleRecord, StateStore
 from sheetsync.table import Grid, is_blank
+from sheetsync.task_links import (
+    CREATED_BY_SHEETSYNC,
+    TYPED_BY_A_PERSON,
+    TaskLink,
+    TaskState,
+    follow,
+    task_note,
+)
 from sheetsync.tickets import YES, Snapshot, Ticket
 from sheetsync.transitions import CREATED, Transition, diff, next_snapshot
 from sheetsync.validators import CheckContext, Finding, check
@@ -87,13 +106,30 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     lap("core")
     if dry_run and not config.state_path.exists():
         return _plan_only(sheet, findings, lap)
+    if sinks is None and not dry_run:
+        sinks = open_sinks(config, echo=echo)
     with StateStore(config.state_path) as store:
         known = store.snapshot()
         adopting = store.adopted_at is None
         key, next_number = store.hash_key(), store.next_ticket_number
+        links = store.tasks()
         lap("state")
         identity, tickets = identify(sheet, known, key, next_number)
         transitions = diff(known, tickets, identity.disputed, archived)
+        task_links = _typed_tasks(sheet, identity, links)
+        polled_at = None
+        lap("core")
+        if sinks is not None and sinks.tasks is not None and not adopting and _due(
+                store.tasks_polled_at, now, config.settings.clickup.poll_minutes):
+            followed = _follow_tasks(sinks.tasks, {**links, **{k.ticket_id: k for k in
+                                                               task_links}},
+                                     store.tasks_polled_at, now)
+            if followed is not None:
+                more, answered = followed
+                transitions = [*transitions, *more]
+                task_links = list({k.ticket_id: k for k in [*task_links, *answered]}.values())
+                polled_at = now
+            lap("dispatch")
         adoption = config.settings.adoption
         policy = Policy(
             brief_length=config.settings.messages.brief_length,
@@ -108,34 +144,50 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         involved = set() if adopting and not policy.on_adoption else {
             t.ticket_id for t in transitions
             if t.field in ("ticket", "escalated", "technical") or t.ticket_id in past.threads}
+        full_contact = config.settings.messages.full_contact
         details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved],
-                           full_contact=config.settings.messages.full_contact)
+                           full_contact=full_contact)
         planned = plan(transitions, details, past, adopting, policy)
         snapshot = next_snapshot(known, tickets, identity.disputed, archived)
         changed = frozenset(t for t, s in snapshot.items()
                             if (before_s := known.get(t)) is not s and before_s != s)
-        writes = _writes(sheet, identity, findings)
         marks, wanted = _marks(sheet, identity, findings, snapshot)
         new_tickets = sum(1 for t in transitions if t.after == CREATED)
         lap("core")
-        report = CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
-                             len(findings), planned, writes=writes)
-        if dry_run:
-            return replace(report, seconds=lap.total, timings=lap.spent)
+        if dry_run or sinks is None:
+            writes = _writes(sheet, identity, findings, links)[0]
+            return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
+                               len(findings), planned, writes=writes, seconds=lap.total,
+                               timings=lap.spent)
         store.commit_cycle(CycleRecord(
             started_at=now, rows=len(sheet.numbers), snapshot=snapshot, transitions=transitions,
             effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
-            new_tickets=new_tickets, changed=changed))
+            new_tickets=new_tickets, changed=changed, tasks=task_links,
+            tasks_polled_at=polled_at))
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
-        delivered = dispatch(store, sinks or open_sinks(config, echo=echo), now)
+        delivered = dispatch(store, sinks, now)
+        new_links = store.link_created_tasks()
+        if new_links:  # the escalation message shows the task's link from now on
+            updates = task_linked(
+                new_links, _details(sheet, identity, [t for t in tickets if t.ticket_id in {
+                    k.ticket_id for k in new_links}], full_contact=full_contact),
+                Past(threads={t: keys[-1] for t, keys in store.effect_keys(
+                    SLACK_MESSAGE, [k.ticket_id for k in new_links]).items()}), policy)
+            if updates:
+                store.add_effects(updates, now)
+                delivered += dispatch(store, sinks, now)
         lap("dispatch")
+        writes, written = _writes(sheet, identity, findings, store.tasks())
         skipped = backend.write(sheet.binding.header_row, writes, marks)
+        if skipped is None and written:
+            store.save_tasks(written)  # their IDs are in the rows now
         if skipped is None and wanted:
             store.record_marks(wanted)  # only once they are in the sheet
         lap("write")
-    return replace(report, delivered=delivered, write_skipped=skipped, seconds=lap.total,
-                   timings=lap.spent)
+    return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, len(findings),
+                       planned, delivered=delivered, writes=writes, write_skipped=skipped,
+                       seconds=lap.total, timings=lap.spent)
 
 
 def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
@@ -153,7 +205,7 @@ def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
 def _plan_only(sheet: Sheet, findings: Sequence[Finding], lap: _Laps) -> CycleReport:
     """A dry run before the first cycle: the baseline it would record."""
     identity, tickets = identify(sheet, {}, b"dry-run", 1)
-    writes = _writes(sheet, identity, findings)
+    writes = _writes(sheet, identity, findings, {})[0]
     lap("core")
     return CycleReport(len(sheet.numbers), True, len(tickets),
                        diff({}, tickets, identity.disputed), len(findings), [], writes=writes,
@@ -235,30 +287,109 @@ def _marks(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
     return marks, changed
 
 
-def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding]) -> list[CellWrite]:
-    """The cells sheetsync owns whose value should change: new IDs, and Sync Notes.
+def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
+            links: Mapping[str, TaskLink]) -> tuple[list[CellWrite], list[TaskLink]]:
+    """The cells sheetsync owns whose value should change, and the task links they write.
 
-    Sync Notes is recomputed from the row's current state (its findings, then what identity
-    says about it), so it is never a log and a fixed cell clears its note.
+    New ticket IDs; the IDs of tasks sheetsync created, into blank ClickUp Task ID cells only;
+    and Sync Notes, recomputed from the row's current state (its findings, what identity says
+    about it, its task), so it is never a log and a fixed cell clears its note.
     """
     roles = sheet.schema.roles
-    id_header = sheet.header(roles.ticket_id)
     notes_header = sheet.header(roles.sync_notes)
     current_notes = sheet.columns.get(roles.sync_notes)
     by_row: Mapping[int, list[str]] = defaultdict(list)
     for f in findings:
         by_row[f.row].append(f"{f.column}: {f.message}")
-    writes = [CellWrite(sheet.numbers[i], id_header, ticket)
+    writes = [CellWrite(sheet.numbers[i], sheet.header(roles.ticket_id), ticket)
               for i, ticket in sorted(identity.written.items())]
+    task_writes, written, task_notes = _task_cells(sheet, identity, links)
+    writes += task_writes
     position = {number: i for i, number in enumerate(sheet.numbers)} if by_row else {}
     noted = [] if current_notes is None else \
         [i for i, v in enumerate(current_notes) if v is not None and v != ""]
     # Only rows with something to say now, or a note to clear, can need a write.
-    for i in sorted({*(position[n] for n in by_row), *identity.notes, *noted}):
+    for i in sorted({*(position[n] for n in by_row), *identity.notes, *noted, *task_notes}):
         number = sheet.numbers[i]
-        lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else [])]
+        lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else []),
+                 *([task_notes[i]] if i in task_notes else [])]
         text = " | ".join(lines) or None
         current = current_notes[i] if current_notes is not None else None
         if text != (None if is_blank(current) else text_of(current)):
             writes.append(CellWrite(number, notes_header, text))
-    return writes
+    return writes, written
+
+
+def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
+                ) -> tuple[list[CellWrite], list[TaskLink], dict[int, str]]:
+    """Task IDs to write into blank cells (and the links that marks written), and each
+    row's task line for its Sync Notes, by position."""
+    if not links:
+        return [], [], {}
+    key = sheet.schema.roles.task_id
+    cells = sheet.columns.get(key)
+    position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
+    writes, written, notes = [], [], {}
+    for link in links.values():
+        i = position.get(link.ticket_id)
+        if i is None:
+            continue
+        if (note := task_note(link)) is not None:
+            notes[i] = note
+        if link.written or link.source != CREATED_BY_SHEETSYNC:
+            continue
+        cell = cells[i] if cells is not None else None
+        if is_blank(cell):
+            writes.append(CellWrite(sheet.numbers[i], sheet.header(key), link.task_id))
+            written.append(replace(link, written=True))
+        elif text_of(cell).strip() == link.task_id:
+            written.append(replace(link, written=True))
+    return writes, written, notes
+
+
+def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
+                 ) -> list[TaskLink]:
+    """Task IDs people typed into rows that sheetsync does not follow yet (the person's ID
+    wins over one sheetsync made, and is followed instead)."""
+    cells = sheet.columns.get(sheet.schema.roles.task_id)
+    if cells is None:
+        return []
+    found = []
+    for i, ticket in enumerate(identity.ids):
+        if ticket is None or is_blank(cells[i]):
+            continue
+        task_id = text_of(cells[i]).strip()
+        link = links.get(ticket)
+        if link is None or (link.task_id != task_id and link.written):
+            found.append(TaskLink(ticket, task_id, None, TYPED_BY_A_PERSON, written=True))
+    return found
+
+
+def _due(last: datetime | None, now: datetime, minutes: int) -> bool:
+    return last is None or now - last >= timedelta(minutes=minutes)
+
+
+def _follow_tasks(tracker: TaskTracker, links: Mapping[str, TaskLink],
+                  since: datetime | None, now: datetime, person_checks: int = 20
+                  ) -> tuple[list[Transition], list[TaskLink]] | None:
+    """Ask ClickUp about the tasks followed: what changed in the list since the last poll,
+    and a few of the tasks people linked (they may live in other lists). None when ClickUp
+    cannot be asked now; the next cycle tries again."""
+    by_task = {link.task_id: link for link in links.values() if link.exists}
+    if not by_task:
+        return [], []
+    start = (since or now - timedelta(days=1)) - timedelta(minutes=5)  # overlap: clock skew
+    states: dict[str, TaskState] = {}
+    try:
+        for state in tracker.updated_since(int(start.timestamp() * 1000)):
+            if state.task_id in by_task:
+                states[state.task_id] = state
+        typed = sorted((k for k in by_task.values() if k.source == TYPED_BY_A_PERSON
+                        and not k.closed and k.task_id not in states),
+                       key=lambda k: k.status is not None)  # never asked about: first
+        for link in typed[:person_checks]:
+            states[link.task_id] = tracker.task(link.task_id)
+    except ClickUpFault as exc:
+        logs.event("task poll failed", logging.WARNING, service=tracker.name, error=str(exc))
+        return None
+    return follow(links.values(), states)
