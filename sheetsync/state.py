@@ -341,12 +341,12 @@ class StateStore:
         """
         with self._transaction() as db:
             rows = db.execute(
-                "SELECT ticket_id, json_extract(result, '$.id'), json_extract(result, '$.url') "
-                "FROM effects WHERE kind = 'clickup.task' AND status = 'sent' "
-                "AND json_extract(result, '$.id') IS NOT NULL "
+                "SELECT ticket_id, json_extract(result, '$.id'), json_extract(result, '$.url'), "
+                "json_extract(result, '$.status') FROM effects WHERE kind = 'clickup.task' "
+                "AND status = 'sent' AND json_extract(result, '$.id') IS NOT NULL "
                 "AND ticket_id NOT IN (SELECT ticket_id FROM tasks)").fetchall()
-            links = [TaskLink(ticket, str(task), url, CREATED_BY_SHEETSYNC)
-                     for ticket, task, url in rows]
+            links = [TaskLink(ticket, str(task), url, CREATED_BY_SHEETSYNC, status)
+                     for ticket, task, url, status in rows]
             self._save_tasks(db, links)
         return links
 

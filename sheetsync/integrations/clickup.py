@@ -75,7 +75,8 @@ class ClickUpSink:
                 if unclear:
                     found = self.find(effect.key)
                     if found is not None:
-                        return {"id": found.task_id, "url": found.url, "found": True}
+                        return {"id": found.task_id, "url": found.url,
+                                "status": found.status, "found": True}
                 begin()
                 try:
                     task = self._call("POST", f"list/{self.list_id}/task",
@@ -84,7 +85,8 @@ class ClickUpSink:
                 except ClickUpFault as fault:
                     unclear = unclear or _transient(fault)  # ClickUp may have created it
                     raise
-                return {"id": str(task["id"]), "url": task.get("url")}
+                created = _state(task)
+                return {"id": created.task_id, "url": created.url, "status": created.status}
             except ClickUpFault as fault:
                 if not _transient(fault):
                     raise self._refused(fault, unclear) from None
