@@ -11,14 +11,14 @@ import signal
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
 
 from sheetsync import logs
 from sheetsync.backends import open_backend
 from sheetsync.config import Config
-from sheetsync.dispatch import open_sinks
+from sheetsync.dispatch import Sinks, open_sinks
 from sheetsync.errors import SheetsyncError
 from sheetsync.jobs.sync import CycleReport, run_sync
 from sheetsync.state import StateStore
@@ -45,7 +45,7 @@ def run_daemon(config: Config, *, once: bool = False,
         while not stop.is_set():
             try:
                 stamp = backend.probe()
-                if stamp is not None and stamp == seen and not _has_pending(config):
+                if stamp is not None and stamp == seen and not _owed(config, sinks, now()):
                     stop.wait(interval)  # unchanged, nothing owed: no read at all
                     continue
                 report = run_sync(config, now(), sinks=sinks)
@@ -67,9 +67,15 @@ def run_daemon(config: Config, *, once: bool = False,
     return 0
 
 
-def _has_pending(config: Config) -> bool:
+def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
+    """Whether a cycle is owed though the tracker has not changed: an effect still to
+    deliver, or ClickUp's tasks due to be asked about."""
     with StateStore(config.state_path) as store:
-        return bool(store.effects("pending"))
+        if store.effects("pending"):
+            return True
+        last = store.tasks_polled_at
+    return sinks.tasks is not None and (
+        last is None or now - last >= timedelta(minutes=config.settings.clickup.poll_minutes))
 
 
 def _log_cycle(report: CycleReport) -> None:

@@ -2,9 +2,10 @@
 
 Used by the crash test: `python tests/crashpoint.py STEP sheetsync-args...`. The steps wrap
 the real functions, so the process dies exactly as a power cut or an OOM kill would take it.
-With `SHEETSYNC_FAKE_SLACK=state.json` in the environment, Slack is the fake (its channel kept
-in that file across processes); the step `slack-accepted` dies once Slack has taken a post,
-before its answer arrives, and `none` runs without dying.
+With `SHEETSYNC_FAKE_SLACK=state.json` (or `SHEETSYNC_FAKE_CLICKUP=...`) in the environment,
+Slack (or ClickUp) is the fake, its state kept in that file across processes; the step
+`slack-accepted` (`clickup-accepted`) dies once the service has taken a post (created a
+task), before its answer arrives, and `none` runs without dying.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from sheetsync.backends import workbook  # noqa: E402
 from sheetsync.cli import main  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
 from sheetsync.state import StateStore  # noqa: E402
+from tests.fake_clickup import FakeClickUp  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 
 
@@ -54,10 +57,15 @@ if __name__ == "__main__":
     step, args = sys.argv[1], sys.argv[2:]
     if step in STEPS:
         kill_around(*STEPS[step])
-    if "SHEETSYNC_FAKE_SLACK" not in os.environ:
-        sys.exit(main(args))
-    fake = FakeSlack.at(Path(os.environ["SHEETSYNC_FAKE_SLACK"]))
-    if step == "slack-accepted":
-        fake.on_accept = die
-    with fake.installed():
+    with ExitStack() as fakes:
+        if "SHEETSYNC_FAKE_SLACK" in os.environ:
+            slack = FakeSlack.at(Path(os.environ["SHEETSYNC_FAKE_SLACK"]))
+            if step == "slack-accepted":
+                slack.on_accept = die
+            fakes.enter_context(slack.installed())
+        if "SHEETSYNC_FAKE_CLICKUP" in os.environ:
+            clickup = FakeClickUp.at(Path(os.environ["SHEETSYNC_FAKE_CLICKUP"]))
+            if step == "clickup-accepted":
+                clickup.on_accept = die
+            fakes.enter_context(clickup.installed())
         sys.exit(main(args))

@@ -18,16 +18,20 @@ import pytest
 from sheetsync.clickup_task import task_body
 from sheetsync.config import Config, load_config
 from sheetsync.demo import make_demo
-from sheetsync.dispatch import Sinks, dispatch, open_sinks
+from sheetsync.dispatch import SLACK_KINDS, Sinks, dispatch, open_sinks
 from sheetsync.effects import Effect
 from sheetsync.errors import ConfigError
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.clickup import ClickUpSink
 from sheetsync.integrations.outbox import LocalOutbox
+from sheetsync.integrations.pacing import Pacer
+from sheetsync.integrations.slack import SlackSink
 from sheetsync.jobs.sync import run_sync
 from sheetsync.rules import CLICKUP_TASK
 from sheetsync.state import CycleRecord, StateStore
 from tests.fake_clickup import CREATE_TASK, KEY_FIELD, LIST_ID, TOKEN, FakeClickUp
+from tests.fake_slack import TOKEN as SLACK_TOKEN
+from tests.fake_slack import FakeSlack
 from tests.helpers import Clock, edit
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
@@ -302,3 +306,22 @@ def test_clickup_settings_and_the_token_choose_the_sink(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="clickup.list_id: CLICKUP_API_TOKEN is set but "
                                           "clickup.list_id is not"):
         open_sinks(bare, environ={"CLICKUP_API_TOKEN": TOKEN})
+
+
+def test_an_escalated_bug_gets_its_task_link_in_the_slack_message(
+        fake: FakeClickUp, clock: Clock, tmp_path: Path) -> None:
+    config = clickup_demo(tmp_path)
+    slack = SlackSink(SLACK_TOKEN, "C0SELLERS1", pacer=Pacer(1.0, clock, clock.sleep),
+                      sleep=clock.sleep)
+    tasks = clickup_sink(clock)
+    sinks = Sinks(LocalOutbox(tmp_path / "outbox.jsonl"),
+                  {CLICKUP_TASK: tasks, **{k: slack for k in SLACK_KINDS}}, tasks)
+    with FakeSlack(clock=clock).installed() as channel:
+        run_sync(config, NOW, sinks=sinks)
+        edit(config, "Lakshmi Textiles", Status="Escalated")  # a Bug in the demo
+        run_sync(config, NOW, sinks=sinks)
+    [created] = fake.tasks.values()
+    [message] = channel.messages
+    fields = [f["text"] for f in message["blocks"][1]["fields"]]
+    assert f"*ClickUp*\n<{created['url']}|{created['id']}>" in fields
+    assert message["edited"]  # posted first, then updated once the task existed

@@ -25,6 +25,8 @@ from sheetsync.daemon import run_daemon
 from sheetsync.demo import make_demo
 from sheetsync.state import StateStore
 from tests.crashpoint import STEPS
+from tests.fake_clickup import KEY_FIELD, LIST_ID, FakeClickUp
+from tests.fake_clickup import TOKEN as CLICKUP_TOKEN
 from tests.fake_slack import TOKEN, FakeSlack
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
@@ -112,6 +114,32 @@ def test_a_kill_after_slack_took_the_post_ends_with_exactly_one_message(
         first = store.effects(key="slack.message:escalation:INT-000002:1")[0]
         assert first.result == {"channel": "C0SELLERS1", "ts": fake.messages[0]["ts"],
                                 "found": True}
+
+
+def test_a_kill_after_clickup_made_the_task_ends_with_one_task_and_its_id_in_the_row(
+        demo: Path, tmp_path: Path) -> None:
+    with demo.open("a", encoding="utf-8") as config_file:
+        config_file.write(f'\n[clickup]\nlist_id = "{LIST_ID}"\nkey_field_id = "{KEY_FIELD}"\n')
+    config = load_config(demo, environ={})
+    clickup = {"SHEETSYNC_FAKE_CLICKUP": str(tmp_path / "clickup.json"),
+               "CLICKUP_API_TOKEN": CLICKUP_TOKEN}
+    assert sheetsync("sync", "--config", str(demo), cwd=demo.parent, step="none",
+                     env=clickup).returncode == 0
+    escalate_two_and_add_a_bug(config.workbook_path)
+    killed = sheetsync("run", "--once", "--config", str(demo), cwd=demo.parent,
+                       step="clickup-accepted", env=clickup)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len(FakeClickUp.at(tmp_path / "clickup.json").tasks) == 1  # made, not recorded
+    for _ in range(2):
+        assert sheetsync("sync", "--config", str(demo), cwd=demo.parent, step="none",
+                         env=clickup).returncode == 0
+    fake = FakeClickUp.at(tmp_path / "clickup.json")
+    assert fake.keys() == ["clickup.task:INT-000017"]
+    sheet = openpyxl.load_workbook(config.workbook_path)["Tracker"]
+    header = [c.value for c in sheet[1]]
+    [row] = [r for r in sheet.iter_rows(min_row=2, values_only=True)
+             if r[header.index("Seller Name")] == "Nandi Dairy"]
+    assert row[header.index("ClickUp Task ID")] == next(iter(fake.tasks))
 
 
 def test_sigterm_stops_the_daemon_cleanly_after_the_cycle(demo: Path) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sheetsync.rules import Past, Policy, TicketDetails, plan
+from sheetsync.rules import Past, Policy, TicketDetails, plan, task_linked
+from sheetsync.task_links import TaskLink
 from sheetsync.transitions import Transition
 from tests.helpers import GUIDE_EXAMPLE
 
@@ -168,3 +169,22 @@ def test_escalated_again_is_a_new_message_not_a_reply() -> None:
              Transition("INT-000001", "resolved", "yes", None)]
     assert keys(plan(again, {"INT-000001": replace(RICE, task_id="86a")}, THREAD,
                      adopting=False)) == ["slack.message:escalation:INT-000001:2"]
+
+
+def test_a_closed_clickup_task_can_be_a_reply_in_the_thread() -> None:
+    closed = [Transition("INT-000001", "task", "in progress", "complete"),
+              Transition("INT-000001", "task_closed", None, "yes")]
+    assert plan(closed, {"INT-000001": RICE}, THREAD, adopting=False) == []  # off by default
+    [reply] = plan(closed, {"INT-000001": RICE}, THREAD, adopting=False,
+                   policy=Policy(follow_ups=frozenset({"task_closed"})))
+    assert reply.key == "slack.reply:escalation:INT-000001:1:task_closed#1"
+    assert reply.payload["text"] == "INT-000001: ClickUp task closed (complete)"
+
+
+def test_the_escalation_message_shows_the_task_once_it_exists() -> None:
+    link = TaskLink("INT-000001", "86c00001", "https://app.clickup.com/t/86c00001", "sheetsync")
+    [update] = task_linked([link], {"INT-000001": RICE}, THREAD)
+    assert update.key == "slack.update:escalation:INT-000001:1:task=86c00001#1"
+    assert (update.payload["task_id"], update.payload["task_url"]) == (
+        "86c00001", "https://app.clickup.com/t/86c00001")
+    assert task_linked([link], {"INT-000001": RICE}, Past()) == []  # no message, no update
