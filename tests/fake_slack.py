@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.cassettes import Exchange, write_cassette
+
 TOKEN = "xoxb-fake-token"
 CHANNELS = {"seller-support": "C0SELLERS1"}
 ALL_SCOPES = ("chat:write", "channels:history", "groups:history", "channels:read",
@@ -92,26 +94,11 @@ class FakeSlack:
                 if m.get("metadata")]
 
     def write_cassette(self, path: Path, note: str) -> None:
-        """Every exchange so far as a vcrpy cassette (vcrpy's own serializer), with only the
-        request header matching needs (no Authorization, no machine's User-Agent), and `note`
-        (what it is, how it was made) as the file's opening comment."""
-        from vcr.request import Request
-        from vcr.serialize import serialize
-        from vcr.serializers import yamlserializer
-
-        requests, responses = [], []
-        for verb, url, body, headers, reply in self.exchanges:
-            requests.append(Request(verb, url, body, {  # what matching needs, nothing more
-                k: v for k, v in headers.items() if k.lower() == "content-type"}))
-            responses.append({
-                "status": {"code": reply.status, "message": http.client.responses[reply.status]},
-                "headers": {"Content-Type": [reply.content_type],
-                            **{k: [v] for k, v in reply.headers.items()}},
-                "body": {"string": reply.data}})
-        comment = "".join(f"# {line}\n" for line in note.splitlines())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(comment + serialize({"requests": requests, "responses": responses},
-                                            yamlserializer), encoding="utf-8")
+        """Every exchange so far as a vcrpy cassette."""
+        write_cassette(path, [
+            Exchange(verb, url, body, headers.get("Content-Type"), reply.status,
+                     {"Content-Type": reply.content_type, **reply.headers}, reply.data)
+            for verb, url, body, headers, reply in self.exchanges], note)
 
     def fail(self, method: str, kind: str, **options: Any) -> None:
         self.faults.append(Fault(method, kind, **options))
