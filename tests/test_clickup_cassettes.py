@@ -13,6 +13,7 @@ list (see cassettes/README.md):
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
 KEY = "clickup.task:INT-000017"
 MATCH_ON = ["method", "scheme", "host", "port", "path", "query", "body"]
 SCRUBBED = "pk_scrubbed"
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass
@@ -179,8 +181,8 @@ def record(mode: str) -> None:
                         scenario_run(Path(scratch), token, *real) as run:
                     scenario(run)
                 text = path.read_text(encoding="utf-8")  # the replay's IDs, not the workspace's
-                path.write_text(text.replace(real[0], LIST_ID).replace(real[1], KEY_FIELD),
-                                encoding="utf-8")
+                text = EMAIL.sub("person@example.com", text.replace(real[0], LIST_ID))
+                path.write_text(text.replace(real[1], KEY_FIELD), encoding="utf-8")
             else:
                 continue
         print(f"wrote {path.relative_to(ROOT)}")
