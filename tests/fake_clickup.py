@@ -55,6 +55,7 @@ class FakeClickUp:
     path: Path | None = None
     token: str = TOKEN
     lists: tuple[str, ...] = (LIST_ID,)
+    forbidden: tuple[str, ...] = ()  # lists the token's user cannot reach
     field_type: str = "short_text"  # the key field's type
     has_key_field: bool = True
     limit_per_minute: int | None = None
@@ -157,6 +158,8 @@ class FakeClickUp:
             if len(self._window) >= self.limit_per_minute:
                 return self._rate_limited(request)
             self._window.append(now)
+        if operation != "GetTask" and ids[0] in self.forbidden:
+            return _response(request, 403, {"err": "Team not authorized", "ECODE": "OAUTH_027"})
         if operation != "GetTask" and ids[0] not in self.lists:
             return _response(request, 404, {"err": "List not found", "ECODE": "ITEM_013"})
         response = getattr(self, "_" + operation)(request, query, body, ids)

@@ -1,7 +1,8 @@
 """ClickUp tasks for technical tickets through sheetsync's client over a real requests
 session, against the stateful fake ClickUp (every request checked against ClickUp's published
-API v2 reference). One task per ticket whatever fails; its ID written into the row; its
-closing shown in Sync Notes; time on an injected clock.
+API v2 reference, OpenAPI 3.1.0 "ClickUp API v2 Reference" version 2.0, kept in
+tests/schemas/clickup-api-v2.json). One task per ticket whatever fails; its ID written into
+the row; its closing shown in Sync Notes; time on an injected clock.
 """
 
 from __future__ import annotations
@@ -178,10 +179,13 @@ def test_a_burst_of_technical_tickets_stays_under_the_rate_limit(
 @pytest.mark.parametrize(("sink_options", "says"), [
     ({"token": "pk_revoked"}, "set a valid one in CLICKUP_API_TOKEN"),
     ({"list_id": "900000000404"}, "no list 900000000404; check clickup.list_id"),
+    ({"list_id": "900000000403"}, "the token's user cannot reach list 900000000403; share the "
+                                  "list with it, or check clickup.list_id"),
 ])
 def test_a_configuration_fault_is_logged_once_and_the_task_waits_for_the_fix(
         fake: FakeClickUp, store: StateStore, clock: Clock, tmp_path: Path,
         caplog: pytest.LogCaptureFixture, sink_options: dict[str, str], says: str) -> None:
+    fake.forbidden = ("900000000403",)
     plan(store, task(), task("INT-000018"))
     broken = clickup_sink(clock, **sink_options)
     with caplog.at_level(logging.ERROR, logger="sheetsync"):
@@ -325,3 +329,22 @@ def test_an_escalated_bug_gets_its_task_link_in_the_slack_message(
     fields = [f["text"] for f in message["blocks"][1]["fields"]]
     assert f"*ClickUp*\n<{created['url']}|{created['id']}>" in fields
     assert message["edited"]  # posted first, then updated once the task existed
+
+
+def test_a_poll_clickup_cannot_answer_is_logged_once_and_the_cycle_goes_on(
+        fake: FakeClickUp, clock: Clock, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    config = clickup_demo(tmp_path)
+    sinks = cycle_sinks(clock, tmp_path)
+    run_sync(config, NOW, sinks=sinks)
+    add_bug(config)
+    run_sync(config, NOW, sinks=sinks)
+    with caplog.at_level(logging.WARNING, logger="sheetsync"):
+        for minutes in (11, 12, 13):
+            fake.fail("GetTasks", "500")
+            report = run_sync(config, NOW + timedelta(minutes=minutes), sinks=sinks)
+            assert report.write_skipped is None
+    assert [r.getMessage() for r in caplog.records].count("task poll failed") == 1
+    fake.close(next(iter(fake.tasks)))
+    run_sync(config, NOW + timedelta(minutes=14), sinks=sinks)  # ClickUp is back: due still
+    assert row_of(config, "Nandi Dairy")["Sync Notes"].endswith("closed (complete)")

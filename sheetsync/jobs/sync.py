@@ -390,6 +390,13 @@ def _follow_tasks(tracker: TaskTracker, links: Mapping[str, TaskLink],
         for link in typed[:person_checks]:
             states[link.task_id] = tracker.task(link.task_id)
     except ClickUpFault as exc:
-        logs.event("task poll failed", logging.WARNING, service=tracker.name, error=str(exc))
+        if _POLL_FAULTS.get(tracker.name) != str(exc):  # once per fault, not every cycle
+            logs.event("task poll failed", logging.WARNING, service=tracker.name,
+                       error=str(exc))
+        _POLL_FAULTS[tracker.name] = str(exc)
         return None
+    _POLL_FAULTS.pop(tracker.name, None)
     return follow(links.values(), states)
+
+
+_POLL_FAULTS: dict[str, str] = {}  # the fault each service's last poll met, in this process
