@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from sheetsync import __version__
@@ -20,9 +20,12 @@ from sheetsync.config import Config, load_config
 from sheetsync.daemon import run_daemon
 from sheetsync.demo import DEMO_LOCALES, make_demo
 from sheetsync.errors import InputError, SheetsyncError
+from sheetsync.dispatch import open_sinks
 from sheetsync.jobs.check import CheckReport, run_check
+from sheetsync.jobs.reports import run_report
 from sheetsync.jobs.sync import run_sync
 from sheetsync.render import findings_json, findings_text
+from sheetsync.reporting import JOBS, period_containing, period_for
 from sheetsync.schema import PRESETS
 from sheetsync.state import StateStore
 
@@ -122,6 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
                              "sheetsync could not look)")
     _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error, "
                            "created_at, unclear")
+
+    report = command(
+        "report", _report, help="write a summary tab now",
+        description="Write a report's tab now: the morning review or the daily summary for a "
+                    "day (today by default), the weekly report for an ISO week, the monthly "
+                    "analysis for a month (by default the last complete one). Its digest goes "
+                    "to Slack (or the outbox), and the schedule will not write it again.")
+    report.add_argument("job", choices=JOBS, help="which report")
+    report.add_argument("--for", dest="period", metavar="PERIOD",
+                        help="2026-11-23 (morning, daily), 2026-W47 (weekly), 2026-11 (monthly)")
+    _format_option(report, "one object with job, period, tab, written, skipped, figures")
 
     purge = command(
         "purge", _purge, help="forget history older than a date",
@@ -289,6 +303,36 @@ def _outbox(args: argparse.Namespace) -> int:
     if args.action == "retry":
         print("It goes out with the next cycle.")
     return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    now = _now().astimezone(config.timezone)
+    try:
+        period = period_for(args.job, args.period, config.timezone) if args.period else \
+            period_containing(args.job, now) if args.job in ("morning", "daily") else \
+            period_containing(args.job, period_containing(args.job, now).start - timedelta(
+                seconds=1))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    logs.setup("text")
+    with _open_state(config) as store:
+        written = run_report(config, period, now, store, open_sinks(config))
+    report = written.report
+    if args.format == "json":
+        print(json.dumps({"job": args.job, "period": period.label, "tab": written.tab,
+                          "written": written.skipped is None, "skipped": written.skipped,
+                          "figures": {name: value for name, value in report.figures}},
+                         ensure_ascii=False, indent=2, default=str))
+    elif written.skipped is None:
+        print(f"Wrote the {report.title} into the tab \"{written.tab}\" of "
+              f"{config.workbook_path.name}: {len(report.tables)} tables, "
+              f"{len(report.charts)} chart{'s' if len(report.charts) != 1 else ''}.")
+        for name, value in report.figures:
+            print(f"  {name}: {value if value is not None else 'n/a'}")
+    else:
+        print(f"Did not write the {report.title}: {written.skipped}.", file=sys.stderr)
+    return EXIT_OK if written.skipped is None else EXIT_PROBLEMS
 
 
 def _purge(args: argparse.Namespace) -> int:

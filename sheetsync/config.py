@@ -116,7 +116,16 @@ def _url(value: Any) -> Any:
     return url if url.endswith("/") else url + "/"
 
 
+def _clock_time(value: Any) -> Any:
+    text = _text(value)
+    if not re.fullmatch(r"(?:[01]\d|2[0-3]):[0-5]\d", text):
+        raise PydanticCustomError("clock_time", 'expected a time of day as "HH:MM", such as '
+                                  '"09:00", got {got}', {"got": _show(value)})
+    return text
+
+
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+ClockTime = Annotated[str, BeforeValidator(_clock_time)]
 Text = Annotated[str, BeforeValidator(_text)]
 
 
@@ -197,6 +206,32 @@ class ClassifyOverride(_Table):
     technical: list[Condition] | None = None
 
 
+ReportJob = Literal["morning", "daily", "weekly", "monthly"]
+
+
+class ReportKeep(_Table):
+    """[reports.keep]: how many period tabs of each job stay; older ones are removed."""
+
+    morning: PositiveInt = 14
+    daily: PositiveInt = 14
+    weekly: PositiveInt = 8
+    monthly: PositiveInt = 12
+
+
+class ReportSettings(_Table):
+    """[reports]: the summary tabs, and when the daemon writes them."""
+
+    jobs: list[ReportJob] = ["morning", "daily", "weekly", "monthly"]
+    morning_at: ClockTime = "09:00"
+    daily_at: ClockTime = "18:00"
+    weekly_at: ClockTime = "09:00"  # on Mondays, for the ISO week before
+    monthly_at: ClockTime = "09:00"  # on the 1st, for the month before
+    first_response_hours: PositiveInt = 24
+    tabs: Literal["period", "rolling"] = "period"  # a tab per period, or one per job
+    keep: ReportKeep = ReportKeep()
+    digests: bool = True  # the morning and daily digests go to Slack (or the outbox)
+
+
 class Settings(_Table):
     """One tracker's settings: today the whole file; later one `[[trackers]]` entry."""
 
@@ -211,6 +246,7 @@ class Settings(_Table):
     messages: MessageSettings = MessageSettings()
     slack: SlackSettings = SlackSettings()
     clickup: ClickUpSettings = ClickUpSettings()
+    reports: ReportSettings = ReportSettings()
     ticket_ids: TicketIdFormat | None = None
     columns: dict[str, ColumnOverride] = {}
     classify: ClassifyOverride = ClassifyOverride()

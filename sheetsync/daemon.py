@@ -1,4 +1,5 @@
-"""`sheetsync run`: a sync cycle every interval until SIGINT or SIGTERM.
+"""`sheetsync run`: a sync cycle every interval until SIGINT or SIGTERM, and each report when
+it falls due (a report missed while the daemon was down runs once when it is back).
 
 A signal stops the loop after the cycle in progress; a fault in one cycle (the workbook
 missing, locked or unreadable for a moment) is logged and the next cycle tries again.
@@ -20,6 +21,7 @@ from sheetsync.backends import open_backend
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, open_sinks
 from sheetsync.errors import SheetsyncError
+from sheetsync.jobs.reports import Written, run_due
 from sheetsync.jobs.sync import CycleReport, run_sync
 from sheetsync.state import StateStore
 
@@ -45,14 +47,15 @@ def run_daemon(config: Config, *, once: bool = False,
         while not stop.is_set():
             try:
                 stamp = backend.probe()
-                if stamp is not None and stamp == seen and not _owed(config, sinks, now()):
-                    stop.wait(interval)  # unchanged, nothing owed: no read at all
-                    continue
-                report = run_sync(config, now(), sinks=sinks)
-                # A skipped write (the file was open elsewhere) is owed: the next tick retries
-                # even if the file itself has not changed.
-                seen = backend.probe() if report.write_skipped is None else None
-                _log_cycle(report)
+                if stamp is None or stamp != seen or _owed(config, sinks, now()):
+                    report = run_sync(config, now(), sinks=sinks)
+                    # A skipped write (the file was open elsewhere) is owed: the next tick
+                    # retries even if the file itself has not changed.
+                    seen = backend.probe() if report.write_skipped is None else None
+                    _log_cycle(report)
+                # else: unchanged, nothing owed: no read at all
+                if run_due(config, now(), sinks, _log_report):
+                    seen = backend.probe()  # the report tabs changed the file, not a person
             except (SheetsyncError, OSError, sqlite3.OperationalError) as exc:
                 logs.event("cycle failed", logging.ERROR, error=str(exc))
                 if once:
@@ -65,6 +68,16 @@ def run_daemon(config: Config, *, once: bool = False,
             signal.signal(sig, handler)
     logs.event("stopped")
     return 0
+
+
+def _log_report(written: Written) -> None:
+    report = written.report
+    if written.skipped is None:
+        logs.event("report", job=report.period.job, period=report.period.label,
+                   tab=written.tab, tables=len(report.tables), charts=len(report.charts))
+    else:
+        logs.event("report skipped", logging.WARNING, job=report.period.job,
+                   period=report.period.label, reason=written.skipped)
 
 
 def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:

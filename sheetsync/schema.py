@@ -155,6 +155,9 @@ class Roles(BaseModel):
     sync_notes: str
     followup_required: str | None = None
     followup_date: str | None = None
+    first_response: str | None = None  # a column holding the time to first response
+    resolution_time: str | None = None  # a column holding the time to resolution
+    feedback: str | None = None  # the user's feedback on the resolution
 
 
 class Schema(BaseModel):
@@ -167,6 +170,7 @@ class Schema(BaseModel):
     roles: Roles
     ticket_id: TicketIdFormat = TicketIdFormat()
     classify: Classify
+    waiting: tuple[str, ...] = ()  # statuses that wait on the seller (not first-contact)
 
     def column(self, key: str) -> Column:
         for column in self.columns:
@@ -232,6 +236,7 @@ SELLER_SUPPORT = Schema(
         resolved=(Condition(column="status", values=("Resolved",)),),
         technical=(Condition(column="issue_type", values=("Bug",)),),
     ),
+    waiting=("Awaiting Seller Response",),
 )
 
 SAYPRO_INTERACTION_LOG = Schema(
@@ -284,7 +289,10 @@ SAYPRO_INTERACTION_LOG = Schema(
         timestamp="interaction_at", resolution="resolution_provided", priority="urgency",
         contact="user_contact", task_id="clickup_task_id", sync_notes="sync_notes",
         followup_required="followup_required", followup_date="followup_date",
+        first_response="initial_response_time", resolution_time="resolution_time",
+        feedback="feedback",
     ),
+    waiting=("User did not respond to follow-up",),
     classify=Classify(
         # The template records an escalation in Additional Actions Taken ("Escalation to a
         # higher level of support or development team").

@@ -378,6 +378,27 @@ class StateStore:
             "SELECT ticket_id, field, before, after, observed_at FROM transitions "
             "WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
 
+    def job_runs(self) -> set[tuple[str, str]]:
+        """The (job, period) of every report written."""
+        return {(row[0], row[1]) for row in self._db.execute(
+            "SELECT job, period FROM job_runs WHERE status = 'done'")}
+
+    def record_job(self, job: str, period: str, started: datetime, finished: datetime) -> None:
+        """A report written for a period: the schedule will not run it again."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO job_runs VALUES (?, ?, ?, ?, 'done') ON CONFLICT (job, "
+                       "period) DO UPDATE SET started_at = excluded.started_at, "
+                       "finished_at = excluded.finished_at, status = 'done'",
+                       (job, period, started.isoformat(), finished.isoformat()))
+
+    def all_transitions(self, fields: Iterable[str]) -> list[tuple[str, str, str | None,
+                                                                 str | None, str]]:
+        """Every recorded transition of these fields, oldest first: the reports' history."""
+        wanted = list(fields)
+        return self._db.execute(
+            "SELECT ticket_id, field, before, after, observed_at FROM transitions "
+            f"WHERE field IN ({','.join('?' * len(wanted))}) ORDER BY id", wanted).fetchall()
+
     def occurrences(self, ticket_ids: Iterable[str]) -> dict[tuple[str, str, str], int]:
         """How often each (ticket, field, value) change happened: its escalations so far, say.
 

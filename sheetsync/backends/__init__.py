@@ -13,6 +13,7 @@ from sheetsync.table import Grid
 
 if TYPE_CHECKING:
     from sheetsync.backends.workbook import CellMark, CellWrite
+    from sheetsync.reporting import Report
 
 
 class TrackerBackend(Protocol):
@@ -35,6 +36,10 @@ class TrackerBackend(Protocol):
     def write(self, header_row: int, cells: Sequence[CellWrite],
               marks: Sequence[CellMark] = ()) -> str | None:
         """Write cells sheetsync owns and its marks; None when written, else why not."""
+        ...
+
+    def write_report(self, report: Report, tab: str, keep: int | None) -> str | None:
+        """Write a report into its own tab; None when written, else why not."""
         ...
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -18,7 +20,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from sheetsync.backends.report_tabs import is_report_tab, prune, render, set_value
 from sheetsync.errors import TrackerError
+from sheetsync.reporting import Report
 from sheetsync.schema import normalize
 from sheetsync.table import Grid, is_blank
 
@@ -106,7 +110,10 @@ class Workbook:
         with archive:
             names = archive.namelist()
             found: list[str] = []
+            ours = _only_report_charts(archive, names)
             for part, label in _UNSAVEABLE_PARTS:
+                if label in ("charts", "drawings") and ours:
+                    continue  # sheetsync's own report charts, which openpyxl reads back whole
                 if label not in found and any(n.startswith(part) for n in names):
                     found.append(label)
             if self.path.suffix.lower() == ".xlsm" and "macros" not in found:
@@ -129,6 +136,39 @@ class Workbook:
         """
         if not cells and not marks:
             return None
+        book = self._open_for_write()
+        if isinstance(book, str):
+            return book
+        sheet = book[self.tab]
+        header = {normalize(str(c.value)): c.column for c in sheet[header_row]
+                  if not is_blank(c.value)}
+        next_column = max(header.values(), default=0) + 1
+        for write in cells:
+            column = header.get(normalize(write.column))
+            if column is None:
+                column = header[normalize(write.column)] = next_column
+                next_column += 1
+                sheet.cell(row=header_row, column=column, value=write.column).font = Font(bold=True)
+            set_value(sheet.cell(row=write.row, column=column), write.value)
+        for mark in marks:
+            column = header.get(normalize(mark.column))
+            if column is not None:
+                _mark(sheet.cell(row=mark.row, column=column), mark.note)
+        return self._save(book)
+
+    def write_report(self, report: Report, tab: str, keep: int | None) -> str | None:
+        """Write a report into its own tab (replacing what that tab held) and remove the job's
+        oldest period tabs beyond `keep`; None when written, else why not (as `write`)."""
+        book = self._open_for_write()
+        if isinstance(book, str):
+            return book
+        render(book, report, tab)
+        if keep is not None:
+            prune(book, report.period.job, keep)
+        return self._save(book)
+
+    def _open_for_write(self) -> Any:
+        """The workbook loaded for a write, or why it must not be written now."""
         blockers = self.save_blockers()
         if blockers:
             return f"it holds {', '.join(blockers)}, which a save would lose"
@@ -143,24 +183,9 @@ class Workbook:
         lost = [str(w.message) for w in caught if "will be removed" in str(w.message)]
         if lost:
             return f"a save would lose: {'; '.join(lost)}"
-        sheet = book[self.tab]
-        header = {normalize(str(c.value)): c.column for c in sheet[header_row]
-                  if not is_blank(c.value)}
-        next_column = max(header.values(), default=0) + 1
-        for write in cells:
-            column = header.get(normalize(write.column))
-            if column is None:
-                column = header[normalize(write.column)] = next_column
-                next_column += 1
-                sheet.cell(row=header_row, column=column, value=write.column).font = Font(bold=True)
-            cell = sheet.cell(row=write.row, column=column)
-            cell.value = write.value
-            if isinstance(write.value, str):
-                cell.data_type = "s"  # openpyxl would read "=..." as a formula
-        for mark in marks:
-            column = header.get(normalize(mark.column))
-            if column is not None:
-                _mark(sheet.cell(row=mark.row, column=column), mark.note)
+        return book
+
+    def _save(self, book: Any) -> str | None:
         if self._file_stamp() != self._stamp:
             return "it changed while sheetsync was writing"
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
@@ -209,6 +234,34 @@ def _mark(cell: Any, note: str | None) -> None:
         cell.fill = PatternFill("solid", start_color=HIGHLIGHT, end_color=HIGHLIGHT)
     elif not note and ours:
         cell.fill = PatternFill(fill_type=None)
+
+
+def _only_report_charts(archive: zipfile.ZipFile, names: Sequence[str]) -> bool:
+    """Whether every drawing in the workbook is charts only, on sheetsync's report tabs."""
+    drawings = [n for n in names if n.startswith("xl/drawings/drawing") and n.endswith(".xml")]
+    if not drawings:
+        return True
+    workbook = archive.read("xl/workbook.xml").decode()
+    rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+    targets = dict(re.findall(r'Id="(rId\d+)"[^>]*Target="/?(?:xl/)?([^"]+)"', rels) +
+                   [(i, t) for t, i in re.findall(r'Target="/?(?:xl/)?([^"]+)"[^>]*Id="(rId\d+)"',
+                                                  rels)])
+    owners: dict[str, str] = {}
+    for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="(rId\d+)"', workbook):
+        sheet = targets.get(rid, "")
+        sheet_rels = f"xl/worksheets/_rels/{sheet.rsplit('/', 1)[-1]}.rels"
+        if sheet_rels in names:
+            for drawing in re.findall(r'drawings/(drawing\d+\.xml)', archive.read(
+                    sheet_rels).decode()):
+                owners[f"xl/drawings/{drawing}"] = html.unescape(name)
+    for drawing in drawings:
+        owner = owners.get(drawing)
+        content = archive.read(drawing)
+        if owner is None or not is_report_tab(owner) or any(
+                shape in content for shape in (b"<xdr:sp>", b"<xdr:sp ", b"<xdr:pic",
+                                               b"<xdr:cxnSp")):
+            return False
+    return True
 
 
 def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:

@@ -1,0 +1,94 @@
+"""Running a report: read the tracker and its history, build the job's report, write its tab,
+post its digest, record the run. The thin writer around the pure jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sheetsync import kpis
+from sheetsync.backends import open_backend
+from sheetsync.backends.report_tabs import ROLLING
+from sheetsync.config import Config
+from sheetsync.dispatch import Sinks, dispatch
+from sheetsync.effects import Effect
+from sheetsync.jobs import daily, monthly, morning, weekly
+from sheetsync.jobs.schedule import due
+from sheetsync.reporting import Period, Report
+from sheetsync.rules import SLACK_DIGEST
+from sheetsync.schema import bind
+from sheetsync.state import StateStore
+from sheetsync.transitions import TICKET
+
+HISTORY_FIELDS = (TICKET, "status", "assignee", "escalated", "resolved")
+
+
+@dataclass(frozen=True)
+class Written:
+    """A report run: the report, its tab, and why it was not written (None when it was)."""
+
+    report: Report
+    tab: str
+    skipped: str | None
+
+
+def build(config: Config, period: Period, at: datetime, store: StateStore) -> Report:
+    """The job's report for `period` as the tracker and its history stand."""
+    sheet = bind(open_backend(config).read(), config.schema)
+    adopted = store.adopted_at
+    facts = kpis.facts(kpis.ticket_frame(sheet, config.timezone),
+                       kpis.history_frame(store.all_transitions(HISTORY_FIELDS)),
+                       datetime.fromisoformat(adopted) if adopted else None,
+                       config.schema.waiting)
+    target = float(config.settings.reports.first_response_hours)
+    builders: dict[str, Callable[[], Report]] = {
+        "morning": lambda: morning.build(facts, period, at, target),
+        "daily": lambda: daily.build(facts, period, at),
+        "weekly": lambda: weekly.build(facts, period, at, target),
+        "monthly": lambda: monthly.build(facts, period, at),
+    }
+    return builders[period.job]()
+
+
+def run_report(config: Config, period: Period, at: datetime, store: StateStore,
+               sinks: Sinks | None) -> Written:
+    """Build and write one report; its digest is planned and sent, the run recorded."""
+    settings = config.settings.reports
+    report = build(config, period, at, store)
+    rolling = settings.tabs == "rolling"
+    tab = ROLLING[period.job] if rolling else period.tab
+    backend = open_backend(config)
+    backend.read()  # the write checks the file has not changed since this read
+    skipped = backend.write_report(report, tab, None if rolling else
+                                   getattr(settings.keep, period.job))
+    if skipped is not None:
+        return Written(report, tab, skipped)
+    if report.digest and settings.digests and store.adopted_at is not None:
+        store.add_effects([Effect(f"{SLACK_DIGEST}:{period.job}:{period.label}", SLACK_DIGEST,
+                                  None, {"text": report.digest, "tab": tab})], at)
+        if sinks is not None:
+            dispatch(store, sinks, at)
+    store.record_job(period.job, period.label, at, datetime.now(at.tzinfo))
+    return Written(report, tab, None)
+
+
+def run_due(config: Config, now: datetime, sinks: Sinks | None,
+            log: Callable[..., Any]) -> list[Written]:
+    """Every report due now (at most one per job: its most recent missed period)."""
+    settings = config.settings.reports
+    local = now.astimezone(config.timezone)
+    times = {"morning": settings.morning_at, "daily": settings.daily_at,
+             "weekly": settings.weekly_at, "monthly": settings.monthly_at}
+    written = []
+    with StateStore(config.state_path) as store:
+        adopted = store.adopted_at
+        for period, moment in due(local, times, settings.jobs, store.job_runs(),
+                                  datetime.fromisoformat(adopted) if adopted else None):
+            result = run_report(config, period, max(moment, local) if period.job in (
+                "morning", "daily") else local, store, sinks)
+            log(result)
+            written.append(result)
+    return written
