@@ -135,8 +135,8 @@ def ticket_rows(frame: pd.DataFrame, at: datetime, brief: int = 60) -> list[tupl
         age = (pd.Timestamp(at) - row["reported_at"]).total_seconds() / 3600 \
             if pd.notna(row["reported_at"]) else None
         rows.append((ticket, _when(row["reported_at"], at), None if age is None else round(age),
-                     row["priority"] or "", row["type"] or "", row["seller_name"] or "",
-                     row["assignee"] or "", _cut(row["description"], brief)))
+                     _text(row["priority"]), _text(row["type"]), _text(row["seller_name"]),
+                     _text(row["assignee"]), _cut(row["description"], brief)))
     return rows
 
 
@@ -163,7 +163,11 @@ def percent(value: float | None) -> str:
 def _when(moment: Any, at: datetime) -> str:
     if pd.isna(moment):
         return ""
-    return pd.Timestamp(moment).tz_convert(at.tzinfo).strftime("%Y-%m-%d %H:%M")
+    return str(pd.Timestamp(moment).tz_convert(at.tzinfo).strftime("%Y-%m-%d %H:%M"))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 def _cut(text: Any, length: int) -> str:

@@ -14,7 +14,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from sheetsync.reporting import TAB_PREFIX, Report, Table
+from sheetsync.reporting import TAB_PREFIX, Job, Report, Table
 
 #: The tabs sheetsync writes: period tabs ("Weekly 2026-W47") and the rolling ones.
 ROLLING = {"morning": "Morning Review", "daily": "Daily Summary", "weekly": "Weekly Report",
@@ -115,9 +115,9 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (int, float, str)) else str(value)
 
 
-def prune(book: Any, job: str, keep: int) -> list[str]:
+def prune(book: Any, job: Job, keep: int) -> list[str]:
     """Remove the job's oldest period tabs beyond `keep`; returns their names."""
-    prefix = TAB_PREFIX[job]  # type: ignore[index]
+    prefix = TAB_PREFIX[job]
     mine = sorted(name for name in book.sheetnames
                   if _PERIOD_TAB.match(name) and name.startswith(prefix + " "))
     gone = mine[:-keep] if keep > 0 else mine

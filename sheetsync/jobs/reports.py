@@ -17,7 +17,7 @@ from sheetsync.dispatch import Sinks, dispatch
 from sheetsync.effects import Effect
 from sheetsync.jobs import daily, monthly, morning, weekly
 from sheetsync.jobs.schedule import due
-from sheetsync.reporting import Period, Report
+from sheetsync.reporting import Job, Period, Report
 from sheetsync.rules import SLACK_DIGEST
 from sheetsync.schema import bind
 from sheetsync.state import StateStore
@@ -80,7 +80,7 @@ def run_due(config: Config, now: datetime, sinks: Sinks | None,
     """Every report due now (at most one per job: its most recent missed period)."""
     settings = config.settings.reports
     local = now.astimezone(config.timezone)
-    times = {"morning": settings.morning_at, "daily": settings.daily_at,
+    times: dict[Job, str] = {"morning": settings.morning_at, "daily": settings.daily_at,
              "weekly": settings.weekly_at, "monthly": settings.monthly_at}
     written = []
     with StateStore(config.state_path) as store:
