@@ -102,12 +102,12 @@ def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | N
         (out["first_seen"] <= adopted) if adopted is not None else False)
 
     status = h[h["field"] == "status"].sort_values("at", kind="stable")
-    first_change = status.groupby("ticket_id").first()
+    first_change = _first(status)
     out["initial_status"] = first_change["before"].reindex(out.index).where(
         out.index.isin(first_change.index), out["status"])
     out["first_status_change"] = first_change["at"].reindex(out.index)
     assignee = h[h["field"] == "assignee"].sort_values("at", kind="stable")
-    first_assignee = assignee.groupby("ticket_id").first()
+    first_assignee = _first(assignee)
     out["initial_assignee"] = first_assignee["before"].reindex(out.index).where(
         out.index.isin(first_assignee.index), out["assignee"])
     assigned = assignee[assignee["before"].isna() & assignee["after"].notna()]
@@ -123,7 +123,7 @@ def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | N
         _hours(out["first_response_at"] - out["reported_at"]))  # the preset's column first
 
     resolved = h[h["field"] == "resolved"].sort_values("at", kind="stable")
-    first_resolved_flag = resolved.groupby("ticket_id").first()
+    first_resolved_flag = _first(resolved)
     initially_resolved = (first_resolved_flag["before"] == YES).reindex(out.index)
     initially_resolved = initially_resolved.where(initially_resolved.notna(),
                                                   out["resolved"]).astype(bool)
@@ -143,11 +143,18 @@ def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | N
         waits).fillna(False).astype(bool)
     out["reopened"] = out.index.isin(
         resolved[(resolved["before"] == YES) & resolved["after"].isna()]["ticket_id"].unique())
-    out["first_contact"] = out["ever_resolved"] & ~out["ever_escalated"] & \
+    # Known only where the resolution is: a ticket resolved before adoption may have been
+    # escalated or reopened before sheetsync saw it.
+    out["first_contact"] = out["resolution_h"].notna() & ~out["ever_escalated"] & \
         ~out["ever_waiting"] & ~out["reopened"]
     out["last_change"] = h.groupby("ticket_id")["at"].max().reindex(out.index)
     out["repeat"] = _repeats(out)
     return out
+
+
+def _first(changes: pd.DataFrame) -> pd.DataFrame:
+    """Each ticket's first change of a field, by ticket (its `before` may be blank)."""
+    return changes.drop_duplicates("ticket_id", keep="first").set_index("ticket_id")
 
 
 def _repeats(out: pd.DataFrame) -> pd.Series:

@@ -78,10 +78,10 @@ def team(month: pd.DataFrame) -> Table:
     for person in sorted(set(people)):
         mine = month.loc[people[people == person].index.unique()]
         resolved = mine[mine["ever_resolved"]]
-        rows.append((person, len(mine), len(resolved),
-                     hours(median(resolved["resolution_h"])),
+        known = resolved[resolved["resolution_h"].notna()]  # first contact is known for these
+        rows.append((person, len(mine), len(resolved), hours(median(known["resolution_h"])),
                      percent(rate(int(mine["ever_escalated"].sum()), len(mine))),
-                     percent(rate(int(resolved["first_contact"].sum()), len(resolved)))))
+                     percent(rate(int(known["first_contact"].sum()), len(known)))))
     return Table("Team performance", ("Assigned to", "Handled", "Resolved",
                                       "Median resolution (h)", "Escalation rate",
                                       "First-contact resolution"), rows)
