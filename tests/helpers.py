@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,18 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+class Ticks(threading.Event):
+    """A stop event whose waits return at once, running `between` at each, until `limit`."""
+
+    def __init__(self, limit: int, between: Callable[[int], None] = lambda tick: None) -> None:
+        super().__init__()
+        self.ticks, self.limit, self.between = 0, limit, between
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.ticks += 1
+        self.between(self.ticks)
+        if self.ticks >= self.limit:
+            self.set()
+        return self.is_set()

@@ -25,6 +25,7 @@ from sheetsync.daemon import run_daemon
 from sheetsync.demo import make_demo
 from sheetsync.state import StateStore
 from tests.crashpoint import STEPS
+from tests.helpers import Ticks
 from tests.fake_clickup import KEY_FIELD, LIST_ID, FakeClickUp
 from tests.fake_clickup import TOKEN as CLICKUP_TOKEN
 from tests.fake_slack import TOKEN, FakeSlack
@@ -184,21 +185,6 @@ def test_no_log_line_holds_a_full_phone_number() -> None:
     first = json.loads(text.splitlines()[0])
     assert first["line"] == "Seller +91 ***** *3210 says order 5521 failed on 2026-11-23"
     assert text.splitlines()[1].endswith('warning outbox line="call ********3210"')
-
-
-class Ticks(threading.Event):
-    """A stop event whose waits return at once, running `between` at each, until `limit`."""
-
-    def __init__(self, limit: int, between: Callable[[int], None] = lambda tick: None) -> None:
-        super().__init__()
-        self.ticks, self.limit, self.between = 0, limit, between
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.ticks += 1
-        self.between(self.ticks)
-        if self.ticks >= self.limit:
-            self.set()
-        return self.is_set()
 
 
 def test_an_unchanged_workbook_costs_no_read(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,213 @@
+"""Report tabs on the schedule: due periods, catch-up after downtime, idempotent re-runs,
+retention, charts that survive later saves, digests, and a day of the daemon on the demo."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+
+from sheetsync import logs
+from sheetsync.backends.workbook import Workbook
+from sheetsync.cli import main
+from sheetsync.config import Config, load_config
+from sheetsync.daemon import run_daemon
+from sheetsync.demo import make_demo
+from sheetsync.dispatch import Sinks
+from sheetsync.integrations.outbox import LocalOutbox
+from sheetsync.jobs.reports import run_due, run_report
+from sheetsync.jobs.schedule import due
+from sheetsync.jobs.sync import run_sync
+from sheetsync.reporting import period_for
+from sheetsync.state import StateStore
+from tests.helpers import Ticks
+
+IST = ZoneInfo("Asia/Kolkata")
+TIMES = {"morning": "09:00", "daily": "18:00", "weekly": "09:00", "monthly": "09:00"}
+JOBS = ("morning", "daily", "weekly", "monthly")
+ADOPTED = datetime(2026, 11, 2, 12, 0, tzinfo=IST)  # a Monday afternoon
+
+
+def labels(found: list) -> dict[str, str]:  # type: ignore[type-arg]
+    return {period.job: period.label for period, _ in found}
+
+
+# --- which periods are due ----------------------------------------------------------------------
+
+def test_on_a_monday_morning_each_job_is_due_for_its_own_period() -> None:
+    now = datetime(2026, 11, 23, 9, 5, tzinfo=IST)  # Monday
+    october = datetime(2026, 10, 20, 12, 0, tzinfo=IST)
+    assert labels(due(now, TIMES, JOBS, set(), october)) == {
+        "morning": "2026-11-23", "daily": "2026-11-22", "weekly": "2026-W47",
+        "monthly": "2026-10"}
+
+
+def test_after_three_weeks_down_each_job_runs_once_for_its_latest_period() -> None:
+    back = datetime(2026, 12, 14, 7, 0, tzinfo=IST)  # Monday, before 09:00
+    found = due(back, TIMES, JOBS, set(), ADOPTED)
+    assert labels(found) == {"morning": "2026-12-13", "daily": "2026-12-13",
+                             "weekly": "2026-W49", "monthly": "2026-11"}
+    done = {(p.job, p.label) for p, _ in found}
+    assert due(back, TIMES, JOBS, done, ADOPTED) == []  # never twice for a period
+    assert due(back + timedelta(hours=2, minutes=1), TIMES, JOBS, done, ADOPTED)[0][0].label \
+        == "2026-12-14"  # then 09:00 comes round
+
+
+def test_nothing_from_before_adoption_is_caught_up() -> None:
+    adopted = datetime(2026, 11, 23, 12, 0, tzinfo=IST)
+    assert due(datetime(2026, 11, 23, 12, 5, tzinfo=IST), TIMES, JOBS, set(), adopted) == []
+    assert due(datetime(2026, 11, 23, 9, 0, tzinfo=IST), TIMES, JOBS, set(), None) == []
+
+
+# --- writing the tabs ---------------------------------------------------------------------------
+
+@pytest.fixture
+def adopted(tmp_path: Path) -> Config:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN",
+                     datetime(2026, 11, 23, 6, 30, tzinfo=IST))
+    config = load_config(made.config_path, environ={})
+    run_sync(config, ADOPTED)
+    return config
+
+
+def tabs(config: Config) -> list[str]:
+    return openpyxl.load_workbook(config.workbook_path).sheetnames
+
+
+def sinks_for(config: Config) -> Sinks:
+    return Sinks(LocalOutbox(config.outbox_path))
+
+
+def test_a_catch_up_writes_each_missed_report_exactly_once(adopted: Config) -> None:
+    back = datetime(2026, 12, 7, 9, 30, tzinfo=IST)  # five weeks later, a Monday
+    written = run_due(adopted, back, sinks_for(adopted), lambda _: None)
+    assert sorted(w.tab for w in written) == ["Daily 2026-12-06", "Monthly 2026-11",
+                                              "Morning 2026-12-07", "Weekly 2026-W49"]
+    assert all(w.skipped is None for w in written)
+    assert run_due(adopted, back + timedelta(minutes=5), sinks_for(adopted),
+                   lambda _: None) == []
+    assert tabs(adopted)[1:] == ["Morning 2026-12-07", "Daily 2026-12-06", "Weekly 2026-W49",
+                                 "Monthly 2026-11"]
+    digests = [json.loads(line) for line in adopted.outbox_path.read_text().splitlines()]
+    assert [d["key"] for d in digests] == ["slack.digest:morning:2026-12-07",
+                                           "slack.digest:daily:2026-12-06"]
+    assert digests[0]["text"].startswith("Morning review 2026-12-07: ")
+
+
+def test_running_a_report_again_replaces_its_tab(adopted: Config) -> None:
+    period = period_for("weekly", "2026-W47", IST)
+    with StateStore(adopted.state_path) as store:
+        for _ in range(2):
+            assert run_report(adopted, period, datetime(2026, 11, 23, 9, 0, tzinfo=IST), store,
+                              None).skipped is None
+    book = openpyxl.load_workbook(adopted.workbook_path)
+    assert book.sheetnames.count("Weekly 2026-W47") == 1
+    sheet = book["Weekly 2026-W47"]
+    titles = [c.value for c in sheet["A"] if c.value == "Common issue categories"]
+    assert titles == ["Common issue categories"] and len(sheet._charts) == 2
+
+
+def test_old_period_tabs_beyond_the_retention_are_removed(adopted: Config) -> None:
+    with StateStore(adopted.state_path) as store:
+        for day in range(1, 17):
+            period = period_for("daily", f"2026-11-{day:02d}", IST)
+            run_report(adopted, period, period.start + timedelta(hours=18), store, None)
+    daily = [t for t in tabs(adopted) if t.startswith("Daily ")]
+    assert daily == [f"Daily 2026-11-{day:02d}" for day in range(3, 17)]  # the last 14
+
+
+def test_report_charts_survive_a_later_save_and_a_persons_chart_still_blocks(
+        adopted: Config) -> None:
+    period = period_for("monthly", "2026-11", IST)
+    with StateStore(adopted.state_path) as store:
+        run_report(adopted, period, datetime(2026, 12, 1, 9, 0, tzinfo=IST), store, None)
+    assert Workbook(adopted.workbook_path, "Tracker").save_blockers() == []
+    book = openpyxl.load_workbook(adopted.workbook_path)
+    sheet = book["Tracker"]
+    sheet.cell(row=2, column=6).value = "Escalated"
+    book.save(adopted.workbook_path)
+    report = run_sync(adopted, ADOPTED + timedelta(days=30))
+    assert report.write_skipped is None
+    assert len(openpyxl.load_workbook(adopted.workbook_path)["Monthly 2026-11"]._charts) == 2
+    from openpyxl.chart import BarChart, Reference
+    book = openpyxl.load_workbook(adopted.workbook_path)
+    chart = BarChart()
+    chart.add_data(Reference(book["Tracker"], min_col=1, min_row=1, max_row=3))
+    book["Tracker"].add_chart(chart, "Z2")  # a person's own chart, in the tracker tab
+    book.save(adopted.workbook_path)
+    assert Workbook(adopted.workbook_path, "Tracker").save_blockers() == ["charts", "drawings"]
+
+
+def test_text_from_a_row_never_becomes_a_formula_in_a_report(adopted: Config) -> None:
+    book = openpyxl.load_workbook(adopted.workbook_path)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=3, column=header.index("Seller Name") + 1).value = "=HYPERLINK(\"x\")"
+    sheet.cell(row=3, column=header.index("Seller Name") + 1).data_type = "s"
+    book.save(adopted.workbook_path)
+    with StateStore(adopted.state_path) as store:
+        run_report(adopted, period_for("morning", "2026-11-23", IST),
+                   datetime(2026, 11, 23, 9, 0, tzinfo=IST), store, None)
+    cells = [c for row in openpyxl.load_workbook(adopted.workbook_path)["Morning 2026-11-23"]
+             for c in row if c.value == "=HYPERLINK(\"x\")"]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+# --- the CLI and the daemon ---------------------------------------------------------------------
+
+def test_sheetsync_report_writes_a_named_period_and_says_so_in_json(
+        adopted: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["report", "weekly", "--for", "2026-W47", "--format", "json",
+                 "--config", str(adopted.source)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["job"], shown["period"], shown["tab"], shown["written"]) == (
+        "weekly", "2026-W47", "Weekly 2026-W47", True)
+    assert shown["figures"]["Total reported"] >= 1
+    assert main(["report", "weekly", "--for", "2026-11", "--config", str(adopted.source)]) == 2
+    assert 'a weekly report is for YYYY-Www' in capsys.readouterr().err
+
+
+def test_a_day_of_the_daemon_writes_the_morning_review_and_the_daily_summary(
+        tmp_path: Path) -> None:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN",
+                     datetime(2026, 11, 23, 6, 30, tzinfo=IST))
+    config = load_config(made.config_path, environ={})
+    day = [datetime(2026, 11, 23, h, m, tzinfo=IST) for h, m in
+           ((7, 0), (9, 1), (11, 0), (15, 0), (18, 1), (20, 0))]
+    clock = iter(day * 10)
+    times: list[datetime] = []
+
+    def now() -> datetime:
+        times.append(next(clock))
+        return times[-1]
+
+    def new_bug(tick: int) -> None:
+        if tick == 3:  # late morning: a seller reports a bug
+            book = openpyxl.load_workbook(config.workbook_path)
+            sheet = book["Tracker"]
+            header = [c.value for c in sheet[1]]
+            values = {"WhatsApp Number": "+919812300000", "Seller Name": "Nandi Dairy",
+                      "Issue Type": "Bug", "Description": "Cannot add products.",
+                      "Status": "Pending", "Timestamp": "2026-11-23 11:00"}
+            sheet.append([values.get(h) for h in header])
+            book.save(config.workbook_path)
+
+    logs.setup("text", open(tmp_path / "log.txt", "w"))  # noqa: SIM115
+    assert run_daemon(config, stop=Ticks(6, new_bug), now=now, environ={}) == 0
+    book = openpyxl.load_workbook(config.workbook_path)
+    # A Monday: the weekly report fell due at 09:00 too, after the 07:00 adoption.
+    assert book.sheetnames == ["Tracker", "Morning 2026-11-23", "Weekly 2026-W47",
+                               "Daily 2026-11-23"]
+    assert len(book["Morning 2026-11-23"]._charts) == 1
+    assert len(book["Daily 2026-11-23"]._charts) == 1
+    daily = {row[0].value: row[1].value for row in book["Daily 2026-11-23"].iter_rows(
+        min_row=5, max_row=9)}
+    # The demo's rows stamped 02:30, 04:30, 05:30 and 06:00 today, and Nandi Dairy's at 11:00.
+    assert daily["New today"] == 5
+    log = (tmp_path / "log.txt").read_text()
+    assert log.count("info report ") == 3
