@@ -4,6 +4,7 @@ retention, charts that survive later saves, digests, and a day of the daemon on 
 from __future__ import annotations
 
 import json
+from io import StringIO
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -197,7 +198,8 @@ def test_a_day_of_the_daemon_writes_the_morning_review_and_the_daily_summary(
             sheet.append([values.get(h) for h in header])
             book.save(config.workbook_path)
 
-    logs.setup("text", open(tmp_path / "log.txt", "w"))  # noqa: SIM115
+    stream = StringIO()
+    logs.setup("text", stream)
     assert run_daemon(config, stop=Ticks(6, new_bug), now=now, environ={}) == 0
     book = openpyxl.load_workbook(config.workbook_path)
     # A Monday: the weekly report fell due at 09:00 too, after the 07:00 adoption.
@@ -209,5 +211,4 @@ def test_a_day_of_the_daemon_writes_the_morning_review_and_the_daily_summary(
         min_row=5, max_row=9)}
     # The demo's rows stamped 02:30, 04:30, 05:30 and 06:00 today, and Nandi Dairy's at 11:00.
     assert daily["New today"] == 5
-    log = (tmp_path / "log.txt").read_text()
-    assert log.count("info report ") == 3
+    assert stream.getvalue().count("info report ") == 3
