@@ -23,6 +23,7 @@ from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.dispatch import open_sinks
 from sheetsync.jobs.check import CheckReport, run_check
 from sheetsync.jobs.reports import run_report
+from sheetsync.jobs.schedule import next_moment
 from sheetsync.jobs.sync import run_sync
 from sheetsync.render import findings_json, findings_text
 from sheetsync.reporting import JOBS, period_containing, period_for
@@ -254,9 +255,14 @@ def _status(args: argparse.Namespace) -> int:
     with _open_state(config) as store:
         cycle = store.last_cycle()
         pending, failed = store.effects("pending"), store.effects("failed")
+        settings = config.settings.reports
+        now = _now().astimezone(config.timezone)
+        upcoming = sorted(((next_moment(job, getattr(settings, f"{job}_at"), now), job)
+                           for job in settings.jobs), key=lambda u: (u[0], JOBS.index(u[1])))
         report = {"adopted_at": store.adopted_at, "last_cycle": cycle,
                   "pending_effects": [e.key for e in pending],
-                  "failed_effects": [e.key for e in failed]}
+                  "failed_effects": [e.key for e in failed],
+                  "next_reports": [{"job": job, "at": at.isoformat()} for at, job in upcoming]}
     if args.format == "json":
         print(json.dumps(report, indent=2))
         return EXIT_OK
@@ -264,6 +270,8 @@ def _status(args: argparse.Namespace) -> int:
     if cycle:
         print(f"Last cycle: {cycle['at']}: {cycle['rows']} rows, {cycle['new_tickets']} new "
               f"tickets, {cycle['transitions']} transitions, {cycle['findings']} findings")
+    print("Next reports: " + (", ".join(f"{job} {at:%Y-%m-%d %H:%M}" for at, job in upcoming)
+                              or "none (reports.jobs is empty)"))
     print(f"Effects: {len(pending)} pending, {len(failed)} failed")
     for effect in [*pending, *failed]:
         print(f"  {effect.status}: {effect.key}" +

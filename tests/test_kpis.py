@@ -228,3 +228,8 @@ def test_the_saypro_preset_uses_its_own_columns() -> None:
     lists = {t.title: [r[0] for r in t.rows] for t in report.tables}
     assert lists["Follow-ups due today"] == ["INT-001234"]
     assert lists["At risk of missing the 24 h first response"] == []  # both answered
+    week = weekly.build(f, period_for("weekly", "2026-W47", IST),
+                        datetime(2026, 11, 23, 9, 0, tzinfo=IST), 24.0)
+    figures = dict(week.figures)
+    assert figures["Average satisfaction (of 5)"] == 4.0  # one rating: 4/5
+    assert figures["Median first response (h)"] == 1.0  # 0.5 and 1.5, as typed

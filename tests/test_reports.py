@@ -212,3 +212,18 @@ def test_a_day_of_the_daemon_writes_the_morning_review_and_the_daily_summary(
     # The demo's rows stamped 02:30, 04:30, 05:30 and 06:00 today, and Nandi Dairy's at 11:00.
     assert daily["New today"] == 5
     assert stream.getvalue().count("info report ") == 3
+
+
+def test_status_shows_when_each_report_is_next_due(
+        adopted: Config, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sheetsync.cli as cli
+
+    monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 11, 30, 10, 0, tzinfo=IST))
+    capsys.readouterr()
+    assert main(["status", "--config", str(adopted.source)]) == 0
+    assert ("Next reports: daily 2026-11-30 18:00, morning 2026-12-01 09:00, monthly "
+            "2026-12-01 09:00, weekly 2026-12-07 09:00") in capsys.readouterr().out
+    assert main(["status", "--format", "json", "--config", str(adopted.source)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["next_reports"][0] == {"job": "daily", "at": "2026-11-30T18:00:00+05:30"}

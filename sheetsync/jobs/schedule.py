@@ -33,6 +33,15 @@ def scheduled_moment(job: Job, at: str, now: datetime) -> datetime:
     raise AssertionError("unreachable: every job has a moment within 40 days")
 
 
+def next_moment(job: Job, at: str, now: datetime) -> datetime:
+    """The job's next scheduled moment after `now` (wall-clock time: a DST change keeps 09:00)."""
+    moment = scheduled_moment(job, at, now)
+    if job == "monthly":
+        first = (moment.date().replace(day=28) + timedelta(days=4)).replace(day=1)
+        return datetime.combine(first, moment.timetz())
+    return moment + timedelta(days=7 if job == "weekly" else 1)
+
+
 def period_of_moment(job: Job, moment: datetime) -> Period:
     """The period a scheduled moment reports on: its day, or the week or month before it."""
     if job in ("morning", "daily"):

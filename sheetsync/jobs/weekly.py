@@ -40,6 +40,8 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
         ("Repeat-issue rate", percent(rate(repeats, len(this)))),
         (f"First-response target ({target_hours:g} h) breaches", len(breaches)),
     ]
+    if this["rating"].notna().any():  # the preset records the user's feedback
+        figures.append(("Average satisfaction (of 5)", round(float(this["rating"].mean()), 1)))
     types = type_change(this, last)
     volume = daily_volume(facts, period)
     advice = recommendations(this, last, resolved, fcr, repeats, breaches, target_hours)
