@@ -124,7 +124,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             followed = _follow_tasks(sinks.tasks, {**links, **{k.ticket_id: k for k in
                                                                task_links}},
                                      store.tasks_polled_at, now)
-            if followed is not None:
+            if followed is not None:  # ClickUp answered: its news is this cycle's too
                 more, answered = followed
                 transitions = [*transitions, *more]
                 task_links = list({k.ticket_id: k for k in [*task_links, *answered]}.values())
@@ -154,7 +154,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         marks, wanted = _marks(sheet, identity, findings, snapshot)
         new_tickets = sum(1 for t in transitions if t.after == CREATED)
         lap("core")
-        if dry_run or sinks is None:
+        if dry_run or sinks is None:  # (no sinks only in a dry run)
             writes = _writes(sheet, identity, findings, links)[0]
             return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
                                len(findings), planned, writes=writes, seconds=lap.total,
@@ -167,16 +167,8 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
         delivered = dispatch(store, sinks, now)
-        new_links = store.link_created_tasks()
-        if new_links:  # the escalation message shows the task's link from now on
-            updates = task_linked(
-                new_links, _details(sheet, identity, [t for t in tickets if t.ticket_id in {
-                    k.ticket_id for k in new_links}], full_contact=full_contact),
-                Past(threads={t: keys[-1] for t, keys in store.effect_keys(
-                    SLACK_MESSAGE, [k.ticket_id for k in new_links]).items()}), policy)
-            if updates:
-                store.add_effects(updates, now)
-                delivered += dispatch(store, sinks, now)
+        delivered += _link_created_tasks(store, sinks, sheet, identity, tickets, policy,
+                                         full_contact, now)
         lap("dispatch")
         writes, written = _writes(sheet, identity, findings, store.tasks())
         skipped = backend.write(sheet.binding.header_row, writes, marks)
@@ -188,6 +180,25 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, len(findings),
                        planned, delivered=delivered, writes=writes, write_skipped=skipped,
                        seconds=lap.total, timings=lap.spent)
+
+
+def _link_created_tasks(store: StateStore, sinks: Sinks, sheet: Sheet, identity: Identity,
+                        tickets: Sequence[Ticket], policy: Policy, full_contact: bool,
+                        now: datetime) -> int:
+    """Link the tasks this cycle's dispatch created to their tickets, and update those
+    tickets' escalation messages to show them; returns the updates delivered."""
+    new_links = store.link_created_tasks()
+    if not new_links:
+        return 0
+    ids = {k.ticket_id for k in new_links}
+    threads = store.effect_keys(SLACK_MESSAGE, ids)
+    updates = task_linked(new_links, _details(sheet, identity, [
+        t for t in tickets if t.ticket_id in ids], full_contact=full_contact),
+        Past(threads={t: keys[-1] for t, keys in threads.items()}), policy)
+    if not updates:
+        return 0
+    store.add_effects(updates, now)
+    return dispatch(store, sinks, now)
 
 
 def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
@@ -360,7 +371,7 @@ def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
             continue
         task_id = text_of(cells[i]).strip()
         link = links.get(ticket)
-        if link is None or (link.task_id != task_id and link.written):
+        if link is None or link.task_id != task_id:
             found.append(TaskLink(ticket, task_id, None, TYPED_BY_A_PERSON, written=True))
     return found
 
