@@ -17,13 +17,10 @@ from pathlib import Path
 from sheetsync import __version__
 from sheetsync import logs
 from sheetsync.config import Config, load_config
-from sheetsync.daemon import run_daemon
 from sheetsync.demo import DEMO_LOCALES, make_demo
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.dispatch import open_sinks
 from sheetsync.jobs.check import CheckReport, run_check
-from sheetsync.jobs.reports import run_report
-from sheetsync.jobs.schedule import next_moment
 from sheetsync.jobs.sync import run_sync
 from sheetsync.render import findings_json, findings_text
 from sheetsync.reporting import JOBS, period_containing, period_for
@@ -189,10 +186,14 @@ def _demo(args: argparse.Namespace) -> int:
           f"Assigned To, save, and the escalation lands in {config.outbox_path.name}.",
           flush=True)
     logs.setup("text")
+    from sheetsync.daemon import run_daemon  # the reports' pandas: loaded only for the daemon
+
     return run_daemon(config, once=args.once, environ={})  # no token reaches the demo
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sheetsync.daemon import run_daemon  # the reports' pandas: loaded only for the daemon
+
     config = load_config(args.config)
     logs.setup(args.log_format)
     return run_daemon(config, once=args.once)
@@ -251,6 +252,8 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from sheetsync.jobs.schedule import next_moment
+
     config = load_config(args.config)
     with _open_state(config) as store:
         cycle = store.last_cycle()
@@ -258,7 +261,8 @@ def _status(args: argparse.Namespace) -> int:
         settings = config.settings.reports
         now = _now().astimezone(config.timezone)
         upcoming = sorted(((next_moment(job, getattr(settings, f"{job}_at"), now), job)
-                           for job in settings.jobs), key=lambda u: (u[0], JOBS.index(u[1])))
+                           for job in settings.jobs),
+                          key=lambda u: (u[0], JOBS.index(u[1])))
         report = {"adopted_at": store.adopted_at, "last_cycle": cycle,
                   "pending_effects": [e.key for e in pending],
                   "failed_effects": [e.key for e in failed],
@@ -314,6 +318,8 @@ def _outbox(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from sheetsync.jobs.reports import run_report  # pandas: loaded only for reports
+
     config = load_config(args.config)
     now = _now().astimezone(config.timezone)
     try:

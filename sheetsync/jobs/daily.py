@@ -12,16 +12,8 @@ from datetime import datetime
 import pandas as pd
 
 from sheetsync.kpis import between
-from sheetsync.reporting import (
-    TICKET_COLUMNS,
-    Chart,
-    Period,
-    Report,
-    Table,
-    by_priority_then_age,
-    counts,
-    ticket_rows,
-)
+from sheetsync.jobs.tables import TICKET_COLUMNS, by_priority_then_age, counts, ticket_rows
+from sheetsync.reporting import Chart, Period, Report, Table
 from sheetsync.values import split_people
 
 TOMORROW = 10  # priority issues listed for tomorrow

@@ -13,7 +13,8 @@ import pandas as pd
 
 from sheetsync.clusters import cluster
 from sheetsync.kpis import between, median, rate
-from sheetsync.reporting import Chart, Period, Report, Table, counts, daily_volume, hours, percent
+from sheetsync.jobs.tables import counts, daily_volume, hours, percent
+from sheetsync.reporting import Chart, Period, Report, Table
 from sheetsync.values import split_people
 
 FEATURE = "feature request"

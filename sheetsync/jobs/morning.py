@@ -13,16 +13,8 @@ from datetime import datetime
 import pandas as pd
 
 from sheetsync.kpis import first_status
-from sheetsync.reporting import (
-    TICKET_COLUMNS,
-    Chart,
-    Period,
-    Report,
-    Table,
-    by_priority_then_age,
-    counts,
-    ticket_rows,
-)
+from sheetsync.jobs.tables import TICKET_COLUMNS, by_priority_then_age, counts, ticket_rows
+from sheetsync.reporting import Chart, Period, Report, Table
 
 AT_RISK = 0.75  # share of the target gone without a first response: at risk
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from sheetsync.clusters import cluster
 from sheetsync.kpis import between, mean, median, rate
-from sheetsync.reporting import Chart, Period, Report, Table, daily_volume, hours, percent
+from sheetsync.jobs.tables import daily_volume, hours, percent
+from sheetsync.reporting import Chart, Period, Report, Table
 
 RISE = 0.25  # a type up this much week on week (with enough tickets) is worth a look
 RISE_MINIMUM = 3
