@@ -124,6 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
     _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error, "
                            "created_at, unclear")
 
+    doctor = command(
+        "doctor", _doctor, help="check the setup before running",
+        description="Check the config, the tracker and its columns, the state store, and "
+                    "Slack and ClickUp where configured, and say how to fix each failure. "
+                    "Sends nothing and changes nothing. Exit 0 when every check passes, 1 "
+                    "when any fails (a config that cannot be read is a failed check).")
+    _format_option(doctor, "objects with name, ok (true, false, or null: not checked), "
+                           "detail, fix")
+
+    backup = command(
+        "backup", _backup, help="copy the state store safely while the daemon runs",
+        description="Write a consistent copy of the state store (ticket snapshots, history, "
+                    "the effect outbox) to PATH, while the daemon keeps running.")
+    backup.add_argument("path", metavar="PATH", help="where to write the copy")
+
     report = command(
         "report", _report, help="write a summary tab now",
         description="Write a report's tab now: the morning review or the daily summary for a "
@@ -314,6 +329,36 @@ def _outbox(args: argparse.Namespace) -> int:
               (f"  ({e.last_error})" if e.last_error else ""))
     if args.action == "retry":
         print("It goes out with the next cycle.")
+    return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from sheetsync.doctor import diagnose
+
+    checks = diagnose(args.config, os.environ, Path.cwd())
+    if args.format == "json":
+        print(json.dumps([{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix}
+                          for c in checks], ensure_ascii=False, indent=2))
+    else:
+        for check in checks:
+            mark = {True: "ok  ", False: "FAIL", None: "--  "}[check.ok]
+            print(f"{mark} {check.name}: {check.detail}")
+            if check.ok is False and check.fix:
+                print(f"     fix: {check.fix}")
+        failed = sum(1 for c in checks if c.ok is False)
+        print(f"{failed} problem{'s' if failed != 1 else ''} found." if failed else
+              "Everything checked is ready.")
+    return EXIT_PROBLEMS if any(c.ok is False for c in checks) else EXIT_OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    target = Path(args.path)
+    if target.resolve() == config.state_path.resolve():
+        raise InputError(f"{target}: that is the state file itself; give another path")
+    with _open_state(config) as store:
+        store.backup(target)
+    print(f"Copied {config.state_path} to {target}.")
     return EXIT_OK
 
 

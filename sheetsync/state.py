@@ -13,7 +13,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -167,6 +167,17 @@ class StateStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the state at `target` (SQLite's online backup: the daemon may
+        keep running), created with mode 0600 like the state itself."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.unlink(missing_ok=True)
+        os.close(os.open(temporary, os.O_CREAT | os.O_WRONLY, 0o600))
+        with closing(sqlite3.connect(temporary)) as copy:
+            self._db.backup(copy)
+        os.replace(temporary, target)
 
     def __enter__(self) -> StateStore:
         return self

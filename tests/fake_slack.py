@@ -247,8 +247,18 @@ class FakeSlack:
             {"id": id_, "name": name, "is_member": id_ in self.members}
             for name, id_ in CHANNELS.items()], "response_metadata": {"next_cursor": ""}})
 
+    def _conversations_info(self, params: dict[str, Any]) -> Reply:
+        channel = str(params["channel"])
+        if channel not in CHANNELS.values():
+            return Reply(200, {"ok": False, "error": "channel_not_found"})
+        name = next(n for n, i in CHANNELS.items() if i == channel)
+        return Reply(200, {"ok": True, "channel": {"id": channel, "name": name,
+                                                   "is_private": False,
+                                                   "is_member": channel in self.members}})
+
     def _auth_test(self, params: dict[str, Any]) -> Reply:
-        return Reply(200, {"ok": True, "user_id": "U0SHEETSYNC", "bot_id": "B0SHEETSYNC"},
+        return Reply(200, {"ok": True, "user_id": "U0SHEETSYNC", "bot_id": "B0SHEETSYNC",
+                           "user": "sheetsync", "team": "Seller Support"},
                          {"X-OAuth-Scopes": ",".join(self.scopes)})
 
     def _refuse(self, channel: str, scope: str) -> Reply | None:

@@ -125,7 +125,8 @@ class ClickUpSink:
         try:
             fields = self._call("GET", f"list/{self.list_id}/field").get("fields") or []
         except ClickUpFault as fault:
-            raise self._refused(fault, False) from None
+            raise (DeliveryError(str(fault), "retry") if _transient(fault) or fault.status == 400
+                   else self._refused(fault, False)) from None
         for field in fields:
             if field.get("id") == self.key_field:
                 if field.get("type") not in TEXT_FIELDS:

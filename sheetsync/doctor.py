@@ -1,0 +1,178 @@
+"""`sheetsync doctor`: is everything configured right, before the daemon runs?
+
+Checks in order (the config; the tracker and its columns; the state store; Slack; ClickUp)
+and says, for each failure, what to do. It reads and asks, and changes nothing: no message is
+sent, no task created, the state store is opened read-only, and no secret is ever printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from slack_sdk.errors import SlackApiError
+
+from sheetsync.backends import open_backend
+from sheetsync.config import Config, load_config
+from sheetsync.errors import SheetsyncError
+from sheetsync.integrations import DeliveryError
+from sheetsync.integrations import clickup, slack
+from sheetsync.schema import bind
+from sheetsync.state import MIGRATIONS
+
+#: What each kind of Slack conversation needs for sheetsync to post and to look posts up.
+POST_SCOPE = "chat:write"
+HISTORY_SCOPES = ("channels:history", "groups:history")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the checklist."""
+
+    name: str
+    ok: bool | None  # None: not checked (not configured, or an earlier check failed)
+    detail: str
+    fix: str = ""
+
+
+def diagnose(config_path: str | None, environ: Mapping[str, str], cwd: Path) -> list[Check]:
+    """Every check, in order."""
+    try:
+        config = load_config(config_path, environ=environ, cwd=cwd)
+    except SheetsyncError as exc:
+        return [Check("config", False, str(exc), "fix the setting named above; every key is in "
+                      "the README's configuration reference"),
+                Check("tracker", None, "not checked: the config could not be read")]
+    checks = [Check("config", True, str(config.source or "built-in defaults"))]
+    checks.append(_tracker(config))
+    checks.append(_state(config))
+    checks += list(_slack(config, environ))
+    checks += list(_clickup(config, environ))
+    return checks
+
+
+def _tracker(config: Config) -> Check:
+    try:
+        sheet = bind(open_backend(config).read(), config.schema)
+    except SheetsyncError as exc:
+        return Check("tracker", False, str(exc), "point tracker.path and tracker.tab at the "
+                     "tracker, or rename its columns as the preset expects (see Presets)")
+    missing = [c.header for c in config.schema.columns
+               if c.key not in sheet.binding.headers and c.owner != "daemon"]
+    detail = f"{config.workbook_path} tab {config.settings.tracker.tab!r}: " \
+             f"{len(sheet.numbers)} rows, every required column present"
+    return Check("tracker", True, detail + (f" (optional, absent: {', '.join(missing)})"
+                                            if missing else ""))
+
+
+def _state(config: Config) -> Check:
+    path = config.state_path
+    if not path.exists():
+        folder = path.parent if path.parent.exists() else None
+        if folder is None or not os.access(folder, os.W_OK):
+            return Check("state", False, f"{path}: its folder cannot be written",
+                         "create the folder, or point state.path somewhere writable")
+        return Check("state", True, f"{path}: not there yet; the first cycle creates it")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        return Check("state", False, f"{path}: not a sheetsync state file ({exc})",
+                     "restore it from a backup (`sheetsync backup`), or move it away to adopt "
+                     "the tracker again")
+    if version > len(MIGRATIONS):
+        return Check("state", False, f"{path}: written by a newer sheetsync (version "
+                     f"{version}, this one knows {len(MIGRATIONS)})", "upgrade sheetsync")
+    if not os.access(path, os.W_OK):
+        return Check("state", False, f"{path}: not writable by this user",
+                     "run sheetsync as the file's owner, or fix its permissions")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return Check("state", False, f"{path}: readable by others (mode {mode:o})",
+                     f"chmod 600 {path}")
+    pending = len(MIGRATIONS) - version
+    return Check("state", True, f"{path}: version {version}" + (
+        f", {pending} migration{'s' if pending != 1 else ''} to apply at the next start"
+        if pending else ", current"))
+
+
+def _slack(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
+    channel = config.settings.slack.channel
+    token = environ.get(slack.TOKEN_ENV, "").strip()
+    if channel is None and not token:
+        yield Check("slack", None, "not configured: escalations go to the local outbox")
+        return
+    if channel is None:
+        yield Check("slack", False, f"{slack.TOKEN_ENV} is set but slack.channel is not",
+                    'add [slack] channel = "#seller-support"')
+        return
+    if not token:
+        yield Check("slack", False, f"slack.channel is {channel} but {slack.TOKEN_ENV} is not "
+                    "set", f"export {slack.TOKEN_ENV}=xoxb-... (the app's Bot User OAuth Token)")
+        return
+    sink = slack.SlackSink(token, channel, api_url=config.settings.slack.api_url)
+    try:
+        answer = sink.client.auth_test()
+    except SlackApiError as exc:
+        yield Check("slack token", False, f"auth.test: {exc.response.get('error')}",
+                    f"set a valid bot token in {slack.TOKEN_ENV}")
+        return
+    except OSError as exc:
+        yield Check("slack token", False, f"no answer from {config.settings.slack.api_url} "
+                    f"({type(exc).__name__})", "check the network, or slack.api_url")
+        return
+    scopes = {s.strip() for s in str(answer.headers.get("x-oauth-scopes") or
+                                     answer.headers.get("X-OAuth-Scopes") or "").split(",")}
+    yield Check("slack token", True, f"the app {answer.get('user', answer.get('user_id'))} in "
+                f"{answer.get('team', 'the workspace')}")
+    try:
+        channel_id = sink.channel_id()
+        info = sink.client.conversations_info(channel=channel_id)
+    except (DeliveryError, SlackApiError) as exc:
+        detail = str(exc) if isinstance(exc, DeliveryError) else \
+            f"conversations.info: {exc.response.get('error')}"
+        yield Check("slack channel", False, detail,
+                    "check slack.channel, and invite the app: /invite @your-app")
+        return
+    if not (info.get("channel") or {}).get("is_member"):
+        yield Check("slack channel", False, f"the app is not in {channel}",
+                    f"in {channel}: /invite @your-app (it must be in the channel to read its "
+                    "history)")
+    else:
+        yield Check("slack channel", True, f"{channel} ({channel_id}), the app is in it")
+    private = bool((info.get("channel") or {}).get("is_private"))
+    history = HISTORY_SCOPES[1] if private else HISTORY_SCOPES[0]
+    missing = [s for s in (POST_SCOPE, history) if s not in scopes]
+    if missing:
+        yield Check("slack scopes", False, f"the app lacks {', '.join(missing)}",
+                    "add them under OAuth & Permissions > Bot Token Scopes, reinstall the app, "
+                    f"and set the new token in {slack.TOKEN_ENV}")
+    else:
+        yield Check("slack scopes", True, f"{POST_SCOPE} to post, {history} to look posts up")
+
+
+def _clickup(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
+    settings = config.settings.clickup
+    token = environ.get(clickup.TOKEN_ENV, "").strip()
+    if settings.list_id is None and settings.key_field_id is None and not token:
+        yield Check("clickup", None, "not configured: tasks go to the local outbox")
+        return
+    if not token or settings.list_id is None or settings.key_field_id is None:
+        missing = [name for name, value in ((clickup.TOKEN_ENV, token),
+                                            ("clickup.list_id", settings.list_id),
+                                            ("clickup.key_field_id", settings.key_field_id))
+                   if not value]
+        yield Check("clickup", False, f"{', '.join(missing)} not set",
+                    "set the token in the environment and both settings under [clickup] (see "
+                    "the README's ClickUp section)")
+        return
+    sink = clickup.ClickUpSink(token, settings.list_id, settings.key_field_id,
+                               api_url=settings.api_url)
+    try:
+        yield Check("clickup", True, sink.start())
+    except DeliveryError as exc:
+        yield Check("clickup", False, str(exc), "see the README's ClickUp section")
