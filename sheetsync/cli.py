@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "per cycle.")
     _format_option(run, "one JSON object a line", name="--log-format")
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
+    run.add_argument("--metrics-port", type=int, metavar="PORT",
+                     help="serve /healthz and Prometheus /metrics on this port")
+    run.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                     help="the address to serve them on (default 127.0.0.1; 0.0.0.0 in a "
+                          "container)")
 
     sync = command(
         "sync", _sync, help="run one sync cycle and exit",
@@ -211,7 +216,9 @@ def _run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     logs.setup(args.log_format)
-    return run_daemon(config, once=args.once)
+    metrics_at = (args.metrics_host, args.metrics_port) if args.metrics_port is not None \
+        else None
+    return run_daemon(config, once=args.once, metrics_at=metrics_at)
 
 
 def _sync(args: argparse.Namespace) -> int:

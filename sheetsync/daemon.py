@@ -11,16 +11,18 @@ import logging
 import signal
 import sqlite3
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
 
-from sheetsync import logs
+from sheetsync import logs, metrics
 from sheetsync.backends import open_backend
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, open_sinks
-from sheetsync.errors import SheetsyncError
+from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.jobs.reports import Written, run_due
 from sheetsync.jobs.sync import CycleReport, run_sync
 from sheetsync.state import StateStore
@@ -29,17 +31,31 @@ from sheetsync.state import StateStore
 def run_daemon(config: Config, *, once: bool = False,
                now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                stop: threading.Event | None = None,
-               environ: Mapping[str, str] | None = None) -> int:
+               environ: Mapping[str, str] | None = None,
+               metrics_at: tuple[str, int] | None = None) -> int:
     """Run cycles until stopped; returns the exit code (0 after a clean stop).
 
     The sinks (Slack when its token is in `environ`) are opened once, so a channel name is
-    looked up once per start, not every cycle.
+    looked up once per start, not every cycle. With `metrics_at` (host, port), /healthz and
+    /metrics are served while it runs.
     """
     sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
+    interval = config.settings.sync.interval_seconds
+    health = metrics.Health(interval)
+    try:
+        server = metrics.serve(*metrics_at, health) if metrics_at else None
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise InputError(f"--metrics-port {metrics_at[1] if metrics_at else ''}: cannot serve "
+                         f"on {metrics_at[0] if metrics_at else ''} ({exc.strerror or exc})"
+                         ) from None
     stop = stop or threading.Event()
     previous = _install_stop_handlers(stop)
-    interval = config.settings.sync.interval_seconds
-    logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval)
+    if server is None:
+        logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval)
+    else:
+        host, port = server.server_address[:2]
+        logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval,
+                   metrics=f"http://{host!s}:{port}/metrics")
     sinks.start()
     backend = open_backend(config)
     seen: object = None  # the tracker as the last completed cycle left it
@@ -53,11 +69,15 @@ def run_daemon(config: Config, *, once: bool = False,
                     # retries even if the file itself has not changed.
                     seen = backend.probe() if report.write_skipped is None else None
                     _log_cycle(report)
-                # else: unchanged, nothing owed: no read at all
+                    _observe(config, report)
+                # else: unchanged, nothing owed: no read at all, and all is well
+                health.succeeded()
                 if run_due(config, now(), sinks, _log_report):
                     seen = backend.probe()  # the report tabs changed the file, not a person
             except (SheetsyncError, OSError, sqlite3.OperationalError) as exc:
                 logs.event("cycle failed", logging.ERROR, error=str(exc))
+                metrics.CYCLES.labels("failed").inc()
+                health.failed(str(exc))
                 if once:
                     return getattr(exc, "exit_code", 1)
             if once:
@@ -66,13 +86,26 @@ def run_daemon(config: Config, *, once: bool = False,
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
     logs.event("stopped")
     return 0
+
+
+def _observe(config: Config, report: CycleReport) -> None:
+    """The cycle's figures, and the outbox as it stands, for /metrics."""
+    metrics.observe_cycle(report.seconds, report.rows, report.findings_by_code,
+                          Counter(t.field for t in report.transitions))
+    with StateStore(config.state_path) as store:
+        metrics.observe_effects(store.effect_counts())
 
 
 def _log_report(written: Written) -> None:
     report = written.report
     if written.skipped is None:
+        metrics.REPORT_RUNS.labels(report.period.job).inc()
+        metrics.REPORT_LAST_SUCCESS.labels(report.period.job).set(time.time())
         logs.event("report", job=report.period.job, period=report.period.label,
                    tab=written.tab, tables=len(report.tables), charts=len(report.charts))
     else:

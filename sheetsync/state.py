@@ -464,6 +464,11 @@ class StateStore:
                        json.loads(row[7]) if row[7] else None, row[8], bool(row[9]))
                 for row in self._db.execute(query + " ORDER BY created_at, rowid", params)]
 
+    def effect_counts(self) -> dict[tuple[str, str], int]:
+        """How many effects of each kind are in each status."""
+        return {(kind, status): count for kind, status, count in self._db.execute(
+            "SELECT kind, status, count(*) FROM effects GROUP BY kind, status")}
+
     def hold_stale(self, older_than: datetime) -> list[str]:
         """Pending effects waiting since before `older_than` become failed, for a person.
 

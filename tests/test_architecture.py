@@ -12,9 +12,11 @@ import sheetsync
 PACKAGE = Path(sheetsync.__file__).parent
 CORE = ["schema.py", "validators.py", "values.py", "table.py", "render.py", "perf.py",
         "tickets.py", "identity.py", "transitions.py", "messages.py", "rules.py", "effects.py",
-        "privacy.py"]
+        "privacy.py", "slack_blocks.py", "clickup_task.py", "task_links.py", "kpis.py",
+        "reporting.py", "clusters.py", "jobs/morning.py", "jobs/daily.py", "jobs/weekly.py",
+        "jobs/monthly.py", "jobs/schedule.py", "jobs/tables.py"]
 FORBIDDEN = {"gspread", "google", "slack_sdk", "sqlite3", "httpx", "requests", "openpyxl",
-             "urllib", "socket", "subprocess", "os", "pathlib"}
+             "urllib", "socket", "subprocess", "os", "pathlib", "prometheus_client", "http"}
 
 
 def imported_roots(path: Path) -> set[str]:

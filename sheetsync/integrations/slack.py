@@ -28,6 +28,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from sheetsync import metrics
 from sheetsync.effects import Effect
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.pacing import Pacer, Sleep, backoff
@@ -75,6 +76,7 @@ class _PacedRateLimitHandler(RateLimitErrorRetryHandler):
         if response is None:  # pragma: no cover - _can_retry only accepts responses
             raise error or RuntimeError("no response to a rate-limited request")
         self.received += 1
+        metrics.API_RATE_LIMITED.labels("slack").inc()
         wait = _retry_after({k: v[0] for k, v in response.headers.items() if v})
         self.pacer.back_off(wait, self.channel())
         self.sleep(wait)
@@ -90,6 +92,14 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
             except (TypeError, ValueError):
                 break
     return 1.0
+
+
+class _CountedClient(WebClient):
+    """slack-sdk's WebClient, each API call counted for the metrics."""
+
+    def api_call(self, *args: Any, **kwargs: Any) -> Any:
+        metrics.API_REQUESTS.labels("slack").inc()
+        return super().api_call(*args, **kwargs)
 
 
 class SlackSink:
@@ -109,8 +119,8 @@ class SlackSink:
         quiet.setLevel(logging.CRITICAL)
         self.rate_limits = _PacedRateLimitHandler(self.pacer, lambda: self._channel_id or "",
                                                   self.sleep)
-        self.client = WebClient(token=token, base_url=api_url, timeout=timeout, logger=quiet,
-                                retry_handlers=[self.rate_limits])
+        self.client = _CountedClient(token=token, base_url=api_url, timeout=timeout,
+                                     logger=quiet, retry_handlers=[self.rate_limits])
 
     # --- delivery --------------------------------------------------------------------------
 

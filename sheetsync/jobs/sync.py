@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -66,6 +66,7 @@ class CycleReport:
     write_skipped: str | None = None
     seconds: float = 0.0
     timings: Mapping[str, float] = field(default_factory=dict)  # seconds by stage
+    findings_by_code: Mapping[str, int] = field(default_factory=dict)
 
 
 class _Laps:
@@ -158,7 +159,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             writes = _writes(sheet, identity, findings, links)[0]
             return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
                                len(findings), planned, writes=writes, seconds=lap.total,
-                               timings=lap.spent)
+                               timings=lap.spent, findings_by_code=_by_code(findings))
         store.commit_cycle(CycleRecord(
             started_at=now, rows=len(sheet.numbers), snapshot=snapshot, transitions=transitions,
             effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
@@ -179,7 +180,11 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         lap("write")
     return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, len(findings),
                        planned, delivered=delivered, writes=writes, write_skipped=skipped,
-                       seconds=lap.total, timings=lap.spent)
+                       seconds=lap.total, timings=lap.spent, findings_by_code=_by_code(findings))
+
+
+def _by_code(findings: Sequence[Finding]) -> dict[str, int]:
+    return dict(Counter(f.code for f in findings))
 
 
 def _link_created_tasks(store: StateStore, sinks: Sinks, sheet: Sheet, identity: Identity,

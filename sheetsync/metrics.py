@@ -1,0 +1,131 @@
+"""Health and Prometheus metrics for `sheetsync run --metrics-port`.
+
+`/healthz` answers 200 while the last successful cycle is younger than three intervals and
+503 with the reason otherwise (for a container's HEALTHCHECK or a load balancer); `/metrics`
+is the Prometheus text format (prometheus-client). The server binds to 127.0.0.1 unless told
+otherwise, and serves nothing else.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+REGISTRY = CollectorRegistry()
+CYCLES = Counter("sheetsync_cycles", "Sync cycles, by outcome (ok or failed).", ["outcome"],
+                 registry=REGISTRY)
+CYCLE_SECONDS = Histogram("sheetsync_cycle_duration_seconds", "How long a sync cycle took.",
+                          buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+                          registry=REGISTRY)
+ROWS = Gauge("sheetsync_rows", "Ticket rows in the tracker at the last cycle.",
+             registry=REGISTRY)
+FINDINGS = Gauge("sheetsync_findings", "Invalid cells at the last cycle, by finding code.",
+                 ["code"], registry=REGISTRY)
+TRANSITIONS = Counter("sheetsync_transitions", "Transitions observed, by field.", ["field"],
+                      registry=REGISTRY)
+EFFECTS = Gauge("sheetsync_effects", "Effects in the outbox, by kind and status.",
+                ["kind", "status"], registry=REGISTRY)
+API_REQUESTS = Counter("sheetsync_api_requests", "Requests to a service's API.", ["service"],
+                       registry=REGISTRY)
+API_RATE_LIMITED = Counter("sheetsync_api_rate_limited", "429 answers from a service's API.",
+                           ["service"], registry=REGISTRY)
+REPORT_RUNS = Counter("sheetsync_report_runs", "Scheduled reports written, by job.", ["job"],
+                      registry=REGISTRY)
+REPORT_LAST_SUCCESS = Gauge("sheetsync_report_last_success_timestamp_seconds",
+                            "When each job's report was last written (Unix time).", ["job"],
+                            registry=REGISTRY)
+
+
+@dataclass
+class Health:
+    """Whether the daemon is doing its work: its last successful cycle is recent enough."""
+
+    interval: float
+    clock: Callable[[], float] = time.time
+    last_success: float | None = None
+    last_error: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self.last_success, self.last_error = self.clock(), None
+
+    def failed(self, error: str) -> None:
+        with self._lock:
+            self.last_error = error
+
+    def status(self) -> tuple[int, str]:
+        with self._lock:
+            last, error = self.last_success, self.last_error
+        limit = 3 * self.interval
+        if last is None:
+            return 503, "no successful cycle yet" + (f"; last error: {error}" if error else "")
+        age = self.clock() - last
+        if age > limit:
+            return 503, (f"the last successful cycle was {age:.0f} s ago (more than 3 intervals"
+                         f", {limit:.0f} s)" + (f"; last error: {error}" if error else ""))
+        return 200, f"ok: the last successful cycle was {age:.0f} s ago"
+
+
+def respond(path: str, health: Health) -> tuple[int, str, bytes]:
+    """Status, content type and body for a request path."""
+    if path.split("?")[0] == "/healthz":
+        status, reason = health.status()
+        return status, "text/plain; charset=utf-8", (reason + "\n").encode()
+    if path.split("?")[0] == "/metrics":
+        return 200, CONTENT_TYPE_LATEST, generate_latest(REGISTRY)
+    return 404, "text/plain; charset=utf-8", b"sheetsync serves /healthz and /metrics\n"
+
+
+def serve(host: str, port: int, health: Health) -> ThreadingHTTPServer:
+    """Serve /healthz and /metrics from a background thread; `shutdown()` stops it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            status, kind, body = respond(self.path, health)
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # scrapes every few seconds are not news
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="sheetsync-metrics",
+                     daemon=True).start()
+    return server
+
+
+def observe_cycle(seconds: float, rows: int, findings: Mapping[str, int],
+                  transitions: Mapping[str, int]) -> None:
+    """Record one completed cycle."""
+    CYCLES.labels("ok").inc()
+    CYCLE_SECONDS.observe(seconds)
+    ROWS.set(rows)
+    FINDINGS.clear()
+    for code, count in findings.items():
+        FINDINGS.labels(code).set(count)
+    for name, count in transitions.items():
+        TRANSITIONS.labels(name).inc(count)
+
+
+def observe_effects(counts: Mapping[tuple[str, str], int]) -> None:
+    """The outbox as it stands: effects by kind and status."""
+    EFFECTS.clear()
+    for (kind, status), count in counts.items():
+        EFFECTS.labels(kind, status).set(count)

@@ -1,0 +1,85 @@
+"""Health and metrics: /healthz follows the last successful cycle, /metrics the daemon's work."""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+from io import StringIO
+from pathlib import Path
+
+import pytest
+
+from sheetsync import logs
+from sheetsync.cli import main
+from sheetsync.config import load_config
+from sheetsync.daemon import run_daemon
+from sheetsync.demo import make_demo
+from sheetsync.metrics import Health, respond
+from tests.helpers import Ticks
+
+NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
+
+
+class Clock:
+    now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_healthz_is_503_until_a_cycle_succeeds_then_200_until_three_intervals_pass() -> None:
+    clock = Clock()
+    health = Health(30, clock)
+    assert health.status() == (503, "no successful cycle yet")
+    health.failed("tracker.xlsx: no such workbook")
+    assert health.status() == (503, "no successful cycle yet; last error: tracker.xlsx: no "
+                                    "such workbook")
+    health.succeeded()
+    clock.now += 89
+    assert health.status() == (200, "ok: the last successful cycle was 89 s ago")
+    clock.now += 2
+    code, reason = health.status()
+    assert code == 503
+    assert reason == "the last successful cycle was 91 s ago (more than 3 intervals, 90 s)"
+    assert respond("/healthz", health)[:2] == (503, "text/plain; charset=utf-8")
+    assert respond("/nothing", health)[0] == 404
+
+
+def test_the_daemon_serves_healthz_and_metrics_while_it_runs(tmp_path: Path) -> None:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN", NOW)
+    config = load_config(made.config_path, environ={})
+    stream = StringIO()
+    logs.setup("json", stream)
+    seen: dict[str, tuple[int, str]] = {}
+
+    def scrape(tick: int) -> None:
+        if tick == 2:
+            url = next(line for line in stream.getvalue().splitlines()
+                       if '"started"' in line).split('"metrics": "')[1].split('"')[0]
+            for path in ("/healthz", "/metrics"):
+                with urllib.request.urlopen(url.replace("/metrics", path), timeout=5) as got:
+                    seen[path] = (got.status, got.read().decode())
+
+    assert run_daemon(config, stop=Ticks(3, scrape), environ={},
+                      metrics_at=("127.0.0.1", 0)) == 0
+    assert seen["/healthz"][0] == 200
+    assert seen["/healthz"][1].startswith("ok: the last successful cycle was")
+    text = seen["/metrics"][1]
+    assert "sheetsync_rows 16.0" in text
+    assert 'sheetsync_cycles_total{outcome="ok"}' in text
+    assert 'sheetsync_findings{code="phone.missing_country_code"}' in text
+    assert "sheetsync_cycle_duration_seconds_count" in text
+
+
+def test_a_metrics_port_in_use_is_a_clear_error(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN", NOW)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["run", "--once", "--metrics-port", str(port),
+                     "--config", str(made.config_path)]) == 2
+    assert f"--metrics-port {port}: cannot serve on 127.0.0.1" in capsys.readouterr().err
