@@ -129,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error, "
                            "created_at, unclear")
 
+    triage = command(
+        "triage", _triage, help="explain the priority suggested for a ticket",
+        description="Show which Prioritization Guidelines rule gives a ticket its Suggested "
+                    "Priority, and why, beside the Priority a person gave it.")
+    triage.add_argument("ticket", metavar="TICKET", help="a ticket ID, such as INT-000001")
+
     doctor = command(
         "doctor", _doctor, help="check the setup before running",
         description="Check the config, the tracker and its columns, the state store, and "
@@ -336,6 +342,34 @@ def _outbox(args: argparse.Namespace) -> int:
               (f"  ({e.last_error})" if e.last_error else ""))
     if args.action == "retry":
         print("It goes out with the next cycle.")
+    return EXIT_OK
+
+
+def _triage(args: argparse.Namespace) -> int:
+    from sheetsync.backends import open_backend
+    from sheetsync.schema import bind
+    from sheetsync.triage import GUIDELINES, suggest
+
+    config = load_config(args.config)
+    sheet = bind(open_backend(config).read(), config.schema)
+    roles = config.schema.roles
+    ids = [config.schema.ticket_id.read(v) for v in sheet.columns.get(roles.ticket_id, ())]
+    if args.ticket not in ids:
+        raise InputError(f"no row with ticket ID {args.ticket} in {config.workbook_path.name}")
+    i = ids.index(args.ticket)
+
+    def cell(key: str) -> str | None:
+        value = (sheet.columns.get(key) or [None] * len(ids))[i]
+        return None if value is None or str(value).strip() == "" else str(value).strip()
+
+    rules = config.settings.triage.priority_rules or GUIDELINES
+    found = suggest(cell(roles.description), cell(roles.type), rules)
+    given = cell(roles.priority) or "blank"
+    if found is None:
+        print(f"{args.ticket}: no rule matches; Priority {given}.")
+    else:
+        print(f"{args.ticket}: Suggested Priority {found.priority}: {found.reason} "
+              f'(matched "{found.matched}"); the person\'s Priority is {given}.')
     return EXIT_OK
 
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from sheetsync.errors import ConfigError
+from sheetsync.triage import PriorityRule
 from sheetsync.schema import (
     PRESETS,
     ColumnOverride,
@@ -232,6 +233,13 @@ class ReportSettings(_Table):
     digests: bool = True  # the morning and daily digests go to Slack (or the outbox)
 
 
+class TriageSettings(_Table):
+    """[triage]: the priority sheetsync suggests from the guide's Prioritization Guidelines."""
+
+    suggest_priority: bool = True
+    priority_rules: list[PriorityRule] | None = None  # replaces the guide's rules, in order
+
+
 class Settings(_Table):
     """One tracker's settings: today the whole file; later one `[[trackers]]` entry."""
 
@@ -247,6 +255,7 @@ class Settings(_Table):
     slack: SlackSettings = SlackSettings()
     clickup: ClickUpSettings = ClickUpSettings()
     reports: ReportSettings = ReportSettings()
+    triage: TriageSettings = TriageSettings()
     ticket_ids: TicketIdFormat | None = None
     columns: dict[str, ColumnOverride] = {}
     classify: ClassifyOverride = ClassifyOverride()

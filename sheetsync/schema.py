@@ -186,13 +186,19 @@ def normalize(text: str) -> str:
 
 # --- presets -------------------------------------------------------------------------------
 
+SUGGESTED_PRIORITY = "suggested_priority"
+
+
 def _daemon_columns() -> tuple[Column, ...]:
-    """Columns sheetsync adds to any tracker: the ClickUp link and its own notes."""
+    """Columns sheetsync adds to any tracker: the ClickUp link, its own notes, and the
+    priority the guide's guidelines suggest."""
     return (
         Column(key="clickup_task_id", header="ClickUp Task ID", kind="task_id", owner="shared",
                optional=True, aliases=("ClickUp Task", "ClickUp ID", "ClickUp")),
         Column(key="sync_notes", header="Sync Notes", kind="notes", owner="daemon",
                optional=True, aliases=("sheetsync Notes", "Sheetsync")),
+        Column(key=SUGGESTED_PRIORITY, header="Suggested Priority", kind="notes",
+               owner="daemon", optional=True),
     )
 
 

@@ -230,7 +230,8 @@ def add_bug(config: Config, seller: str = "Nandi Dairy", task_id: str | None = N
     header = [c.value for c in sheet[1]]
     new = {"WhatsApp Number": "+919812300000", "Seller Name": seller, "Issue Type": "Bug",
            "Description": "Cannot add products.", "Status": "Pending",
-           "Timestamp": "2026-11-23 11:00", "ClickUp Task ID": task_id}
+           "Timestamp": "2026-11-23 11:00", "ClickUp Task ID": task_id,
+           "Priority": "High"}  # as the guidelines suggest: no reason in its Sync Notes
     sheet.append([new.get(h) for h in header])
     book.save(config.workbook_path)
 

@@ -43,7 +43,10 @@ def test_the_first_cycle_gives_every_row_an_id_and_sends_nothing(demo: Config) -
     assert report.adopted and report.new_tickets == 16 and report.planned == []
     rows = sheet_rows(demo)
     assert [r["Ticket ID"] for r in rows] == [f"INT-{i:06d}" for i in range(1, 17)]
-    assert rows[0]["Sync Notes"] is None  # the guide's example entry is clean
+    # The guide's example entry is clean: its note is only the suggested priority's reason.
+    assert rows[0]["Sync Notes"] == ('Suggested Priority Medium: Functionality issues affecting '
+                                     'single seller ("Bug")')
+    assert rows[0]["Suggested Priority"] == "Medium"
     assert rows[2]["Sync Notes"].startswith("WhatsApp Number: The WhatsApp Number has no "
                                             "country code")
     assert outbox(demo) == []

@@ -34,7 +34,7 @@ from sheetsync.rules import (
     plan,
     task_linked,
 )
-from sheetsync.schema import Schema, Sheet, bind
+from sheetsync.schema import SUGGESTED_PRIORITY, Schema, Sheet, bind
 from sheetsync.state import CycleRecord, StateStore
 from sheetsync.table import Grid, is_blank
 from sheetsync.task_links import (
@@ -46,6 +46,8 @@ from sheetsync.task_links import (
     task_note,
 )
 from sheetsync.tickets import YES, Snapshot, Ticket
+from sheetsync.triage import GUIDELINES, Suggestion, suggest
+from sheetsync.triage import note as triage_note
 from sheetsync.transitions import CREATED, Transition, diff, next_snapshot
 from sheetsync.validators import CheckContext, Finding, check
 from sheetsync.values import text_of
@@ -154,9 +156,10 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
                             if (before_s := known.get(t)) is not s and before_s != s)
         marks, wanted = _marks(sheet, identity, findings, snapshot)
         new_tickets = sum(1 for t in transitions if t.after == CREATED)
+        suggested = _suggestions(sheet, config)
         lap("core")
         if dry_run or sinks is None:  # (no sinks only in a dry run)
-            writes = _writes(sheet, identity, findings, links)[0]
+            writes = _writes(sheet, identity, findings, links, suggested)[0]
             return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
                                len(findings), planned, writes=writes, seconds=lap.total,
                                timings=lap.spent, findings_by_code=_by_code(findings))
@@ -171,7 +174,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         delivered += _link_created_tasks(store, sinks, sheet, identity, tickets, policy,
                                          full_contact, now)
         lap("dispatch")
-        writes, written = _writes(sheet, identity, findings, store.tasks())
+        writes, written = _writes(sheet, identity, findings, store.tasks(), suggested)
         skipped = backend.write(sheet.binding.header_row, writes, marks)
         if skipped is None and written:
             store.save_tasks(written)  # their IDs are in the rows now
@@ -221,7 +224,7 @@ def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
 def _plan_only(sheet: Sheet, findings: Sequence[Finding], lap: _Laps) -> CycleReport:
     """A dry run before the first cycle: the baseline it would record."""
     identity, tickets = identify(sheet, {}, b"dry-run", 1)
-    writes = _writes(sheet, identity, findings, {})[0]
+    writes = _writes(sheet, identity, findings, {}, [])[0]
     lap("core")
     return CycleReport(len(sheet.numbers), True, len(tickets),
                        diff({}, tickets, identity.disputed), len(findings), [], writes=writes,
@@ -304,12 +307,14 @@ def _marks(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
 
 
 def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
-            links: Mapping[str, TaskLink]) -> tuple[list[CellWrite], list[TaskLink]]:
+            links: Mapping[str, TaskLink], suggested: Sequence[Suggestion | None]
+            ) -> tuple[list[CellWrite], list[TaskLink]]:
     """The cells sheetsync owns whose value should change, and the task links they write.
 
     New ticket IDs; the IDs of tasks sheetsync created, into blank ClickUp Task ID cells only;
-    and Sync Notes, recomputed from the row's current state (its findings, what identity says
-    about it, its task), so it is never a log and a fixed cell clears its note.
+    the Suggested Priority; and Sync Notes, recomputed from the row's current state (its
+    findings, what identity says about it, its task, why its suggested priority differs from
+    the person's), so it is never a log and a fixed cell clears its note.
     """
     roles = sheet.schema.roles
     notes_header = sheet.header(roles.sync_notes)
@@ -321,19 +326,58 @@ def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
               for i, ticket in sorted(identity.written.items())]
     task_writes, written, task_notes = _task_cells(sheet, identity, links)
     writes += task_writes
+    priority_writes, priority_notes = _suggested_cells(sheet, suggested)
+    writes += priority_writes
     position = {number: i for i, number in enumerate(sheet.numbers)} if by_row else {}
     noted = [] if current_notes is None else \
         [i for i, v in enumerate(current_notes) if v is not None and v != ""]
     # Only rows with something to say now, or a note to clear, can need a write.
-    for i in sorted({*(position[n] for n in by_row), *identity.notes, *noted, *task_notes}):
+    for i in sorted({*(position[n] for n in by_row), *identity.notes, *noted, *task_notes,
+                     *priority_notes}):
         number = sheet.numbers[i]
         lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else []),
-                 *([task_notes[i]] if i in task_notes else [])]
+                 *([task_notes[i]] if i in task_notes else []),
+                 *([priority_notes[i]] if i in priority_notes else [])]
         text = " | ".join(lines) or None
         current = current_notes[i] if current_notes is not None else None
         if text != (None if is_blank(current) else text_of(current)):
             writes.append(CellWrite(number, notes_header, text))
     return writes, written
+
+
+def _suggestions(sheet: Sheet, config: Config) -> list[Suggestion | None]:
+    """The priority the guidelines suggest for each row (none when switched off)."""
+    settings = config.settings.triage
+    if not settings.suggest_priority:
+        return []
+    rules = settings.priority_rules if settings.priority_rules is not None else GUIDELINES
+    roles = sheet.schema.roles
+    descriptions = sheet.columns.get(roles.description) or [None] * len(sheet.numbers)
+    types = sheet.columns.get(roles.type) or [None] * len(sheet.numbers)
+    return [suggest(None if is_blank(d) else text_of(d), None if is_blank(t) else text_of(t),
+                    rules) for d, t in zip(descriptions, types)]
+
+
+def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggestion | None]
+                     ) -> tuple[list[CellWrite], dict[int, str]]:
+    """Suggested Priority cells to write, and the reason for each row whose person-owned
+    Priority differs from the suggestion (blank included), by position."""
+    if not suggested:
+        return [], {}
+    header = sheet.header(SUGGESTED_PRIORITY)
+    current = sheet.columns.get(SUGGESTED_PRIORITY)
+    given = sheet.columns.get(sheet.schema.roles.priority)
+    writes, notes = [], {}
+    for i, suggestion in enumerate(suggested):
+        value = suggestion.priority if suggestion is not None else None
+        now = current[i] if current is not None else None
+        if value != (None if is_blank(now) else text_of(now).strip()):
+            writes.append(CellWrite(sheet.numbers[i], header, value))
+        person = given[i] if given is not None else None
+        if suggestion is not None and (is_blank(person) or text_of(person).strip().lower()
+                                       != suggestion.priority.lower()):
+            notes[i] = triage_note(suggestion)
+    return writes, notes
 
 
 def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
