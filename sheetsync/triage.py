@@ -46,6 +46,7 @@ class Suggestion(NamedTuple):
 
 #: "Can't", "can not" and "unable to" read as "cannot", so one phrase covers them all.
 _CANNOT = re.compile(r"\b(?:can'?t|can not|unable to|not able to)\b")
+_WORDS = re.compile(r"[a-z0-9']+")
 
 GUIDELINES: tuple[PriorityRule, ...] = (
     PriorityRule(priority="High", reason="Platform not working for multiple sellers",
@@ -85,23 +86,37 @@ def suggest(description: str | None, issue_type: str | None,
     """What the first matching rule gives this ticket, with its reason; None when none does."""
     text = _normal(description or "")
     kind = (issue_type or "").strip().lower()
-    for rule in rules:
-        if kind and kind in (t.lower() for t in rule.issue_types):
+    for rule, types, pattern, together in _compiled(tuple(rules)):
+        if kind and kind in types:
             return Suggestion(rule.priority, rule.reason, (issue_type or "").strip())
-        phrase = next((p for p in rule.phrases if _found(p, text)), None)
-        if phrase is not None:
-            return Suggestion(rule.priority, rule.reason, phrase)
+        found = pattern.search(text) if pattern is not None else None
+        if found is not None:
+            return Suggestion(rule.priority, rule.reason, found.group(1))
+        for phrase, parts in together:
+            if all(part in text for part in parts):
+                return Suggestion(rule.priority, rule.reason, phrase)
     return None
 
 
-def _found(phrase: str, text: str) -> bool:
-    parts = [_normal(part) for part in phrase.split("+")]
-    return all(part.strip() and part in text for part in parts)
+@lru_cache(maxsize=64)
+def _compiled(rules: tuple[PriorityRule, ...]
+              ) -> list[tuple[PriorityRule, frozenset[str], re.Pattern[str] | None,
+                              list[tuple[str, tuple[str, ...]]]]]:
+    """Each rule as one regular expression over its phrases (and the a+b ones apart)."""
+    compiled = []
+    for rule in rules:
+        simple = [_normal(p).strip() for p in rule.phrases if "+" not in p and _normal(p).strip()]
+        pattern = re.compile(" (" + "|".join(map(re.escape, simple)) + ") ") if simple else None
+        together = [(p, tuple(_normal(part) for part in p.split("+")))
+                    for p in rule.phrases if "+" in p]
+        compiled.append((rule, frozenset(t.lower() for t in rule.issue_types), pattern,
+                         [(p, parts) for p, parts in together if all(x.strip() for x in parts)]))
+    return compiled
 
 
-@lru_cache(maxsize=1 << 16)
 def _normal(text: str) -> str:
-    return " " + _CANNOT.sub("cannot", " ".join(re.findall(r"[a-z0-9']+", text.lower()))) + " "
+    """Lower-case words between single spaces, with a space at each end."""
+    return " " + _CANNOT.sub("cannot", " ".join(_WORDS.findall(text.lower()))) + " "
 
 
 def note(suggestion: Suggestion) -> str:

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sheetsync import logs
 from sheetsync.backends import open_backend
@@ -354,8 +355,13 @@ def _suggestions(sheet: Sheet, config: Config) -> list[Suggestion | None]:
     roles = sheet.schema.roles
     descriptions = sheet.columns.get(roles.description) or [None] * len(sheet.numbers)
     types = sheet.columns.get(roles.type) or [None] * len(sheet.numbers)
-    return [suggest(None if is_blank(d) else text_of(d), None if is_blank(t) else text_of(t),
-                    rules) for d, t in zip(descriptions, types)]
+    seen: dict[tuple[Any, Any], Suggestion | None] = {}  # many rows say the same thing
+    for pair in zip(descriptions, types):
+        if pair not in seen:
+            d, t = pair
+            seen[pair] = suggest(None if is_blank(d) else text_of(d),
+                                 None if is_blank(t) else text_of(t), rules)
+    return [seen[pair] for pair in zip(descriptions, types)]
 
 
 def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggestion | None]
