@@ -368,7 +368,7 @@ def _triage(args: argparse.Namespace) -> int:
     if found is None:
         print(f"{args.ticket}: no rule matches; Priority {given}.")
     else:
-        print(f"{args.ticket}: Suggested Priority {found.priority}: {found.reason} "
+        print(f"{args.ticket}: Suggested Priority {found.value}: {found.reason} "
               f'(matched "{found.matched}"); the person\'s Priority is {given}.')
     return EXIT_OK
 

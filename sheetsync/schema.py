@@ -187,6 +187,7 @@ def normalize(text: str) -> str:
 # --- presets -------------------------------------------------------------------------------
 
 SUGGESTED_PRIORITY = "suggested_priority"
+SUGGESTED_CATEGORY = "suggested_category"  # the SayPro preset's automated categorisation
 
 
 def _daemon_columns() -> tuple[Column, ...]:
@@ -288,6 +289,8 @@ SAYPRO_INTERACTION_LOG = Schema(
                        "User did not respond to follow-up"),
                aliases=("Outcome", "Status")),
         *_daemon_columns(),
+        Column(key=SUGGESTED_CATEGORY, header="Suggested Category", kind="notes",
+               owner="daemon", optional=True),
     ),
     roles=Roles(
         ticket_id="interaction_id", status="final_outcome", type="category", seller="user_id",

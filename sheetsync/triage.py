@@ -39,7 +39,7 @@ class PriorityRule(BaseModel):
 
 
 class Suggestion(NamedTuple):
-    priority: Priority
+    value: str  # what is suggested: a priority, or a category
     reason: str
     matched: str  # the phrase or issue type that matched
 
@@ -81,26 +81,25 @@ GUIDELINES: tuple[PriorityRule, ...] = (
 )
 
 
+class Rule(NamedTuple):
+    """What any rule comes down to: a value to suggest, why, and what makes a ticket match."""
+
+    value: str
+    reason: str
+    phrases: tuple[str, ...] = ()
+    issue_types: tuple[str, ...] = ()
+
+
 def suggest(description: str | None, issue_type: str | None,
             rules: Sequence[PriorityRule] = GUIDELINES) -> Suggestion | None:
-    """What the first matching rule gives this ticket, with its reason; None when none does."""
-    text = _normal(description or "")
-    kind = (issue_type or "").strip().lower()
-    for rule, types, pattern, together in _compiled(tuple(rules)):
-        if kind and kind in types:
-            return Suggestion(rule.priority, rule.reason, (issue_type or "").strip())
-        found = pattern.search(text) if pattern is not None else None
-        if found is not None:
-            return Suggestion(rule.priority, rule.reason, found.group(1))
-        for phrase, parts in together:
-            if all(part in text for part in parts):
-                return Suggestion(rule.priority, rule.reason, phrase)
-    return None
+    """What the first matching priority rule gives this ticket, with its reason."""
+    return first_match(description, issue_type, tuple(
+        Rule(r.priority, r.reason, r.phrases, r.issue_types) for r in rules))
 
 
 @lru_cache(maxsize=64)
-def _compiled(rules: tuple[PriorityRule, ...]
-              ) -> list[tuple[PriorityRule, frozenset[str], re.Pattern[str] | None,
+def _compiled(rules: tuple[Rule, ...]
+              ) -> list[tuple[Rule, frozenset[str], re.Pattern[str] | None,
                               list[tuple[str, tuple[str, ...]]]]]:
     """Each rule as one regular expression over its phrases (and the a+b ones apart)."""
     compiled = []
@@ -114,12 +113,55 @@ def _compiled(rules: tuple[PriorityRule, ...]
     return compiled
 
 
+def first_match(description: str | None, issue_type: str | None, rules: tuple[Rule, ...]
+                ) -> Suggestion | None:
+    """The first rule matching the issue type or a phrase of the description."""
+    text = _normal(description or "")
+    kind = (issue_type or "").strip().lower()
+    for rule, types, pattern, together in _compiled(rules):
+        if kind and kind in types:
+            return Suggestion(rule.value, rule.reason, (issue_type or "").strip())
+        found = pattern.search(text) if pattern is not None else None
+        if found is not None:
+            return Suggestion(rule.value, rule.reason, found.group(1))
+        for phrase, parts in together:
+            if all(part in text for part in parts):
+                return Suggestion(rule.value, rule.reason, phrase)
+    return None
+
+
 def _normal(text: str) -> str:
     """Lower-case words between single spaces, with a space at each end."""
     return " " + _CANNOT.sub("cannot", " ".join(_WORDS.findall(text.lower()))) + " "
 
 
-def note(suggestion: Suggestion) -> str:
+#: The SayPro documents' automated categorisation (account, listing, transaction, technical,
+#: general), as rules over the description; for rows whose Category a person left blank.
+CATEGORIES: tuple[Rule, ...] = tuple(
+    Rule(category, category, phrases) for category, phrases in (
+        ("Account-related", ("account", "login", "cannot log in", "log into", "password",
+                             "sign up", "signup", "verification", "verify", "suspended",
+                             "profile", "username")),
+        ("Transaction-related", ("payment", "payout", "refund", "order", "orders",
+                                 "transaction", "checkout", "charged", "invoice", "paid")),
+        ("Listing-related", ("listing", "listings", "listed", "product page", "photos",
+                             "images", "catalogue", "catalog", "not visible", "price")),
+        ("Technical", ("error", "crash", "crashes", "bug", "not loading", "app", "website",
+                       "server", "timeout", "broken", "glitch")),
+    ))
+GENERAL = "General inquiry"
+
+
+def suggest_category(description: str | None) -> Suggestion | None:
+    """The category the description's words point to; General inquiry when none does."""
+    if not description or not description.strip():
+        return None
+    return first_match(description, None, CATEGORIES) or \
+        Suggestion(GENERAL, GENERAL, "no other category's words")
+
+
+def note(suggestion: Suggestion, what: str = "Priority") -> str:
     """The Sync Notes line: `Suggested Priority High: Critical business functions affected
-    ("cannot add products")`."""
-    return f'Suggested Priority {suggestion.priority}: {suggestion.reason} ("{suggestion.matched}")'
+    ("cannot add products")`, `Suggested Category Account-related ("password")`."""
+    reason = "" if suggestion.reason == suggestion.value else f": {suggestion.reason}"
+    return f'Suggested {what} {suggestion.value}{reason} ("{suggestion.matched}")'

@@ -35,7 +35,7 @@ from sheetsync.rules import (
     plan,
     task_linked,
 )
-from sheetsync.schema import SUGGESTED_PRIORITY, Schema, Sheet, bind
+from sheetsync.schema import SUGGESTED_CATEGORY, SUGGESTED_PRIORITY, Schema, Sheet, bind
 from sheetsync.state import CycleRecord, StateStore
 from sheetsync.table import Grid, is_blank
 from sheetsync.task_links import (
@@ -47,7 +47,7 @@ from sheetsync.task_links import (
     task_note,
 )
 from sheetsync.tickets import YES, Snapshot, Ticket
-from sheetsync.triage import GUIDELINES, Suggestion, suggest
+from sheetsync.triage import GUIDELINES, Suggestion, suggest, suggest_category
 from sheetsync.triage import note as triage_note
 from sheetsync.transitions import CREATED, Transition, diff, next_snapshot
 from sheetsync.validators import CheckContext, Finding, check
@@ -308,14 +308,14 @@ def _marks(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
 
 
 def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
-            links: Mapping[str, TaskLink], suggested: Sequence[Suggestion | None]
+            links: Mapping[str, TaskLink], suggested: Sequence[Suggested]
             ) -> tuple[list[CellWrite], list[TaskLink]]:
     """The cells sheetsync owns whose value should change, and the task links they write.
 
     New ticket IDs; the IDs of tasks sheetsync created, into blank ClickUp Task ID cells only;
-    the Suggested Priority; and Sync Notes, recomputed from the row's current state (its
-    findings, what identity says about it, its task, why its suggested priority differs from
-    the person's), so it is never a log and a fixed cell clears its note.
+    the suggestions (Suggested Priority, Suggested Category); and Sync Notes, recomputed from the row's current state (its
+    findings, what identity says about it, its task, why a suggestion differs from the
+    person's value), so it is never a log and a fixed cell clears its note.
     """
     roles = sheet.schema.roles
     notes_header = sheet.header(roles.sync_notes)
@@ -338,7 +338,7 @@ def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
         number = sheet.numbers[i]
         lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else []),
                  *([task_notes[i]] if i in task_notes else []),
-                 *([priority_notes[i]] if i in priority_notes else [])]
+                 *priority_notes.get(i, ())]
         text = " | ".join(lines) or None
         current = current_notes[i] if current_notes is not None else None
         if text != (None if is_blank(current) else text_of(current)):
@@ -346,43 +346,60 @@ def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
     return writes, written
 
 
-def _suggestions(sheet: Sheet, config: Config) -> list[Suggestion | None]:
-    """The priority the guidelines suggest for each row (none when switched off)."""
+@dataclass(frozen=True)
+class Suggested:
+    """A daemon-owned column of suggestions, each row's, beside the person's own column."""
+
+    key: str  # the daemon-owned column
+    person: str  # the person-owned column it suggests a value for
+    what: str  # "Priority", "Category": how Sync Notes names it
+    values: Sequence[Suggestion | None]
+
+
+def _suggestions(sheet: Sheet, config: Config) -> list[Suggested]:
+    """The priority the guidelines suggest for each row, and for a preset whose issue type is
+    a Category (SayPro) the category where a person left it blank."""
     settings = config.settings.triage
-    if not settings.suggest_priority:
-        return []
-    rules = settings.priority_rules if settings.priority_rules is not None else GUIDELINES
     roles = sheet.schema.roles
-    descriptions = sheet.columns.get(roles.description) or [None] * len(sheet.numbers)
-    types = sheet.columns.get(roles.type) or [None] * len(sheet.numbers)
-    seen: dict[tuple[Any, Any], Suggestion | None] = {}  # many rows say the same thing
-    for pair in zip(descriptions, types):
-        if pair not in seen:
-            d, t = pair
-            seen[pair] = suggest(None if is_blank(d) else text_of(d),
-                                 None if is_blank(t) else text_of(t), rules)
-    return [seen[pair] for pair in zip(descriptions, types)]
+    blank = [None] * len(sheet.numbers)
+    descriptions = [None if is_blank(d) else text_of(d)
+                    for d in sheet.columns.get(roles.description) or blank]
+    types = [None if is_blank(t) else text_of(t) for t in sheet.columns.get(roles.type) or blank]
+    found = []
+    if settings.suggest_priority:
+        rules = settings.priority_rules if settings.priority_rules is not None else GUIDELINES
+        seen: dict[tuple[Any, Any], Suggestion | None] = {}  # many rows say the same thing
+        for pair in zip(descriptions, types):
+            if pair not in seen:
+                seen[pair] = suggest(*pair, rules)
+        found.append(Suggested(SUGGESTED_PRIORITY, roles.priority, "Priority",
+                               [seen[pair] for pair in zip(descriptions, types)]))
+    if any(c.key == SUGGESTED_CATEGORY for c in sheet.schema.columns):
+        found.append(Suggested(SUGGESTED_CATEGORY, roles.type, "Category",
+                               [suggest_category(d) if t is None else None
+                                for d, t in zip(descriptions, types)]))
+    return found
 
 
-def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggestion | None]
-                     ) -> tuple[list[CellWrite], dict[int, str]]:
-    """Suggested Priority cells to write, and the reason for each row whose person-owned
-    Priority differs from the suggestion (blank included), by position."""
-    if not suggested:
-        return [], {}
-    header = sheet.header(SUGGESTED_PRIORITY)
-    current = sheet.columns.get(SUGGESTED_PRIORITY)
-    given = sheet.columns.get(sheet.schema.roles.priority)
-    writes, notes = [], {}
-    for i, suggestion in enumerate(suggested):
-        value = suggestion.priority if suggestion is not None else None
-        now = current[i] if current is not None else None
-        if value != (None if is_blank(now) else text_of(now).strip()):
-            writes.append(CellWrite(sheet.numbers[i], header, value))
-        person = given[i] if given is not None else None
-        if suggestion is not None and (is_blank(person) or text_of(person).strip().lower()
-                                       != suggestion.priority.lower()):
-            notes[i] = triage_note(suggestion)
+def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggested]
+                     ) -> tuple[list[CellWrite], dict[int, list[str]]]:
+    """Suggestion cells to write, and the reason for each row whose person-owned value differs
+    from the suggestion (blank included), by position."""
+    writes: list[CellWrite] = []
+    notes: dict[int, list[str]] = defaultdict(list)
+    for column in suggested:
+        header = sheet.header(column.key)
+        current = sheet.columns.get(column.key)
+        given = sheet.columns.get(column.person)
+        for i, suggestion in enumerate(column.values):
+            value = suggestion.value if suggestion is not None else None
+            now = current[i] if current is not None else None
+            if value != (None if is_blank(now) else text_of(now).strip()):
+                writes.append(CellWrite(sheet.numbers[i], header, value))
+            person = given[i] if given is not None else None
+            if suggestion is not None and (is_blank(person) or text_of(person).strip().lower()
+                                           != suggestion.value.lower()):
+                notes[i].append(triage_note(suggestion, column.what))
     return writes, notes
 
 
