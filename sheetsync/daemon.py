@@ -108,9 +108,16 @@ def _log_report(written: Written) -> None:
         metrics.REPORT_LAST_SUCCESS.labels(report.period.job).set(time.time())
         logs.event("report", job=report.period.job, period=report.period.label,
                    tab=written.tab, tables=len(report.tables), charts=len(report.charts))
-    else:
+    elif _SKIPPED.get(report.period.job) != written.skipped:  # once, not every tick
         logs.event("report skipped", logging.WARNING, job=report.period.job,
                    period=report.period.label, reason=written.skipped)
+    if written.skipped is None:
+        _SKIPPED.pop(report.period.job, None)
+    else:
+        _SKIPPED[report.period.job] = written.skipped
+
+
+_SKIPPED: dict[str, str] = {}  # why each job's report was last not written, in this process
 
 
 def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:

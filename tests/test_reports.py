@@ -227,3 +227,22 @@ def test_status_shows_when_each_report_is_next_due(
     assert main(["status", "--format", "json", "--config", str(adopted.source)]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["next_reports"][0] == {"job": "daily", "at": "2026-11-30T18:00:00+05:30"}
+
+
+def test_a_report_the_workbook_cannot_take_now_is_retried_and_said_once(
+        adopted: Config) -> None:
+    lock = adopted.workbook_path.parent / f"~${adopted.workbook_path.name}"
+    lock.write_text("someone has it open")
+    stream = StringIO()
+    logs.setup("text", stream)
+    from sheetsync.daemon import _log_report
+
+    back = datetime(2026, 11, 3, 9, 30, tzinfo=IST)
+    for minutes in (0, 1, 2):
+        written = run_due(adopted, back + timedelta(minutes=minutes), None, _log_report)
+        assert written and all(w.skipped for w in written)
+    assert stream.getvalue().count("report skipped") == len(written)  # once per job
+    lock.unlink()
+    assert all(w.skipped is None for w in run_due(adopted, back + timedelta(minutes=3), None,
+                                                  _log_report))
+    assert run_due(adopted, back + timedelta(minutes=4), None, _log_report) == []
