@@ -9,9 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from io import StringIO
 from pathlib import Path

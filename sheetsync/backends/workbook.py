@@ -18,7 +18,6 @@ from openpyxl.comments import Comment
 from python_calamine import CalamineWorkbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from sheetsync.backends.report_tabs import is_report_tab, prune, render, set_value
 from sheetsync.errors import TrackerError
