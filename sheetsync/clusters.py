@@ -1,6 +1,6 @@
 """Similar descriptions grouped: the recurring issues and the feature requests many ask for.
 
-Pure. Descriptions are compared by their first sentence, lower-cased, with rapidfuzz's
+Pure. Descriptions are compared by their first sentence's words, lower-cased, with rapidfuzz's
 `token_set_ratio` (word order and extra words matter little: "Product not found" and
 "product not found when searching" are one issue). Greedy: the most common description
 seeds a group and takes every description close enough; then the next.
@@ -16,6 +16,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from sheetsync.messages import brief_description
+from sheetsync.triage import plain_words
 
 SIMILAR = 80  # token_set_ratio at or above which two descriptions are one issue
 MAX_DISTINCT = 4000  # the most common distinct descriptions compared (the rest are rare)
@@ -33,7 +34,7 @@ class Cluster:
 def cluster(tickets: Sequence[str], descriptions: Sequence[str | None],
             sellers: Sequence[str | None], minimum: int = 3) -> list[Cluster]:
     """Groups of at least `minimum` tickets, largest first."""
-    keys = [_key(d) for d in descriptions]
+    keys = [key_of(d) for d in descriptions]
     common = [k for k, _ in Counter(k for k in keys if k).most_common(MAX_DISTINCT)]
     if not common:
         return []
@@ -55,5 +56,7 @@ def cluster(tickets: Sequence[str], descriptions: Sequence[str | None],
     return sorted(found, key=lambda c: (-len(c.tickets), c.label))
 
 
-def _key(description: str | None) -> str:
-    return brief_description(description, 120).lower().rstrip(".!? ") if description else ""
+def key_of(description: str | None) -> str:
+    """What two descriptions are compared by: the first sentence's words, lower-cased, with
+    "can't" and "unable to" read as "cannot"."""
+    return plain_words(brief_description(description, 120)) if description else ""

@@ -238,6 +238,9 @@ class TriageSettings(_Table):
 
     suggest_priority: bool = True
     priority_rules: list[PriorityRule] | None = None  # replaces the guide's rules, in order
+    incidents: bool = True  # many sellers with one problem: one [INCIDENT] message
+    incident_sellers: PositiveInt = 3  # distinct sellers reporting similar problems
+    incident_window_hours: PositiveInt = 6  # ... within this many hours of each other
 
 
 class Settings(_Table):

@@ -22,11 +22,18 @@ from sheetsync.effects import Effect
 from sheetsync.errors import ConfigError
 from sheetsync.integrations import DeliveryError, Sink
 from sheetsync.integrations.outbox import LocalOutbox
-from sheetsync.rules import CLICKUP_TASK, SLACK_DIGEST, SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
+from sheetsync.rules import (
+    CLICKUP_TASK,
+    SLACK_DIGEST,
+    SLACK_INCIDENT,
+    SLACK_MESSAGE,
+    SLACK_REPLY,
+    SLACK_UPDATE,
+)
 from sheetsync.state import StateStore
 from sheetsync.task_links import TaskState
 
-SLACK_KINDS = (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE, SLACK_DIGEST)
+SLACK_KINDS = (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE, SLACK_DIGEST, SLACK_INCIDENT)
 
 
 @dataclass

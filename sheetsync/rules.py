@@ -23,6 +23,7 @@ from sheetsync.transitions import CREATED, TICKET, Transition
 SLACK_MESSAGE = "slack.message"
 SLACK_REPLY = "slack.reply"
 SLACK_UPDATE = "slack.update"
+SLACK_INCIDENT = "slack.incident"  # many sellers, one problem: one message per incident
 SLACK_DIGEST = "slack.digest"  # the morning review's and the daily summary's short digest
 CLICKUP_TASK = "clickup.task"
 

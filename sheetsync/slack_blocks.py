@@ -72,6 +72,14 @@ def escalation_message(payload: Mapping[str, Any]) -> SlackMessage:
     return SlackMessage(line, blocks)
 
 
+def incident_message(payload: Mapping[str, Any]) -> SlackMessage:
+    """The incident: its line, then one line per ticket in it."""
+    line = _line(payload["text"])
+    tickets = "\n".join(inert(one_line(str(t), FIELD_LIMIT)) for t in payload.get("lines", ()))
+    cut = tickets if len(tickets) <= DESCRIPTION_LIMIT else tickets[:DESCRIPTION_LIMIT - 1] + "…"
+    return SlackMessage(line, [_section(line), *([_section(cut)] if cut else [])])
+
+
 def follow_up_message(payload: Mapping[str, Any]) -> SlackMessage:
     """A reply in an escalation's thread: one line."""
     line = _line(payload["text"])

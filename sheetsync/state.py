@@ -22,6 +22,7 @@ from typing import Any
 
 from sheetsync.effects import Effect, EffectStatus
 from sheetsync.errors import InputError
+from sheetsync.incidents import Incident
 from sheetsync.task_links import CREATED_BY_SHEETSYNC, TaskLink
 from sheetsync.tickets import Snapshot
 from sheetsync.transitions import Transition
@@ -119,6 +120,21 @@ MIGRATIONS: tuple[str, ...] = (
         written INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 8: incidents (many sellers, one problem) and the tickets in each
+    """
+    CREATE TABLE incidents (
+        number INTEGER PRIMARY KEY,
+        label TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        last_at TEXT NOT NULL,
+        sellers TEXT NOT NULL            -- JSON: the sellers' keyed hashes, never their numbers
+    );
+    CREATE TABLE incident_tickets (
+        ticket_id TEXT PRIMARY KEY,
+        number INTEGER NOT NULL REFERENCES incidents(number),
+        joined_at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -137,6 +153,8 @@ class CycleRecord:
     changed: frozenset[str] | None = None  # IDs whose snapshot changed; None: every one
     tasks: Iterable[TaskLink] = ()  # task links new or changed (ClickUp's word on them)
     tasks_polled_at: datetime | None = None  # when ClickUp was last asked about them
+    incidents: Iterable[Incident] = ()  # opened this cycle
+    joined: Iterable[tuple[int, str, str | None]] = ()  # (incident, ticket, seller's hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +331,7 @@ class StateStore:
                        "DO UPDATE SET value = excluded.value", (str(record.next_ticket_number),))
             db.execute("INSERT OR IGNORE INTO meta VALUES ('adopted_at', ?)", (at,))
             self._save_tasks(db, record.tasks)
+            self._save_incidents(db, list(record.incidents), list(record.joined), at)
             if record.tasks_polled_at is not None:
                 db.execute("INSERT INTO meta VALUES ('tasks_polled_at', ?) ON CONFLICT (key) "
                            "DO UPDATE SET value = excluded.value",
@@ -334,6 +353,57 @@ class StateStore:
             " created_at, updated_at, cycle_id) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
             [(e.key, e.kind, e.ticket_id, json.dumps(dict(e.payload), ensure_ascii=False),
               at, at, cycle_id) for e in effects])
+
+    # --- incidents -------------------------------------------------------------------------
+
+    def active_incidents(self, since: datetime) -> list[Incident]:
+        """Incidents whose latest ticket came at or after `since`."""
+        found = []
+        for number, label, opened, last, sellers in self._db.execute(
+                "SELECT number, label, opened_at, last_at, sellers FROM incidents "
+                "WHERE last_at >= ? ORDER BY number", (since.isoformat(),)):
+            tickets = tuple(row[0] for row in self._db.execute(
+                "SELECT ticket_id FROM incident_tickets WHERE number = ? ORDER BY joined_at",
+                (number,)))
+            found.append(Incident(number, label, datetime.fromisoformat(opened),
+                                  datetime.fromisoformat(last), tickets,
+                                  frozenset(json.loads(sellers))))
+        return found
+
+    def next_incident_number(self) -> int:
+        return int(self._db.execute("SELECT coalesce(max(number), 0) + 1 FROM incidents")
+                   .fetchone()[0])
+
+    def recent_tickets(self, since: datetime) -> dict[str, str]:
+        """Tickets first seen at or after `since` and in no incident: ID -> when seen."""
+        return dict(self._db.execute(
+            "SELECT ticket_id, min(observed_at) FROM transitions WHERE field = 'ticket' "
+            "AND after = 'created' AND observed_at >= ? AND ticket_id NOT IN "
+            "(SELECT ticket_id FROM incident_tickets) GROUP BY ticket_id",
+            (since.isoformat(),)).fetchall())
+
+    def incident_members(self) -> dict[str, tuple[int, str, int]]:
+        """Each ticket in an incident: the incident's number, summary and seller count."""
+        return {ticket: (number, label, len(json.loads(sellers)))
+                for ticket, number, label, sellers in self._db.execute(
+                    "SELECT t.ticket_id, i.number, i.label, i.sellers FROM incident_tickets t "
+                    "JOIN incidents i ON i.number = t.number")}
+
+    @staticmethod
+    def _save_incidents(db: sqlite3.Connection, opened: list[Incident],
+                        joined: list[tuple[int, str, str | None]], at: str) -> None:
+        db.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?)",
+                       [(i.number, i.label, i.opened_at.isoformat(), i.last_at.isoformat(),
+                         json.dumps(sorted(i.sellers))) for i in opened])
+        db.executemany("INSERT OR IGNORE INTO incident_tickets VALUES (?, ?, ?)",
+                       [(ticket, i.number, at) for i in opened for ticket in i.tickets] +
+                       [(ticket, number, at) for number, ticket, _ in joined])
+        for number, _, seller in joined:
+            row = db.execute("SELECT sellers FROM incidents WHERE number = ?",
+                             (number,)).fetchone()
+            sellers = set(json.loads(row[0])) | ({seller} if seller else set())
+            db.execute("UPDATE incidents SET last_at = max(last_at, ?), sellers = ? "
+                       "WHERE number = ?", (at, json.dumps(sorted(sellers)), number))
 
     # --- ClickUp tasks ----------------------------------------------------------------------
 

@@ -132,7 +132,12 @@ def first_match(description: str | None, issue_type: str | None, rules: tuple[Ru
 
 def _normal(text: str) -> str:
     """Lower-case words between single spaces, with a space at each end."""
-    return " " + _CANNOT.sub("cannot", " ".join(_WORDS.findall(text.lower()))) + " "
+    return " " + plain_words(text) + " "
+
+
+def plain_words(text: str) -> str:
+    """Lower-case words between single spaces, every way of saying "cannot" as "cannot"."""
+    return _CANNOT.sub("cannot", " ".join(_WORDS.findall(text.lower())))
 
 
 #: The SayPro documents' automated categorisation (account, listing, transaction, technical,

@@ -32,8 +32,13 @@ from sheetsync import metrics
 from sheetsync.effects import Effect
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.pacing import Pacer, Sleep, backoff
-from sheetsync.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
-from sheetsync.slack_blocks import SlackMessage, escalation_message, follow_up_message
+from sheetsync.rules import SLACK_INCIDENT, SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
+from sheetsync.slack_blocks import (
+    SlackMessage,
+    escalation_message,
+    follow_up_message,
+    incident_message,
+)
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"
 API_URL = "https://slack.com/api/"
@@ -308,6 +313,8 @@ class SlackSink:
 def _message(effect: Effect) -> SlackMessage:
     if effect.kind == SLACK_MESSAGE:
         return escalation_message(effect.payload)
+    if effect.kind == SLACK_INCIDENT:
+        return incident_message(effect.payload)
     return follow_up_message(effect.payload)
 
 

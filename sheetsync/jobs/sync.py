@@ -8,6 +8,7 @@ effect.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
@@ -24,6 +25,9 @@ from sheetsync.dispatch import Sinks, TaskTracker, dispatch, open_sinks
 from sheetsync.effects import Effect
 from sheetsync.errors import TrackerError
 from sheetsync.identity import Identity, identify
+from sheetsync.incidents import Incident, Report, detect
+from sheetsync.incidents import effects as incident_effects
+from sheetsync.incidents import note as incident_note
 from sheetsync.integrations.clickup import ClickUpFault
 from sheetsync.privacy import mask_phone
 from sheetsync.rules import (
@@ -49,7 +53,7 @@ from sheetsync.task_links import (
 from sheetsync.tickets import YES, Snapshot, Ticket
 from sheetsync.triage import GUIDELINES, Suggestion, suggest, suggest_category
 from sheetsync.triage import note as triage_note
-from sheetsync.transitions import CREATED, Transition, diff, next_snapshot
+from sheetsync.transitions import CREATED, TICKET, Transition, diff, next_snapshot
 from sheetsync.validators import CheckContext, Finding, check
 from sheetsync.values import text_of
 
@@ -152,6 +156,9 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved],
                            full_contact=full_contact)
         planned = plan(transitions, details, past, adopting, policy)
+        opened, joined, alerts = _incidents(store, sheet, identity, transitions, key, now,
+                                            config) if not adopting else ([], [], [])
+        planned += alerts
         snapshot = next_snapshot(known, tickets, identity.disputed, archived)
         changed = frozenset(t for t, s in snapshot.items()
                             if (before_s := known.get(t)) is not s and before_s != s)
@@ -160,7 +167,8 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         suggested = _suggestions(sheet, config)
         lap("core")
         if dry_run or sinks is None:  # (no sinks only in a dry run)
-            writes = _writes(sheet, identity, findings, links, suggested)[0]
+            writes = _writes(sheet, identity, findings, links, suggested,
+                             _incident_notes(store))[0]
             return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
                                len(findings), planned, writes=writes, seconds=lap.total,
                                timings=lap.spent, findings_by_code=_by_code(findings))
@@ -168,14 +176,15 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             started_at=now, rows=len(sheet.numbers), snapshot=snapshot, transitions=transitions,
             effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
             new_tickets=new_tickets, changed=changed, tasks=task_links,
-            tasks_polled_at=polled_at))
+            tasks_polled_at=polled_at, incidents=opened, joined=joined))
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
         delivered = dispatch(store, sinks, now)
         delivered += _link_created_tasks(store, sinks, sheet, identity, tickets, policy,
                                          full_contact, now)
         lap("dispatch")
-        writes, written = _writes(sheet, identity, findings, store.tasks(), suggested)
+        writes, written = _writes(sheet, identity, findings, store.tasks(), suggested,
+                                  _incident_notes(store))
         skipped = backend.write(sheet.binding.header_row, writes, marks)
         if skipped is None and written:
             store.save_tasks(written)  # their IDs are in the rows now
@@ -225,7 +234,7 @@ def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
 def _plan_only(sheet: Sheet, findings: Sequence[Finding], lap: _Laps) -> CycleReport:
     """A dry run before the first cycle: the baseline it would record."""
     identity, tickets = identify(sheet, {}, b"dry-run", 1)
-    writes = _writes(sheet, identity, findings, {}, [])[0]
+    writes = _writes(sheet, identity, findings, {}, [], {})[0]
     lap("core")
     return CycleReport(len(sheet.numbers), True, len(tickets),
                        diff({}, tickets, identity.disputed), len(findings), [], writes=writes,
@@ -308,8 +317,8 @@ def _marks(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
 
 
 def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
-            links: Mapping[str, TaskLink], suggested: Sequence[Suggested]
-            ) -> tuple[list[CellWrite], list[TaskLink]]:
+            links: Mapping[str, TaskLink], suggested: Sequence[Suggested],
+            ticket_notes: Mapping[str, str]) -> tuple[list[CellWrite], list[TaskLink]]:
     """The cells sheetsync owns whose value should change, and the task links they write.
 
     New ticket IDs; the IDs of tasks sheetsync created, into blank ClickUp Task ID cells only;
@@ -327,18 +336,21 @@ def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
               for i, ticket in sorted(identity.written.items())]
     task_writes, written, task_notes = _task_cells(sheet, identity, links)
     writes += task_writes
-    priority_writes, priority_notes = _suggested_cells(sheet, suggested)
+    priority_writes, standing = _suggested_cells(sheet, suggested)
     writes += priority_writes
+    for i, ticket in enumerate(identity.ids):  # standing facts kept by ticket (incidents)
+        if ticket is not None and ticket in ticket_notes:
+            standing[i].append(ticket_notes[ticket])
     position = {number: i for i, number in enumerate(sheet.numbers)} if by_row else {}
     noted = [] if current_notes is None else \
         [i for i, v in enumerate(current_notes) if v is not None and v != ""]
     # Only rows with something to say now, or a note to clear, can need a write.
     for i in sorted({*(position[n] for n in by_row), *identity.notes, *noted, *task_notes,
-                     *priority_notes}):
+                     *standing}):
         number = sheet.numbers[i]
         lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else []),
                  *([task_notes[i]] if i in task_notes else []),
-                 *priority_notes.get(i, ())]
+                 *standing.get(i, ())]
         text = " | ".join(lines) or None
         current = current_notes[i] if current_notes is not None else None
         if text != (None if is_blank(current) else text_of(current)):
@@ -354,6 +366,50 @@ class Suggested:
     person: str  # the person-owned column it suggests a value for
     what: str  # "Priority", "Category": how Sync Notes names it
     values: Sequence[Suggestion | None]
+
+
+def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
+               transitions: Sequence[Transition], key: bytes, now: datetime, config: Config
+               ) -> tuple[list[Incident], list[tuple[int, str, str | None]], list[Effect]]:
+    """The incidents this cycle's new tickets open or join, and the messages they call for.
+
+    Only new tickets are compared, with the open incidents and the tickets seen within the
+    window (from the history, not the whole sheet). Sellers are kept as keyed hashes.
+    """
+    settings = config.settings.triage
+    created = [t.ticket_id for t in transitions if t.field == TICKET and t.after == CREATED]
+    if not settings.incidents or not created:
+        return [], [], []
+    window = timedelta(hours=settings.incident_window_hours)
+    roles = sheet.schema.roles
+    position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
+
+    def cell(key_: str, i: int) -> str | None:
+        values = sheet.columns.get(key_)
+        value = values[i] if values is not None else None
+        return None if is_blank(value) else text_of(value).strip()
+
+    def report(ticket: str, seen: datetime) -> Report:
+        i = position[ticket]
+        seller = cell(roles.seller, i)
+        hashed = hashlib.blake2b(seller.encode(), key=key[:64], digest_size=8).hexdigest() \
+            if seller else None
+        return Report(ticket, hashed, cell(roles.seller_name, i), cell(roles.description, i),
+                      seen)
+
+    new = [report(t, now) for t in created if t in position]
+    earlier = [report(t, datetime.fromisoformat(seen))
+               for t, seen in store.recent_tickets(now - window).items()
+               if t in position and t not in set(created)]
+    opened, joined = detect(new, [*earlier, *new], store.active_incidents(now - window),
+                            store.next_incident_number(), window, settings.incident_sellers)
+    reports = {r.ticket_id: r for r in [*earlier, *new]}
+    return opened, [(i.number, r.ticket_id, r.seller) for i, r in joined], \
+        incident_effects(opened, joined, reports)
+
+
+def _incident_notes(store: StateStore) -> dict[str, str]:
+    return {ticket: incident_note(*member) for ticket, member in store.incident_members().items()}
 
 
 def _suggestions(sheet: Sheet, config: Config) -> list[Suggested]:
