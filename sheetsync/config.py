@@ -125,6 +125,26 @@ def _clock_time(value: Any) -> Any:
     return text
 
 
+def _count(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PydanticCustomError("count", "expected a whole number, 0 or more, got {got}",
+                                  {"got": _show(value)})
+    return value
+
+
+def _quiet_hours(value: Any) -> Any:
+    if value == "":
+        return value
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or not re.fullmatch(r"(?:[01]\d|2[0-3]):[0-5]\d-(?:[01]\d|2[0-3]):[0-5]\d",
+                                        text):
+        raise PydanticCustomError("quiet_hours", 'expected "HH:MM-HH:MM", such as '
+                                  '"20:00-08:00", or "" for none, got {got}',
+                                  {"got": _show(value)})
+    return text
+
+
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 ClockTime = Annotated[str, BeforeValidator(_clock_time)]
 Text = Annotated[str, BeforeValidator(_text)]
@@ -243,6 +263,14 @@ class TriageSettings(_Table):
     incident_window_hours: PositiveInt = 6  # ... within this many hours of each other
 
 
+class ReminderSettings(_Table):
+    """[reminders]: check back with sellers after resolving, outside quiet times."""
+
+    check_back_days: Annotated[int, BeforeValidator(_count)] = 2  # 0 switches it off
+    quiet_hours: Annotated[str, BeforeValidator(_quiet_hours)] = ""  # "20:00-08:00"
+    quiet_days: list[Weekday] = []  # ["Sunday"]: reminders wait for the next day
+
+
 class Settings(_Table):
     """One tracker's settings: today the whole file; later one `[[trackers]]` entry."""
 
@@ -259,6 +287,7 @@ class Settings(_Table):
     clickup: ClickUpSettings = ClickUpSettings()
     reports: ReportSettings = ReportSettings()
     triage: TriageSettings = TriageSettings()
+    reminders: ReminderSettings = ReminderSettings()
     ticket_ids: TicketIdFormat | None = None
     columns: dict[str, ColumnOverride] = {}
     classify: ClassifyOverride = ClassifyOverride()

@@ -27,13 +27,15 @@ from sheetsync.rules import (
     SLACK_DIGEST,
     SLACK_INCIDENT,
     SLACK_MESSAGE,
+    SLACK_REMINDER,
     SLACK_REPLY,
     SLACK_UPDATE,
 )
 from sheetsync.state import StateStore
 from sheetsync.task_links import TaskState
 
-SLACK_KINDS = (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE, SLACK_DIGEST, SLACK_INCIDENT)
+SLACK_KINDS = (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE, SLACK_DIGEST, SLACK_INCIDENT,
+               SLACK_REMINDER)
 
 
 @dataclass

@@ -24,6 +24,7 @@ SLACK_MESSAGE = "slack.message"
 SLACK_REPLY = "slack.reply"
 SLACK_UPDATE = "slack.update"
 SLACK_INCIDENT = "slack.incident"  # many sellers, one problem: one message per incident
+SLACK_REMINDER = "slack.reminder"  # a check-back reminder, to the channel
 SLACK_DIGEST = "slack.digest"  # the morning review's and the daily summary's short digest
 CLICKUP_TASK = "clickup.task"
 

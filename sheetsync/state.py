@@ -459,6 +459,27 @@ class StateStore:
             "SELECT ticket_id, field, before, after, observed_at FROM transitions "
             "WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
 
+    def resolutions(self, since: datetime) -> dict[str, tuple[datetime, int]]:
+        """Each ticket's latest resolution at or after `since`: when, and which one it is."""
+        return {ticket: (datetime.fromisoformat(at), count) for ticket, at, count in
+                self._db.execute(
+                    "SELECT ticket_id, max(observed_at), (SELECT count(*) FROM transitions t2 "
+                    "WHERE t2.ticket_id = t.ticket_id AND t2.field = 'resolved' AND "
+                    "t2.after = 'yes') FROM transitions t WHERE field = 'resolved' AND "
+                    "after = 'yes' AND observed_at >= ? GROUP BY ticket_id",
+                    (since.isoformat(),))}
+
+    def still_resolved(self, ticket_ids: Iterable[str]) -> dict[str, str | None]:
+        """Which of these tickets are present and resolved now, with their assignee."""
+        found = {}
+        for ticket, fields in self._by_ticket(
+                "SELECT ticket_id, fields FROM tickets WHERE present = 1 AND ticket_id IN ({})",
+                ticket_ids):
+            values = json.loads(fields)
+            if values.get("resolved") == "yes":
+                found[ticket] = values.get("assignee")
+        return found
+
     def job_runs(self) -> set[tuple[str, str]]:
         """The (job, period) of every report written."""
         return {(row[0], row[1]) for row in self._db.execute(

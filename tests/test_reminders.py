@@ -1,0 +1,73 @@
+"""Check-back reminders: one per resolution, on the clock, outside quiet times."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from sheetsync.config import Config, load_config
+from sheetsync.demo import make_demo
+from sheetsync.dispatch import Sinks
+from sheetsync.errors import ConfigError
+from sheetsync.integrations.outbox import LocalOutbox
+from sheetsync.jobs.reminders import run_reminders
+from sheetsync.jobs.sync import run_sync
+from sheetsync.reminders import quiet
+from tests.helpers import edit
+
+NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)  # a Monday, 12:00 in Kolkata
+
+
+@pytest.fixture
+def resolved(tmp_path: Path) -> Config:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN", NOW)
+    config = load_config(made.config_path, environ={})
+    run_sync(config, NOW)
+    edit(config, "Vijay Auto Parts", Status="Resolved", **{"Assigned To": "Arjun (Support)"})
+    run_sync(config, NOW)
+    return config
+
+
+def reminders(config: Config) -> list[dict[str, str]]:
+    if not config.outbox_path.exists():
+        return []
+    return [line for line in map(json.loads, config.outbox_path.read_text().splitlines())
+            if line["kind"] == "slack.reminder"]
+
+
+def test_two_days_after_resolving_one_reminder_to_check_back(resolved: Config) -> None:
+    sinks = Sinks(LocalOutbox(resolved.outbox_path))
+    assert run_reminders(resolved, NOW + timedelta(days=1), sinks) == 0
+    assert run_reminders(resolved, NOW + timedelta(days=2, minutes=1), sinks) == 1
+    assert run_reminders(resolved, NOW + timedelta(days=2, hours=1), sinks) == 0  # once
+    [line] = reminders(resolved)
+    assert line["key"] == "slack.reminder:check-back:INT-000015:1"
+    assert line["text"] == ("Check back with the seller of INT-000015, resolved 2 days ago: "
+                            "is it still fixed? (Arjun (Support))")
+
+
+def test_a_ticket_reopened_before_then_gets_no_reminder(resolved: Config) -> None:
+    edit(resolved, "Vijay Auto Parts", Status="In Progress")
+    run_sync(resolved, NOW + timedelta(days=1))
+    assert run_reminders(resolved, NOW + timedelta(days=3), None) == 0
+
+
+def test_quiet_hours_and_days_hold_reminders_until_they_end(resolved: Config) -> None:
+    with resolved.source.open("a", encoding="utf-8") as file:  # type: ignore[union-attr]
+        file.write('\n[reminders]\nquiet_hours = "20:00-08:00"\nquiet_days = ["Sunday"]\n')
+    config = load_config(resolved.source, environ={})
+    night = datetime(2026, 11, 25, 17, 0, tzinfo=timezone.utc)  # 22:30 in Kolkata
+    assert run_reminders(config, night, None) == 0
+    assert run_reminders(config, night + timedelta(hours=10), None) == 1  # 08:30
+    ist = NOW.astimezone(config.timezone).tzinfo
+    assert quiet(datetime(2026, 11, 29, 12, 0, tzinfo=ist), "", ["Sunday"])
+    assert not quiet(datetime(2026, 11, 30, 12, 0, tzinfo=ist), "20:00-08:00", ["Sunday"])
+
+
+def test_quiet_hours_are_checked_in_the_config(tmp_path: Path) -> None:
+    (tmp_path / "sheetsync.toml").write_text('[reminders]\nquiet_hours = "8pm-8am"\n')
+    with pytest.raises(ConfigError, match='reminders.quiet_hours: expected "HH:MM-HH:MM"'):
+        load_config(tmp_path / "sheetsync.toml", environ={})
