@@ -18,7 +18,7 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -145,6 +145,14 @@ def _quiet_hours(value: Any) -> Any:
 
 
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+def _positive_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise PydanticCustomError("positive_number", "expected a positive number of hours, "
+                                  "got {got}", {"got": _show(value)})
+    return float(value)
+
+
+PositiveFloat = Annotated[float, BeforeValidator(_positive_number)]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 ClockTime = Annotated[str, BeforeValidator(_clock_time)]
 Text = Annotated[str, BeforeValidator(_text)]
@@ -271,6 +279,17 @@ class ReminderSettings(_Table):
     quiet_days: list[Weekday] = []  # ["Sunday"]: reminders wait for the next day
 
 
+class SlaSettings(_Table):
+    """[sla]: first-response and resolution targets, warned of and alerted once per ticket."""
+
+    first_response_hours: dict[str, PositiveFloat] = {"default": 24}  # by priority
+    resolution_hours: dict[str, PositiveFloat] = {}  # by priority, e.g. {High = 24}
+    warn_before_minutes: Annotated[int, BeforeValidator(_count)] = 60
+    business_hours: Annotated[str, BeforeValidator(_quiet_hours)] = ""  # "09:00-18:00"
+    working_days: list[Weekday] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    holidays: list[date] = []
+
+
 class Settings(_Table):
     """One tracker's settings: today the whole file; later one `[[trackers]]` entry."""
 
@@ -288,6 +307,7 @@ class Settings(_Table):
     reports: ReportSettings = ReportSettings()
     triage: TriageSettings = TriageSettings()
     reminders: ReminderSettings = ReminderSettings()
+    sla: SlaSettings = SlaSettings()
     ticket_ids: TicketIdFormat | None = None
     columns: dict[str, ColumnOverride] = {}
     classify: ClassifyOverride = ClassifyOverride()

@@ -23,7 +23,7 @@ from sheetsync.backends import open_backend
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, open_sinks
 from sheetsync.errors import InputError, SheetsyncError
-from sheetsync.jobs.reminders import run_reminders
+from sheetsync.jobs.reminders import run_reminders, run_sla
 from sheetsync.jobs.reports import Written, run_due
 from sheetsync.jobs.sync import CycleReport, run_sync
 from sheetsync.state import StateStore
@@ -76,6 +76,7 @@ def run_daemon(config: Config, *, once: bool = False,
                 if run_due(config, now(), sinks, _log_report):
                     seen = backend.probe()  # the report tabs changed the file, not a person
                 run_reminders(config, now(), sinks)  # on the clock: no read of the tracker
+                run_sla(config, now(), sinks)
             except (SheetsyncError, OSError, sqlite3.OperationalError) as exc:
                 logs.event("cycle failed", logging.ERROR, error=str(exc))
                 metrics.CYCLES.labels("failed").inc()

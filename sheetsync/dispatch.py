@@ -29,13 +29,14 @@ from sheetsync.rules import (
     SLACK_MESSAGE,
     SLACK_REMINDER,
     SLACK_REPLY,
+    SLACK_SLA,
     SLACK_UPDATE,
 )
 from sheetsync.state import StateStore
 from sheetsync.task_links import TaskState
 
 SLACK_KINDS = (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE, SLACK_DIGEST, SLACK_INCIDENT,
-               SLACK_REMINDER)
+               SLACK_REMINDER, SLACK_SLA)
 
 
 @dataclass

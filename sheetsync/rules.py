@@ -25,6 +25,7 @@ SLACK_REPLY = "slack.reply"
 SLACK_UPDATE = "slack.update"
 SLACK_INCIDENT = "slack.incident"  # many sellers, one problem: one message per incident
 SLACK_REMINDER = "slack.reminder"  # a check-back reminder, to the channel
+SLACK_SLA = "slack.sla"  # a warning before an SLA target is missed, or the breach
 SLACK_DIGEST = "slack.digest"  # the morning review's and the daily summary's short digest
 CLICKUP_TASK = "clickup.task"
 

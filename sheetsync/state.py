@@ -480,6 +480,18 @@ class StateStore:
                 found[ticket] = values.get("assignee")
         return found
 
+    def open_clocks(self, since: datetime) -> list[tuple[str, dict[str, Any], str, bool]]:
+        """Tickets first seen after `since`, still present: their fields, when first seen,
+        and whether anyone has responded (a status change, or an assignee)."""
+        return [(ticket, json.loads(fields), first, bool(moved))
+                for ticket, fields, first, moved in self._db.execute(
+                    "SELECT t.ticket_id, t.fields, c.first, EXISTS (SELECT 1 FROM transitions "
+                    "m WHERE m.ticket_id = t.ticket_id AND m.field IN ('status', 'assignee')) "
+                    "FROM tickets t JOIN (SELECT ticket_id, min(observed_at) AS first FROM "
+                    "transitions WHERE field = 'ticket' AND after = 'created' AND "
+                    "observed_at > ? GROUP BY ticket_id) c ON c.ticket_id = t.ticket_id "
+                    "WHERE t.present = 1", (since.isoformat(),))]
+
     def job_runs(self) -> set[tuple[str, str]]:
         """The (job, period) of every report written."""
         return {(row[0], row[1]) for row in self._db.execute(

@@ -1,13 +1,17 @@
-"""Running the reminders on the clock: every daemon tick, from the state store alone (no read of
-the tracker), so a reminder is due even when nobody edits the sheet."""
+"""Running what is due on the clock: check-back reminders and SLA alerts, every daemon tick,
+from the state store alone (no read of the tracker), so they come due even when nobody edits
+the sheet."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, dispatch
-from sheetsync.reminders import STALE, check_backs, quiet
+from sheetsync.reminders import DAYS, STALE, check_backs, quiet
+from sheetsync.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
+
+WATCHED = timedelta(days=30)  # tickets first seen longer ago than this get no SLA alert
 from sheetsync.state import StateStore
 
 
@@ -26,6 +30,39 @@ def run_reminders(config: Config, now: datetime, sinks: Sinks | None) -> int:
         due = check_backs(resolutions, store.still_resolved(resolutions), now, after)
         known = {e.key for e in due if store.effects(key=e.key)}
         fresh = [e for e in due if e.key not in known]
+        if fresh:
+            store.add_effects(fresh, now)
+            if sinks is not None:
+                dispatch(store, sinks, now)
+    return len(fresh)
+
+
+def run_sla(config: Config, now: datetime, sinks: Sinks | None) -> int:
+    """Plan the SLA warnings and breach alerts due now, and deliver them; returns how many."""
+    settings = config.settings.sla
+    if not config.state_path.exists():
+        return 0
+    local = now.astimezone(config.timezone)
+    calendar = None
+    if settings.business_hours:
+        opens, closes = (time.fromisoformat(p) for p in settings.business_hours.split("-"))
+        calendar = Calendar(frozenset(DAYS.index(d.lower()) for d in settings.working_days),
+                            opens, closes, frozenset(settings.holidays))
+    targets = {FIRST_RESPONSE: dict(settings.first_response_hours),
+               RESOLUTION: dict(settings.resolution_hours)}
+    with StateStore(config.state_path) as store:
+        adopted = store.adopted_at
+        if adopted is None:
+            return 0
+        since = max(datetime.fromisoformat(adopted), now - WATCHED)
+        clocks = [Clock(ticket, fields.get("priority"), fields.get("assignee"),
+                        datetime.fromisoformat(first).astimezone(config.timezone),
+                        moved or fields.get("assignee") is not None,
+                        fields.get("resolved") == "yes")
+                  for ticket, fields, first, moved in store.open_clocks(since)]
+        due = alerts(clocks, targets, local,
+                     timedelta(minutes=settings.warn_before_minutes), calendar)
+        fresh = [e for e in due if not store.effects(key=e.key)]
         if fresh:
             store.add_effects(fresh, now)
             if sinks is not None:

@@ -1,0 +1,113 @@
+"""SLA timers: deadlines in calendar time and in working hours (across a weekend, a holiday
+and a timezone's day boundary), and each warning and breach sent once."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+
+from sheetsync.config import Config, load_config
+from sheetsync.demo import make_demo
+from sheetsync.dispatch import Sinks
+from sheetsync.integrations.outbox import LocalOutbox
+from sheetsync.jobs.reminders import run_sla
+from sheetsync.jobs.sync import run_sync
+from sheetsync.sla import Calendar, Clock, alerts, due
+from tests.helpers import edit
+
+IST = ZoneInfo("Asia/Kolkata")
+WEEKDAYS = Calendar()  # Monday to Friday, 09:00 to 18:00
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=IST)  # the 27th is a Friday
+
+
+@pytest.mark.parametrize(("start", "hours", "calendar", "expected"), [
+    (at(23, 10), 24, None, at(24, 10)),  # calendar time
+    (at(23, 10), 4, WEEKDAYS, at(23, 14)),  # within the day
+    (at(23, 16), 4, WEEKDAYS, at(24, 11)),  # 2 h today, 2 h tomorrow from 09:00
+    (at(27, 17), 8, WEEKDAYS, at(30, 16)),  # Friday 17:00: 1 h, then Monday 7 h
+    (at(28, 12), 2, WEEKDAYS, at(30, 11)),  # reported on Saturday: Monday from opening
+    (at(23, 20), 1, WEEKDAYS, at(24, 10)),  # after closing: the next morning
+    (at(24, 17), 3, Calendar(holidays=frozenset({date(2026, 11, 25)})), at(26, 11)),
+    # 24th 17:00 1 h; the 25th a holiday; the 26th from 09:00 2 h
+])
+def test_deadlines(start: datetime, hours: float, calendar: Calendar | None,
+                   expected: datetime) -> None:
+    assert due(start, hours, calendar) == expected
+
+
+def test_working_hours_are_the_configured_timezones() -> None:
+    # 17:30 UTC on a Monday is 23:00 in Kolkata: after hours there, so the clock waits for
+    # Tuesday 09:00 IST, whatever the UTC day.
+    start = datetime(2026, 11, 23, 17, 30, tzinfo=timezone.utc).astimezone(IST)
+    assert due(start, 1, WEEKDAYS) == at(24, 10)
+
+
+def test_a_warning_then_a_breach_each_once() -> None:
+    clock = Clock("INT-000017", "High", None, at(23, 10), responded=False, resolved=False)
+    targets = {"first response": {"default": 24.0, "High": 4.0}}
+    assert alerts([clock], targets, at(23, 12), timedelta(hours=1), None) == []
+    [warning] = alerts([clock], targets, at(23, 13, 30), timedelta(hours=1), None)
+    assert warning.key == "slack.sla:first-response:warning:INT-000017"
+    assert warning.payload["text"] == ("INT-000017: first response due by 2026-11-23 14:00 "
+                                       "(4 h target) (nobody assigned)")
+    [breach] = alerts([clock], targets, at(23, 14), timedelta(hours=1), None)
+    assert breach.key == "slack.sla:first-response:breach:INT-000017"
+    answered = Clock("INT-000018", "High", "Priya", at(23, 10), responded=True, resolved=False)
+    assert alerts([answered], targets, at(24, 10), timedelta(hours=1), None) == []
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> Config:
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN",
+                     at(23, 10).astimezone(timezone.utc))
+    config = load_config(made.config_path, environ={})
+    run_sync(config, at(23, 10))
+    book = openpyxl.load_workbook(config.workbook_path)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    for seller in ("Nandi Dairy", "Asha Stores"):
+        row = {"WhatsApp Number": "+919812300000", "Seller Name": seller, "Issue Type": "Help",
+               "Description": "Question about stock.", "Status": "Pending",
+               "Timestamp": "2026-11-23 10:30"}
+        sheet.append([row.get(h) for h in header])
+    book.save(config.workbook_path)
+    run_sync(config, at(23, 10, 30))
+    return config
+
+
+def sla_lines(config: Config) -> list[str]:
+    return [line["key"] for line in map(json.loads, config.outbox_path.read_text().splitlines())
+            if line["kind"] == "slack.sla"] if config.outbox_path.exists() else []
+
+
+def test_the_clock_warns_and_alerts_from_the_state_without_reading_the_tracker(
+        tracker: Config) -> None:
+    edit(tracker, "Asha Stores", **{"Assigned To": "Priya (Support)"})  # answered
+    run_sync(tracker, at(23, 11))
+    tracker.workbook_path.rename(tracker.workbook_path.with_suffix(".away"))  # not needed
+    sinks = Sinks(LocalOutbox(tracker.outbox_path))
+    assert run_sla(tracker, at(24, 9), sinks) == 0
+    assert run_sla(tracker, at(24, 9, 45), sinks) == 1
+    assert run_sla(tracker, at(24, 10, 31), sinks) == 1
+    assert run_sla(tracker, at(24, 12), sinks) == 0
+    assert sla_lines(tracker) == ["slack.sla:first-response:warning:INT-000017",
+                                  "slack.sla:first-response:breach:INT-000017"]
+
+
+def test_business_hours_from_the_config(tracker: Config) -> None:
+    assert tracker.source is not None
+    with tracker.source.open("a", encoding="utf-8") as file:
+        file.write('\n[sla]\nfirst_response_hours = { default = 8 }\n'
+                   'business_hours = "09:00-18:00"\nholidays = ["2026-11-24"]\n')
+    config = load_config(tracker.source, environ={})
+    # seen Monday 10:30: 7.5 h that day, the 24th a holiday, 0.5 h on the 25th: 09:30
+    assert run_sla(config, datetime.combine(date(2026, 11, 25), time(8, 0), IST), None) == 0
+    assert run_sla(config, datetime.combine(date(2026, 11, 25), time(9, 31), IST), None) == 2
