@@ -1,8 +1,7 @@
 """Incidents: "platform not working for multiple sellers", found as it happens.
 
-Pure. When at least `minimum` distinct sellers report similar descriptions (the same
-rapidfuzz comparison as the monthly analysis) within `window` of each other, that is an
-incident: one `[INCIDENT] <summary> - <N> sellers affected` message, and every later matching
+Pure. When at least `minimum` distinct sellers report similar problems (the same rapidfuzz
+comparison as the monthly analysis) within `window` of each other, that is an incident: one `[INCIDENT] <summary> - <N> sellers affected` message, and every later matching
 ticket joins it (a reply in its thread) while it is active. Incremental: a cycle compares only
 its new tickets with the open incidents and with the recent tickets not yet in one, so the
 cost does not grow with the tracker.
@@ -20,6 +19,7 @@ from sheetsync.clusters import SIMILAR, cluster, key_of
 from sheetsync.effects import Effect
 from sheetsync.messages import brief_description, one_line
 from sheetsync.rules import SLACK_INCIDENT, SLACK_REPLY
+from sheetsync.triage import suggest
 
 MINIMUM_SELLERS = 3
 WINDOW = timedelta(hours=6)
@@ -48,6 +48,19 @@ class Incident:
     @property
     def name(self) -> str:
         return f"INC-{self.number}"
+
+
+#: Issue types that report no breakage: many sellers ask alike without anything broken.
+NOT_PROBLEMS = ("help", "feature request", "general inquiry")
+
+
+def is_problem(report: Report, issue_type: str | None) -> bool:
+    """Whether a ticket can be part of an incident: not a question or a request by its type,
+    nor what the guidelines call Low (requests, documentation, polish) by its words."""
+    if (issue_type or "").strip().lower() in NOT_PROBLEMS:
+        return False
+    suggestion = suggest(report.description, issue_type)
+    return suggestion is None or suggestion.value != "Low"
 
 
 def detect(new: Sequence[Report], recent: Sequence[Report], incidents: Sequence[Incident],

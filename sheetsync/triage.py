@@ -68,7 +68,7 @@ GUIDELINES: tuple[PriorityRule, ...] = (
                           "it would be nice")),
     PriorityRule(priority="Low", reason="Documentation clarifications",
                  phrases=("how to", "how do i", "documentation", "where can i find",
-                          "what does")),
+                          "what does", "where is my", "can i", "is it possible")),
     PriorityRule(priority="Medium", reason="Report generation problems",
                  phrases=("report", "reports", "invoice", "invoices", "statement", "export")),
     PriorityRule(priority="Medium", reason="UI/UX issues that impact usability",

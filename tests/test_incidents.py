@@ -109,3 +109,12 @@ def sync_notes(config: Config) -> dict[str, str]:
 def dump(path: Path) -> str:
     with sqlite3.connect(path) as db:
         return "\n".join(db.iterdump())
+
+
+def test_questions_and_requests_many_sellers_ask_alike_are_not_incidents() -> None:
+    from sheetsync.incidents import is_problem
+
+    question = report(1, "+91981", "How do I change my shop name?")
+    assert not is_problem(question, "Help")
+    assert not is_problem(report(2, "+91982", "Please add a dark mode."), "Bug")  # Low words
+    assert is_problem(report(3, "+91983", "Cannot add products."), "Bug")

@@ -25,7 +25,7 @@ from sheetsync.dispatch import Sinks, TaskTracker, dispatch, open_sinks
 from sheetsync.effects import Effect
 from sheetsync.errors import TrackerError
 from sheetsync.identity import Identity, identify
-from sheetsync.incidents import Incident, Report, detect
+from sheetsync.incidents import Incident, Report, detect, is_problem
 from sheetsync.incidents import effects as incident_effects
 from sheetsync.incidents import note as incident_note
 from sheetsync.integrations.clickup import ClickUpFault
@@ -389,18 +389,19 @@ def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
         value = values[i] if values is not None else None
         return None if is_blank(value) else text_of(value).strip()
 
-    def report(ticket: str, seen: datetime) -> Report:
+    def report(ticket: str, seen: datetime) -> Report | None:
         i = position[ticket]
         seller = cell(roles.seller, i)
         hashed = hashlib.blake2b(seller.encode(), key=key[:64], digest_size=8).hexdigest() \
             if seller else None
-        return Report(ticket, hashed, cell(roles.seller_name, i), cell(roles.description, i),
-                      seen)
+        found = Report(ticket, hashed, cell(roles.seller_name, i), cell(roles.description, i),
+                       seen)
+        return found if is_problem(found, cell(roles.type, i)) else None
 
-    new = [report(t, now) for t in created if t in position]
-    earlier = [report(t, datetime.fromisoformat(seen))
-               for t, seen in store.recent_tickets(now - window).items()
-               if t in position and t not in set(created)]
+    new = [r for t in created if t in position and (r := report(t, now)) is not None]
+    earlier = [r for t, seen in store.recent_tickets(now - window).items()
+               if t in position and t not in set(created)
+               and (r := report(t, datetime.fromisoformat(seen))) is not None]
     opened, joined = detect(new, [*earlier, *new], store.active_incidents(now - window),
                             store.next_incident_number(), window, settings.incident_sellers)
     reports = {r.ticket_id: r for r in [*earlier, *new]}

@@ -1,0 +1,117 @@
+"""Triage at scale: the suggested priority over a whole tracker, and incidents among 500 new
+tickets a cycle, with the incidents found measured against seeded ground truth.
+
+- suggestions: every row of bench/validate.py's seeded 10k and 100k trackers (a cycle
+  recomputes them all, so Sync Notes can be recomputed from the row's state);
+- incidents: 500 new tickets a cycle (three hours apart), against the tickets of the last six
+  hours, with planted incidents (Bugs from 3 to 6 sellers, reworded), near-misses (two
+  sellers; one seller three times) and Help questions many sellers ask alike: precision and
+  recall of the incidents opened, and the time the cycle's incident step takes.
+
+    pip install -e . && python bench/triage.py
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from validate import generate  # noqa: E402
+
+from sheetsync.incidents import Report, detect, is_problem  # noqa: E402
+from sheetsync.triage import suggest  # noqa: E402
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+PROBLEMS = ["Cannot add products", "Payout has not arrived", "Orders page shows nothing",
+            "WhatsApp bot not replying", "Stock sync fails with error 500",
+            "Invoice download is blank", "Login code never arrives", "Images fail to upload"]
+NEAR = ["Shipping label prints blank", "Coupon code is rejected", "Search shows old prices",
+        "Catalogue sync is slow", "Bulk upload skips rows", "Return request stuck",
+        "Delivery slot missing", "Tax shows twice on bill"]  # near-misses, apart from PROBLEMS
+NOISE = ["How do I change my shop name?", "Please add a dark mode.", "Where is my invoice?",
+         "The font is too small.", "Customer asks about delivery times.",
+         "Need help with GST settings.", "Can I export my orders?", "Thank you for the help!"]
+REWORDS = ["{p}.", "{p} since this morning!", "Hi, {p} - please help", "{p} again today",
+           "urgent: {p}"]
+
+
+def suggestions(rows: int) -> float:
+    data, _ = generate(rows, seed=7)
+    header = data[0]
+    d, t = header.index("Description"), header.index("Issue Type")
+    started = time.perf_counter()
+    for row in data[1:]:
+        suggest(row[d], row[t])
+    return time.perf_counter() - started
+
+
+def incidents(cycles: int = 20, seed: int = 3) -> tuple[int, int, int, float]:
+    """Planted incidents found (true positives), false ones, missed ones, and seconds."""
+    rng = random.Random(seed)
+    planted: dict[str, set[str]] = {}  # incident -> its tickets
+    recent: list[Report] = []
+    found: list[set[str]] = []
+    spent = 0.0
+    number = 1
+    open_incidents: list = []  # type: ignore[type-arg]
+    ticket = 0
+    for cycle in range(cycles):
+        now = T0 + timedelta(hours=3 * cycle)
+        new: list[Report] = []
+
+        kinds: dict[str, str] = {}
+
+        def add(seller: str, description: str, kind: str = "Bug") -> str:
+            nonlocal ticket
+            ticket += 1
+            new.append(Report(f"INT-{ticket:06d}", seller, seller, description, now))
+            kinds[new[-1].ticket_id] = kind
+            return new[-1].ticket_id
+
+        if cycle % 2 == 0:  # an incident every other cycle
+            problem = PROBLEMS[(cycle // 2) % len(PROBLEMS)]
+            name = f"{problem}@{cycle}"
+            planted[name] = {add(f"seller-{cycle}-{k}", rng.choice(REWORDS).format(p=problem))
+                             for k in range(rng.randint(3, 6))}
+        near = NEAR[cycle % len(NEAR)]  # each near-miss text recurs only a day later
+        add(f"near-{cycle}-a", near + ".")  # near-miss: two sellers
+        add(f"near-{cycle}-b", near + " today")
+        for _ in range(3):  # near-miss: one seller, three times
+            add(f"lonely-{cycle}", NEAR[(cycle + 4) % len(NEAR)] + ".")
+        while len(new) < 500:
+            add(f"s{rng.randrange(5000)}", rng.choice(NOISE), "Help")
+        window = [r for r in recent if now - r.seen_at <= timedelta(hours=6)]
+        started = time.perf_counter()
+        new = [r for r in new if is_problem(r, kinds[r.ticket_id])]  # as the cycle does
+        opened, joined = detect(new, window + new, open_incidents, number)
+        spent += time.perf_counter() - started
+        number += len(opened)
+        open_incidents = [i for i in open_incidents if now - i.last_at <= timedelta(hours=6)]
+        open_incidents += opened
+        found += [set(i.tickets) for i in opened]
+        members = {t for i in opened for t in i.tickets} | {r.ticket_id for _, r in joined}
+        recent = [r for r in window + new if r.ticket_id not in members]
+    true = sum(1 for tickets in planted.values() if any(tickets & f for f in found))
+    false = sum(1 for f in found if not any(f & tickets for tickets in planted.values()))
+    return true, false, len(planted) - true, spent / cycles
+
+
+def main() -> None:
+    for rows in (10_000, 100_000):
+        print(f"suggested priority, {rows:>7} rows: {suggestions(rows):.2f} s a cycle")
+    true, false, missed, seconds = incidents()
+    precision = true / (true + false) if true + false else 0.0
+    recall = true / (true + missed) if true + missed else 0.0
+    print(f"incidents, 500 new tickets a cycle: {seconds * 1000:.1f} ms a cycle; planted "
+          f"{true + missed}, found {true}, false {false}, missed {missed}: precision "
+          f"{precision:.2f}, recall {recall:.2f}")
+
+
+if __name__ == "__main__":
+    main()
