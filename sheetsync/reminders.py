@@ -1,5 +1,6 @@
-"""Check-back reminders: the guide's "Follow Up: check back with sellers after marking issues
-as resolved", one reminder per resolution, on the clock rather than on edits.
+"""Reminders on the clock rather than on edits: the guide's "Follow Up: check back with
+sellers after marking issues as resolved", one per resolution, and the SayPro log's scheduled
+follow-ups, one per Follow-up Date.
 
 Pure. A ticket resolved `after` ago (two days by default) and still resolved gets one reminder
 to its assignee, keyed by the resolution, so a ticket resolved again later gets another. A
@@ -10,7 +11,7 @@ gets no flood). Quiet hours and days hold reminders back until they end.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sheetsync.effects import Effect
 from sheetsync.rules import SLACK_REMINDER
@@ -33,6 +34,20 @@ def check_backs(resolutions: Mapping[str, tuple[datetime, int]],
                 f"{SLACK_REMINDER}:check-back:{ticket}:{number}", SLACK_REMINDER, ticket,
                 {"text": f"Check back with the seller of {ticket}, resolved {age.days} "
                          f"day{'s' if age.days != 1 else ''} ago: is it still fixed?"
+                         + (f" ({who})" if who else "")}))
+    return due
+
+
+def follow_ups(scheduled: Mapping[str, tuple[str, str | None]], today: date) -> list[Effect]:
+    """One reminder per scheduled follow-up (ticket and date) once its day has come, for a
+    week; a new date is a new reminder."""
+    due = []
+    for ticket, (day, who) in sorted(scheduled.items()):
+        when = date.fromisoformat(day)
+        if when <= today <= when + STALE:
+            due.append(Effect(
+                f"{SLACK_REMINDER}:follow-up:{ticket}:{day}", SLACK_REMINDER, ticket,
+                {"text": f"Follow up on {ticket}: its Follow-up Date is {day}"
                          + (f" ({who})" if who else "")}))
     return due
 

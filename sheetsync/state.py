@@ -135,6 +135,14 @@ MIGRATIONS: tuple[str, ...] = (
         joined_at TEXT NOT NULL
     );
     """,
+    # 9: follow-ups people scheduled (a Follow-up Date), for reminders on the clock
+    """
+    CREATE TABLE followups (
+        ticket_id TEXT PRIMARY KEY,
+        due TEXT NOT NULL,
+        assignee TEXT
+    );
+    """,
 )
 
 
@@ -155,6 +163,8 @@ class CycleRecord:
     tasks_polled_at: datetime | None = None  # when ClickUp was last asked about them
     incidents: Iterable[Incident] = ()  # opened this cycle
     joined: Iterable[tuple[int, str, str | None]] = ()  # (incident, ticket, seller's hash)
+    followups: Mapping[str, tuple[str, str | None]] | None = None  # ticket -> (due, assignee);
+    # None: the preset records no follow-ups
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +342,10 @@ class StateStore:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('adopted_at', ?)", (at,))
             self._save_tasks(db, record.tasks)
             self._save_incidents(db, list(record.incidents), list(record.joined), at)
+            if record.followups is not None:  # the sheet says it all: replace them
+                db.execute("DELETE FROM followups")
+                db.executemany("INSERT INTO followups VALUES (?, ?, ?)",
+                               [(t, due, who) for t, (due, who) in record.followups.items()])
             if record.tasks_polled_at is not None:
                 db.execute("INSERT INTO meta VALUES ('tasks_polled_at', ?) ON CONFLICT (key) "
                            "DO UPDATE SET value = excluded.value",
@@ -491,6 +505,13 @@ class StateStore:
                     "transitions WHERE field = 'ticket' AND after = 'created' AND "
                     "observed_at > ? GROUP BY ticket_id) c ON c.ticket_id = t.ticket_id "
                     "WHERE t.present = 1", (since.isoformat(),))]
+
+    def followups(self) -> dict[str, tuple[str, str | None]]:
+        """Open tickets' scheduled follow-ups: ID -> (due date, assignee)."""
+        return {ticket: (due, who) for ticket, due, who in self._db.execute(
+            "SELECT f.ticket_id, f.due, f.assignee FROM followups f JOIN tickets t ON "
+            "t.ticket_id = f.ticket_id WHERE t.present = 1 AND "
+            "coalesce(json_extract(t.fields, '$.resolved'), '') != 'yes'")}
 
     def job_runs(self) -> set[tuple[str, str]]:
         """The (job, period) of every report written."""

@@ -71,3 +71,30 @@ def test_quiet_hours_are_checked_in_the_config(tmp_path: Path) -> None:
     (tmp_path / "sheetsync.toml").write_text('[reminders]\nquiet_hours = "8pm-8am"\n')
     with pytest.raises(ConfigError, match='reminders.quiet_hours: expected "HH:MM-HH:MM"'):
         load_config(tmp_path / "sheetsync.toml", environ={})
+
+
+def test_a_scheduled_follow_up_is_reminded_of_once_on_its_day(tmp_path: Path) -> None:
+    import openpyxl
+
+    made = make_demo(tmp_path / "demo", "saypro-interaction-log", "Africa/Johannesburg", "ZA",
+                     NOW)
+    config = load_config(made.config_path, environ={})
+    run_sync(config, NOW)
+    book = openpyxl.load_workbook(config.workbook_path)
+    sheet = book[config.settings.tracker.tab]
+    names = [c.value for c in sheet[1]]
+    outcome = names.index("Final Outcome") + 1
+    row = next(r for r in range(2, sheet.max_row + 1)
+               if sheet.cell(row=r, column=outcome).value != "Resolved and closed")
+    sheet.cell(row=row, column=names.index("Follow-up Required") + 1).value = "Yes"
+    sheet.cell(row=row, column=names.index("Follow-up Date") + 1).value = "2026-11-25"
+    ticket = sheet.cell(row=row, column=names.index("Interaction ID") + 1).value
+    book.save(config.workbook_path)
+    run_sync(config, NOW + timedelta(minutes=5))
+    sinks = Sinks(LocalOutbox(config.outbox_path))
+    assert run_reminders(config, NOW + timedelta(days=1), sinks) == 0
+    assert run_reminders(config, NOW + timedelta(days=2), sinks) == 1
+    assert run_reminders(config, NOW + timedelta(days=2, hours=3), sinks) == 0
+    [line] = reminders(config)
+    assert line["key"] == f"slack.reminder:follow-up:{ticket}:2026-11-25"
+    assert line["text"].startswith(f"Follow up on {ticket}: its Follow-up Date is 2026-11-25")

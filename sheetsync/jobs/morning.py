@@ -32,8 +32,11 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
     waiting = open_[open_["first_response_at"].isna() & open_["first_response_h"].isna()]
     age = (now - waiting["reported_at"]).dt.total_seconds() / 3600
     at_risk = waiting[age >= target_hours * AT_RISK]
-    followups = facts[facts["followup_required"].str.lower().eq("yes").fillna(False)
-                      & facts["followup_date"].eq(period.label)]
+    wanted = facts["followup_required"].str.lower().eq("yes").fillna(False)
+    followups = facts[wanted & facts["followup_date"].eq(period.label)]
+    overdue = open_[wanted.reindex(open_.index, fill_value=False)
+                    & open_["followup_date"].lt(period.label).fillna(False)
+                    & open_["followup_date"].str.match(r"\d{4}-\d{2}-\d{2}$").fillna(False)]
     tables = [
         _tickets("New issues with nobody assigned", unassigned, at),
         _tickets("Pending since before today and not updated since", stale, at),
@@ -44,6 +47,8 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
     ]
     if facts["followup_date"].notna().any():
         tables.append(_tickets("Follow-ups due today", followups, at))
+        tables.append(_tickets("Follow-ups overdue", overdue, at,
+                               note="Follow-up Date before today, and still open"))
     by_type = counts(open_["type"], "Open issues by type")
     tables.append(by_type)
     figures = [(t.title, len(t.rows)) for t in tables[:-1]]
@@ -52,7 +57,7 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
               f"escalation{'s' if len(escalations) != 1 else ''}, {len(at_risk)} at risk of "
               f"missing the {target_hours:g} h first response"
               + (f", {len(followups)} follow-up{'s' if len(followups) != 1 else ''} due"
-                 if len(tables) == 6 else "") + ".")
+                 f" ({len(overdue)} overdue)" if len(tables) == 7 else "") + ".")
     return Report(period, at, figures, tables, [Chart("bar", by_type.title, by_type.title)],
                   digest)
 

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, dispatch
-from sheetsync.reminders import DAYS, STALE, check_backs, quiet
+from sheetsync.reminders import DAYS, STALE, check_backs, follow_ups, quiet
 from sheetsync.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
 
 WATCHED = timedelta(days=30)  # tickets first seen longer ago than this get no SLA alert
@@ -19,15 +19,17 @@ def run_reminders(config: Config, now: datetime, sinks: Sinks | None) -> int:
     """Plan the reminders due now and deliver them; returns how many were planned."""
     settings = config.settings.reminders
     local = now.astimezone(config.timezone)
-    if settings.check_back_days <= 0 or not config.state_path.exists() or \
-            quiet(local, settings.quiet_hours, settings.quiet_days):
+    if not config.state_path.exists() or quiet(local, settings.quiet_hours,
+                                                  settings.quiet_days):
         return 0
     after = timedelta(days=settings.check_back_days)
     with StateStore(config.state_path) as store:
         if store.adopted_at is None:
             return 0
         resolutions = store.resolutions(now - after - STALE)
-        due = check_backs(resolutions, store.still_resolved(resolutions), now, after)
+        due = check_backs(resolutions, store.still_resolved(resolutions), now, after) \
+            if after else []
+        due += follow_ups(store.followups(), local.date())
         known = {e.key for e in due if store.effects(key=e.key)}
         fresh = [e for e in due if e.key not in known]
         if fresh:

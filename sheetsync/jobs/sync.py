@@ -14,7 +14,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sheetsync import logs
@@ -55,7 +55,7 @@ from sheetsync.triage import GUIDELINES, Suggestion, suggest, suggest_category
 from sheetsync.triage import note as triage_note
 from sheetsync.transitions import CREATED, TICKET, Transition, diff, next_snapshot
 from sheetsync.validators import CheckContext, Finding, check
-from sheetsync.values import text_of
+from sheetsync.values import parse_date, text_of
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,8 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             started_at=now, rows=len(sheet.numbers), snapshot=snapshot, transitions=transitions,
             effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
             new_tickets=new_tickets, changed=changed, tasks=task_links,
-            tasks_polled_at=polled_at, incidents=opened, joined=joined))
+            tasks_polled_at=polled_at, incidents=opened, joined=joined,
+            followups=_followups(sheet, identity, tickets, config)))
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
         delivered = dispatch(store, sinks, now)
@@ -407,6 +408,27 @@ def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
     reports = {r.ticket_id: r for r in [*earlier, *new]}
     return opened, [(i.number, r.ticket_id, r.seller) for i, r in joined], \
         incident_effects(opened, joined, reports)
+
+
+def _followups(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], config: Config
+               ) -> dict[str, tuple[str, str | None]] | None:
+    """Each ticket's scheduled follow-up (Follow-up Required Yes, and a Follow-up Date), for
+    the reminders that run on the clock; None when the preset records no follow-ups."""
+    roles = sheet.schema.roles
+    if roles.followup_required is None or roles.followup_date is None:
+        return None
+    required = sheet.columns.get(roles.followup_required) or ()
+    dates = sheet.columns.get(roles.followup_date) or ()
+    assignees = {t.ticket_id: t.fields.get("assignee") for t in tickets}
+    found = {}
+    for i, ticket in enumerate(identity.ids):
+        if ticket is None or i >= len(required) or is_blank(required[i]) or \
+                text_of(required[i]).strip().lower() != "yes":
+            continue
+        day = parse_date(dates[i], config.timezone).value if i < len(dates) else None
+        if isinstance(day, date):
+            found[ticket] = (day.isoformat(), assignees.get(ticket))
+    return found
 
 
 def _incident_notes(store: StateStore) -> dict[str, str]:
