@@ -89,6 +89,34 @@ def test_a_kill_at_any_step_loses_no_effect_and_sends_none_twice(demo: Path, ste
     assert not list(config.workbook_path.parent.glob(".tracker.xlsx.*.tmp"))
 
 
+def three_sellers_cannot_add_products(workbook: Path) -> None:
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    for n, seller in enumerate(("Nandi Dairy", "Asha Stores", "Bala Mart")):
+        row = {"WhatsApp Number": f"+91981230000{n}", "Seller Name": seller,
+               "Issue Type": "Complaint", "Description": "Cannot add products since the update.",
+               "Status": "Pending", "Priority": "High", "Timestamp": "2026-11-23 11:00"}
+        sheet.append([row.get(h) for h in header])
+    book.save(workbook)
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_a_kill_at_any_step_announces_an_incident_exactly_once(demo: Path, step: str) -> None:
+    config = load_config(demo, environ={})
+    assert sheetsync("sync", "--config", str(demo), cwd=demo.parent).returncode == 0
+    three_sellers_cannot_add_products(config.workbook_path)
+    killed = sheetsync("run", "--once", "--config", str(demo), cwd=demo.parent, step=step)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    for _ in range(2):
+        assert sheetsync("sync", "--config", str(demo), cwd=demo.parent).returncode == 0
+    lines = [json.loads(line) for line in config.outbox_path.read_text().splitlines()]
+    assert [line["key"] for line in lines] == ["slack.incident:INC-1"]
+    with StateStore(config.state_path) as store:
+        assert [e.status for e in store.effects()] == ["sent"]
+        assert sorted(store.incident_members()) == ["INT-000017", "INT-000018", "INT-000019"]
+
+
 def test_a_kill_after_slack_took_the_post_ends_with_exactly_one_message(
         demo: Path, tmp_path: Path) -> None:
     with demo.open("a", encoding="utf-8") as config_file:
