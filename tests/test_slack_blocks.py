@@ -134,3 +134,10 @@ def test_no_cell_text_makes_an_invalid_or_unsafe_message(description: str, selle
     valid(message.blocks)
     for text in texts(message.blocks):
         assert "<" not in text.replace("&lt;", "") and ">" not in text.replace("&gt;", "")
+
+
+def test_joiners_that_indic_scripts_and_emoji_need_are_kept() -> None:
+    hindi = "क्‍ष"  # with a zero-width joiner
+    family = "👨\u200d👩\u200d👧"
+    assert inert(hindi) == hindi and inert(family) == family
+    assert inert("a\u200bb\u2060c") == "abc"
