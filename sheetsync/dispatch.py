@@ -3,7 +3,7 @@
 The shell around the sinks. Effects of one sink go out in the order they were planned: a
 passing fault or a configuration fault stops that sink for the cycle (the next cycle picks up
 where it stopped), so a burst arrives complete and in order. A reply waits for its escalation
-message. A configuration fault is logged once, not every cycle, and the effect keeps waiting
+message, and a digest planned in quiet hours waits for them to end. A configuration fault is logged once, not every cycle, and the effect keeps waiting
 until the fault is fixed; what only a person can decide is held for `sheetsync outbox`.
 """
 
@@ -124,7 +124,7 @@ def dispatch(store: StateStore, sinks: Sinks, now: datetime) -> int:
     stopped: set[str] = set()  # sinks that stop for this cycle, keeping their order
     for effect in store.effects("pending"):
         sink = sinks.for_kind(effect.kind)
-        if sink.name in stopped:
+        if sink.name in stopped or _waiting(effect, now):
             continue
         ready, parent = _parent(store, effect, now)
         if not ready:
@@ -140,6 +140,12 @@ def dispatch(store: StateStore, sinks: Sinks, now: datetime) -> int:
         store.settle(effect.key, "sent", now, result=result)
         delivered += 1
     return delivered
+
+
+def _waiting(effect: Effect, now: datetime) -> bool:
+    """Whether an effect planned in quiet hours waits for them to end (`not_before`)."""
+    after = effect.payload.get("not_before")
+    return bool(after) and now < datetime.fromisoformat(str(after))
 
 
 def _parent(store: StateStore, effect: Effect, now: datetime

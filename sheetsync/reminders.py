@@ -61,3 +61,15 @@ def quiet(now: datetime, hours: str, days: Sequence[str]) -> bool:
     start, end = (time.fromisoformat(part.strip()) for part in hours.split("-"))
     clock = now.timetz().replace(tzinfo=None)
     return start <= clock < end if start <= end else clock >= start or clock < end
+
+
+def quiet_until(now: datetime, hours: str, days: Sequence[str]) -> datetime | None:
+    """When the quiet time `now` falls in ends (to the minute); None when `now` is not quiet."""
+    if not quiet(now, hours, days):
+        return None
+    moment = now.replace(second=0, microsecond=0)
+    for _ in range(8 * 24 * 60):  # a week of quiet days at most, by the minute
+        moment += timedelta(minutes=1)
+        if not quiet(moment, hours, days):
+            return moment
+    return None  # quiet all week: nothing would ever go; send now

@@ -98,3 +98,30 @@ def test_a_scheduled_follow_up_is_reminded_of_once_on_its_day(tmp_path: Path) ->
     [line] = reminders(config)
     assert line["key"] == f"slack.reminder:follow-up:{ticket}:2026-11-25"
     assert line["text"].startswith(f"Follow up on {ticket}: its Follow-up Date is 2026-11-25")
+
+
+def digests(config: Config) -> list[str]:
+    if not config.outbox_path.exists():
+        return []
+    return [line["key"] for line in map(json.loads, config.outbox_path.read_text().splitlines())
+            if line["kind"] == "slack.digest"]
+
+
+def test_a_digest_written_in_quiet_hours_waits_for_them_to_end(resolved: Config) -> None:
+    from sheetsync.dispatch import dispatch
+    from sheetsync.jobs.reports import run_due
+    from sheetsync.state import StateStore
+
+    assert resolved.source is not None
+    with resolved.source.open("a", encoding="utf-8") as file:
+        file.write('\n[reminders]\nquiet_hours = "20:00-08:00"\n')
+    config = load_config(resolved.source, environ={})
+    sinks = Sinks(LocalOutbox(config.outbox_path))
+    night = datetime(2026, 11, 23, 16, 0, tzinfo=timezone.utc)  # 21:30 in Kolkata
+    assert run_due(config, night, sinks, lambda _: None)  # the daily summary, written late
+    assert digests(config) == []
+    with StateStore(config.state_path) as store:
+        dispatch(store, sinks, night + timedelta(hours=10))  # 07:30: still quiet
+        assert digests(config) == []
+        dispatch(store, sinks, night + timedelta(hours=11))  # 08:30
+    assert digests(config) == ["slack.digest:daily:2026-11-23"]

@@ -17,6 +17,7 @@ from sheetsync.dispatch import Sinks, dispatch
 from sheetsync.effects import Effect
 from sheetsync.jobs import daily, monthly, morning, weekly
 from sheetsync.jobs.schedule import due
+from sheetsync.reminders import quiet_until
 from sheetsync.reporting import Job, Period, Report
 from sheetsync.rules import SLACK_DIGEST
 from sheetsync.schema import bind
@@ -67,8 +68,12 @@ def run_report(config: Config, period: Period, at: datetime, store: StateStore,
     if skipped is not None:
         return Written(report, tab, skipped)
     if report.digest and settings.digests and store.adopted_at is not None:
+        quiet = config.settings.reminders
+        until = quiet_until(at.astimezone(config.timezone), quiet.quiet_hours, quiet.quiet_days)
         store.add_effects([Effect(f"{SLACK_DIGEST}:{period.job}:{period.label}", SLACK_DIGEST,
-                                  None, {"text": report.digest, "tab": tab})], at)
+                                  None, {"text": report.digest, "tab": tab,
+                                         **({"not_before": until.isoformat()} if until else {})})],
+                          at)
         if sinks is not None:
             dispatch(store, sinks, at)
     store.record_job(period.job, period.label, at, datetime.now(at.tzinfo))
