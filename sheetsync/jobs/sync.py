@@ -435,6 +435,10 @@ def _incident_notes(store: StateStore) -> dict[str, str]:
     return {ticket: incident_note(*member) for ticket, member in store.incident_members().items()}
 
 
+#: Suggestions by (description, issue type), kept across the daemon's cycles for each rule set.
+_SUGGESTED: dict[tuple[Any, ...], dict[tuple[Any, Any], Suggestion | None]] = {}
+
+
 def _suggestions(sheet: Sheet, config: Config) -> list[Suggested]:
     """The priority the guidelines suggest for each row, and for a preset whose issue type is
     a Category (SayPro) the category where a person left it blank."""
@@ -446,8 +450,11 @@ def _suggestions(sheet: Sheet, config: Config) -> list[Suggested]:
     types = [None if is_blank(t) else text_of(t) for t in sheet.columns.get(roles.type) or blank]
     found = []
     if settings.suggest_priority:
-        rules = settings.priority_rules if settings.priority_rules is not None else GUIDELINES
-        seen: dict[tuple[Any, Any], Suggestion | None] = {}  # many rows say the same thing
+        rules = tuple(settings.priority_rules) if settings.priority_rules is not None \
+            else GUIDELINES
+        seen = _SUGGESTED.setdefault(rules, {})  # a row unchanged since the last cycle: a
+        if len(seen) > 4 * len(sheet.numbers) + 1000:  # lookup, not the rules again
+            seen.clear()
         for pair in zip(descriptions, types):
             if pair not in seen:
                 seen[pair] = suggest(*pair, rules)
