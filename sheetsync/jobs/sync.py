@@ -125,8 +125,8 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         identity, tickets = identify(sheet, known, key, next_number)
         transitions = diff(known, tickets, identity.disputed, archived)
         task_links = _typed_tasks(sheet, identity, links)
-        polled_at = None
         lap("core")
+        polled_at = None
         if sinks is not None and sinks.tasks is not None and not adopting and _due(
                 store.tasks_polled_at, now, config.settings.clickup.poll_minutes):
             followed = _follow_tasks(sinks.tasks, {**links, **{k.ticket_id: k for k in
@@ -138,14 +138,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
                 task_links = list({k.ticket_id: k for k in [*task_links, *answered]}.values())
                 polled_at = now
             lap("dispatch")
-        adoption = config.settings.adoption
-        policy = Policy(
-            brief_length=config.settings.messages.brief_length,
-            on_adoption={kind for kind, on in ((SLACK_MESSAGE, adoption.escalations),
-                                               (CLICKUP_TASK, adoption.clickup_tasks)) if on},
-            follow_ups=frozenset(config.settings.slack.follow_ups),
-            broadcast_resolved=config.settings.slack.broadcast_resolved)
-        lap("core")
+        policy = _policy(config)
         past = _past(store, transitions) if not adopting else Past()
         lap("state")
         # Only tickets whose transitions can call for an effect need their message details.
@@ -195,6 +188,17 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, len(findings),
                        planned, delivered=delivered, writes=writes, write_skipped=skipped,
                        seconds=lap.total, timings=lap.spent, findings_by_code=_by_code(findings))
+
+
+def _policy(config: Config) -> Policy:
+    """What the configuration switches on for the rules."""
+    adoption = config.settings.adoption
+    return Policy(
+        brief_length=config.settings.messages.brief_length,
+        on_adoption={kind for kind, on in ((SLACK_MESSAGE, adoption.escalations),
+                                           (CLICKUP_TASK, adoption.clickup_tasks)) if on},
+        follow_ups=frozenset(config.settings.slack.follow_ups),
+        broadcast_resolved=config.settings.slack.broadcast_resolved)
 
 
 def _by_code(findings: Sequence[Finding]) -> dict[str, int]:
