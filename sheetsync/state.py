@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -286,7 +286,7 @@ class StateStore:
         Ticket snapshots stay (they are what stops an ID from being given out twice), and so
         does every pending or failed effect: nothing owed is lost.
         """
-        at = before.isoformat()
+        at = _iso(before)
         with self._transaction() as db:
             counts = {
                 "transitions": db.execute("DELETE FROM transitions WHERE observed_at < ?",
@@ -312,7 +312,7 @@ class StateStore:
         Effects are inserted by key and never replaced: planning the same effect again (after
         a crash before dispatch, say) leaves the first one as it is. Returns the cycle's ID.
         """
-        at = record.started_at.isoformat()
+        at = _iso(record.started_at)
         transitions = list(record.transitions)
         effects = list(record.effects)
         with self._transaction() as db:
@@ -349,7 +349,7 @@ class StateStore:
             if record.tasks_polled_at is not None:
                 db.execute("INSERT INTO meta VALUES ('tasks_polled_at', ?) ON CONFLICT (key) "
                            "DO UPDATE SET value = excluded.value",
-                           (record.tasks_polled_at.isoformat(),))
+                           (_iso(record.tasks_polled_at),))
         return int(cycle_id or 0)
 
     def add_effects(self, effects: Iterable[Effect], at: datetime) -> None:
@@ -357,7 +357,7 @@ class StateStore:
         key like the others, under the latest cycle."""
         with self._transaction() as db:
             cycle_id = db.execute("SELECT max(id) FROM cycles").fetchone()[0]
-            self._insert_effects(db, list(effects), at.isoformat(), int(cycle_id or 0))
+            self._insert_effects(db, list(effects), _iso(at), int(cycle_id or 0))
 
     @staticmethod
     def _insert_effects(db: sqlite3.Connection, effects: list[Effect], at: str,
@@ -375,7 +375,7 @@ class StateStore:
         found = []
         for number, label, opened, last, sellers in self._db.execute(
                 "SELECT number, label, opened_at, last_at, sellers FROM incidents "
-                "WHERE last_at >= ? ORDER BY number", (since.isoformat(),)):
+                "WHERE last_at >= ? ORDER BY number", (_iso(since),)):
             tickets = tuple(row[0] for row in self._db.execute(
                 "SELECT ticket_id FROM incident_tickets WHERE number = ? ORDER BY joined_at",
                 (number,)))
@@ -394,7 +394,7 @@ class StateStore:
             "SELECT ticket_id, min(observed_at) FROM transitions WHERE field = 'ticket' "
             "AND after = 'created' AND observed_at >= ? AND ticket_id NOT IN "
             "(SELECT ticket_id FROM incident_tickets) GROUP BY ticket_id",
-            (since.isoformat(),)).fetchall())
+            (_iso(since),)).fetchall())
 
     def incident_members(self) -> dict[str, tuple[int, str, int]]:
         """Each ticket in an incident: the incident's number, summary and seller count."""
@@ -407,7 +407,7 @@ class StateStore:
     def _save_incidents(db: sqlite3.Connection, opened: list[Incident],
                         joined: list[tuple[int, str, str | None]], at: str) -> None:
         db.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?)",
-                       [(i.number, i.label, i.opened_at.isoformat(), i.last_at.isoformat(),
+                       [(i.number, i.label, _iso(i.opened_at), _iso(i.last_at),
                          json.dumps(sorted(i.sellers))) for i in opened])
         db.executemany("INSERT OR IGNORE INTO incident_tickets VALUES (?, ?, ?)",
                        [(ticket, i.number, at) for i in opened for ticket in i.tickets] +
@@ -481,7 +481,7 @@ class StateStore:
                     "WHERE t2.ticket_id = t.ticket_id AND t2.field = 'resolved' AND "
                     "t2.after = 'yes') FROM transitions t WHERE field = 'resolved' AND "
                     "after = 'yes' AND observed_at >= ? GROUP BY ticket_id",
-                    (since.isoformat(),))}
+                    (_iso(since),))}
 
     def still_resolved(self, ticket_ids: Iterable[str]) -> dict[str, str | None]:
         """Which of these tickets are present and resolved now, with their assignee."""
@@ -504,7 +504,7 @@ class StateStore:
                     "FROM tickets t JOIN (SELECT ticket_id, min(observed_at) AS first FROM "
                     "transitions WHERE field = 'ticket' AND after = 'created' AND "
                     "observed_at > ? GROUP BY ticket_id) c ON c.ticket_id = t.ticket_id "
-                    "WHERE t.present = 1", (since.isoformat(),))]
+                    "WHERE t.present = 1", (_iso(since),))]
 
     def followups(self) -> dict[str, tuple[str, str | None]]:
         """Open tickets' scheduled follow-ups: ID -> (due date, assignee)."""
@@ -524,7 +524,7 @@ class StateStore:
             db.execute("INSERT INTO job_runs VALUES (?, ?, ?, ?, 'done') ON CONFLICT (job, "
                        "period) DO UPDATE SET started_at = excluded.started_at, "
                        "finished_at = excluded.finished_at, status = 'done'",
-                       (job, period, started.isoformat(), finished.isoformat()))
+                       (job, period, _iso(started), _iso(finished)))
 
     def all_transitions(self, fields: Iterable[str]) -> list[tuple[str, str, str | None,
                                                                  str | None, str]]:
@@ -602,11 +602,11 @@ class StateStore:
         with self._transaction() as db:
             keys = [row[0] for row in db.execute(
                 "SELECT key FROM effects WHERE status = 'pending' "
-                "AND coalesce(retried_at, created_at) < ?", (older_than.isoformat(),))]
+                "AND coalesce(retried_at, created_at) < ?", (_iso(older_than),))]
             db.executemany(
                 "UPDATE effects SET status = 'failed', last_error = coalesce(last_error || '; ', "
                 "'') || 'held for a person: pending too long', updated_at = ? WHERE key = ?",
-                [(older_than.isoformat(), key) for key in keys])
+                [(_iso(older_than), key) for key in keys])
         return keys
 
     def decide(self, key: str, status: EffectStatus, at: datetime, *,
@@ -626,7 +626,7 @@ class StateStore:
             db.execute("UPDATE effects SET status = ?, updated_at = ?, retried_at = "
                        "CASE WHEN ? = 'pending' THEN ? ELSE retried_at END, "
                        "unclear = unclear AND NOT ? WHERE key = ?",
-                       (status, at.isoformat(), status, at.isoformat(), checked, key))
+                       (status, _iso(at), status, _iso(at), checked, key))
         return self.effects(key=key)[0]
 
     def begin_attempt(self, key: str, at: datetime) -> None:
@@ -637,7 +637,7 @@ class StateStore:
         """
         with self._transaction() as db:
             if not db.execute("UPDATE effects SET unclear = 1, updated_at = ? WHERE key = ?",
-                              (at.isoformat(), key)).rowcount:
+                              (_iso(at), key)).rowcount:
                 raise KeyError(key)
 
     def settle(self, key: str, status: EffectStatus, at: datetime, *,
@@ -649,9 +649,14 @@ class StateStore:
                 "UPDATE effects SET status = ?, attempts = attempts + 1, last_error = ?, "
                 "result = coalesce(?, result), updated_at = ?, unclear = ? WHERE key = ?",
                 (status, error, json.dumps(dict(result)) if result is not None else None,
-                 at.isoformat(), int(unclear), key)).rowcount
+                 _iso(at), int(unclear), key)).rowcount
         if not updated:
             raise KeyError(key)
+
+
+def _iso(moment: datetime) -> str:
+    """A time as the store keeps it: ISO 8601 in UTC, so text order is time order."""
+    return moment.astimezone(timezone.utc).isoformat()
 
 
 def _statements(script: str) -> list[str]:

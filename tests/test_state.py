@@ -139,3 +139,23 @@ def test_purge_forgets_old_history_but_nothing_owed(tmp_path: Path) -> None:
         assert [h.field for h in store.history("INT-000001")] == ["status"]
         assert [e.key for e in store.effects()] == ["owed-one"]
         assert set(store.snapshot()) == {"INT-000001"}
+
+
+def test_times_from_any_timezone_are_kept_in_utc_so_their_order_is_right(
+        tmp_path: Path) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    kolkata = ZoneInfo("Asia/Kolkata")
+    with StateStore(tmp_path / "state.db") as store:
+        utc = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+        store.commit_cycle(CycleRecord(started_at=utc, rows=0, snapshot={}, transitions=[],
+                                       effects=[], next_ticket_number=1))
+        # 10:00 in Kolkata is 04:30 UTC: planned earlier, though its text sorts later.
+        store.add_effects([Effect("b", "slack.message", None, {})],
+                          datetime(2026, 11, 23, 10, 0, tzinfo=kolkata))
+        store.add_effects([Effect("a", "slack.message", None, {})], utc)
+        assert [e.key for e in store.effects()] == ["b", "a"]
+        assert store.effects(key="b")[0].created_at == "2026-11-23T04:30:00+00:00"
+        held = store.hold_stale(utc - timedelta(hours=1))  # 05:00 UTC: only b is older
+        assert held == ["b"]
