@@ -9,10 +9,11 @@ from datetime import datetime, time, timedelta
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, dispatch
 from sheetsync.reminders import DAYS, STALE, check_backs, follow_ups, quiet
+from sheetsync.effects import Effect
 from sheetsync.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
+from sheetsync.state import StateStore
 
 WATCHED = timedelta(days=30)  # tickets first seen longer ago than this get no SLA alert
-from sheetsync.state import StateStore
 
 
 def run_reminders(config: Config, now: datetime, sinks: Sinks | None) -> int:
@@ -30,13 +31,7 @@ def run_reminders(config: Config, now: datetime, sinks: Sinks | None) -> int:
         due = check_backs(resolutions, store.still_resolved(resolutions), now, after) \
             if after else []
         due += follow_ups(store.followups(), local.date())
-        known = {e.key for e in due if store.effects(key=e.key)}
-        fresh = [e for e in due if e.key not in known]
-        if fresh:
-            store.add_effects(fresh, now)
-            if sinks is not None:
-                dispatch(store, sinks, now)
-    return len(fresh)
+        return _send(store, due, now, sinks)
 
 
 def run_sla(config: Config, now: datetime, sinks: Sinks | None) -> int:
@@ -64,9 +59,15 @@ def run_sla(config: Config, now: datetime, sinks: Sinks | None) -> int:
                   for ticket, fields, first, moved in store.open_clocks(since)]
         due = alerts(clocks, targets, local,
                      timedelta(minutes=settings.warn_before_minutes), calendar)
-        fresh = [e for e in due if not store.effects(key=e.key)]
-        if fresh:
-            store.add_effects(fresh, now)
-            if sinks is not None:
-                dispatch(store, sinks, now)
+        return _send(store, due, now, sinks)
+
+
+def _send(store: StateStore, due: list[Effect], now: datetime, sinks: Sinks | None) -> int:
+    """Plan the effects not planned before (each is once per key), then deliver what is
+    pending; returns how many were new."""
+    fresh = [e for e in due if not store.effects(key=e.key)]
+    if fresh:
+        store.add_effects(fresh, now)
+        if sinks is not None:
+            dispatch(store, sinks, now)
     return len(fresh)
