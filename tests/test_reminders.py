@@ -125,3 +125,29 @@ def test_a_digest_written_in_quiet_hours_waits_for_them_to_end(resolved: Config)
         assert digests(config) == []
         dispatch(store, sinks, night + timedelta(hours=11))  # 08:30
     assert digests(config) == ["slack.digest:daily:2026-11-23"]
+
+
+def test_a_crash_after_the_outbox_took_a_reminder_sends_it_once(
+        resolved: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed between delivering a reminder and recording it: the restart finds it."""
+
+    class Killed(BaseException):
+        pass
+
+    real = LocalOutbox._append
+
+    def append_then_die(self: LocalOutbox, effect: object) -> None:
+        real(self, effect)  # type: ignore[arg-type]
+        raise Killed
+
+    monkeypatch.setattr(LocalOutbox, "_append", append_then_die)
+    with pytest.raises(Killed):
+        run_reminders(resolved, NOW + timedelta(days=2, minutes=1),
+                      Sinks(LocalOutbox(resolved.outbox_path)))
+    monkeypatch.setattr(LocalOutbox, "_append", real)
+    for minutes in (2, 3):  # the restarted daemon's ticks
+        run_reminders(resolved, NOW + timedelta(days=2, minutes=minutes),
+                      Sinks(LocalOutbox(resolved.outbox_path)))
+        run_sync(resolved, NOW + timedelta(days=2, minutes=minutes))
+    assert [line["key"] for line in reminders(resolved)] == [
+        "slack.reminder:check-back:INT-000015:1"]
