@@ -197,7 +197,9 @@ class MessageSettings(_Table):
     full_contact: bool = False  # show whole phone numbers (else all but the last four hidden)
 
 
-FollowUp = Literal["assigned", "status", "priority", "resolved", "reopened", "task_closed"]
+FollowUp = Literal["assigned", "status", "priority", "resolved", "reopened", "task_closed",
+                   "raised"]
+Level = Literal["L1", "L2", "L3"]
 
 
 class SlackSettings(_Table):
@@ -205,8 +207,9 @@ class SlackSettings(_Table):
 
     channel: Text | None = None  # "#seller-support" or a channel ID such as "C0123ABCD"
     api_url: Annotated[str, BeforeValidator(_url)] = "https://slack.com/api/"
-    follow_ups: list[FollowUp] = ["assigned", "resolved", "reopened"]
+    follow_ups: list[FollowUp] = ["assigned", "resolved", "reopened", "raised"]
     broadcast_resolved: bool = False  # also show the Resolved reply in the channel
+    level_channels: dict[Level, Text] = {}  # an escalation level's own channel: { L3 = "#dev" }
 
 
 class ClickUpSettings(_Table):
@@ -218,6 +221,7 @@ class ClickUpSettings(_Table):
     assignees: dict[str, int] = {}  # a name as Assigned To writes it -> ClickUp user ID
     requests_per_minute: PositiveInt = 100  # the token's rate: 100 on most plans
     poll_minutes: PositiveInt = 10  # how often open tasks are checked for closing
+    level_lists: dict[Level, Text] = {}  # an escalation level's own list: { L3 = "9012..." }
 
 
 class AdoptionSettings(_Table):

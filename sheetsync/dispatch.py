@@ -99,7 +99,8 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
         tasks = clickup.ClickUpSink(environ[clickup.TOKEN_ENV].strip(), settings.list_id,
                                     settings.key_field_id, api_url=settings.api_url,
                                     user_ids=settings.assignees,
-                                    requests_per_minute=settings.requests_per_minute)
+                                    requests_per_minute=settings.requests_per_minute,
+                                    level_lists=list(settings.level_lists.values()))
         by_kind[CLICKUP_TASK] = tasks
     return Sinks(LocalOutbox(config.outbox_path, echo), by_kind, tasks)
 

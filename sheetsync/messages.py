@@ -56,6 +56,8 @@ def follow_up_text(event: str, ticket_id: str, before: str | None, after: str | 
         return f"{ticket_id} assigned to {after}" + (f" (was {before})" if before else "")
     if event in ("resolved", "reopened"):
         return f"{ticket_id} {event}" + (f" (status {change})" if before or after else "")
+    if event == "raised":
+        return f"{ticket_id} raised to {after}" + (f" (from {before})" if before else "")
     if event == "task_closed":
         return f"{ticket_id}: ClickUp task closed" + (f" ({after})" if after else "")
     return f"{ticket_id} {event}: {change}"

@@ -30,11 +30,12 @@ SLACK_DIGEST = "slack.digest"  # the morning review's and the daily summary's sh
 CLICKUP_TASK = "clickup.task"
 
 #: Later changes of an escalated ticket that can be posted in its thread.
-FOLLOW_UPS = ("assigned", "status", "priority", "resolved", "reopened", "task_closed")
-#: The guide's practice: the escalation contact is named, the issue is closed, or comes back.
-DEFAULT_FOLLOW_UPS = ("assigned", "resolved", "reopened")
+FOLLOW_UPS = ("assigned", "status", "priority", "resolved", "reopened", "task_closed", "raised")
+#: The guide's practice: the escalation contact is named, the issue is closed, or comes back;
+#: and (the SayPro documents) it is raised to a higher escalation level.
+DEFAULT_FOLLOW_UPS = ("assigned", "resolved", "reopened", "raised")
 #: The fields whose change makes the escalation message out of date.
-_SHOWN = ("status", "assignee", "priority", "resolved")
+_SHOWN = ("status", "assignee", "priority", "resolved", "level")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class TicketDetails:
     technical: bool
     row_url: str | None = None  # a link to the row, where the backend has one
     task_url: str | None = None  # the ClickUp task's page, once sheetsync knows it
+    level: str | None = None  # the escalation level (L1-L3) of an escalated ticket
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class Policy:
     on_adoption: AbstractSet[str] = frozenset()  # kinds planned while adopting
     follow_ups: AbstractSet[str] = frozenset(DEFAULT_FOLLOW_UPS)
     broadcast_resolved: bool = False  # the Resolved reply is shown in the channel too
+    level_channels: Mapping[str, str] = field(default_factory=dict)  # level -> Slack channel
+    level_lists: Mapping[str, str] = field(default_factory=dict)  # level -> ClickUp list
 
 
 def plan(transitions: Iterable[Transition], details: Mapping[str, TicketDetails], past: Past,
@@ -99,9 +103,11 @@ def plan(transitions: Iterable[Transition], details: Mapping[str, TicketDetails]
         if (escalated or (created and ticket.escalated)) and _allowed(SLACK_MESSAGE, adopting,
                                                                       policy):
             number = past.escalations.get(ticket_id, 0) + 1
+            channel = policy.level_channels.get(ticket.level or "")
             effects.append(Effect(
                 f"{SLACK_MESSAGE}:escalation:{ticket_id}:{number}", SLACK_MESSAGE, ticket_id,
-                {"escalation": number, **_message(ticket, policy)}))
+                {"escalation": number, **_message(ticket, policy),
+                 **({"channel": channel} if channel else {})}))
         elif ticket_id in past.threads and not adopting:
             effects += _follow_ups(ticket, changes, past, policy)
         if (created or escalated or _became(changes, "technical")) and ticket.technical \
@@ -111,8 +117,14 @@ def plan(transitions: Iterable[Transition], details: Mapping[str, TicketDetails]
                 {"name": f"[{ticket.issue_type}] "
                          f"{brief_description(ticket.description, policy.brief_length)} "
                          f"({ticket.seller})",
-                 **_fields(ticket)}))
+                 **_fields(ticket), **_routed_list(ticket, policy)}))
     return effects
+
+
+def _routed_list(ticket: TicketDetails, policy: Policy) -> dict[str, str]:
+    """The ClickUp list a technical escalation level routes its task to, if configured."""
+    listed = policy.level_lists.get(ticket.level or "")
+    return {"list_id": listed} if listed else {}
 
 
 def _follow_ups(ticket: TicketDetails, changes: Mapping[str, Transition], past: Past,
@@ -155,6 +167,9 @@ def _events(changes: Mapping[str, Transition]) -> list[tuple[str, Transition]]:
         events.append(("priority", priority))
     if (task := changes.get("task_closed")) is not None and task.after == YES:
         events.append(("task_closed", task))
+    level = changes.get("level")
+    if level is not None and (level.after or "") > (level.before or ""):  # L1 < L2 < L3
+        events.append(("raised", level))
     return events
 
 
@@ -210,4 +225,5 @@ def _fields(ticket: TicketDetails) -> dict[str, str | None]:
             "description": ticket.description, "seller": ticket.seller,
             "status": ticket.status, "priority": ticket.priority, "assignee": ticket.assignee,
             "reported_at": ticket.reported_at, "contact": ticket.contact,
-            "task_id": ticket.task_id, "task_url": ticket.task_url, "row_url": ticket.row_url}
+            "task_id": ticket.task_id, "task_url": ticket.task_url, "row_url": ticket.row_url,
+            "level": ticket.level}

@@ -158,6 +158,7 @@ class Roles(BaseModel):
     first_response: str | None = None  # a column holding the time to first response
     resolution_time: str | None = None  # a column holding the time to resolution
     feedback: str | None = None  # the user's feedback on the resolution
+    level: str | None = "escalation_level"  # L1, L2, L3, where the team records it
 
 
 class Schema(BaseModel):
@@ -186,6 +187,9 @@ def normalize(text: str) -> str:
 
 # --- presets -------------------------------------------------------------------------------
 
+LEVEL_COLUMN = Column(key="escalation_level", header="Escalation Level", kind="choice",
+                      optional=True, values=("L1", "L2", "L3"),
+                      aliases=("Level", "Support Level"))
 SUGGESTED_PRIORITY = "suggested_priority"
 SUGGESTED_CATEGORY = "suggested_category"  # the SayPro preset's automated categorisation
 
@@ -230,6 +234,7 @@ SELLER_SUPPORT = Schema(
                aliases=("Reported At", "Date Reported", "Created At", "Date")),
         Column(key="priority", header="Priority", kind="choice", optional=True,
                values=("High", "Medium", "Low"), aliases=("Urgency",)),
+        LEVEL_COLUMN,
         *_daemon_columns(),
     ),
     roles=Roles(
@@ -267,6 +272,7 @@ SAYPRO_INTERACTION_LOG = Schema(
                aliases=("Category", "Issue Category")),
         Column(key="urgency", header="Urgency Level", kind="choice",
                values=("High", "Medium", "Low"), aliases=("Urgency", "Priority")),
+        LEVEL_COLUMN,
         Column(key="agent", header="Assigned Support Agent", kind="people",
                aliases=("Support Agent", "Agent", "Assigned To")),
         Column(key="method", header="Support Interaction Method", kind="choice", optional=True,

@@ -54,7 +54,8 @@ def escalation_message(payload: Mapping[str, Any]) -> SlackMessage:
     line = _line(payload["text"])
     fields = [(label, payload.get(key)) for label, key in (
         ("Ticket", "ticket_id"), ("WhatsApp", "contact"), ("Status", "status"),
-        ("Priority", "priority"), ("Assigned to", "assignee"), ("Reported", "reported_at"))]
+        ("Priority", "priority"), ("Assigned to", "assignee"), ("Reported", "reported_at"),
+        ("Level", "level"))]
     shown = [_field(label, inert(one_line(str(value), FIELD_LIMIT)))
              for label, value in fields if value]
     task = payload.get("task_id")

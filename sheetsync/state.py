@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -143,6 +143,13 @@ MIGRATIONS: tuple[str, ...] = (
         assignee TEXT
     );
     """,
+    # 10: each escalated ticket's escalation level (L1-L3), so raising it is a transition
+    """
+    CREATE TABLE levels (
+        ticket_id TEXT PRIMARY KEY,
+        level TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -165,6 +172,7 @@ class CycleRecord:
     joined: Iterable[tuple[int, str, str | None]] = ()  # (incident, ticket, seller's hash)
     followups: Mapping[str, tuple[str, str | None]] | None = None  # ticket -> (due, assignee);
     # None: the preset records no follow-ups
+    levels: Mapping[str, str] = field(default_factory=dict)  # escalated tickets' levels
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +350,8 @@ class StateStore:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('adopted_at', ?)", (at,))
             self._save_tasks(db, record.tasks)
             self._save_incidents(db, list(record.incidents), list(record.joined), at)
+            db.executemany("INSERT INTO levels VALUES (?, ?) ON CONFLICT (ticket_id) DO UPDATE "
+                           "SET level = excluded.level", list(record.levels.items()))
             if record.followups is not None:  # the sheet says it all: replace them
                 db.execute("DELETE FROM followups")
                 db.executemany("INSERT INTO followups VALUES (?, ?, ?)",
@@ -505,6 +515,10 @@ class StateStore:
                     "transitions WHERE field = 'ticket' AND after = 'created' AND "
                     "observed_at > ? GROUP BY ticket_id) c ON c.ticket_id = t.ticket_id "
                     "WHERE t.present = 1", (_iso(since),))]
+
+    def levels(self) -> dict[str, str]:
+        """The escalation level each ticket last had while escalated."""
+        return dict(self._db.execute("SELECT ticket_id, level FROM levels").fetchall())
 
     def followups(self) -> dict[str, tuple[str, str | None]]:
         """Open tickets' scheduled follow-ups: ID -> (due date, assignee)."""

@@ -165,6 +165,33 @@ def suggest_category(description: str | None) -> Suggestion | None:
         Suggestion(GENERAL, GENERAL, "no other category's words")
 
 
+#: The SayPro documents' escalation levels.
+LEVELS = {"L1": "general support", "L2": "intermediate technical", "L3": "development"}
+#: How an escalated ticket's level is derived when the tracker does not record it: a phrase
+#: of the description first (development work, then technical infrastructure), then L2 for a
+#: technical ticket, else L1.
+LEVEL_RULES: tuple[Rule, ...] = (
+    Rule("L3", LEVELS["L3"], ("code", "backend", "deploy", "release", "crash", "crashes",
+                              "data loss", "bug in")),
+    Rule("L2", LEVELS["L2"], ("database", "server", "payment gateway", "integration", "api",
+                              "sync", "timeout", "outage", "error")),
+)
+
+
+def escalation_level(given: str | None, description: str | None, technical: bool
+                     ) -> Suggestion:
+    """An escalated ticket's level: the Escalation Level a person gave, else the rules'."""
+    level = (given or "").strip().upper()
+    if level in LEVELS:
+        return Suggestion(level, LEVELS[level], "Escalation Level")
+    found = first_match(description, None, LEVEL_RULES)
+    if found is not None:
+        return found
+    if technical:
+        return Suggestion("L2", LEVELS["L2"], "a technical ticket")
+    return Suggestion("L1", LEVELS["L1"], "escalated")
+
+
 def note(suggestion: Suggestion, what: str = "Priority") -> str:
     """The Sync Notes line: `Suggested Priority High: Critical business functions affected
     ("cannot add products")`, `Suggested Category Account-related ("password")`."""

@@ -29,7 +29,7 @@ from typing import Any
 from tests.cassettes import Exchange, write_cassette
 
 TOKEN = "xoxb-fake-token"
-CHANNELS = {"seller-support": "C0SELLERS1"}
+CHANNELS = {"seller-support": "C0SELLERS1", "tech-support": "C0TECHSUP1"}
 ALL_SCOPES = ("chat:write", "channels:history", "groups:history", "channels:read",
               "groups:read")
 

@@ -349,3 +349,26 @@ def test_a_poll_clickup_cannot_answer_is_logged_once_and_the_cycle_goes_on(
     fake.close(next(iter(fake.tasks)))
     run_sync(config, NOW + timedelta(minutes=14), sinks=sinks)  # ClickUp is back: due still
     assert row_of(config, "Nandi Dairy")["Sync Notes"].endswith("closed (complete)")
+
+
+def test_an_escalation_levels_own_list_gets_its_task_and_is_followed(
+        clock: Clock, tmp_path: Path) -> None:
+    config = clickup_demo(tmp_path)
+    assert config.source is not None
+    with config.source.open("a", encoding="utf-8") as file:
+        file.write('level_lists = { L2 = "901200000002" }\n')
+    config = load_config(config.source, environ={})
+    tasks = ClickUpSink(TOKEN, LIST_ID, KEY_FIELD, clock=clock, sleep=clock.sleep,
+                        level_lists=["901200000002"])
+    sinks = Sinks(LocalOutbox(tmp_path / "outbox.jsonl"), {CLICKUP_TASK: tasks}, tasks)
+    with FakeClickUp(clock=clock, lists=(LIST_ID, "901200000002")).installed() as fake:
+        run_sync(config, NOW, sinks=sinks)
+        edit(config, "Lakshmi Textiles", Status="Escalated")  # a Bug escalated: L2
+        run_sync(config, NOW, sinks=sinks)
+        [created] = fake.tasks.values()
+        assert created["list"] == {"id": "901200000002"}
+        clock.sleep(600)
+        fake.close(created["id"])
+        run_sync(config, NOW + timedelta(minutes=11), sinks=sinks)
+    assert "ClickUp task 86c00001 closed (complete)" in str(
+        row_of(config, "Lakshmi Textiles")["Sync Notes"])  # followed in its own list

@@ -107,7 +107,7 @@ def test_a_missing_explicit_file_names_it(tmp_path: Path) -> None:
      'got "slack.com/api"'),
     ('[slack]\nfollow_ups = ["closed"]\n',
      'sheetsync.toml: slack.follow_ups[0]: expected "assigned", "status", "priority", '
-     '"resolved", "reopened" or "task_closed", got "closed"'),
+     '"resolved", "reopened", "task_closed" or "raised", got "closed"'),
     ("[sync\n", "sheetsync.toml: invalid TOML: Expected ']' at the end of a table declaration "
                 "(at line 1, column 6)"),
 ])

@@ -56,7 +56,7 @@ def test_a_missing_required_column_is_one_error_naming_it_and_the_tab() -> None:
 def test_daemon_owned_and_optional_columns_are_never_required() -> None:
     sheet = bind(grid(list(GUIDE_EXAMPLE), [list(GUIDE_EXAMPLE.values())]), SELLER)
     assert set(sheet.binding.absent) == {"ticket_id", "priority", "clickup_task_id", "sync_notes",
-                                         "suggested_priority"}
+                                         "suggested_priority", "escalation_level"}
 
 
 def test_the_header_row_is_found_below_a_title() -> None:

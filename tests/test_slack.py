@@ -461,3 +461,27 @@ def test_the_configured_api_url_is_where_requests_go(fake: FakeSlack, tmp_path: 
         assert dispatch(store, sinks, NOW) == 1
     assert [url for _, url, *_ in fake.exchanges] == [
         "https://slack-proxy.example.org/api/chat.postMessage"]
+
+
+def test_an_escalation_goes_to_its_levels_channel_and_raising_it_replies_in_the_thread(
+        fake: FakeSlack, clock: Clock, tmp_path: Path) -> None:
+    config = slack_demo(tmp_path)
+    assert config.source is not None
+    with config.source.open("a", encoding="utf-8") as file:
+        file.write('level_channels = { L2 = "#tech-support" }\n')
+    config = load_config(config.source, environ={})
+    sinks = sinks_for(slack_sink(clock), tmp_path)
+    run_sync(config, NOW, sinks=sinks)
+    edit(config, "Lakshmi Textiles", Status="Escalated")  # a Bug: technical, so L2
+    run_sync(config, NOW, sinks=sinks)
+    [message] = fake.top_level()
+    assert message["channel"] == "C0TECHSUP1"
+    assert "*Level*\nL2" in [f["text"] for f in message["blocks"][1]["fields"]]
+    edit(config, "Lakshmi Textiles", **{"Escalation Level": "L3"})
+    run_sync(config, NOW, sinks=sinks)
+    [reply] = fake.replies(message["ts"])
+    assert reply["text"] == "INT-000003 raised to L3 (from L2)"
+    assert "*Level*\nL3" in [f["text"] for f in fake.messages[0]["blocks"][1]["fields"]]
+    with StateStore(config.state_path) as store:
+        assert ("level", "L2", "L3") in [(h.field, h.before, h.after)
+                                         for h in store.history("INT-000003")]

@@ -131,3 +131,17 @@ def test_the_saypro_cycle_suggests_a_category_only_where_the_person_left_it_blan
     assert suggested[0] is not None and all(s is None for s in suggested[1:])
     assert rows[0][names.index("Category of Issue/Request")] is None  # still the person's
     assert f"Suggested Category {suggested[0]}" in rows[0][names.index("Sync Notes")]
+
+
+@pytest.mark.parametrize(("given", "description", "technical", "level"), [
+    ("L3", "Cannot add products.", False, "L3"),  # the team's own Escalation Level wins
+    (None, "The database times out when saving stock.", True, "L2"),  # "database, server"
+    (None, "The app crashes after the release.", True, "L3"),  # development work
+    (None, "Cannot add products.", True, "L2"),  # technical: intermediate at least
+    (None, "Payout for last week has not arrived.", False, "L1"),  # general support
+])
+def test_the_escalation_level_is_the_teams_else_the_rules(
+        given: str | None, description: str, technical: bool, level: str) -> None:
+    from sheetsync.triage import escalation_level
+
+    assert escalation_level(given, description, technical).value == level

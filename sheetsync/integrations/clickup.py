@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -50,10 +50,12 @@ class ClickUpSink:
 
     def __init__(self, token: str, list_id: str, key_field: str, *, api_url: str = API_URL,
                  user_ids: Mapping[str, int] | None = None, requests_per_minute: int = 100,
+                 level_lists: Sequence[str] = (),
                  session: requests.Session | None = None, clock: Clock = time.time,
                  sleep: Sleep = time.sleep, jitter: Callable[[], float] = random.random) -> None:
         self.list_id, self.key_field, self.api_url = list_id, key_field, api_url
         self.user_ids = dict(user_ids or {})
+        self.level_lists = tuple(level_lists)  # where escalation levels route their tasks
         self.clock, self.sleep, self.jitter = clock, sleep, jitter
         # 10% under the token's rate: ClickUp counts per token, per minute.
         self.pacer = Pacer(60.0 / requests_per_minute * 1.1, clock, sleep)
@@ -73,14 +75,15 @@ class ClickUpSink:
             if attempt:
                 self.sleep(backoff(attempt, rng=self.jitter))
             try:
+                listed = str(effect.payload.get("list_id") or self.list_id)  # a level's own list
                 if unclear:
-                    found = self.find(effect.key)
+                    found = self.find(effect.key, listed)
                     if found is not None:
                         return {"id": found.task_id, "url": found.url,
                                 "status": found.status, "found": True}
                 begin()
                 try:
-                    task = self._call("POST", f"list/{self.list_id}/task",
+                    task = self._call("POST", f"list/{listed}/task",
                                       json=task_body(effect.payload, effect.key,
                                                      self.key_field, self.user_ids))
                 except ClickUpFault as fault:
@@ -95,22 +98,25 @@ class ClickUpSink:
         raise DeliveryError(f"{last}; will search for its key before creating it again",
                             "retry", unclear=unclear)
 
-    def find(self, key: str) -> TaskState | None:
-        """The task carrying `key` in the key field, closed ones too."""
+    def find(self, key: str, list_id: str | None = None) -> TaskState | None:
+        """The task carrying `key` in the key field (of this list, or `list_id`), closed
+        ones too."""
         query = json.dumps([{"field_id": self.key_field, "operator": "==", "value": key}],
                            separators=(",", ":"))
         for task in self._tasks({"custom_fields": query, "include_closed": "true",
-                                 "subtasks": "true"}):
+                                 "subtasks": "true"}, list_id):
             return _state(task)
         return None
 
     # --- following tasks -------------------------------------------------------------------
 
     def updated_since(self, epoch_ms: int) -> Iterator[TaskState]:
-        """The list's tasks changed after `epoch_ms`, closed ones included."""
-        for task in self._tasks({"date_updated_gt": str(epoch_ms), "include_closed": "true",
-                                 "subtasks": "true", "order_by": "updated"}):
-            yield _state(task)
+        """The tasks changed after `epoch_ms` in the list and the escalation levels' lists,
+        closed ones included."""
+        for listed in dict.fromkeys([self.list_id, *self.level_lists]):
+            for task in self._tasks({"date_updated_gt": str(epoch_ms), "include_closed": "true",
+                                     "subtasks": "true", "order_by": "updated"}, listed):
+                yield _state(task)
 
     def task(self, task_id: str) -> TaskState:
         """One task by ID (a person's link may point into another list)."""
@@ -142,9 +148,10 @@ class ClickUpSink:
 
     # --- HTTP ------------------------------------------------------------------------------
 
-    def _tasks(self, query: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    def _tasks(self, query: Mapping[str, str], list_id: str | None = None
+               ) -> Iterator[dict[str, Any]]:
         for page in range(100):
-            answer = self._call("GET", f"list/{self.list_id}/task",
+            answer = self._call("GET", f"list/{list_id or self.list_id}/task",
                                 params={**query, "page": str(page)})
             yield from answer.get("tasks") or []
             if answer.get("last_page", True) or not answer.get("tasks"):

@@ -119,10 +119,11 @@ class SlackSink:
         self.pacer = pacer or Pacer(PACE_SECONDS)
         self.sleep = sleep or self.pacer.sleep
         self.jitter = jitter
-        self._channel_id: str | None = channel if _CHANNEL_ID.match(channel) else None
+        self._ids: dict[str, str] = {}  # channel names and IDs, as resolved
         quiet = logging.getLogger("sheetsync.slack_sdk")  # we log each fault ourselves
         quiet.setLevel(logging.CRITICAL)
-        self.rate_limits = _PacedRateLimitHandler(self.pacer, lambda: self._channel_id or "",
+        self.rate_limits = _PacedRateLimitHandler(self.pacer,
+                                                  lambda: self._ids.get(self.channel, ""),
                                                   self.sleep)
         self.client = _CountedClient(token=token, base_url=api_url, timeout=timeout,
                                      logger=quiet, retry_handlers=[self.rate_limits])
@@ -132,7 +133,7 @@ class SlackSink:
     def deliver(self, effect: Effect, parent: Mapping[str, Any] | None,
                 begin: Callable[[], None]) -> Mapping[str, Any]:
         """Post (or update) once; look the key up first after any unclear attempt."""
-        channel = self.channel_id()
+        channel = self.channel_id(effect.payload.get("channel"))  # a level's own channel
         if effect.kind == SLACK_UPDATE:
             return self._update(effect, _required(parent, effect))
         thread = _required(parent, effect) if effect.kind == SLACK_REPLY else None
@@ -259,33 +260,36 @@ class SlackSink:
             raise DeliveryError(f"no answer from Slack ({_describe(exc)})", "retry") from None
         return self.channel_id()
 
-    def channel_id(self) -> str:
-        """The configured channel's ID: given, or found by name once per process."""
-        if self._channel_id is None:
-            name = self.channel.lstrip("#")
-            try:
-                for page in self.client.conversations_list(
-                        types="public_channel,private_channel", exclude_archived=True,
-                        limit=1000):
-                    for channel in page.get("channels") or []:
-                        if channel.get("name") == name:
-                            self._channel_id = str(channel["id"])
-                            return self._channel_id
-            except SlackApiError as exc:
-                if _error(exc) == "missing_scope":
-                    raise DeliveryError(
-                        f"slack.channel: cannot find #{name} by name without the channels:read "
-                        "scope; give the channel's ID instead (in Slack: the channel's name > "
-                        "About > Channel ID), or add the scope", "blocked") from None
-                raise self._refused(exc, False) if _error(exc) in _REFUSED else DeliveryError(
-                    f"finding #{name} in Slack failed: {_error(exc)}", "retry") from None
-            except (OSError, urllib.error.URLError) as exc:
-                raise DeliveryError(f"no answer from Slack ({_describe(exc)})",
-                                    "retry") from None
-            raise DeliveryError(
-                f"slack.channel: no channel #{name} that the Slack app can see; check the name, "
-                "or invite the app to the channel (/invite @your-app)", "blocked")
-        return self._channel_id
+    def channel_id(self, channel: str | None = None) -> str:
+        """A channel's ID (the configured one by default): given, or found by name once per
+        process."""
+        wanted = channel or self.channel
+        if wanted not in self._ids:
+            self._ids[wanted] = wanted if _CHANNEL_ID.match(wanted) else self._find_channel(
+                wanted, "slack.channel" if channel is None else "slack.level_channels")
+        return self._ids[wanted]
+
+    def _find_channel(self, channel: str, setting: str) -> str:
+        name = channel.lstrip("#")
+        try:
+            for page in self.client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=1000):
+                for found in page.get("channels") or []:
+                    if found.get("name") == name:
+                        return str(found["id"])
+        except SlackApiError as exc:
+            if _error(exc) == "missing_scope":
+                raise DeliveryError(
+                    f"{setting}: cannot find #{name} by name without the channels:read scope; "
+                    "give the channel's ID instead (in Slack: the channel's name > About > "
+                    "Channel ID), or add the scope", "blocked") from None
+            raise self._refused(exc, False) if _error(exc) in _REFUSED else DeliveryError(
+                f"finding #{name} in Slack failed: {_error(exc)}", "retry") from None
+        except (OSError, urllib.error.URLError) as exc:
+            raise DeliveryError(f"no answer from Slack ({_describe(exc)})", "retry") from None
+        raise DeliveryError(
+            f"{setting}: no channel #{name} that the Slack app can see; check the name, or "
+            "invite the app to the channel (/invite @your-app)", "blocked")
 
     def _refused(self, exc: SlackApiError, unclear: bool) -> DeliveryError:
         """A definite answer: what it means for the effect, naming the setting to fix."""

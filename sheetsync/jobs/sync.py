@@ -51,7 +51,13 @@ from sheetsync.task_links import (
     task_note,
 )
 from sheetsync.tickets import YES, Snapshot, Ticket
-from sheetsync.triage import GUIDELINES, Suggestion, suggest, suggest_category
+from sheetsync.triage import (
+    GUIDELINES,
+    Suggestion,
+    escalation_level,
+    suggest,
+    suggest_category,
+)
 from sheetsync.triage import note as triage_note
 from sheetsync.transitions import CREATED, TICKET, Transition, diff, next_snapshot
 from sheetsync.validators import CheckContext, Finding, check
@@ -125,6 +131,8 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         identity, tickets = identify(sheet, known, key, next_number)
         transitions = diff(known, tickets, identity.disputed, archived)
         task_links = _typed_tasks(sheet, identity, links)
+        levels = _levels(sheet, identity, tickets)
+        transitions = [*transitions, *_raised(store.levels(), levels)]
         lap("core")
         polled_at = None
         if sinks is not None and sinks.tasks is not None and not adopting and _due(
@@ -147,7 +155,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             if t.field in ("ticket", "escalated", "technical") or t.ticket_id in past.threads}
         full_contact = config.settings.messages.full_contact
         details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved],
-                           full_contact=full_contact)
+                           full_contact=full_contact, levels=levels)
         planned = plan(transitions, details, past, adopting, policy)
         opened, joined, alerts = _incidents(store, sheet, identity, transitions, key, now,
                                             config) if not adopting else ([], [], [])
@@ -170,7 +178,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
             new_tickets=new_tickets, changed=changed, tasks=task_links,
             tasks_polled_at=polled_at, incidents=opened, joined=joined,
-            followups=_followups(sheet, identity, tickets, config)))
+            followups=_followups(sheet, identity, tickets, config), levels=levels))
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
         delivered = dispatch(store, sinks, now)
@@ -198,7 +206,9 @@ def _policy(config: Config) -> Policy:
         on_adoption={kind for kind, on in ((SLACK_MESSAGE, adoption.escalations),
                                            (CLICKUP_TASK, adoption.clickup_tasks)) if on},
         follow_ups=frozenset(config.settings.slack.follow_ups),
-        broadcast_resolved=config.settings.slack.broadcast_resolved)
+        broadcast_resolved=config.settings.slack.broadcast_resolved,
+        level_channels={str(k): v for k, v in config.settings.slack.level_channels.items()},
+        level_lists={str(k): v for k, v in config.settings.clickup.level_lists.items()})
 
 
 def _by_code(findings: Sequence[Finding]) -> dict[str, int]:
@@ -264,8 +274,38 @@ def _past(store: StateStore, transitions: Sequence[Transition]) -> Past:
                 occurrences=occurrences)
 
 
+def _levels(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket]) -> dict[str, str]:
+    """Each escalated ticket's escalation level (L1-L3): the Escalation Level a person gave,
+    else the level its words and its being technical point to."""
+    roles = sheet.schema.roles
+    position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
+    given = sheet.columns.get(roles.level) if roles.level else None
+    descriptions = sheet.columns.get(roles.description)
+    levels = {}
+    for ticket in tickets:
+        if ticket.fields.get("escalated") != YES or ticket.ticket_id not in position:
+            continue
+        i = position[ticket.ticket_id]
+        level_cell = given[i] if given is not None else None
+        description = descriptions[i] if descriptions is not None else None
+        levels[ticket.ticket_id] = escalation_level(
+            None if is_blank(level_cell) else text_of(level_cell),
+            None if is_blank(description) else text_of(description),
+            ticket.fields.get("technical") == YES).value
+    return levels
+
+
+def _raised(before: Mapping[str, str], now: Mapping[str, str]) -> list[Transition]:
+    """A level that changed for a ticket still escalated is a transition (a new escalation
+    carries its level in its message instead)."""
+    return [Transition(ticket, "level", before[ticket], level)
+            for ticket, level in sorted(now.items())
+            if ticket in before and before[ticket] != level]
+
+
 def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
-             full_contact: bool = False) -> dict[str, TicketDetails]:
+             full_contact: bool = False, levels: Mapping[str, str] | None = None
+             ) -> dict[str, TicketDetails]:
     """What the messages need of each ticket, read from its row (the contact masked)."""
     roles = sheet.schema.roles
     position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
@@ -287,7 +327,8 @@ def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
             contact=mask_phone(contact) if contact and "@" not in contact and not full_contact
             else contact,
             task_id=cell("task_id", i), escalated=ticket.fields.get("escalated") == YES,
-            technical=ticket.fields.get("technical") == YES)
+            technical=ticket.fields.get("technical") == YES,
+            level=(levels or {}).get(ticket.ticket_id))
     return details
 
 
