@@ -144,6 +144,14 @@ def _quiet_hours(value: Any) -> Any:
     return text
 
 
+def _slack_user(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"[UW][A-Z0-9]{6,}", value.strip()):
+        raise PydanticCustomError("slack_user", 'expected a Slack user ID such as "U0123ABCD" '
+                                  "(in Slack: the person's profile > More > Copy member ID), "
+                                  "got {got}", {"got": _show(value)})
+    return value.strip()
+
+
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 def _positive_number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -210,6 +218,7 @@ class SlackSettings(_Table):
     follow_ups: list[FollowUp] = ["assigned", "resolved", "reopened", "raised"]
     broadcast_resolved: bool = False  # also show the Resolved reply in the channel
     level_channels: dict[Level, Text] = {}  # an escalation level's own channel: { L3 = "#dev" }
+    users: dict[str, Annotated[str, BeforeValidator(_slack_user)]] = {}  # name -> "U0123ABCD"
 
 
 class ClickUpSettings(_Table):

@@ -89,7 +89,7 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
     if _wanted(source, "slack", slack.TOKEN_ENV, environ, {"channel": slack_settings.channel}):
         assert slack_settings.channel is not None
         slack_sink = slack.SlackSink(environ[slack.TOKEN_ENV].strip(), slack_settings.channel,
-                                     api_url=slack_settings.api_url)
+                                     api_url=slack_settings.api_url, users=slack_settings.users)
         by_kind.update({kind: slack_sink for kind in SLACK_KINDS})
     tasks = None
     settings = config.settings.clickup

@@ -34,7 +34,7 @@ def check_backs(resolutions: Mapping[str, tuple[datetime, int]],
                 f"{SLACK_REMINDER}:check-back:{ticket}:{number}", SLACK_REMINDER, ticket,
                 {"text": f"Check back with the seller of {ticket}, resolved {age.days} "
                          f"day{'s' if age.days != 1 else ''} ago: is it still fixed?"
-                         + (f" ({who})" if who else "")}))
+                         + (f" ({who})" if who else ""), "assignee": who}))
     return due
 
 
@@ -48,7 +48,7 @@ def follow_ups(scheduled: Mapping[str, tuple[str, str | None]], today: date) -> 
             due.append(Effect(
                 f"{SLACK_REMINDER}:follow-up:{ticket}:{day}", SLACK_REMINDER, ticket,
                 {"text": f"Follow up on {ticket}: its Follow-up Date is {day}"
-                         + (f" ({who})" if who else "")}))
+                         + (f" ({who})" if who else ""), "assignee": who}))
     return due
 
 

@@ -90,5 +90,6 @@ def alerts(clocks: Sequence[Clock], targets: Mapping[str, Mapping[str, float]],
             who = f" ({clock.assignee})" if clock.assignee else " (nobody assigned)"
             found.append(Effect(f"{SLACK_SLA}:{target.replace(' ', '-')}:{kind}:"
                                 f"{clock.ticket_id}", SLACK_SLA, clock.ticket_id,
-                                {"text": text + who, "target": target, "alert": kind}))
+                                {"text": text + who, "target": target, "alert": kind,
+                                 "assignee": clock.assignee}))
     return found

@@ -10,7 +10,7 @@ form a link or break the message's layout.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ _R = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"  # Hebrew, Arabic, Syriac, Thaana
 #: A right-to-left run: from its first RTL letter to its last, spaces and digits between.
 _RTL_RUN = re.compile(f"[{_R}](?:[{_R}\\s\\d.,'\"-]*[{_R}])?")
 _FSI, _PDI = "\u2068", "\u2069"  # first-strong isolate: the run keeps its own direction
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +84,14 @@ def incident_message(payload: Mapping[str, Any]) -> SlackMessage:
     return SlackMessage(line, [_section(line), *([_section(cut)] if cut else [])])
 
 
-def follow_up_message(payload: Mapping[str, Any]) -> SlackMessage:
-    """A reply in an escalation's thread: one line."""
+def follow_up_message(payload: Mapping[str, Any], mentions: Sequence[str] = ()
+                      ) -> SlackMessage:
+    """One line (a reply, a reminder, an alert), after the people it is for: Slack user IDs
+    from the configured map, the only mentions sheetsync ever makes."""
     line = _line(payload["text"])
-    return SlackMessage(line, [_section(line)])
+    called = " ".join(f"<@{user}>" for user in mentions if _USER_ID.match(user))
+    text = f"{called} {line}" if called else line
+    return SlackMessage(text, [_section(text)])
 
 
 def _line(text: str) -> str:

@@ -22,7 +22,7 @@ from sheetsync.cli import main
 from sheetsync.daemon import run_daemon
 from sheetsync.config import Config, load_config
 from sheetsync.demo import make_demo
-from sheetsync.dispatch import Sinks, dispatch, open_sinks
+from sheetsync.dispatch import SLACK_KINDS, Sinks, dispatch, open_sinks
 from sheetsync.errors import ConfigError
 from sheetsync.effects import Effect
 from sheetsync.integrations.outbox import LocalOutbox
@@ -63,7 +63,7 @@ def slack_sink(clock: Clock, channel: str = "#seller-support",
 
 def sinks_for(sink: SlackSink, tmp_path: Path) -> Sinks:
     return Sinks(LocalOutbox(tmp_path / "outbox.jsonl"),
-                 {kind: sink for kind in (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE)})
+                 {kind: sink for kind in SLACK_KINDS})
 
 
 def escalation(ticket: str = "INT-000002", **payload: Any) -> Effect:
@@ -485,3 +485,14 @@ def test_an_escalation_goes_to_its_levels_channel_and_raising_it_replies_in_the_
     with StateStore(config.state_path) as store:
         assert ("level", "L2", "L3") in [(h.field, h.before, h.after)
                                          for h in store.history("INT-000003")]
+
+
+def test_an_sla_alert_mentions_the_assignees_slack_user(
+        fake: FakeSlack, store: StateStore, clock: Clock, tmp_path: Path) -> None:
+    plan(store, Effect("slack.sla:first-response:breach:INT-000009", "slack.sla", "INT-000009",
+                       {"text": "INT-000009 missed its 24 h first response target (Priya)",
+                        "assignee": "Priya (Support), Rahul (Tech)"}))
+    sink = SlackSink(TOKEN, "#seller-support", pacer=Pacer(PACE_SECONDS, clock, clock.sleep),
+                     sleep=clock.sleep, users={"Priya (Support)": "U0PRIYA001"})
+    assert run(store, sink, tmp_path) == 1
+    assert fake.messages[0]["text"].startswith("<@U0PRIYA001> INT-000009 missed")

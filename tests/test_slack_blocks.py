@@ -141,3 +141,10 @@ def test_joiners_that_indic_scripts_and_emoji_need_are_kept() -> None:
     family = "👨\u200d👩\u200d👧"
     assert inert(hindi) == hindi and inert(family) == family
     assert inert("a\u200bb\u2060c") == "abc"
+
+
+def test_a_reminder_mentions_only_configured_slack_users() -> None:
+    message = follow_up_message({"text": "INT-000002 missed its 24 h first response target"},
+                                ["U0123ABCD", "<!channel>"])
+    assert message.text == "<@U0123ABCD> INT-000002 missed its 24 h first response target"
+    assert "<!channel>" not in message.text

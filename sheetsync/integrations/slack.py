@@ -32,7 +32,15 @@ from sheetsync import metrics
 from sheetsync.effects import Effect
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.pacing import Pacer, Sleep, backoff
-from sheetsync.rules import SLACK_INCIDENT, SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
+from sheetsync.rules import (
+    SLACK_INCIDENT,
+    SLACK_MESSAGE,
+    SLACK_REMINDER,
+    SLACK_REPLY,
+    SLACK_SLA,
+    SLACK_UPDATE,
+)
+from sheetsync.values import split_people
 from sheetsync.slack_blocks import (
     SlackMessage,
     escalation_message,
@@ -114,8 +122,10 @@ class SlackSink:
 
     def __init__(self, token: str, channel: str, *, api_url: str = API_URL,
                  pacer: Pacer | None = None, sleep: Sleep | None = None,
-                 jitter: Callable[[], float] = random.random, timeout: int = 15) -> None:
+                 jitter: Callable[[], float] = random.random, timeout: int = 15,
+                 users: Mapping[str, str] | None = None) -> None:
         self.channel = channel
+        self.users = dict(users or {})  # Assigned To names -> Slack user IDs, for mentions
         self.pacer = pacer or Pacer(PACE_SECONDS)
         self.sleep = sleep or self.pacer.sleep
         self.jitter = jitter
@@ -160,7 +170,7 @@ class SlackSink:
 
     def _post(self, effect: Effect, channel: str, thread: Mapping[str, Any] | None
               ) -> Mapping[str, Any]:
-        message = _message(effect)
+        message = _message(effect, self.users)
         extra: dict[str, Any] = {}
         if thread is not None:  # a reply goes where its escalation is
             channel = thread["channel"]
@@ -314,12 +324,14 @@ class SlackSink:
                              unclear=unclear)
 
 
-def _message(effect: Effect) -> SlackMessage:
+def _message(effect: Effect, users: Mapping[str, str]) -> SlackMessage:
     if effect.kind == SLACK_MESSAGE:
         return escalation_message(effect.payload)
     if effect.kind == SLACK_INCIDENT:
         return incident_message(effect.payload)
-    return follow_up_message(effect.payload)
+    mentions = [users[person] for person in split_people(effect.payload.get("assignee") or "")
+                if person in users] if effect.kind in (SLACK_SLA, SLACK_REMINDER) else []
+    return follow_up_message(effect.payload, mentions)
 
 
 def _metadata(key: str) -> dict[str, Any]:
