@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from sheetsync.schema import Sheet
+from sheetsync.sla import Calendar, working_hours
 from sheetsync.table import is_blank
 from sheetsync.tickets import YES, tracked_fields
 from sheetsync.transitions import CREATED, TICKET
@@ -89,9 +90,11 @@ def ticket_frame(sheet: Sheet, tz: ZoneInfo) -> pd.DataFrame:
 
 
 def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | None,
-          waiting: Sequence[str] = ()) -> pd.DataFrame:
+          waiting: Sequence[str] = (), calendar: Calendar | None = None,
+          tz: ZoneInfo | None = None) -> pd.DataFrame:
     """Each ticket's life: first seen, first response, first resolved, escalated, reopened,
-    first-contact resolution, repeat issue; in hours where a duration."""
+    first-contact resolution, repeat issue; in hours where a duration (working hours when a
+    calendar is given, as the SLA timers count them)."""
     out = tickets.copy()
     h = history[history["ticket_id"].isin(out.index)]
     adopted = pd.Timestamp(adopted_at) if adopted_at is not None else None
@@ -120,7 +123,7 @@ def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | N
     response = response.where(~(out["adopted"] & answered_on_entry))  # before sheetsync
     out["first_response_at"] = response
     out["first_response_h"] = out["response_given"].fillna(
-        _hours(out["first_response_at"] - out["reported_at"]))  # the preset's column first
+        _span(out["reported_at"], out["first_response_at"], calendar, tz))  # preset's first
 
     resolved = h[h["field"] == "resolved"].sort_values("at", kind="stable")
     first_resolved_flag = _first(resolved)
@@ -131,7 +134,7 @@ def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | N
     out["resolved_at"] = became.reindex(out.index).where(
         ~initially_resolved, out["first_seen"].where(~out["adopted"]))
     out["resolution_h"] = out["resolution_given"].fillna(
-        _hours(out["resolved_at"] - out["reported_at"]))
+        _span(out["reported_at"], out["resolved_at"], calendar, tz))
     out["ever_resolved"] = out["resolved_at"].notna() | out["resolved"]
 
     escalated = h[(h["field"] == "escalated") & (h["after"] == YES)]
@@ -171,6 +174,19 @@ def first_status(out: pd.DataFrame) -> str | None:
     seen = out.loc[~out["adopted"], "initial_status"].dropna()
     pool = seen if len(seen) else out["initial_status"].dropna()
     return str(pool.mode().iloc[0]) if len(pool) else None
+
+
+def _span(start: pd.Series, end: pd.Series, calendar: Calendar | None, tz: ZoneInfo | None
+          ) -> pd.Series:
+    """Hours from each start to its end: calendar time, or working hours by the calendar read
+    in the configured timezone `tz`."""
+    if calendar is None:
+        return _hours(end - start)
+    zone = tz or ZoneInfo("UTC")
+    hours = [working_hours(a.to_pydatetime().astimezone(zone), b.to_pydatetime().astimezone(zone),
+                           calendar) if pd.notna(a) and pd.notna(b) and b >= a else None
+             for a, b in zip(start, end)]
+    return pd.Series(hours, index=start.index, dtype=float)
 
 
 def _hours(span: pd.Series) -> pd.Series:

@@ -54,6 +54,26 @@ def due(start: datetime, hours: float, calendar: Calendar | None) -> datetime:
     raise ValueError("the working-hours calendar has no working time")
 
 
+def working_hours(start: datetime, end: datetime, calendar: Calendar | None) -> float:
+    """The (working) hours from `start` to `end`: what `due` counts, the other way round."""
+    if end <= start:
+        return 0.0
+    if calendar is None:
+        return (end - start).total_seconds() / 3600
+    total = timedelta()
+    day = start.astimezone(start.tzinfo).date()
+    end = end.astimezone(start.tzinfo)
+    while day <= end.date():
+        if calendar.working(day):
+            opens = datetime.combine(day, calendar.opens, tzinfo=start.tzinfo)
+            closes = datetime.combine(day, calendar.closes, tzinfo=start.tzinfo)
+            begin, finish = max(start, opens), min(end, closes)
+            if finish > begin:
+                total += finish - begin
+        day += timedelta(days=1)
+    return total.total_seconds() / 3600
+
+
 @dataclass(frozen=True)
 class Clock:
     """A ticket's SLA clock as the state store knows it."""

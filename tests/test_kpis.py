@@ -233,3 +233,17 @@ def test_the_saypro_preset_uses_its_own_columns() -> None:
     figures = dict(week.figures)
     assert figures["Average satisfaction (of 5)"] == 4.0  # one rating: 4/5
     assert figures["Median first response (h)"] == 1.0  # 0.5 and 1.5, as typed
+
+
+def test_with_working_hours_the_kpis_count_as_the_sla_timers_do() -> None:
+    from sheetsync.sla import Calendar, due, working_hours
+
+    sheet = sheet_of(ROWS)
+    f = kpis.facts(kpis.ticket_frame(sheet, IST), kpis.history_frame(HISTORY), ADOPTED,
+                   sheet.schema.waiting, Calendar(), IST)  # Monday to Friday, 09:00-18:00
+    # A: reported Mon 16th 10:00, answered 12:00: 2 h; resolved Tue 10:00: 8 h + 1 h.
+    # B: reported Mon 09:00, answered 15:00: 6 h; resolved Wed 09:00: 9 h + 9 h.
+    assert f.loc["INT-000001", ["first_response_h", "resolution_h"]].tolist() == [2.0, 9.0]
+    assert f.loc["INT-000002", ["first_response_h", "resolution_h"]].tolist() == [6.0, 18.0]
+    start = datetime(2026, 11, 20, 17, 0, tzinfo=IST)  # a Friday
+    assert working_hours(start, due(start, 8, Calendar()), Calendar()) == 8.0

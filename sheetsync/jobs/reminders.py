@@ -40,11 +40,7 @@ def run_sla(config: Config, now: datetime, sinks: Sinks | None) -> int:
     if not config.state_path.exists():
         return 0
     local = now.astimezone(config.timezone)
-    calendar = None
-    if settings.business_hours:
-        opens, closes = (time.fromisoformat(p) for p in settings.business_hours.split("-"))
-        calendar = Calendar(frozenset(DAYS.index(d.lower()) for d in settings.working_days),
-                            opens, closes, frozenset(settings.holidays))
+    calendar = working_calendar(config)
     targets = {FIRST_RESPONSE: dict(settings.first_response_hours),
                RESOLUTION: dict(settings.resolution_hours)}
     with StateStore(config.state_path) as store:
@@ -60,6 +56,17 @@ def run_sla(config: Config, now: datetime, sinks: Sinks | None) -> int:
         due = alerts(clocks, targets, local,
                      timedelta(minutes=settings.warn_before_minutes), calendar)
         return _send(store, due, now, sinks)
+
+
+def working_calendar(config: Config) -> Calendar | None:
+    """The working-hours calendar `[sla]` configures (None: calendar time), which the SLA
+    timers and the reports' KPIs both count by."""
+    settings = config.settings.sla
+    if not settings.business_hours:
+        return None
+    opens, closes = (time.fromisoformat(p) for p in settings.business_hours.split("-"))
+    return Calendar(frozenset(DAYS.index(d.lower()) for d in settings.working_days), opens,
+                    closes, frozenset(settings.holidays))
 
 
 def _send(store: StateStore, due: list[Effect], now: datetime, sinks: Sinks | None) -> int:

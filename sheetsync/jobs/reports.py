@@ -16,6 +16,7 @@ from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, dispatch
 from sheetsync.effects import Effect
 from sheetsync.jobs import daily, monthly, morning, weekly
+from sheetsync.jobs.reminders import working_calendar
 from sheetsync.jobs.schedule import due
 from sheetsync.reminders import quiet_until
 from sheetsync.reporting import Job, Period, Report
@@ -43,7 +44,7 @@ def build(config: Config, period: Period, at: datetime, store: StateStore) -> Re
     facts = kpis.facts(kpis.ticket_frame(sheet, config.timezone),
                        kpis.history_frame(store.all_transitions(HISTORY_FIELDS)),
                        datetime.fromisoformat(adopted) if adopted else None,
-                       config.schema.waiting)
+                       config.schema.waiting, working_calendar(config), config.timezone)
     target = float(config.settings.reports.first_response_hours)
     builders: dict[str, Callable[[], Report]] = {
         "morning": lambda: morning.build(facts, period, at, target),
