@@ -111,3 +111,25 @@ def test_business_hours_from_the_config(tracker: Config) -> None:
     # seen Monday 10:30: 7.5 h that day, the 24th a holiday, 0.5 h on the 25th: 09:30
     assert run_sla(config, datetime.combine(date(2026, 11, 25), time(8, 0), IST), None) == 0
     assert run_sla(config, datetime.combine(date(2026, 11, 25), time(9, 31), IST), None) == 2
+
+
+def test_a_crash_after_the_outbox_took_an_alert_sends_it_once(
+        tracker: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Killed(BaseException):
+        pass
+
+    real = LocalOutbox._append
+
+    def append_then_die(self: LocalOutbox, effect: object) -> None:
+        real(self, effect)  # type: ignore[arg-type]
+        raise Killed
+
+    monkeypatch.setattr(LocalOutbox, "_append", append_then_die)
+    with pytest.raises(Killed):
+        run_sla(tracker, at(24, 10, 31), Sinks(LocalOutbox(tracker.outbox_path)))
+    monkeypatch.setattr(LocalOutbox, "_append", real)
+    for minutes in (32, 33):  # the restarted daemon's ticks: its cycle delivers what is owed
+        run_sla(tracker, at(24, 10, minutes), Sinks(LocalOutbox(tracker.outbox_path)))
+        run_sync(tracker, at(24, 10, minutes))
+    assert sla_lines(tracker) == ["slack.sla:first-response:breach:INT-000017",
+                                  "slack.sla:first-response:breach:INT-000018"]
