@@ -195,7 +195,7 @@ def make_demo(folder: Path, preset: str, timezone: str, phone_region: str, now: 
 def _cells(columns: Sequence[Any], timestamp_key: str, hours: float | None,
            values: dict[str, Any], now: datetime) -> list[Any]:
     when = now - timedelta(hours=48 if hours is None else hours)
-    if hours is None:  # a real date-time cell, never at 00:00 (which calamine reads as a date)
+    if hours is None:  # a real date-time cell, at a fixed time of that day
         stamp: Any = when.replace(tzinfo=None, hour=10, minute=30, second=0, microsecond=0)
     elif values.get("timestamp_as") == "iso":
         stamp = when.strftime("%Y-%m-%dT%H:%M:00")

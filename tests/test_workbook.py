@@ -106,3 +106,19 @@ def test_a_new_workbook_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
 def test_a_workbook_with_formulas_is_only_read(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "t.xlsx", ["Seller Name", "Count"], [["Store", "=1+1"]])
     assert Workbook(path, "Tracker").save_blockers() == ["formulas"]
+
+
+def test_a_date_time_cell_at_midnight_is_a_timestamp_and_a_date_cell_is_not(
+        tmp_path: Path) -> None:
+    """python-calamine reads both as a date; sheetsync asks the cell's number format."""
+    import datetime as dt
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Tracker"
+    sheet.append(["Timestamp", "Logged"])
+    sheet.append([dt.datetime(2026, 11, 21, 0, 0), dt.date(2026, 11, 21)])
+    path = tmp_path / "tracker.xlsx"
+    book.save(path)
+    rows = Workbook(path, "Tracker").read().rows
+    assert rows[1] == (dt.datetime(2026, 11, 21, 0, 0), dt.date(2026, 11, 21))

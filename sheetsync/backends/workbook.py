@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import os
 import re
+from datetime import date, datetime, time
+from xml.etree import ElementTree
 import tempfile
 import warnings
 import zipfile
@@ -97,7 +99,13 @@ class Workbook:
             rows = book.get_sheet_by_name(tab).to_python(skip_empty_area=False)
         except Exception as exc:
             raise TrackerError(f'{self.path}: tab "{tab}" cannot be read ({exc})') from None
-        return Grid(tab=tab, rows=tuple(map(tuple, rows)))
+        grid = [list(row) for row in rows]
+        dated = [(r, c) for r, row in enumerate(grid) for c, value in enumerate(row)
+                 if type(value) is date]
+        if dated:  # calamine reads a date-time at exactly 00:00 as a date: ask its format
+            for r, c in _timed_cells(self.path, book.sheet_names.index(tab), set(dated)):
+                grid[r][c] = datetime.combine(grid[r][c], time(0))
+        return Grid(tab=tab, rows=tuple(map(tuple, grid)))
 
     def save_blockers(self) -> list[str]:
         """What this workbook holds that a save through openpyxl would lose."""
@@ -261,6 +269,54 @@ def _only_report_charts(archive: zipfile.ZipFile, names: Sequence[str]) -> bool:
                                                b"<xdr:cxnSp")):
             return False
     return True
+
+
+_TIME_CODE = re.compile(r"[hs]", re.IGNORECASE)
+_BUILTIN_TIMED = {18, 19, 20, 21, 22, 45, 46, 47}  # Excel's built-in formats with a time
+
+
+def _timed_cells(path: Path, index: int, cells: set[tuple[int, int]]
+                 ) -> list[tuple[int, int]]:
+    """Which of these (row, column) cells of the tab at `index` have a number format with a
+    time in it: a date-time that happens to be at midnight, not a date alone."""
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    with zipfile.ZipFile(path) as archive:
+        styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+        codes = {int(f.get("numFmtId", "0")): f.get("formatCode", "")
+                 for f in styles.iter(f"{ns}numFmt")}
+        xfs = styles.find(f"{ns}cellXfs")
+        timed_styles = set()
+        for position, xf in enumerate(xfs if xfs is not None else []):
+            number = int(xf.get("numFmtId", "0"))
+            code = re.sub(r'"[^"]*"|\\.|\[[^]]*\]', "", codes.get(number, ""))
+            if number in _BUILTIN_TIMED or _TIME_CODE.search(code):
+                timed_styles.add(str(position))
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+        sheets = re.findall(r'<sheet [^>]*r:id="(rId\d+)"', archive.read("xl/workbook.xml")
+                            .decode())
+        target = re.search(rf'Id="{sheets[index]}"[^>]*Target="/?(?:xl/)?([^"]+)"', rels) or \
+            re.search(rf'Target="/?(?:xl/)?([^"]+)"[^>]*Id="{sheets[index]}"', rels)
+        if target is None or not timed_styles:
+            return []
+        found = []
+        with archive.open(f"xl/{target.group(1)}") as sheet:
+            for _, element in ElementTree.iterparse(sheet):
+                if element.tag == f"{ns}c":
+                    if element.get("s") in timed_styles:
+                        row, column = _cell_position(element.get("r", ""))
+                        if (row, column) in cells:
+                            found.append((row, column))
+                    element.clear()
+        return found
+
+
+def _cell_position(reference: str) -> tuple[int, int]:
+    """"B12" -> (11, 1): zero-based row and column."""
+    letters = re.match(r"[A-Z]+", reference)
+    column = 0
+    for letter in letters.group(0) if letters else "":
+        column = column * 26 + ord(letter) - 64
+    return int(reference[len(letters.group(0)) if letters else 0:] or 0) - 1, column - 1
 
 
 def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:
