@@ -99,7 +99,7 @@ class Workbook:
             rows = book.get_sheet_by_name(tab).to_python(skip_empty_area=False)
         except Exception as exc:
             raise TrackerError(f'{self.path}: tab "{tab}" cannot be read ({exc})') from None
-        grid = [list(row) for row in rows]
+        grid: list[list[Any]] = [list(row) for row in rows]
         dated = [(r, c) for r, row in enumerate(grid) for c, value in enumerate(row)
                  if type(value) is date]
         if dated:  # calamine reads a date-time at exactly 00:00 as a date: ask its format
