@@ -294,6 +294,7 @@ def _status(args: argparse.Namespace) -> int:
         report = {"adopted_at": store.adopted_at, "last_cycle": cycle,
                   "pending_effects": [e.key for e in pending],
                   "failed_effects": [e.key for e in failed],
+                  "errors": {e.key: e.last_error for e in [*pending, *failed] if e.last_error},
                   "next_reports": [{"job": job, "at": at.isoformat()} for at, job in upcoming]}
     if args.format == "json":
         print(json.dumps(report, indent=2))

@@ -8,6 +8,7 @@ visibly for a fix, never with a duplicate or a loss. Time is an injected clock.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from io import StringIO
@@ -402,6 +403,10 @@ def test_status_shows_a_held_post_and_retry_not_sent_clears_the_doubt(
     shown = capsys.readouterr().out
     assert "Effects: 0 pending, 1 failed" in shown
     assert f"failed: {KEY} (cannot check whether {KEY} reached Slack" in shown
+    assert main(["status", "--format", "json", "--config", str(config.source)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["failed_effects"] == [KEY]
+    assert "lacks the channels:history scope" in shown["errors"][KEY]
     assert main(["outbox", "cancel", KEY, "--not-sent", "--config", str(config.source)]) == 2
     assert main(["outbox", "retry", KEY, "--not-sent", "--config", str(config.source)]) == 0
     with StateStore(config.state_path) as store:
