@@ -21,7 +21,7 @@ from sheetsync.jobs.schedule import due
 from sheetsync.reminders import quiet_until
 from sheetsync.reporting import Job, Period, Report
 from sheetsync.rules import SLACK_DIGEST
-from sheetsync.schema import bind
+from sheetsync.schema import Sheet, bind
 from sheetsync.state import StateStore
 from sheetsync.transitions import TICKET
 
@@ -37,9 +37,9 @@ class Written:
     skipped: str | None
 
 
-def build(config: Config, period: Period, at: datetime, store: StateStore) -> Report:
-    """The job's report for `period` as the tracker and its history stand."""
-    sheet = bind(open_backend(config).read(), config.schema)
+def build(config: Config, period: Period, at: datetime, store: StateStore, sheet: Sheet
+          ) -> Report:
+    """The job's report for `period` as the tracker (`sheet`) and its history stand."""
     adopted = store.adopted_at
     facts = kpis.facts(kpis.ticket_frame(sheet, config.timezone),
                        kpis.history_frame(store.all_transitions(HISTORY_FIELDS)),
@@ -59,11 +59,11 @@ def run_report(config: Config, period: Period, at: datetime, store: StateStore,
                sinks: Sinks | None) -> Written:
     """Build and write one report; its digest is planned and sent, the run recorded."""
     settings = config.settings.reports
-    report = build(config, period, at, store)
+    backend = open_backend(config)
+    # One read: the report is built from it, and the write checks the file is as it was.
+    report = build(config, period, at, store, bind(backend.read(), config.schema))
     rolling = settings.tabs == "rolling"
     tab = ROLLING[period.job] if rolling else period.tab
-    backend = open_backend(config)
-    backend.read()  # the write checks the file has not changed since this read
     skipped = backend.write_report(report, tab, None if rolling else
                                    getattr(settings.keep, period.job))
     if skipped is not None:
