@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 
 from sheetsync.config import Config
 from sheetsync.schema import PRESETS, Schema, Sheet, bind
@@ -135,3 +138,26 @@ class Ticks(threading.Event):
         if self.ticks >= self.limit:
             self.set()
         return self.is_set()
+
+
+class Killed(BaseException):
+    """The process dying mid-step, in-process (a BaseException, as nothing catches it)."""
+
+
+@contextmanager
+def killed_after_the_outbox_takes_one() -> Iterator[None]:
+    """The outbox appends an effect, then the process dies before recording it as sent."""
+    from sheetsync.integrations.outbox import LocalOutbox
+
+    real = LocalOutbox._append
+
+    def append_then_die(self: LocalOutbox, effect: Any) -> None:
+        real(self, effect)
+        raise Killed
+
+    LocalOutbox._append = append_then_die  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Killed):
+            yield
+    finally:
+        LocalOutbox._append = real  # type: ignore[method-assign]

@@ -16,7 +16,7 @@ from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.jobs.reminders import run_reminders
 from sheetsync.jobs.sync import run_sync
 from sheetsync.reminders import quiet
-from tests.helpers import edit
+from tests.helpers import edit, killed_after_the_outbox_takes_one
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)  # a Monday, 12:00 in Kolkata
 
@@ -128,23 +128,11 @@ def test_a_digest_written_in_quiet_hours_waits_for_them_to_end(resolved: Config)
 
 
 def test_a_crash_after_the_outbox_took_a_reminder_sends_it_once(
-        resolved: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+        resolved: Config) -> None:
     """Killed between delivering a reminder and recording it: the restart finds it."""
-
-    class Killed(BaseException):
-        pass
-
-    real = LocalOutbox._append
-
-    def append_then_die(self: LocalOutbox, effect: object) -> None:
-        real(self, effect)  # type: ignore[arg-type]
-        raise Killed
-
-    monkeypatch.setattr(LocalOutbox, "_append", append_then_die)
-    with pytest.raises(Killed):
+    with killed_after_the_outbox_takes_one():
         run_reminders(resolved, NOW + timedelta(days=2, minutes=1),
                       Sinks(LocalOutbox(resolved.outbox_path)))
-    monkeypatch.setattr(LocalOutbox, "_append", real)
     for minutes in (2, 3):  # the restarted daemon's ticks
         run_reminders(resolved, NOW + timedelta(days=2, minutes=minutes),
                       Sinks(LocalOutbox(resolved.outbox_path)))

@@ -18,7 +18,7 @@ from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.jobs.reminders import run_sla
 from sheetsync.jobs.sync import run_sync
 from sheetsync.sla import Calendar, Clock, alerts, due
-from tests.helpers import edit
+from tests.helpers import edit, killed_after_the_outbox_takes_one
 
 IST = ZoneInfo("Asia/Kolkata")
 WEEKDAYS = Calendar()  # Monday to Friday, 09:00 to 18:00
@@ -114,20 +114,9 @@ def test_business_hours_from_the_config(tracker: Config) -> None:
 
 
 def test_a_crash_after_the_outbox_took_an_alert_sends_it_once(
-        tracker: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    class Killed(BaseException):
-        pass
-
-    real = LocalOutbox._append
-
-    def append_then_die(self: LocalOutbox, effect: object) -> None:
-        real(self, effect)  # type: ignore[arg-type]
-        raise Killed
-
-    monkeypatch.setattr(LocalOutbox, "_append", append_then_die)
-    with pytest.raises(Killed):
+        tracker: Config) -> None:
+    with killed_after_the_outbox_takes_one():
         run_sla(tracker, at(24, 10, 31), Sinks(LocalOutbox(tracker.outbox_path)))
-    monkeypatch.setattr(LocalOutbox, "_append", real)
     for minutes in (32, 33):  # the restarted daemon's ticks: its cycle delivers what is owed
         run_sla(tracker, at(24, 10, minutes), Sinks(LocalOutbox(tracker.outbox_path)))
         run_sync(tracker, at(24, 10, minutes))

@@ -33,7 +33,7 @@ from sheetsync.jobs.sync import run_sync
 from sheetsync.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
 from sheetsync.state import CycleRecord, StateStore
 from tests.fake_slack import TOKEN, FakeSlack
-from tests.helpers import Clock, edit
+from tests.helpers import Clock, Killed, edit
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
 KEY = "slack.message:escalation:INT-000002:1"
@@ -148,9 +148,6 @@ def test_slack_down_for_longer_leaves_the_effect_pending_and_unclear(
 def test_a_process_killed_after_slack_accepted_finds_its_message_on_restart(
         fake: FakeSlack, store: StateStore, clock: Clock, tmp_path: Path) -> None:
     plan(store, escalation())
-
-    class Killed(BaseException):
-        pass
 
     def kill() -> None:
         raise Killed
