@@ -358,14 +358,9 @@ def _triage(args: argparse.Namespace) -> int:
     if args.ticket not in ids:
         raise InputError(f"no row with ticket ID {args.ticket} in {config.workbook_path.name}")
     i = ids.index(args.ticket)
-
-    def cell(key: str) -> str | None:
-        value = (sheet.columns.get(key) or [None] * len(ids))[i]
-        return None if value is None or str(value).strip() == "" else str(value).strip()
-
     rules = config.settings.triage.priority_rules or GUIDELINES
-    found = suggest(cell(roles.description), cell(roles.type), rules)
-    given = cell(roles.priority) or "blank"
+    found = suggest(sheet.text(roles.description, i), sheet.text(roles.type, i), rules)
+    given = sheet.text(roles.priority, i) or "blank"
     if found is None:
         print(f"{args.ticket}: no rule matches; Priority {given}.")
     else:

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sheetsync.schema import Owner, Sheet, TicketIdFormat
@@ -40,6 +41,11 @@ class Identity:
     disputed: frozenset[str]  # IDs two rows claim where people own the column
     next_number: int  # the first number never used; stored so IDs are never reused
     fresh: frozenset[int] = frozenset()  # positions given their ID this cycle, not read from it
+
+    @cached_property
+    def position(self) -> Mapping[str, int]:
+        """Each ticket's row position (a ticket in dispute has none), worked out once."""
+        return {ticket: i for i, ticket in enumerate(self.ids) if ticket is not None}
 
 
 def assign(

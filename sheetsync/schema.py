@@ -437,6 +437,12 @@ class Sheet:
     numbers: Sequence[int]  # the sheet row number of each ticket row
     columns: Mapping[str, Sequence[Any]]  # column key -> one value per ticket row
 
+    def text(self, key: str | None, position: int) -> str | None:
+        """A cell's text, stripped; None when blank or when the sheet has no such column."""
+        values = self.columns.get(key) if key else None
+        value = values[position] if values is not None else None
+        return None if is_blank(value) else text_of(value).strip()
+
     def header(self, key: str) -> str:
         """The column's header as the sheet spells it (the schema's when absent)."""
         return self.binding.headers.get(key) or self.schema.column(key).header

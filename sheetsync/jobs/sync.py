@@ -278,19 +278,13 @@ def _levels(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket]) -> dict
     """Each escalated ticket's escalation level (L1-L3): the Escalation Level a person gave,
     else the level its words and its being technical point to."""
     roles = sheet.schema.roles
-    position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
-    given = sheet.columns.get(roles.level) if roles.level else None
-    descriptions = sheet.columns.get(roles.description)
     levels = {}
     for ticket in tickets:
-        if ticket.fields.get("escalated") != YES or ticket.ticket_id not in position:
+        i = identity.position.get(ticket.ticket_id)
+        if ticket.fields.get("escalated") != YES or i is None:
             continue
-        i = position[ticket.ticket_id]
-        level_cell = given[i] if given is not None else None
-        description = descriptions[i] if descriptions is not None else None
         levels[ticket.ticket_id] = escalation_level(
-            None if is_blank(level_cell) else text_of(level_cell),
-            None if is_blank(description) else text_of(description),
+            sheet.text(roles.level, i), sheet.text(roles.description, i),
             ticket.fields.get("technical") == YES).value
     return levels
 
@@ -308,16 +302,13 @@ def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
              ) -> dict[str, TicketDetails]:
     """What the messages need of each ticket, read from its row (the contact masked)."""
     roles = sheet.schema.roles
-    position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
 
     def cell(role: str, i: int) -> str | None:
-        values = sheet.columns.get(getattr(roles, role))
-        value = values[i] if values is not None else None
-        return None if is_blank(value) else text_of(value).strip()
+        return sheet.text(getattr(roles, role), i)
 
     details = {}
     for ticket in tickets:
-        i = position[ticket.ticket_id]
+        i = identity.position[ticket.ticket_id]
         contact = cell("contact", i)
         details[ticket.ticket_id] = TicketDetails(
             ticket_id=ticket.ticket_id, issue_type=ticket.fields.get("type") or "",
@@ -384,9 +375,9 @@ def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
     writes += task_writes
     priority_writes, standing = _suggested_cells(sheet, suggested)
     writes += priority_writes
-    for i, ticket in enumerate(identity.ids):  # standing facts kept by ticket (incidents)
-        if ticket is not None and ticket in ticket_notes:
-            standing[i].append(ticket_notes[ticket])
+    for ticket, note in ticket_notes.items():  # standing facts kept by ticket (incidents)
+        if (i := identity.position.get(ticket)) is not None:
+            standing[i].append(note)
     position = {number: i for i, number in enumerate(sheet.numbers)} if by_row else {}
     noted = [] if current_notes is None else \
         [i for i, v in enumerate(current_notes) if v is not None and v != ""]
@@ -428,21 +419,16 @@ def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
         return [], [], []
     window = timedelta(hours=settings.incident_window_hours)
     roles = sheet.schema.roles
-    position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
-
-    def cell(key_: str, i: int) -> str | None:
-        values = sheet.columns.get(key_)
-        value = values[i] if values is not None else None
-        return None if is_blank(value) else text_of(value).strip()
+    position = identity.position
 
     def report(ticket: str, seen: datetime) -> Report | None:
         i = position[ticket]
-        seller = cell(roles.seller, i)
+        seller = sheet.text(roles.seller, i)
         hashed = hashlib.blake2b(seller.encode(), key=key[:64], digest_size=8).hexdigest() \
             if seller else None
-        found = Report(ticket, hashed, cell(roles.seller_name, i), cell(roles.description, i),
-                       seen)
-        return found if is_problem(found, cell(roles.type, i)) else None
+        found = Report(ticket, hashed, sheet.text(roles.seller_name, i),
+                       sheet.text(roles.description, i), seen)
+        return found if is_problem(found, sheet.text(roles.type, i)) else None
 
     new = [r for t in created if t in position and (r := report(t, now)) is not None]
     earlier = [r for t, seen in store.recent_tickets(now - window).items()
@@ -542,10 +528,9 @@ def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
         return [], [], {}
     key = sheet.schema.roles.task_id
     cells = sheet.columns.get(key)
-    position = {ticket: i for i, ticket in enumerate(identity.ids) if ticket is not None}
     writes, written, notes = [], [], {}
     for link in links.values():
-        i = position.get(link.ticket_id)
+        i = identity.position.get(link.ticket_id)
         if i is None:
             continue
         if (note := task_note(link)) is not None:
