@@ -130,10 +130,11 @@ class SlackSink:
         self.sleep = sleep or self.pacer.sleep
         self.jitter = jitter
         self._ids: dict[str, str] = {}  # channel names and IDs, as resolved
+        self._calling = ""  # the channel of the message call in progress (a 429 slows it)
         quiet = logging.getLogger("sheetsync.slack_sdk")  # we log each fault ourselves
         quiet.setLevel(logging.CRITICAL)
         self.rate_limits = _PacedRateLimitHandler(self.pacer,
-                                                  lambda: self._ids.get(self.channel, ""),
+                                                  lambda: self._calling,
                                                   self.sleep)
         self.client = _CountedClient(token=token, base_url=api_url, timeout=timeout,
                                      logger=quiet, retry_handlers=[self.rate_limits])
@@ -187,6 +188,7 @@ class SlackSink:
     def _paced(self, channel: str) -> Iterator[None]:
         """One message call in `channel`, spaced from the end of the one before."""
         self.pacer.wait(channel)
+        self._calling = channel
         try:
             yield
         finally:
