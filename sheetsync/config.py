@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from sheetsync.errors import ConfigError
@@ -117,6 +117,27 @@ def _url(value: Any) -> Any:
     return url if url.endswith("/") else url + "/"
 
 
+def _spreadsheet_id(value: Any) -> Any:
+    """A spreadsheet's ID, or its address as the browser shows it (the ID is taken from it)."""
+    text = _text(value)
+    found = re.search(r"/spreadsheets/d/([A-Za-z0-9_-]+)", text)
+    if found:
+        return found.group(1)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{20,}", text):
+        raise PydanticCustomError(
+            "spreadsheet_id", "expected the spreadsheet's ID (the long part of its address "
+            "between /d/ and /edit) or its address, got {got}", {"got": _show(value)})
+    return text
+
+
+def _per_minute(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 60:
+        raise PydanticCustomError(
+            "per_minute", "expected 1 to 60 (Google allows 60 reads and 60 writes a minute "
+            "per user), got {got}", {"got": _show(value)})
+    return value
+
+
 def _clock_time(value: Any) -> Any:
     text = _text(value)
     if not re.fullmatch(r"(?:[01]\d|2[0-3]):[0-5]\d", text):
@@ -173,16 +194,30 @@ class _Table(BaseModel):
 class TrackerLocation(_Table):
     """[tracker]: where the tracker lives."""
 
-    backend: Literal["local"] = "local"
-    path: Text = "tracker.xlsx"
+    backend: Literal["local", "google"] = "local"
+    path: Text = "tracker.xlsx"  # the local workbook
+    spreadsheet_id: Annotated[str, BeforeValidator(_spreadsheet_id)] | None = None  # google
     tab: Text = "Tracker"
     archive_tab: Text | None = None  # rows moved here are archived, keeping their history
+    # Google Sheets requests a minute, reads and writes each, kept below Google's 60.
+    requests_per_minute: Annotated[int, BeforeValidator(_per_minute)] = 40
+
+    @model_validator(mode="after")
+    def _google_needs_an_id(self) -> TrackerLocation:
+        if self.backend == "google" and self.spreadsheet_id is None:
+            raise PydanticCustomError(
+                "spreadsheet_id", 'backend = "google" needs tracker.spreadsheet_id (the long '
+                "part of the spreadsheet's address, between /d/ and /edit)")
+        return self
 
 
 class SyncSettings(_Table):
     """[sync]: how the daemon runs its cycle."""
 
     interval_seconds: PositiveInt = 30
+    # A full read of the tracker at least this often, even when the change probe says
+    # nothing changed (a probe can miss what it cannot see).
+    full_read_minutes: PositiveInt = 15
 
 
 class StateSettings(_Table):

@@ -58,23 +58,30 @@ def run_daemon(config: Config, *, once: bool = False,
         logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval,
                    metrics=f"http://{host!s}:{port}/metrics")
     sinks.start()
-    backend = open_backend(config)
+    backend = open_backend(config, environ)
     seen: object = None  # the tracker as the last completed cycle left it
+    full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
+    read_at: datetime | None = None
     try:
         while not stop.is_set():
             try:
                 stamp = backend.probe()
-                if stamp is None or stamp != seen or _owed(config, sinks, now()):
-                    report = run_sync(config, now(), sinks=sinks)
+                due = stamp is None or stamp != seen or read_at is None
+                if not due and read_at is not None:
+                    at = now()  # unchanged: a cycle only for a safety read or what is owed
+                    due = at - read_at >= full_read or _owed(config, sinks, at)
+                if due:
+                    read_at = now()
+                    report = run_sync(config, read_at, sinks=sinks, backend=backend)
                     # A skipped write (the file was open elsewhere) is owed: the next tick
                     # retries even if the file itself has not changed.
-                    seen = backend.probe() if report.write_skipped is None else None
+                    seen = backend.settled(stamp) if report.write_skipped is None else None
                     _log_cycle(report)
                     _observe(config, report)
                 # else: unchanged, nothing owed: no read at all, and all is well
                 health.succeeded()
-                if run_due(config, now(), sinks, _log_report):
-                    seen = backend.probe()  # the report tabs changed the file, not a person
+                if run_due(config, now(), sinks, _log_report, backend):
+                    seen = backend.settled(seen)  # the report tabs changed it, not a person
                 run_reminders(config, now(), sinks)  # on the clock: no read of the tracker
                 run_sla(config, now(), sinks)
             except (SheetsyncError, OSError, sqlite3.OperationalError) as exc:

@@ -467,8 +467,8 @@ def bind(grid: Grid, schema: Schema) -> Sheet:
     Raises TrackerError naming the tab when no header row is found, when two columns read
     as the same one, or when a column the schema requires is missing.
     """
-    header_row, header = _find_header(grid, schema)
-    lookup = {normalize(name): column.key for column in schema.columns for name in column.names}
+    header_row, header = find_header(grid, schema)
+    lookup = header_lookup(schema)
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
     unknown: list[str] = []
@@ -508,9 +508,14 @@ def bind(grid: Grid, schema: Schema) -> Sheet:
     return Sheet(schema=schema, binding=binding, numbers=numbers, columns=columns)
 
 
-def _find_header(grid: Grid, schema: Schema) -> tuple[int, tuple[Any, ...]]:
-    """The row near the top that names the most schema columns."""
-    known = {normalize(name) for column in schema.columns for name in column.names}
+def header_lookup(schema: Schema) -> dict[str, str]:
+    """Every header (and alias) the schema knows, normalized, to its column's key."""
+    return {normalize(name): column.key for column in schema.columns for name in column.names}
+
+
+def find_header(grid: Grid, schema: Schema) -> tuple[int, tuple[Any, ...]]:
+    """The row near the top that names the most schema columns: its number and its cells."""
+    known = header_lookup(schema)
     best: tuple[int, int, tuple[Any, ...]] | None = None
     for number, cells in enumerate(grid.rows[:HEADER_SEARCH_ROWS], start=grid.first_row):
         score = sum(1 for cell in cells if isinstance(cell, str) and normalize(cell) in known)

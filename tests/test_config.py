@@ -86,7 +86,7 @@ def test_a_missing_explicit_file_names_it(tmp_path: Path) -> None:
      'sheetsync.toml: preset: expected one of "seller-support", "saypro-interaction-log", '
      'got "zendesk"'),
     ('[tracker]\nbackend = "excel"\n',
-     'sheetsync.toml: tracker.backend: expected "local", got "excel"'),
+     'sheetsync.toml: tracker.backend: expected "local" or "google", got "excel"'),
     ('[tracker]\ntab = ""\n',
      'sheetsync.toml: tracker.tab: expected a non-empty string, got ""'),
     ("tracker = 3\n", "sheetsync.toml: tracker: expected a table, got 3"),

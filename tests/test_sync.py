@@ -10,7 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsync.backends.workbook import CellWrite, Workbook
+from sheetsync.backends.cells import CellWrite
+from sheetsync.backends.workbook import Workbook
 from sheetsync.config import Config, load_config
 from sheetsync.demo import make_demo
 from sheetsync.jobs.sync import run_sync

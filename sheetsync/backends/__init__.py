@@ -1,18 +1,18 @@
 """Spreadsheet adapters: where a tracker's tab is read from and written to.
 
-Today the local workbook (openpyxl); Google Sheets joins behind the same `read() -> Grid`.
+The local workbook (openpyxl and calamine) and Google Sheets (gspread), behind one protocol.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.config import Config
 from sheetsync.table import Grid
 
 if TYPE_CHECKING:
-    from sheetsync.backends.workbook import CellMark, CellWrite
+    from sheetsync.backends.cells import CellMark, CellWrite
     from sheetsync.reporting import Report
 
 
@@ -29,6 +29,10 @@ class TrackerBackend(Protocol):
         """A cheap token that changes when the tracker does; None when it cannot tell."""
         ...
 
+    def settled(self, before: object | None) -> object | None:
+        """The probe token to remember after a completed cycle whose probe said `before`."""
+        ...
+
     def save_blockers(self) -> list[str]:
         """Why this tracker must never be saved over (empty when it may be)."""
         ...
@@ -43,8 +47,12 @@ class TrackerBackend(Protocol):
         ...
 
 
-def open_backend(config: Config) -> TrackerBackend:
-    """The backend the config names."""
+def open_backend(config: Config, environ: Mapping[str, str] | None = None) -> TrackerBackend:
+    """The backend the config names (Google's credentials from `environ`)."""
+    if config.settings.tracker.backend == "google":
+        from sheetsync.backends.google import GoogleSheet
+
+        return GoogleSheet(config, environ=environ)
     from sheetsync.backends.workbook import Workbook
 
     return Workbook(config.workbook_path, config.settings.tracker.tab)

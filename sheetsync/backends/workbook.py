@@ -11,7 +11,6 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from python_calamine import CalamineWorkbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from sheetsync.backends.cells import NOTE_AUTHOR, CellMark, CellWrite, merged_note, persons_note
 from sheetsync.backends.report_tabs import is_report_tab, prune, render, set_value
 from sheetsync.errors import TrackerError
 from sheetsync.reporting import Report
@@ -41,26 +41,6 @@ _UNSAVEABLE_PARTS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CellWrite:
-    """A value sheetsync owns, for one cell: its sheet row and its column's header."""
-
-    row: int
-    column: str
-    value: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CellMark:
-    """sheetsync's note (and highlight) on a person's cell; `note=None` takes it away."""
-
-    row: int
-    column: str
-    note: str | None
-
-
-NOTE_AUTHOR = "sheetsync"
-NOTE_SECTION = "[sheetsync]\n"  # starts sheetsync's part of a note, kept apart from a person's
 HIGHLIGHT = "FFFCE4E4"  # sheetsync's fill; a cell with a fill of its own is never repainted
 
 
@@ -208,6 +188,11 @@ class Workbook:
         except OSError:
             return None
 
+    def settled(self, before: object | None) -> object | None:
+        """The stamp a completed cycle leaves as "seen": the file as sheetsync's own save
+        left it (a save compares stamps first, so no person's edit hides in it)."""
+        return self.probe()
+
     def _file_stamp(self) -> tuple[int, int]:
         stat = self.path.stat()
         return stat.st_mtime_ns, stat.st_size
@@ -231,8 +216,8 @@ def _mark(cell: Any, note: str | None) -> None:
     """
     own = cell.comment.text if cell.comment is not None else ""
     author = cell.comment.author if cell.comment is not None else NOTE_AUTHOR
-    persons = own.split(NOTE_SECTION)[0].rstrip("\n")
-    text = "\n\n".join(part for part in (persons, note and NOTE_SECTION + note) if part)
+    persons = persons_note(own)
+    text = merged_note(own, note)
     cell.comment = Comment(text, author if persons else NOTE_AUTHOR, height=120, width=320) \
         if text else None
     fill = cell.fill

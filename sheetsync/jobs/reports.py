@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sheetsync import kpis
-from sheetsync.backends import open_backend
+from sheetsync.backends import TrackerBackend, open_backend
 from sheetsync.backends.report_tabs import ROLLING
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, dispatch
@@ -56,10 +56,10 @@ def build(config: Config, period: Period, at: datetime, store: StateStore, sheet
 
 
 def run_report(config: Config, period: Period, at: datetime, store: StateStore,
-               sinks: Sinks | None) -> Written:
+               sinks: Sinks | None, backend: TrackerBackend | None = None) -> Written:
     """Build and write one report; its digest is planned and sent, the run recorded."""
     settings = config.settings.reports
-    backend = open_backend(config)
+    backend = backend or open_backend(config)
     # One read: the report is built from it, and the write checks the file is as it was.
     report = build(config, period, at, store, bind(backend.read(), config.schema))
     rolling = settings.tabs == "rolling"
@@ -82,7 +82,7 @@ def run_report(config: Config, period: Period, at: datetime, store: StateStore,
 
 
 def run_due(config: Config, now: datetime, sinks: Sinks | None,
-            log: Callable[..., Any]) -> list[Written]:
+            log: Callable[..., Any], backend: TrackerBackend | None = None) -> list[Written]:
     """Every report due now (at most one per job: its most recent missed period)."""
     settings = config.settings.reports
     local = now.astimezone(config.timezone)
@@ -94,7 +94,7 @@ def run_due(config: Config, now: datetime, sinks: Sinks | None,
         for period, moment in due(local, times, settings.jobs, store.job_runs(),
                                   datetime.fromisoformat(adopted) if adopted else None):
             result = run_report(config, period, max(moment, local) if period.job in (
-                "morning", "daily") else local, store, sinks)
+                "morning", "daily") else local, store, sinks, backend)
             log(result)
             written.append(result)
     return written

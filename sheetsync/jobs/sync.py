@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sheetsync import logs
-from sheetsync.backends import open_backend
-from sheetsync.backends.workbook import CellMark, CellWrite
+from sheetsync.backends import TrackerBackend, open_backend
+from sheetsync.backends.cells import CellMark, CellWrite
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, TaskTracker, dispatch, open_sinks
 from sheetsync.effects import Effect
@@ -101,13 +101,14 @@ class _Laps:
 
 def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
              echo: Callable[[str], None] | None = None,
-             sinks: Sinks | None = None) -> CycleReport:
+             sinks: Sinks | None = None, backend: TrackerBackend | None = None) -> CycleReport:
     """Run one cycle on the configured tracker. A dry run commits, sends and writes nothing.
 
-    `sinks` are where effects go (opened from the config and environment when not given).
+    `sinks` are where effects go, `backend` where the tracker is (each opened from the config
+    and environment when not given; the daemon keeps one of each).
     """
     lap = _Laps()
-    backend = open_backend(config)
+    backend = backend or open_backend(config)
     grid = backend.read()
     archive_tab = config.settings.tracker.archive_tab
     archived = _archived_ids(backend.read_tab(archive_tab, missing_ok=True), config.schema) \
