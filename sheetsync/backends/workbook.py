@@ -21,7 +21,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sheetsync.backends.cells import NOTE_AUTHOR, CellMark, CellWrite, merged_note, persons_note
-from sheetsync.backends.report_tabs import is_report_tab, prune, render, set_value
+from sheetsync.backends.report_layout import is_report_tab
+from sheetsync.backends.report_tabs import prune, render, set_value
 from sheetsync.errors import TrackerError
 from sheetsync.reporting import Report
 from sheetsync.schema import normalize

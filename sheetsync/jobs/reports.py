@@ -11,7 +11,7 @@ from typing import Any
 
 from sheetsync import kpis
 from sheetsync.backends import TrackerBackend, open_backend
-from sheetsync.backends.report_tabs import ROLLING
+from sheetsync.backends.report_layout import ROLLING
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, dispatch
 from sheetsync.effects import Effect
