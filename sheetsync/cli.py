@@ -161,6 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="2026-11-23 (morning, daily), 2026-W47 (weekly), 2026-11 (monthly)")
     _format_option(report, "one object with job, period, tab, written, skipped, figures")
 
+    setup = command(
+        "setup", _setup, help="prepare the tracker: header, dropdowns, protected columns",
+        description="Prepare the tracker tab: create it with the preset's header when missing "
+                    "(or with the tickets of a CSV file), freeze the header row, turn on the "
+                    "filter, add dropdowns for Status, Issue Type and the other vocabularies "
+                    "(odd values are flagged by sheetsync, not rejected), and put a warning "
+                    "on the columns sheetsync writes (Google Sheets). Running it again changes "
+                    "nothing. --remove takes back everything setup and the daemon added: "
+                    "dropdowns, protections, highlight rules and notes; people's data and "
+                    "columns stay.")
+    setup.add_argument("--import", dest="imported", metavar="CSV",
+                       help="create the tab with the tickets of this CSV file (its first row "
+                            "is the header)")
+    setup.add_argument("--remove", action="store_true",
+                       help="take back what setup and the daemon added")
+
     purge = command(
         "purge", _purge, help="forget history older than a date",
         description="Remove transitions, sent and cancelled effects and cycle records observed "
@@ -356,7 +372,7 @@ def _triage(args: argparse.Namespace) -> int:
     roles = config.schema.roles
     ids = [config.schema.ticket_id.read(v) for v in sheet.columns.get(roles.ticket_id, ())]
     if args.ticket not in ids:
-        raise InputError(f"no row with ticket ID {args.ticket} in {config.workbook_path.name}")
+        raise InputError(f"no row with ticket ID {args.ticket} in {config.tracker_label}")
     i = ids.index(args.ticket)
     rules = config.settings.triage.priority_rules or GUIDELINES
     found = suggest(sheet.text(roles.description, i), sheet.text(roles.type, i), rules)
@@ -422,13 +438,51 @@ def _report(args: argparse.Namespace) -> int:
                          ensure_ascii=False, indent=2, default=str))
     elif written.skipped is None:
         print(f"Wrote the {report.title} into the tab \"{written.tab}\" of "
-              f"{config.workbook_path.name}: {len(report.tables)} tables, "
+              f"{config.tracker_label}: {len(report.tables)} tables, "
               f"{len(report.charts)} chart{'s' if len(report.charts) != 1 else ''}.")
         for name, value in report.figures:
             print(f"  {name}: {value if value is not None else 'n/a'}")
     else:
         print(f"Did not write the {report.title}: {written.skipped}.", file=sys.stderr)
     return EXIT_OK if written.skipped is None else EXIT_PROBLEMS
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from sheetsync.backends import open_backend
+    from sheetsync.jobs.setup import plan_setup
+
+    config = load_config(args.config)
+    if args.imported and args.remove:
+        raise InputError("--import and --remove: give one of them")
+    text = None
+    if args.imported:
+        try:
+            text = Path(args.imported).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"--import {args.imported}: cannot be read ({exc})") from None
+    plan = plan_setup(config.schema, text)
+    backend = open_backend(config)
+    if args.remove:
+        changes = backend.remove_setup(plan)
+    else:
+        changes = backend.setup(plan, _progress)
+    where = config.tracker_label
+    for line in changes.done:
+        print(f"  {line}")
+    for line in changes.skipped:
+        print(f"  not done: {line}", file=sys.stderr)
+    print(f"{where}: " + ("nothing to change." if not changes.done else
+                          f"{len(changes.done)} change{'s' if len(changes.done) != 1 else ''}."))
+    return EXIT_OK
+
+
+def _progress(done: int, total: int) -> None:
+    """A progress bar on stderr for a long import (only where a person watches)."""
+    if total < 1000 or not sys.stderr.isatty():
+        return
+    filled = 30 * done // total
+    print(f"\r  importing [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} rows",
+          end="\n" if done >= total else "", file=sys.stderr, flush=True)
 
 
 def _purge(args: argparse.Namespace) -> int:

@@ -380,6 +380,14 @@ class Config:
         return candidate if candidate.is_absolute() else self.base_dir / candidate
 
     @property
+    def tracker_label(self) -> str:
+        """The tracker as messages name it: the workbook's path, or the spreadsheet."""
+        tracker = self.settings.tracker
+        if tracker.backend == "google":
+            return f"spreadsheet {tracker.spreadsheet_id} tab {tracker.tab!r}"
+        return f"{self.workbook_path} tab {tracker.tab!r}"
+
+    @property
     def workbook_path(self) -> Path:
         return self.resolve(self.settings.tracker.path)
 

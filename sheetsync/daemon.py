@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from sheetsync import logs, metrics
-from sheetsync.backends import open_backend
+from sheetsync.backends import TrackerBackend, open_backend
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, open_sinks
 from sheetsync.errors import InputError, SheetsyncError
@@ -33,7 +33,8 @@ def run_daemon(config: Config, *, once: bool = False,
                now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                stop: threading.Event | None = None,
                environ: Mapping[str, str] | None = None,
-               metrics_at: tuple[str, int] | None = None) -> int:
+               metrics_at: tuple[str, int] | None = None,
+               backend: TrackerBackend | None = None) -> int:
     """Run cycles until stopped; returns the exit code (0 after a clean stop).
 
     The sinks (Slack when its token is in `environ`) are opened once, so a channel name is
@@ -52,13 +53,13 @@ def run_daemon(config: Config, *, once: bool = False,
     stop = stop or threading.Event()
     previous = _install_stop_handlers(stop)
     if server is None:
-        logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval)
+        logs.event("started", tracker=config.tracker_label, interval_seconds=interval)
     else:
         host, port = server.server_address[:2]
-        logs.event("started", tracker=str(config.workbook_path), interval_seconds=interval,
+        logs.event("started", tracker=config.tracker_label, interval_seconds=interval,
                    metrics=f"http://{host!s}:{port}/metrics")
     sinks.start()
-    backend = open_backend(config, environ)
+    backend = backend or open_backend(config, environ)
     seen: object = None  # the tracker as the last completed cycle left it
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
     read_at: datetime | None = None

@@ -59,11 +59,11 @@ def _tracker(config: Config) -> Check:
     try:
         sheet = bind(open_backend(config).read(), config.schema)
     except SheetsyncError as exc:
-        return Check("tracker", False, str(exc), "point tracker.path and tracker.tab at the "
+        return Check("tracker", False, str(exc), "point tracker.path (or tracker.spreadsheet_id) and tracker.tab at the "
                      "tracker, or rename its columns as the preset expects (see Presets)")
     missing = [c.header for c in config.schema.columns
                if c.key not in sheet.binding.headers and c.owner != "daemon"]
-    detail = f"{config.workbook_path} tab {config.settings.tracker.tab!r}: " \
+    detail = f"{config.tracker_label}: " \
              f"{len(sheet.numbers)} rows, every required column present"
     return Check("tracker", True, detail + (f" (optional, absent: {', '.join(missing)})"
                                             if missing else ""))

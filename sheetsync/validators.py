@@ -305,9 +305,11 @@ def _parsed_check(
 
 def _timestamp_check(column: Column, context: CheckContext) -> CellCheck:
     latest = context.now + FUTURE_TOLERANCE
+    # The message names the timezone, not the time now: a note that changed every minute
+    # would be rewritten every cycle.
     future = Issue("timestamp.in_future",
-                   f"{column.header} is in the future "
-                   f"(now is {context.now.strftime(TIMESTAMP_FORMAT)}); check the date.")
+                   f"{column.header} is in the future (times are read in "
+                   f"{context.timezone.key}); check the date.")
     return _parsed_check(column, "timestamp", partial(parse_timestamp, tz=context.timezone),
                          "as YYYY-MM-DD HH:MM", also=lambda when: future if when > latest else None)
 

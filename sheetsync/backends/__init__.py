@@ -5,7 +5,7 @@ The local workbook (openpyxl and calamine) and Google Sheets (gspread), behind o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.config import Config
@@ -13,6 +13,7 @@ from sheetsync.table import Grid
 
 if TYPE_CHECKING:
     from sheetsync.backends.cells import CellMark, CellWrite
+    from sheetsync.jobs.setup import Changes, TrackerSetup
     from sheetsync.reporting import Report
 
 
@@ -40,6 +41,14 @@ class TrackerBackend(Protocol):
     def write(self, header_row: int, cells: Sequence[CellWrite],
               marks: Sequence[CellMark] = ()) -> str | None:
         """Write cells sheetsync owns and its marks; None when written, else why not."""
+        ...
+
+    def setup(self, plan: TrackerSetup, progress: Callable[[int, int], None]) -> Changes:
+        """Prepare the tracker (`sheetsync setup`); adds nothing already there."""
+        ...
+
+    def remove_setup(self, plan: TrackerSetup) -> Changes:
+        """Take back what setup and the daemon added (`sheetsync setup --remove`)."""
         ...
 
     def write_report(self, report: Report, tab: str, keep: int | None) -> str | None:

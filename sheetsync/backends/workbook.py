@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,22 @@ from openpyxl.comments import Comment
 from python_calamine import CalamineWorkbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
-from sheetsync.backends.cells import NOTE_AUTHOR, CellMark, CellWrite, merged_note, persons_note
+from sheetsync.backends.cells import (
+    NOTE_AUTHOR,
+    NOTE_SECTION,
+    CellMark,
+    CellWrite,
+    merged_note,
+    persons_note,
+)
 from sheetsync.backends.report_layout import is_report_tab
 from sheetsync.backends.report_tabs import prune, render, set_value
 from sheetsync.errors import TrackerError
 from sheetsync.reporting import Report
-from sheetsync.schema import normalize
+from sheetsync.jobs.setup import MARK, Changes, TrackerSetup, validation_message
+from sheetsync.schema import find_header, normalize
 from sheetsync.table import Grid, is_blank
 
 #: Parts of an .xlsx that openpyxl drops or damages when it saves a workbook it loaded.
@@ -155,15 +164,117 @@ class Workbook:
             prune(book, report.period.job, keep)
         return self._save(book)
 
-    def _open_for_write(self) -> Any:
-        """The workbook loaded for a write, or why it must not be written now."""
+    def setup(self, plan: TrackerSetup, progress: Callable[[int, int], None]) -> Changes:
+        """Prepare the tab (create the workbook or the tab when missing): header, frozen
+        header row, filter, dropdowns. Excel has no warning-only protection, so the columns
+        sheetsync writes are not protected here; its notes say so instead."""
+        changes = Changes()
+        if not self.path.exists():
+            write_new_workbook(self.path, self.tab, plan.header, plan.rows)
+            progress(len(plan.rows), len(plan.rows))
+            changes.done.append(f"created {self.path} with tab {self.tab!r}"
+                                + (f" and {len(plan.rows)} imported rows" if plan.rows else ""))
+            self._stamp = self._file_stamp()
+        book = self._open_for_write(check_stamp=False)
+        if isinstance(book, str):
+            raise TrackerError(f"{self.path}: not prepared: {book}")
+        if self.tab not in book.sheetnames:
+            sheet = book.create_sheet(self.tab)
+            for row in [list(plan.header), *map(list, plan.rows)]:
+                sheet.append(row)
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            progress(len(plan.rows), len(plan.rows))
+            changes.done.append(f"added tab {self.tab!r}"
+                                + (f" with {len(plan.rows)} imported rows" if plan.rows else ""))
+        elif plan.rows:
+            changes.skipped.append(f"tab {self.tab!r} exists: nothing imported (import into "
+                                   "a new tab, or a new workbook)")
+        sheet = book[self.tab]
+        header_row = self._header_row(sheet, plan)
+        if sheet.freeze_panes != f"A{header_row + 1}":
+            sheet.freeze_panes = f"A{header_row + 1}"
+            changes.done.append(f"froze the header (row {header_row})")
+        if not sheet.auto_filter.ref:
+            sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(sheet.max_column)}" \
+                                    f"{max(sheet.max_row, header_row + 1)}"
+            changes.done.append("turned on the filter")
+        ours = {v.prompt: v for v in sheet.data_validations.dataValidation
+                if (v.prompt or "").startswith(MARK)}
+        for header, column in self._columns(sheet, header_row, plan.choices).items():
+            values = plan.choices[header]
+            listed = '"' + ",".join(values) + '"'
+            if len(listed) > 257 or any("," in v or '"' in v for v in values):
+                changes.skipped.append(f"no dropdown for {header}: Excel lists hold 255 "
+                                       "characters and no commas")
+                continue
+            message = validation_message(values)
+            letter = get_column_letter(column)
+            if message in ours and str(ours[message].sqref) == f"{letter}{header_row + 1}:" \
+                    f"{letter}1048576":
+                continue
+            if message in ours:
+                sheet.data_validations.dataValidation.remove(ours[message])
+            # openpyxl's showDropDown=True *hides* the arrow; errorStyle "information"
+            # lets a person keep an odd value, for sheetsync to flag.
+            rule = DataValidation(type="list", formula1=listed, allow_blank=True,
+                                  showDropDown=False, showErrorMessage=True,
+                                  errorStyle="information", showInputMessage=True,
+                                  promptTitle=header, prompt=message)
+            rule.add(f"{letter}{header_row + 1}:{letter}1048576")
+            sheet.add_data_validation(rule)
+            changes.done.append(f"dropdown on {header}")
+        if changes.done:
+            _save_atomically(book, self.path)
+            self._stamp = self._file_stamp()
+        return changes
+
+    def remove_setup(self, plan: TrackerSetup) -> Changes:
+        """Take back what setup and the daemon added: dropdowns, notes, highlights."""
+        changes = Changes()
+        book = self._open_for_write(check_stamp=False)
+        if isinstance(book, str):
+            raise TrackerError(f"{self.path}: not changed: {book}")
+        sheet = book[self.tab]
+        ours = [v for v in sheet.data_validations.dataValidation
+                if (v.prompt or "").startswith(MARK)]
+        for rule in ours:
+            sheet.data_validations.dataValidation.remove(rule)
+        if ours:
+            changes.done.append(f"removed {len(ours)} dropdowns")
+        marked = 0
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.comment is not None and NOTE_SECTION in cell.comment.text or \
+                        _has_our_fill(cell):
+                    _mark(cell, None)
+                    marked += 1
+        if marked:
+            changes.done.append(f"removed sheetsync's notes and highlights from {marked} cells")
+        if changes.done:
+            _save_atomically(book, self.path)
+        return changes
+
+    def _header_row(self, sheet: Any, plan: TrackerSetup) -> int:
+        rows = [tuple(c.value for c in row) for row in sheet.iter_rows(max_row=20)]
+        return find_header(Grid(tab=self.tab, rows=rows), plan.schema)[0]
+
+    @staticmethod
+    def _columns(sheet: Any, header_row: int, wanted: Mapping[str, Any]) -> dict[str, int]:
+        names = {normalize(h): h for h in wanted}
+        return {names[normalize(str(c.value))]: c.column for c in sheet[header_row]
+                if not is_blank(c.value) and normalize(str(c.value)) in names}
+
+    def _open_for_write(self, check_stamp: bool = True) -> Any:
+        """The workbook loaded for a write, or why it must not be written now (`check_stamp`:
+        that it changed since sheetsync read it)."""
         blockers = self.save_blockers()
         if blockers:
             return f"it holds {', '.join(blockers)}, which a save would lose"
         for lock in (f"~${self.path.name}", f".~lock.{self.path.name}#"):
             if (self.path.parent / lock).exists():
                 return f"it is open in another program ({lock} is there)"
-        if self._file_stamp() != self._stamp:
+        if check_stamp and self._file_stamp() != self._stamp:
             return "it changed since it was read"
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -222,11 +333,16 @@ def _mark(cell: Any, note: str | None) -> None:
     cell.comment = Comment(text, author if persons else NOTE_AUTHOR, height=120, width=320) \
         if text else None
     fill = cell.fill
-    ours = fill is not None and fill.fill_type == "solid" and fill.fgColor.rgb == HIGHLIGHT
+    ours = _has_our_fill(cell)
     if note and (fill is None or fill.fill_type is None):
         cell.fill = PatternFill("solid", start_color=HIGHLIGHT, end_color=HIGHLIGHT)
     elif not note and ours:
         cell.fill = PatternFill(fill_type=None)
+
+
+def _has_our_fill(cell: Any) -> bool:
+    fill = cell.fill
+    return fill is not None and fill.fill_type == "solid" and fill.fgColor.rgb == HIGHLIGHT
 
 
 def _only_report_charts(archive: zipfile.ZipFile, names: Sequence[str]) -> bool:

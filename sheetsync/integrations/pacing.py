@@ -50,3 +50,30 @@ def backoff(attempt: int, base: float = 1.0, cap: float = 30.0,
             rng: Callable[[], float] = random.random) -> float:
     """Seconds before retry `attempt` (1, 2, ...): exponential, capped, with full jitter."""
     return rng() * min(cap, base * 2.0 ** (attempt - 1))
+
+
+class Budget:
+    """At most `per_minute` calls in any rolling minute, for each key (reads, writes).
+
+    A quota counted per minute (Google Sheets: 60 reads and 60 writes per user) is kept by
+    spending from a budget set below it: a burst within the budget goes at once, and the call
+    past it waits until the oldest of the minute's calls is a minute old, never for a 429.
+    """
+
+    def __init__(self, per_minute: int, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self.sleep = sleep
+        self._spent: dict[str, list[float]] = {}
+
+    def spend(self, key: str = "") -> None:
+        """Wait, if the minute's budget for `key` is spent, then take one call from it."""
+        spent = self._spent.setdefault(key, [])
+        now = self.clock()
+        spent[:] = [t for t in spent if t > now - 60.0]
+        if len(spent) >= self.per_minute:
+            self.sleep(spent[0] + 60.0 - now)
+            now = self.clock()
+            del spent[0]
+        spent.append(now)

@@ -30,7 +30,9 @@ def run_check(config: Config, now: datetime) -> CheckReport:
     context = CheckContext(now=now.astimezone(config.timezone), timezone=config.timezone,
                            phone_region=config.settings.phone_region)
     return CheckReport(
-        where=f'{_shown(config.workbook_path)}, tab "{sheet.binding.tab}"',
+        where=(f"spreadsheet {config.settings.tracker.spreadsheet_id}"
+               if config.settings.tracker.backend == "google"
+               else _shown(config.workbook_path)) + f', tab "{sheet.binding.tab}"',
         rows_checked=len(sheet.numbers),
         findings=check(sheet, context),
         unknown_columns=sheet.binding.unknown,

@@ -1,0 +1,699 @@
+"""The tracker in Google Sheets, through gspread's HTTP client over google-auth's session.
+
+Within quota by design (../shared/reference/google.md, sections 1 and 2):
+- the change probe is Drive's `files.get?fields=version`, outside the Sheets quota, so an
+  idle cycle spends no Sheets request;
+- a changed cycle reads the tracker (and the archive tab) with one `values:batchGet`;
+- a write re-reads only the columns it needs with one narrow `spreadsheets.get`, finds each
+  target row again by its ticket ID (or, for a row without one, by the cells that tell it
+  apart), writes only cells that still hold what the cycle read, and sends everything as one
+  `batchUpdate` (split only past Google's ~2 MB guidance): Sheets has no conditional write,
+  so a row a person moved between the read and the write is followed, and one that cannot be
+  found is left for the next cycle, never written with another row's ID;
+- spreadsheet and tab metadata are cached in a file beside the state, across cycles and
+  restarts, and fetched again hourly or when a range stops parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+from google.auth.credentials import Credentials
+from google.auth.exceptions import GoogleAuthError, RefreshError
+from gspread.exceptions import APIError
+from gspread.urls import DRIVE_FILES_API_V3_URL
+
+from sheetsync import logs
+from sheetsync.backends.cells import NOTE_SECTION, CellMark, CellWrite, merged_note
+from sheetsync.backends.google_cells import (
+    Key,
+    a1,
+    cell_value,
+    column_range,
+    column_runs,
+    dropdown,
+    dated,
+    in_batches,
+    key_of,
+    mark_rule,
+    note_cell,
+    padded,
+    read_serials,
+    reconcile_rules,
+    with_changes,
+    relocate,
+    same_dropdown,
+    same_value,
+    value_cell,
+)
+from sheetsync.backends.google_http import GoogleHTTPClient
+from sheetsync.backends.google_reports import new_sheet_id, report_requests
+from sheetsync.backends.report_layout import layout, to_prune
+from sheetsync.config import Config
+from sheetsync.errors import SheetsyncError, TrackerError
+from sheetsync.jobs.setup import (
+    MARK,
+    Changes,
+    TrackerSetup,
+    protection_description,
+)
+from sheetsync.reporting import Report
+from sheetsync.schema import find_header, normalize
+from sheetsync.table import Grid, column_letter, is_blank
+
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",
+          # files.get for the version, the change probe (drive.file would not see a sheet
+          # that was only shared with the service account)
+          "https://www.googleapis.com/auth/drive.metadata.readonly")
+METADATA_FIELDS = (
+    "spreadsheetId,properties(title,locale,timeZone),sheets(properties(sheetId,title,index,"
+    "gridProperties(rowCount,columnCount,frozenRowCount)),conditionalFormats,"
+    "protectedRanges(protectedRangeId,description,warningOnly,range),basicFilter(range),"
+    "charts(chartId))")
+NARROW_FIELDS = "sheets(data(startRow,startColumn,rowData(values(effectiveValue,note))))"
+METADATA_MAX_AGE = 3600.0  # seconds
+FRESH = 60.0  # seconds: metadata this young is as good as fetched now
+T = TypeVar("T")
+
+
+def load_credentials(environ: Mapping[str, str] | None = None) -> Credentials:
+    """Credentials from the environment: the key file GOOGLE_APPLICATION_CREDENTIALS names (a
+    service account, or a person's authorized-user file), else application default
+    credentials (`gcloud auth application-default login` on a laptop)."""
+    import google.auth
+
+    environ = os.environ if environ is None else environ
+    path = environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    try:
+        if path:
+            credentials, _ = google.auth.load_credentials_from_file(  # type: ignore[no-untyped-call]
+                path, scopes=list(SCOPES))
+        else:
+            credentials, _ = google.auth.default(scopes=list(SCOPES))
+    except (GoogleAuthError, OSError, ValueError) as exc:
+        where = f"GOOGLE_APPLICATION_CREDENTIALS ({path})" if path else \
+            "no GOOGLE_APPLICATION_CREDENTIALS, and no application default credentials"
+        raise TrackerError(
+            f"Google credentials cannot be loaded from {where}: {exc}. Set "
+            "GOOGLE_APPLICATION_CREDENTIALS to a service account's JSON key file, or run "
+            "`gcloud auth application-default login --scopes="
+            f"{','.join(SCOPES)},https://www.googleapis.com/auth/cloud-platform`") from None
+    return credentials  # type: ignore[no-any-return]
+
+
+class GoogleSheet:
+    """One tab of a Google spreadsheet (and the archive tab, read with it)."""
+
+    def __init__(self, config: Config, client: GoogleHTTPClient | None = None, *,
+                 environ: Mapping[str, str] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        tracker = config.settings.tracker
+        assert tracker.spreadsheet_id is not None  # the config requires it for google
+        self.spreadsheet_id = tracker.spreadsheet_id
+        self.tab = tracker.tab
+        self.also = tuple(t for t in (tracker.archive_tab,) if t)
+        self.schema = config.schema
+        self.timezone = config.timezone
+        self.client = client or GoogleHTTPClient(load_credentials(environ),
+                                                 per_minute=tracker.requests_per_minute)
+        self.cache_path = config.state_path.with_name(config.state_path.stem + ".google.json")
+        self.clock = clock
+        self._meta: dict[str, Any] | None = None
+        self._meta_at = 0.0
+        self._rows: list[list[Any]] = []  # the tracker tab as the last read saw it
+        self._tabs: dict[str, Grid] = {}  # other tabs read with it
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def read(self) -> Grid:
+        """The tracker tab (and the archive tab) in one values:batchGet."""
+        meta = self._sheet_metadata(self.tab)
+        tabs = [self.tab, *(t for t in self.also if t in self._titles(meta))]
+        answer = self._call(lambda: self.client.values_batch_get(
+            self.spreadsheet_id, [a1(t) for t in tabs],
+            params={"valueRenderOption": "UNFORMATTED_VALUE",
+                    "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}))
+        zone = self._zone()
+        grids = {}
+        for tab, found in zip(tabs, answer.get("valueRanges", [])):
+            rows = padded(found.get("values"))
+            grid = Grid(tab=tab, rows=rows)  # type: ignore[arg-type]
+            if rows and len(rows[0]) and any(rows[:20]):
+                try:
+                    header_row, header = find_header(grid, self.schema)
+                except TrackerError:
+                    header_row, header = 0, ()
+                read_serials(rows, header_row, dated(header, self.schema), zone)
+            grids[tab] = rows
+        self._rows = grids[self.tab]
+        self._tabs = {t: Grid(tab=t, rows=tuple(map(tuple, grids[t]))) for t in tabs[1:]}
+        return Grid(tab=self.tab, rows=tuple(map(tuple, self._rows)))
+
+    def read_tab(self, tab: str, missing_ok: bool = False) -> Grid:
+        """Another tab: the one read with the tracker, or read now."""
+        if tab in self._tabs:
+            return self._tabs[tab]
+        if tab in self.also and missing_ok:
+            return Grid(tab=tab, rows=())  # asked for with the tracker: it is not there
+        meta = self._metadata()
+        if tab not in self._titles(meta):
+            if missing_ok:
+                return Grid(tab=tab, rows=())
+            raise self._no_tab(tab, meta)
+        answer = self._call(lambda: self.client.values_batch_get(
+            self.spreadsheet_id, [a1(tab)], params={"valueRenderOption": "UNFORMATTED_VALUE"}))
+        rows = padded(answer.get("valueRanges", [{}])[0].get("values"))
+        return Grid(tab=tab, rows=tuple(map(tuple, rows)))
+
+    def probe(self) -> object | None:
+        """Drive's version of the file: it moves on every change (the daemon's own writes
+        and invisible ones too, which only cost a read that finds nothing to do)."""
+        try:
+            answer = self.client.request(
+                "get", f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}",
+                params={"fields": "version", "supportsAllDrives": "true"}).json()
+        except (APIError, requests.RequestException, GoogleAuthError, ValueError) as exc:
+            logs.event("probe failed", logging.WARNING, service="drive",
+                       error=_short(exc), fix="enable the Google Drive API and grant the "
+                       "drive.metadata.readonly scope; until then every cycle reads")
+            return None
+        version = answer.get("version")
+        return str(version) if version is not None else None
+
+    def settled(self, before: object | None) -> object | None:
+        """The probe token a completed cycle leaves as "seen": the one taken before it read,
+        so the cycle's own write earns one more read, which finds nothing to do (a fixed
+        point), and a person's edit made while it ran is never taken as seen."""
+        return before
+
+    def save_blockers(self) -> list[str]:
+        return []  # nothing in a spreadsheet is lost by writing cells through the API
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def write(self, header_row: int, cells: Sequence[CellWrite],
+              marks: Sequence[CellMark] = ()) -> str | None:
+        """Write cells sheetsync owns and its notes, where their rows are now.
+
+        None when all were written; else how many were left for the next cycle, and why.
+        """
+        if not cells and not marks:
+            return None
+        sheet = self._sheet_metadata(self.tab)
+        sheet_id = sheet["properties"]["sheetId"]
+        header = self._rows[header_row - 1] if len(self._rows) >= header_row else []
+        where = {normalize(str(h)): i for i, h in reversed(list(enumerate(header)))
+                 if not is_blank(h)}
+        added = _new_columns([c.column for c in cells], where, len(header))
+        keys = self._key_columns(where)
+        columns = sorted({*(k for k in keys if k is not None),
+                          *(where[normalize(c.column)] for c in cells
+                            if normalize(c.column) in where),
+                          *(where[normalize(m.column)] for m in marks
+                            if normalize(m.column) in where)})
+        fresh = self._narrow_read(columns, header_row)
+        moved = [column_letter(c) for c in columns
+                 if not same_value(header[c], _at(fresh, c, 0, "value"))]
+        if moved:
+            return (f"column{'s' if len(moved) > 1 else ''} {', '.join(moved)} moved or "
+                    "changed while sheetsync was writing; it writes next cycle")
+        found = self._find_rows(header, header_row, keys, fresh,
+                                {c.row for c in cells} | {m.row for m in marks})
+        values: dict[tuple[int, int], dict[str, Any]] = {}
+        notes: dict[tuple[int, int], dict[str, Any]] = {}
+        left = 0
+        for c in cells:
+            column = where.get(normalize(c.column), added.get(c.column))
+            there = found.get(c.row)
+            if column is None or there is None or (column in fresh and not same_value(
+                    self._value(c.row, column), _at(fresh, column, there - header_row,
+                                                    "value"))):
+                left += 1  # its row is lost, or a person typed in the cell meanwhile
+                continue
+            values[(there, column)] = value_cell(c.value)
+        for m in marks:
+            column = where.get(normalize(m.column))
+            there = found.get(m.row)
+            if column is None or there is None:
+                left += 1
+                continue
+            current = _at(fresh, column, there - header_row, "note") or None
+            if (note := merged_note(current, m.note)) != current:
+                notes[(there, column)] = note_cell(note)
+        requests_ = self._added_columns(sheet, header_row, added, values)
+        requests_ += column_runs(sheet_id, values, "userEnteredValue")
+        requests_ += column_runs(sheet_id, notes, "note")
+        requests_ += self._highlights(header, {**where, **{normalize(t): c
+                                                          for t, c in added.items()}},
+                                      header_row)
+        self._send(requests_)
+        if left:
+            return (f"{left} of {len(cells) + len(marks)} cells not written: their rows "
+                    "moved or changed while sheetsync was writing; it writes them next cycle")
+        return None
+
+    def _find_rows(self, header: Sequence[Any], header_row: int, keys: Sequence[int | None],
+                   fresh: Mapping[int, Sequence[Mapping[str, Any]]], rows: set[int]
+                   ) -> dict[int, int]:
+        """Where each row read at `rows` is now, by its key cells then and now."""
+        length = max((len(v) for v in fresh.values()), default=1)
+        width = max((k for k in keys if k is not None), default=-1) + 1
+        now_rows = [[_at(fresh, c, i, "value") for c in range(width)] for i in range(length)]
+        read_serials(now_rows, 1, {c: kind for c, kind in dated(header, self.schema).items()
+                                   if c in keys}, self._zone())
+
+        def key(cells: Sequence[Any]) -> Key:
+            return tuple(key_of(cells[c]) if c is not None and c < len(cells) else ""
+                         for c in keys)
+
+        now = {header_row + i: key(r) for i, r in enumerate(now_rows) if i}
+        wanted = {r: key(self._rows[r - 1] if r <= len(self._rows) else []) for r in rows}
+        ids_read = Counter(key(r)[0] for r in self._rows[header_row:])
+        return relocate(wanted, ids_read, now)
+
+    def _added_columns(self, sheet: dict[str, Any], header_row: int, added: Mapping[str, int],
+                       values: dict[tuple[int, int], dict[str, Any]]) -> list[dict[str, Any]]:
+        """Headers for columns the tab lacks (Sync Notes on a new tracker), the grid widened
+        first when they fall past its last column."""
+        if not added:
+            return []
+        grid = sheet["properties"]["gridProperties"]
+        requests_: list[dict[str, Any]] = []
+        beyond = max(added.values()) + 1 - grid.get("columnCount", 26)
+        if beyond > 0:
+            requests_.append({"appendDimension": {"sheetId": sheet["properties"]["sheetId"],
+                                                  "dimension": "COLUMNS", "length": beyond}})
+            grid["columnCount"] = grid.get("columnCount", 26) + beyond
+            self._save_metadata()
+        for title, column in added.items():
+            values[(header_row, column)] = value_cell(title)
+        return requests_
+
+    def write_report(self, report: Report, tab: str, keep: int | None) -> str | None:
+        """Write a report into its own tab (added, or rewritten in place) and delete the job's
+        oldest period tabs beyond `keep`, in one batchUpdate; None when written."""
+        meta = self._refresh()  # the tabs and charts as they are now: a stale chart ID
+        sheets = {s["properties"]["title"]: s for s in meta.get("sheets", [])}  # fails all
+        existing = sheets.get(tab)
+        sheet_id = existing["properties"]["sheetId"] if existing else new_sheet_id(
+            tab, {s["properties"]["sheetId"] for s in sheets.values()})
+        requests_ = report_requests(layout(report), sheet_id, tab, existing is not None,
+                                    [c["chartId"] for c in (existing or {}).get("charts", [])])
+        if keep is not None:
+            requests_ += [{"deleteSheet": {"sheetId": sheets[name]["properties"]["sheetId"]}}
+                          for name in to_prune([*sheets, tab], report.period.job, keep)
+                          if name != tab and name in sheets]
+        self._send(requests_)
+        self._forget()  # a tab or charts were added: fetch them next time
+        return None
+
+    # --- setup -----------------------------------------------------------------------------
+
+    def setup(self, plan: TrackerSetup, progress: Callable[[int, int], None]) -> Changes:
+        """Prepare the tab; everything added is marked as sheetsync's and added only once."""
+        changes = Changes()
+        meta = self._refresh()
+        if self.tab not in self._titles(meta):
+            self._add_tab(plan, meta, progress)
+            changes.done.append(f"added tab {self.tab!r}" + (
+                f" with {len(plan.rows)} imported rows" if plan.rows else ""))
+        elif plan.rows:
+            changes.skipped.append(f"tab {self.tab!r} exists: nothing imported (import into "
+                                   "a new tab: set tracker.tab to a name not taken)")
+        header_row, header, where = self._bound_header(plan)
+        sheet = self._sheet_metadata(self.tab)
+        sheet_id = sheet["properties"]["sheetId"]
+        requests_: list[dict[str, Any]] = []
+        if sheet["properties"].get("gridProperties", {}).get("frozenRowCount", 0) != header_row:
+            requests_.append({"updateSheetProperties": {
+                "properties": {"sheetId": sheet_id,
+                               "gridProperties": {"frozenRowCount": header_row}},
+                "fields": "gridProperties.frozenRowCount"}})
+            changes.done.append(f"froze the header (row {header_row})")
+        if "basicFilter" not in sheet:
+            requests_.append({"setBasicFilter": {"filter": {"range": {
+                "sheetId": sheet_id, "startRowIndex": header_row - 1}}}})
+            changes.done.append("turned on the filter")
+        current = self._validations(header_row, len(header))
+        for title, values in plan.choices.items():
+            column = where.get(normalize(title))
+            if column is None:
+                continue
+            rule = dropdown(values)
+            if not same_dropdown(current.get(column), rule):
+                requests_.append({"setDataValidation": {
+                    "range": column_range(sheet_id, header_row, column), "rule": rule}})
+                changes.done.append(f"dropdown on {header[column]}")
+        protected = {p.get("description") for p in sheet.get("protectedRanges", [])}
+        for title in plan.owned:
+            column = where.get(normalize(title))
+            if column is not None and protection_description(title) not in protected:
+                requests_.append({"addProtectedRange": {"protectedRange": {
+                    "range": column_range(sheet_id, header_row - 1, column),
+                    "description": protection_description(title), "warningOnly": True}}})
+                changes.done.append(f"a warning on {header[column]}, which sheetsync writes")
+        highlights = self._highlights(header, where, header_row)
+        if highlights:
+            requests_ += highlights
+            changes.done.append("highlight rules for the checked columns")
+        self._send(requests_)
+        return changes
+
+    def remove_setup(self, plan: TrackerSetup) -> Changes:
+        """Take back what setup and the daemon added; people's data and columns stay."""
+        changes = Changes()
+        meta = self._refresh()
+        if self.tab not in self._titles(meta):
+            raise self._no_tab(self.tab, meta)
+        header_row, header, _ = self._bound_header(plan)
+        sheet = self._sheet_metadata(self.tab)
+        sheet_id = sheet["properties"]["sheetId"]
+        requests_: list[dict[str, Any]] = [
+            {"deleteProtectedRange": {"protectedRangeId": p["protectedRangeId"]}}
+            for p in sheet.get("protectedRanges", [])
+            if str(p.get("description", "")).startswith(MARK)]
+        if requests_:
+            changes.done.append(f"removed {len(requests_)} column warnings")
+        rules = reconcile_rules(sheet_id, sheet.get("conditionalFormats", []), [])
+        if rules:
+            requests_ += rules
+            changes.done.append(f"removed {len(rules)} highlight rules")
+        for column, rule in self._validations(header_row, len(header)).items():
+            if str(rule.get("inputMessage", "")).startswith(MARK):
+                requests_.append({"setDataValidation": {
+                    "range": column_range(sheet_id, header_row, column)}})
+                changes.done.append(f"removed the dropdown on {header[column]}")
+        notes = self._notes()
+        if notes:
+            requests_ += column_runs(sheet_id, {
+                cell: note_cell(merged_note(note, None)) for cell, note in notes.items()},
+                "note")
+            changes.done.append(f"removed sheetsync's notes from {len(notes)} cells")
+        self._send(requests_)
+        return changes
+
+    def _add_tab(self, plan: TrackerSetup, meta: Mapping[str, Any],
+                 progress: Callable[[int, int], None]) -> None:
+        """The tab with the header and the imported rows, as text (RAW: never a formula),
+        in bodies of a few thousand rows so a long import shows its progress."""
+        sheet_id = new_sheet_id(self.tab, {s["properties"]["sheetId"]
+                                           for s in meta.get("sheets", [])})
+        rows = [list(plan.header), *map(list, plan.rows)]
+        width = max(len(r) for r in rows)
+        self._send([{"addSheet": {"properties": {
+            "sheetId": sheet_id, "title": self.tab,
+            "gridProperties": {"rowCount": max(len(rows) + 200, 1000),
+                               "columnCount": max(width, 26)}}}}])
+        step = 5000
+        for start in range(0, len(rows), step):
+            chunk = rows[start:start + step]
+            self._send([{"updateCells": {
+                "range": {"sheetId": sheet_id, "startRowIndex": start,
+                          "endRowIndex": start + len(chunk), "startColumnIndex": 0,
+                          "endColumnIndex": width},
+                "rows": [{"values": [value_cell(v if v != "" else None) for v in row]}
+                         for row in chunk],
+                "fields": "userEnteredValue"}}])
+            progress(min(start + step, len(rows)) - 1, len(rows) - 1)
+        self._refresh()
+
+    def _bound_header(self, plan: TrackerSetup) -> tuple[int, list[Any], dict[str, int]]:
+        grid = self.read()
+        header_row, header = find_header(grid, plan.schema)
+        where = {normalize(str(h)): i for i, h in reversed(list(enumerate(header)))
+                 if not is_blank(h)}
+        return header_row, list(header), where
+
+    def _validations(self, header_row: int, width: int) -> dict[int, dict[str, Any]]:
+        """The validation rule on each column's first ticket row, by column."""
+        answer = self._call(lambda: self.client.fetch_sheet_metadata(
+            self.spreadsheet_id, params={
+                "ranges": [a1(self.tab, f"A{header_row + 1}:{column_letter(width - 1)}"
+                                        f"{header_row + 1}")],
+                "fields": "sheets(data(startColumn,rowData(values(dataValidation))))"}))
+        found: dict[int, dict[str, Any]] = {}
+        for data in answer.get("sheets", [{}])[0].get("data", []):
+            first = data.get("startColumn", 0)
+            for row in data.get("rowData", [])[:1]:
+                for offset, cell in enumerate(row.get("values", [])):
+                    if "dataValidation" in cell:
+                        found[first + offset] = cell["dataValidation"]
+        return found
+
+    def _notes(self) -> dict[tuple[int, int], str]:
+        """Every note of the tab holding a part sheetsync wrote, by (row, column)."""
+        answer = self._call(lambda: self.client.fetch_sheet_metadata(
+            self.spreadsheet_id, params={"ranges": [a1(self.tab)], "fields":
+                                         "sheets(data(startRow,startColumn,"
+                                         "rowData(values(note))))"}))
+        found: dict[tuple[int, int], str] = {}
+        for data in answer.get("sheets", [{}])[0].get("data", []):
+            top, left = data.get("startRow", 0), data.get("startColumn", 0)
+            for r, row in enumerate(data.get("rowData", [])):
+                for c, cell in enumerate(row.get("values", [])):
+                    if NOTE_SECTION in cell.get("note", ""):
+                        found[(top + r + 1, left + c)] = cell["note"]
+        return found
+
+    def _send(self, requests_: Sequence[dict[str, Any]]) -> None:
+        """Send requests as few batchUpdates as fit; after a failure the metadata (rules,
+        tabs, grid size) is unknown, so it is fetched again next time."""
+        try:
+            for body in in_batches(requests_):
+                self._call(lambda: self.client.batch_update(self.spreadsheet_id,
+                                                            {"requests": body}))
+        except SheetsyncError:
+            self._forget()
+            raise
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _value(self, row: int, column: int) -> Any:
+        cells = self._rows[row - 1] if 0 < row <= len(self._rows) else []
+        return cells[column] if column < len(cells) else ""
+
+    def _key_columns(self, where: Mapping[str, int]) -> list[int | None]:
+        """The ticket ID's column (None when the tab has none yet), then the ones that tell a
+        row without an ID apart (its time, its seller and their name): what the narrow read
+        fetches to find rows again."""
+        roles = self.schema.roles
+
+        def position(key: str) -> int | None:
+            return next((where[normalize(n)] for n in self.schema.column(key).names
+                         if normalize(n) in where), None)
+
+        ticket = position(roles.ticket_id)
+        rest = [p for k in (roles.timestamp, roles.seller, roles.seller_name)
+                if (p := position(k)) is not None and p != ticket]
+        return [ticket, *dict.fromkeys(rest)]
+
+    def _narrow_read(self, columns: Sequence[int], header_row: int
+                     ) -> dict[int, list[dict[str, Any]]]:
+        """Each column's cells from the header down, values and notes, in one request."""
+        existing = [c for c in columns if c < len(self._rows[header_row - 1])]
+        if not existing:
+            return {}
+        ranges = [a1(self.tab, f"{column_letter(c)}{header_row}:{column_letter(c)}")
+                  for c in existing]
+        answer = self._call(lambda: self.client.fetch_sheet_metadata(
+            self.spreadsheet_id, params={"ranges": ranges, "fields": NARROW_FIELDS}))
+        fresh: dict[int, list[dict[str, Any]]] = {}
+        for data in answer.get("sheets", [{}])[0].get("data", []):
+            column = data.get("startColumn", 0)
+            fresh[column] = [(row.get("values") or [{}])[0] for row in data.get("rowData", [])]
+        return fresh
+
+    def _highlights(self, header: Sequence[Any], where: Mapping[str, int], header_row: int
+                    ) -> list[dict[str, Any]]:
+        """Requests that leave one highlight rule per checked column.
+
+        A deletion is computed from metadata fetched just now (deleting by index from stale
+        metadata could delete a person's rule); an addition from metadata under a minute old.
+        """
+        roles = self.schema.roles
+        notes = where.get(normalize(self.schema.column(roles.sync_notes).header))
+        if notes is None:
+            return []
+        sheet = self._sheet_metadata(self.tab)
+        sheet_id = sheet["properties"]["sheetId"]
+        wanted = []
+        for column in self.schema.columns:
+            if column.owner == "daemon" or column.key in (roles.sync_notes, roles.ticket_id):
+                continue  # only a person's cells are checked
+            position = next((where[normalize(n)] for n in column.names
+                             if normalize(n) in where), None)
+            if position is not None and position < len(header):
+                wanted.append(mark_rule(sheet_id, header_row, position, str(header[position]),
+                                        notes))
+        changes = reconcile_rules(sheet_id, sheet.get("conditionalFormats", []), wanted)
+        if not changes:
+            return []
+        if self.clock() - self._meta_at > FRESH or any(
+                "deleteConditionalFormatRule" in c for c in changes):
+            self._refresh()
+            sheet = self._sheet_metadata(self.tab)
+            changes = reconcile_rules(sheet_id, sheet.get("conditionalFormats", []), wanted)
+        sheet["conditionalFormats"] = with_changes(sheet.get("conditionalFormats", []), changes)
+        self._save_metadata()
+        return changes
+
+    # --- metadata --------------------------------------------------------------------------
+
+    def _metadata(self) -> dict[str, Any]:
+        """The spreadsheet's metadata: from memory, the cache file, or Google (hourly)."""
+        if self._meta is not None and self.clock() - self._meta_at < METADATA_MAX_AGE:
+            return self._meta
+        if self._meta is None:
+            try:
+                saved = json.loads(self.cache_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                saved = {}
+            if saved.get("spreadsheetId") == self.spreadsheet_id and \
+                    self.clock() - saved.get("fetched_at", 0) < METADATA_MAX_AGE:
+                self._meta, self._meta_at = saved["metadata"], saved["fetched_at"]
+                self._check_zone(self._meta)
+                return self._meta
+        return self._refresh()
+
+    def _refresh(self) -> dict[str, Any]:
+        first = self._meta is None
+        self._meta = self._call(lambda: dict(self.client.fetch_sheet_metadata(
+            self.spreadsheet_id, params={"fields": METADATA_FIELDS})))
+        self._meta_at = self.clock()
+        self._save_metadata()
+        if first:
+            self._check_zone(self._meta)
+        return self._meta
+
+    def _forget(self) -> None:
+        self._meta = None
+        self.cache_path.unlink(missing_ok=True)
+
+    def _save_metadata(self) -> None:
+        temporary = self.cache_path.with_name(self.cache_path.name + ".tmp")
+        try:
+            temporary.write_text(json.dumps({
+                "spreadsheetId": self.spreadsheet_id, "fetched_at": self._meta_at,
+                "metadata": self._meta}), encoding="utf-8")
+            os.replace(temporary, self.cache_path)
+        except OSError as exc:  # a cache: losing it costs a read, not a cycle
+            logs.event("metadata cache not saved", logging.WARNING, error=str(exc))
+
+    def _sheet_metadata(self, tab: str) -> dict[str, Any]:
+        """One tab's metadata; fetched again once if the cached copy does not have the tab
+        (it may be new, or renamed back)."""
+        for attempt in range(2):
+            meta = self._metadata() if attempt == 0 else self._refresh()
+            for sheet in meta.get("sheets", []):
+                if sheet["properties"]["title"] == tab:
+                    return sheet  # type: ignore[no-any-return]
+        raise self._no_tab(tab, meta)
+
+    def _no_tab(self, tab: str, meta: Mapping[str, Any]) -> TrackerError:
+        titles = self._titles(meta)
+        return TrackerError(
+            f'spreadsheet {self.spreadsheet_id} has no tab named "{tab}" '
+            f'(tabs: {", ".join(titles) or "none"}); it may have been renamed: set '
+            "tracker.tab in sheetsync.toml to the tab's name")
+
+    @staticmethod
+    def _titles(meta: Mapping[str, Any]) -> list[str]:
+        return [s["properties"]["title"] for s in meta.get("sheets", [])]
+
+    def _zone(self) -> ZoneInfo:
+        """The spreadsheet's own timezone: serial dates are wall-clock times in it."""
+        name = self._metadata().get("properties", {}).get("timeZone")
+        try:
+            return ZoneInfo(name) if name else self.timezone
+        except (ZoneInfoNotFoundError, ValueError):
+            return self.timezone  # a custom zone ("GMT-07:00"): the configured one instead
+
+    def _check_zone(self, meta: Mapping[str, Any]) -> None:
+        name = meta.get("properties", {}).get("timeZone")
+        if name and name != self.timezone.key:
+            logs.event("spreadsheet timezone differs", logging.WARNING,
+                       spreadsheet_timezone=name, configured=self.timezone.key,
+                       fix="dates typed in the sheet are read in the spreadsheet's zone and "
+                       "shown in the configured one; set File > Settings > Time zone, or "
+                       "timezone in sheetsync.toml, so that both agree")
+
+    # --- errors ----------------------------------------------------------------------------
+
+    def _call(self, send: Callable[[], T]) -> T:
+        """One request, its failure told in words that say what to do."""
+        try:
+            return send()
+        except RefreshError as exc:
+            raise TrackerError(
+                f"spreadsheet {self.spreadsheet_id}: Google refused the credentials "
+                f"({_short(exc)}): the key may be expired or revoked; make a new key and point "
+                "GOOGLE_APPLICATION_CREDENTIALS at it") from None
+        except APIError as exc:
+            raise self._explain(exc) from None
+        except requests.RequestException as exc:
+            raise SheetsyncError(
+                f"spreadsheet {self.spreadsheet_id}: no answer from Google Sheets "
+                f"({type(exc).__name__}); sheetsync tries again next cycle") from None
+
+    def _explain(self, exc: APIError) -> SheetsyncError:
+        code, message = exc.code, str(exc.error.get("message", ""))
+        sid = self.spreadsheet_id
+        if code == 401:
+            return TrackerError(
+                f"spreadsheet {sid}: Google refused the credentials ({message}): the key may "
+                "be expired or revoked; make a new key and point GOOGLE_APPLICATION_CREDENTIALS "
+                "at it")
+        if code == 403:
+            if "has not been used" in message or "is disabled" in message:
+                return TrackerError(f"spreadsheet {sid}: {message} (enable the API in the "
+                                    "Google Cloud project of the credentials)")
+            who = getattr(self.client.auth, "service_account_email", None) or \
+                "the account sheetsync runs as"
+            return TrackerError(
+                f"spreadsheet {sid} is not shared with {who}: in Google Sheets, Share it "
+                "with that address as an Editor")
+        if code == 404:
+            return TrackerError(
+                f"spreadsheet {sid} not found: it was deleted, or tracker.spreadsheet_id is "
+                "wrong")
+        if code == 400:
+            self._forget()  # the metadata may be stale (a tab renamed): fetch it again
+        if code == 400 and "Unable to parse range" in message:
+            return TrackerError(
+                f'spreadsheet {sid}: no tab named "{self.tab}" ({message}); it may have been '
+                "renamed: set tracker.tab in sheetsync.toml to the tab's name")
+        if code in (408, 429) or code >= 500:
+            return SheetsyncError(
+                f"spreadsheet {sid}: Google Sheets answered {code} ({message}) after "
+                "retries; sheetsync tries again next cycle")
+        return SheetsyncError(f"spreadsheet {sid}: Google Sheets answered {code}: {message}")
+
+
+def _at(fresh: Mapping[int, Sequence[Mapping[str, Any]]], column: int, index: int,
+        what: str) -> Any:
+    """A cell of the narrow read: its value or its note ("" when it is empty)."""
+    cells = fresh.get(column, ())
+    cell = cells[index] if 0 <= index < len(cells) else {}
+    return cell_value(cell) if what == "value" else cell.get("note", "")
+
+
+def _new_columns(titles: Sequence[str], where: Mapping[str, int], width: int
+                 ) -> dict[str, int]:
+    """Columns to add after the last header, for cells whose column the tab lacks."""
+    added: dict[str, int] = {}
+    for title in titles:
+        if normalize(title) not in where and title not in added:
+            added[title] = width + len(added)
+    return added
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__

@@ -1,0 +1,297 @@
+"""The tracker in Google Sheets: the real gspread HTTP client against the fake Sheets + Drive.
+
+Every request body the backend sends is validated against Google's discovery document by
+the fake, strictly (tests/google_discovery.py); a violation fails the test that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+from google.oauth2.credentials import Credentials
+
+from sheetsync import logs
+from sheetsync.backends.google_http import GoogleHTTPClient
+from sheetsync.config import load_config
+from sheetsync.daemon import run_daemon
+from sheetsync.dispatch import open_sinks
+from sheetsync.errors import SheetsyncError, TrackerError
+from sheetsync.jobs.sync import CycleReport, run_sync
+from tests.fake_google import SPREADSHEET_ID, TOKEN
+from tests.google_setup import NOW, GoogleTracker, demo_rows, google_tracker
+from tests.helpers import Ticks
+
+HIGHLIGHT = (0.988, 0.894, 0.894)
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> Iterator[GoogleTracker]:
+    yield from google_tracker(tmp_path / "google")
+
+
+def cycle(tracker: GoogleTracker, at: datetime = NOW, **options: object) -> CycleReport:
+    return run_sync(tracker.config, at, backend=tracker.backend(**options),  # type: ignore
+                    sinks=open_sinks(tracker.config, {}))
+
+
+def test_a_cycle_on_google_sheets_does_what_it_does_on_the_workbook(
+        tracker: GoogleTracker, tmp_path: Path) -> None:
+    report = cycle(tracker)
+    local = load_config(tmp_path / "google" / "local" / "sheetsync.toml", environ={})
+    run_sync(local, NOW, sinks=open_sinks(local, {}))
+    sheet = openpyxl.load_workbook(local.workbook_path)["Tracker"]
+    header = [c.value for c in sheet[1]]
+    on_disk = [dict(zip(header, (c.value for c in row))) for row in sheet.iter_rows(min_row=2)]
+    assert report.adopted and report.new_tickets == 16
+    for google, workbook in zip(tracker.rows(), on_disk, strict=True):
+        for column in ("Ticket ID", "Sync Notes", "Suggested Priority"):
+            assert google[column] == (workbook[column] or ""), column
+    # A flagged cell has sheetsync's note, as in the workbook.
+    phone = tracker.column("WhatsApp Number")
+    assert tracker.fake.note("Tracker", 4, phone) == \
+        sheet.cell(row=4, column=header.index("WhatsApp Number") + 1).comment.text
+
+
+def test_a_changed_cycle_costs_one_read_one_narrow_read_and_one_write(
+        tracker: GoogleTracker) -> None:
+    cycle(tracker)  # adoption; the metadata is cached from here on
+    tracker.fake.calls.clear()
+    tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
+    report = cycle(tracker)
+    assert report.write_skipped is None
+    assert tracker.fake.counts() == {"values.batchGet": 1, "spreadsheets.get": 1,
+                                     "batchUpdate": 1}
+    tracker.fake.calls.clear()
+    assert cycle(tracker).writes == []  # the fixed point: its own write changes nothing
+    assert tracker.fake.counts() == {"values.batchGet": 1}
+
+
+def test_flags_are_notes_and_a_conditional_highlight_that_keep_a_persons_own(
+        tracker: GoogleTracker) -> None:
+    phone = tracker.column("WhatsApp Number")
+    tracker.fake.set_note("Tracker", 4, phone, "Seller asked us to call after 6pm")
+    tracker.fake.set_fill("Tracker", 4, phone, (0.8, 0.9, 1.0))
+    cycle(tracker)
+    note = tracker.fake.note("Tracker", 4, phone)
+    assert note.startswith("Seller asked us to call after 6pm\n\n[sheetsync]\n")
+    assert tracker.fake.effective_fill("Tracker", 4, phone) == HIGHLIGHT
+    assert tracker.fake.fill("Tracker", 4, phone) == (0.8, 0.9, 1.0)  # never repainted
+    tracker.fake.edit("Tracker", 4, phone, "+919845012345")  # a person fixes it
+    cycle(tracker)
+    assert tracker.fake.note("Tracker", 4, phone) == "Seller asked us to call after 6pm"
+    assert tracker.fake.effective_fill("Tracker", 4, phone) == (0.8, 0.9, 1.0)
+    rules = tracker.fake.tab("Tracker").conditional_formats
+    assert len(rules) == len({str(r["ranges"]) for r in rules})  # each column's rule once
+
+
+def test_a_row_sorted_and_inserted_between_the_read_and_the_write_gets_no_wrong_id(
+        tracker: GoogleTracker) -> None:
+    fake = tracker.fake
+
+    def person_sorts_and_inserts() -> None:
+        fake.sort("Tracker", tracker.column("Seller Name"))
+        fake.insert_rows("Tracker", 2, [["+919800000001", "Nandi Dairy", "Help",
+                                         "Where is my invoice?", "Pending"]])
+
+    fake.before("spreadsheets.get", lambda: None)  # the metadata read, first
+    fake.before("spreadsheets.get", person_sorts_and_inserts)  # then the narrow read
+    typed = {(r["Seller Name"], r["Description"]): dict(r) for r in tracker.rows()}
+    report = cycle(tracker)
+    assert report.write_skipped is None
+    rows = tracker.rows()
+    ids = {(r["Seller Name"], r["Description"]): r["Ticket ID"] for r in rows}
+    assert ids[("Nandi Dairy", "Where is my invoice?")] == ""  # not read: next cycle
+    # Every ID is on the row the cycle gave it to (adoption numbers rows as it read them),
+    # whatever moved meanwhile.
+    given = {f"INT-{i:06d}": key for i, key in enumerate(typed, start=1)}
+    assert {r["Ticket ID"]: (r["Seller Name"], r["Description"]) for r in rows
+            if r["Ticket ID"]} == given
+    # Nothing a person typed changed.
+    for key, before in typed.items():
+        after = next(r for r in rows if (r["Seller Name"], r["Description"]) == key)
+        assert {h: after[h] for h in before if h not in (
+            "Ticket ID", "Sync Notes", "Suggested Priority")} == \
+            {h: v for h, v in before.items() if h not in (
+                "Ticket ID", "Sync Notes", "Suggested Priority")}
+    assert cycle(tracker).new_tickets == 1  # the next cycle mends what was left
+    assert next(r for r in tracker.rows() if r["Seller Name"] == "Nandi Dairy")["Ticket ID"] \
+        == "INT-000017"
+
+
+def test_a_cell_a_person_typed_in_meanwhile_is_not_overwritten(tracker: GoogleTracker) -> None:
+    fake = tracker.fake
+    task = tracker.column("ClickUp Task ID")
+    ticket = tracker.column("Ticket ID") if "Ticket ID" in fake.values("Tracker")[0] else None
+    assert ticket is None  # the demo tracker has no ID column yet: sheetsync adds it
+    fake.before("spreadsheets.get", lambda: None)
+    fake.before("spreadsheets.get", lambda: fake.edit("Tracker", 2, task, "86c0042"))
+    report = cycle(tracker)
+    assert report.write_skipped is None
+    assert fake.value("Tracker", 2, task) == "86c0042"
+
+
+def test_text_is_written_as_text_never_as_a_formula(tmp_path: Path) -> None:
+    rows = demo_rows(tmp_path / "local")
+    description = rows[0].index("Description")
+    rows[1][description] = '=HYPERLINK("http://evil.example","click")'
+    rows[1][rows[0].index("WhatsApp Number")] = "=1+1"
+    for tracker in google_tracker(tmp_path / "google", rows):
+        cycle(tracker)
+        notes = tracker.column("Sync Notes")
+        assert tracker.fake.formula("Tracker", 2, notes) is None
+        assert tracker.fake.value("Tracker", 2, notes).startswith("WhatsApp Number:")
+
+
+def test_serial_dates_are_read_in_the_spreadsheets_timezone(tmp_path: Path) -> None:
+    rows = demo_rows(tmp_path / "local")
+    stamp = rows[0].index("Timestamp")
+    rows[1][stamp] = datetime(2026, 11, 22, 10, 30)  # a real date-time cell, 10:30 in Kolkata
+    for tracker in google_tracker(tmp_path / "google", rows):
+        report = cycle(tracker)
+        assert "Timestamp" not in tracker.rows()[0]["Sync Notes"]
+        assert report.findings == 11  # as on the workbook: the date cell is not a finding
+
+
+def test_a_spreadsheet_in_another_timezone_gets_a_warning(tmp_path: Path) -> None:
+    stream = __import__("io").StringIO()
+    logs.setup("json", stream)
+    for tracker in google_tracker(tmp_path / "google"):
+        tracker.fake.spreadsheet().properties["timeZone"] = "America/New_York"
+        cycle(tracker)
+    assert '"spreadsheet timezone differs"' in stream.getvalue()
+    assert '"spreadsheet_timezone": "America/New_York"' in stream.getvalue()
+
+
+def test_an_idle_daemon_costs_no_sheets_request(tracker: GoogleTracker) -> None:
+    backend = tracker.backend()
+    ticks = iter(NOW + timedelta(seconds=30 * i) for i in range(100))
+    assert run_daemon(tracker.config, stop=Ticks(4), now=lambda: next(ticks), environ={},
+                      backend=backend) == 0
+    counts = tracker.fake.counts()
+    # Adoption (a read, the metadata, the narrow read, a write), one more read that finds
+    # its own write changed nothing, then idle ticks: a Drive probe each, no Sheets request.
+    assert counts["files.get"] == 4
+    assert counts["values.batchGet"] == 2 and counts["batchUpdate"] == 1
+
+
+def test_a_429_is_retried_after_a_backoff_and_retry_after_is_honoured(
+        tracker: GoogleTracker) -> None:
+    tracker.fake.fail("values.batchGet", "429")
+    tracker.fake.fail("batchUpdate", "429-retry-after")
+    report = cycle(tracker)
+    assert report.write_skipped is None and report.new_tickets == 16
+    assert tracker.clock.slept == [1.5, 7.0]  # 2**0 + jitter; then the Retry-After
+
+
+def test_a_persistent_429_gives_up_after_bounded_retries_and_the_daemon_goes_on(
+        tracker: GoogleTracker) -> None:
+    for _ in range(6):
+        tracker.fake.fail("values.batchGet", "429")
+    with pytest.raises(SheetsyncError, match="answered 429 .* tries again next cycle"):
+        cycle(tracker)
+    assert tracker.clock.slept == [1.5, 2.5, 4.5, 8.5, 16.5]
+    assert cycle(tracker).new_tickets == 16  # the next cycle goes through
+
+
+def test_a_write_that_adds_is_not_resent_after_an_unclear_500(tracker: GoogleTracker) -> None:
+    cycle(tracker)
+    tracker.fake.tab("Tracker").conditional_formats.clear()  # a person deleted the rules
+    tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
+    tracker.fake.fail("batchUpdate", "500")
+    tracker.clock.now += 2 * 3600  # the cached metadata is stale: the rules are re-added
+    with pytest.raises(SheetsyncError, match="answered 500"):
+        cycle(tracker)
+    assert tracker.fake.counts()["batchUpdate"] == 2  # sent once, not retried
+    cycle(tracker)  # the next cycle mends it, once
+    rules = tracker.fake.tab("Tracker").conditional_formats
+    assert rules and len(rules) == len({str(r["ranges"]) for r in rules})
+
+
+def test_the_budget_keeps_requests_under_the_quota(tracker: GoogleTracker) -> None:
+    client = GoogleHTTPClient(Credentials(token=TOKEN), clock=tracker.clock,
+                              sleep=tracker.clock.sleep, per_minute=3)
+    for _ in range(4):
+        client.request("get", f"https://sheets.googleapis.com/v4/spreadsheets/"
+                              f"{SPREADSHEET_ID}/values:batchGet",
+                       params={"ranges": "Tracker"})
+    assert tracker.clock.slept == [60.0]  # the fourth read waits for the first to age out
+    assert tracker.fake.rate_limited == 0
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("unshare", f"spreadsheet {SPREADSHEET_ID} is not shared with the account sheetsync "
+                "runs as: in Google Sheets, Share it with that address as an Editor"),
+    ("delete", f"spreadsheet {SPREADSHEET_ID} not found: it was deleted, or "
+               "tracker.spreadsheet_id is wrong"),
+    ("rename", f'spreadsheet {SPREADSHEET_ID} has no tab named "Tracker" (tabs: Tickets); it '
+               "may have been renamed: set tracker.tab in sheetsync.toml to the tab's name"),
+    ("token", f"spreadsheet {SPREADSHEET_ID}: Google refused the credentials"),
+])
+def test_a_fault_a_person_must_fix_says_what_to_do(tracker: GoogleTracker, fault: str,
+                                                  message: str) -> None:
+    if fault == "unshare":
+        tracker.fake.unshare(SPREADSHEET_ID)
+    elif fault == "delete":
+        tracker.fake.delete_spreadsheet(SPREADSHEET_ID)
+    elif fault == "rename":
+        tracker.fake.rename_tab("Tracker", "Tickets")
+    else:
+        tracker.fake.token = "revoked"
+    with pytest.raises(TrackerError) as raised:
+        cycle(tracker)
+    assert str(raised.value).startswith(message)
+
+
+def test_a_renamed_tab_found_again_once_renamed_back(tracker: GoogleTracker) -> None:
+    backend = tracker.backend()
+    run_sync(tracker.config, NOW, backend=backend, sinks=open_sinks(tracker.config, {}))
+    tracker.fake.rename_tab("Tracker", "Tickets")
+    with pytest.raises(TrackerError, match="no tab named"):
+        run_sync(tracker.config, NOW, backend=backend, sinks=open_sinks(tracker.config, {}))
+    tracker.fake.rename_tab("Tickets", "Tracker")
+    report = run_sync(tracker.config, NOW, backend=backend,
+                      sinks=open_sinks(tracker.config, {}))
+    assert report.rows == 16 and report.transitions == []
+
+
+def test_metadata_is_cached_across_restarts(tracker: GoogleTracker) -> None:
+    cycle(tracker)
+    tracker.fake.calls.clear()
+    tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
+    cycle(tracker)  # a new process: a new backend, the cache file beside the state
+    assert tracker.fake.counts()["spreadsheets.get"] == 1  # the narrow read only
+    assert (tracker.folder / "sheetsync.google.json").exists()
+
+
+def test_a_probe_that_cannot_see_drive_is_logged_and_the_cycle_reads(
+        tracker: GoogleTracker) -> None:
+    stream = __import__("io").StringIO()
+    logs.setup("json", stream)
+    tracker.fake.fail("files.get", "500")
+    for _ in range(5):
+        tracker.fake.fail("files.get", "500")
+    assert tracker.backend(retries=0).probe() is None
+    assert '"probe failed"' in stream.getvalue()
+
+
+def test_a_fake_service_account_email_is_named_when_the_sheet_is_not_shared(
+        tmp_path: Path) -> None:
+    from google.oauth2 import service_account
+
+    for tracker in google_tracker(tmp_path / "google"):
+        tracker.fake.unshare(SPREADSHEET_ID)
+        credentials = service_account.Credentials(
+            signer=None, service_account_email="sheetsync@tracker-project.iam."
+                                               "gserviceaccount.com",
+            token_uri="https://oauth2.googleapis.com/token")
+        credentials.token = TOKEN
+        credentials.expiry = datetime(2099, 1, 1)
+        client = GoogleHTTPClient(credentials, clock=tracker.clock, sleep=tracker.clock.sleep)
+        from sheetsync.backends.google import GoogleSheet
+
+        with pytest.raises(TrackerError, match="not shared with sheetsync@tracker-project"):
+            GoogleSheet(tracker.config, client).read()
