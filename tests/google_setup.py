@@ -65,12 +65,14 @@ def demo_rows(folder: Path, preset: str = "seller-support") -> list[list[Any]]:
 
 
 def google_tracker(folder: Path, rows: list[list[Any]] | None = None,
-                   preset: str = "seller-support", extra: str = "") -> Iterator[GoogleTracker]:
-    """A fake Google tracker holding `rows` (the demo's by default), the fake installed."""
+                   preset: str = "seller-support", extra: str = "",
+                   tab: str = "Tracker") -> Iterator[GoogleTracker]:
+    """A fake Google tracker holding `rows` (the demo's by default) in `tab` (the config's
+    tab is always "Tracker"), the fake installed."""
     clock = Clock(NOW)
     fake = FakeSheets(clock=clock)
     rows = demo_rows(folder / "local", preset) if rows is None else rows
-    fake.add_spreadsheet(SPREADSHEET_ID, {"Tracker": rows})
+    fake.add_spreadsheet(SPREADSHEET_ID, {tab: rows})
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sheetsync.toml").write_text(CONFIG.format(preset=preset) + extra,
                                             encoding="utf-8")

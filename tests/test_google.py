@@ -20,7 +20,9 @@ from sheetsync.config import load_config
 from sheetsync.daemon import run_daemon
 from sheetsync.dispatch import open_sinks
 from sheetsync.errors import SheetsyncError, TrackerError
+from sheetsync.jobs.setup import plan_setup
 from sheetsync.jobs.sync import CycleReport, run_sync
+from sheetsync.state import StateStore
 from tests.fake_google import SPREADSHEET_ID, TOKEN
 from tests.google_setup import NOW, GoogleTracker, demo_rows, google_tracker
 from tests.helpers import Ticks
@@ -280,18 +282,101 @@ def test_a_probe_that_cannot_see_drive_is_logged_and_the_cycle_reads(
 
 def test_a_fake_service_account_email_is_named_when_the_sheet_is_not_shared(
         tmp_path: Path) -> None:
-    from google.oauth2 import service_account
+    class ServiceAccount(Credentials):  # a service account's token, no key to refresh with
+        service_account_email = "sheetsync@tracker-project.iam.gserviceaccount.com"
 
     for tracker in google_tracker(tmp_path / "google"):
         tracker.fake.unshare(SPREADSHEET_ID)
-        credentials = service_account.Credentials(
-            signer=None, service_account_email="sheetsync@tracker-project.iam."
-                                               "gserviceaccount.com",
-            token_uri="https://oauth2.googleapis.com/token")
-        credentials.token = TOKEN
-        credentials.expiry = datetime(2099, 1, 1)
-        client = GoogleHTTPClient(credentials, clock=tracker.clock, sleep=tracker.clock.sleep)
+        client = GoogleHTTPClient(ServiceAccount(token=TOKEN), clock=tracker.clock,
+                                  sleep=tracker.clock.sleep)
         from sheetsync.backends.google import GoogleSheet
 
         with pytest.raises(TrackerError, match="not shared with sheetsync@tracker-project"):
             GoogleSheet(tracker.config, client).read()
+
+
+def test_setup_prepares_the_tab_once_and_remove_takes_it_all_back(
+        tracker: GoogleTracker) -> None:
+    fake = tracker.fake
+    status = tracker.column("Status")
+    persons_rule = {"condition": {"type": "NUMBER_GREATER", "values": [
+        {"userEnteredValue": "5"}]}, "strict": True}
+    fake.set_validation("Tracker", 2, tracker.column("Description"), persons_rule)
+    plan = plan_setup(tracker.config.schema)
+    changes = tracker.backend().setup(plan, lambda done, total: None)
+    assert "froze the header (row 1)" in changes.done and "turned on the filter" in changes.done
+    assert fake.tab("Tracker").frozen_row_count == 1
+    rule = fake.validation("Tracker", 5, status)
+    assert rule is not None and rule["condition"]["type"] == "ONE_OF_LIST"
+    assert tuple(v["userEnteredValue"] for v in rule["condition"]["values"]) == \
+        tracker.config.schema.column("status").values
+    assert not rule.get("strict") and rule["showCustomUi"]  # shown, never rejecting
+    fake.edit("Tracker", 5, status, "Waiting")  # an odd value is kept, for sheetsync to flag
+    assert fake.value("Tracker", 5, status) == "Waiting"
+    cycle(tracker)  # the daemon adds its columns and writes its notes
+    second = tracker.backend().setup(plan, lambda done, total: None)
+    assert [d for d in second.done if not d.startswith("a warning on")] == []
+    warned = {p["description"] for p in fake.tab("Tracker").protected_ranges}
+    assert any("Ticket ID" in d for d in warned) and all(
+        p["warningOnly"] for p in fake.tab("Tracker").protected_ranges)
+    fake.calls.clear()
+    assert tracker.backend().setup(plan, lambda done, total: None).done == []
+    assert fake.writes() == 0  # the second run changed nothing
+    removed = tracker.backend().remove_setup(plan)
+    assert removed.done
+    tab = fake.tab("Tracker")
+    assert tab.protected_ranges == [] and tab.conditional_formats == []
+    assert fake.validation("Tracker", 5, status) is None
+    assert fake.validation("Tracker", 2, tracker.column("Description")) == persons_rule
+    phone = tracker.column("WhatsApp Number")
+    assert fake.note("Tracker", 4, phone) in ("", None)
+    assert tracker.rows()[3]["Ticket ID"] == "INT-000004"  # data stays
+
+
+def test_setup_creates_the_tab_from_a_csv_import(tmp_path: Path) -> None:
+    for tracker in google_tracker(tmp_path / "google", rows=[], tab="Sheet1"):
+        csv_text = ("Timestamp,WhatsApp Number,Seller Name,Issue Type,Description,Status\n"
+                    "2026-11-20 10:25,+919876543210,Sharma General Store,Bug,"
+                    '"Unable to update stock. =SUM(A1)",Pending\n')
+        plan = plan_setup(tracker.config.schema, csv_text)
+        progress: list[tuple[int, int]] = []
+        changes = tracker.backend().setup(plan, lambda *p: progress.append(p))
+        assert changes.done[0] == "added tab 'Tracker' with 1 imported rows"
+        assert progress[-1] == (1, 1)
+        rows = tracker.rows()
+        assert rows[0]["Description"] == "Unable to update stock. =SUM(A1)"
+        assert tracker.fake.formula("Tracker", 2, tracker.column("Description")) is None
+        assert cycle(tracker).new_tickets == 1
+
+
+def test_a_report_is_a_tab_with_its_charts_rewritten_in_place(tracker: GoogleTracker) -> None:
+    from sheetsync.jobs.reports import run_report
+    from sheetsync.reporting import period_containing
+
+    cycle(tracker)
+    period = period_containing("daily", NOW.astimezone(tracker.config.timezone))
+    for at in (NOW, NOW + timedelta(hours=1)):
+        with StateStore(tracker.config.state_path) as store:
+            written = run_report(tracker.config, period, at, store, None, tracker.backend())
+        assert written.skipped is None
+    tab = tracker.fake.tab(period.tab)
+    assert len(tab.charts) == len(written.report.charts) >= 1  # replaced, not added again
+    values = tracker.fake.values(period.tab)
+    assert values[0][0] == written.report.title
+    assert values[4][:2] == ["Figure", "Value"]
+    assert tab.row_count >= len(values)
+
+
+def test_old_period_tabs_beyond_keep_are_deleted(tracker: GoogleTracker) -> None:
+    from sheetsync.jobs.reports import run_report
+    from sheetsync.reporting import period_containing
+
+    cycle(tracker)
+    for day in range(4):
+        at = (NOW + timedelta(days=day)).astimezone(tracker.config.timezone)
+        with StateStore(tracker.config.state_path) as store:
+            run_report(tracker.config, period_containing("daily", at), at, store, None,
+                       tracker.backend())
+    titles = [t.title for t in tracker.fake.spreadsheet().tabs]
+    kept = tracker.config.settings.reports.keep.daily
+    assert len([t for t in titles if t.startswith("Daily ")]) == min(4, kept)

@@ -122,3 +122,59 @@ def test_a_date_time_cell_at_midnight_is_a_timestamp_and_a_date_cell_is_not(
     book.save(path)
     rows = Workbook(path, "Tracker").read().rows
     assert rows[1] == (dt.datetime(2026, 11, 21, 0, 0), dt.date(2026, 11, 21))
+
+
+def test_setup_on_a_new_workbook_creates_it_from_a_csv_and_runs_twice_quietly(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sheetsync.cli import main
+
+    (tmp_path / "tickets.csv").write_text(
+        "Seller Name,WhatsApp Number,Status,Issue Type,Description,Timestamp,Channel\n"
+        "Sharma General Store,+919876543210,Pending,Bug,Stock will not update.,"
+        "2026-11-20 10:25,WhatsApp\n", encoding="utf-8")
+    config = tmp_path / "sheetsync.toml"
+    config.write_text('[tracker]\npath = "tracker.xlsx"\n', encoding="utf-8")
+    assert main(["setup", "--config", str(config), "--import",
+                 str(tmp_path / "tickets.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "created" in out and "1 imported rows" in out
+    book = openpyxl.load_workbook(tmp_path / "tracker.xlsx")
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    assert header[-1] == "Channel" and "Resolution Summary" in header  # preset + its own
+    row = dict(zip(header, (c.value for c in sheet[2])))
+    assert row["Seller Name"] == "Sharma General Store" and row["Channel"] == "WhatsApp"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    rules = {r.promptTitle: r for r in sheet.data_validations.dataValidation}
+    status = rules["Status"]
+    assert status.type == "list" and status.errorStyle == "information"
+    assert not status.showDropDown  # openpyxl's showDropDown=True would hide the arrow
+    assert main(["setup", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.strip().endswith("nothing to change.")
+    assert main(["setup", "--config", str(config), "--remove"]) == 0
+    sheet = openpyxl.load_workbook(tmp_path / "tracker.xlsx")["Tracker"]
+    assert sheet.data_validations.dataValidation == []
+    assert sheet.cell(row=2, column=header.index("Seller Name") + 1).value == \
+        "Sharma General Store"  # people's data stays
+
+
+def test_setup_remove_takes_sheetsyncs_notes_and_highlights_off_the_workbook(
+        tmp_path: Path) -> None:
+    from sheetsync.config import load_config
+    from sheetsync.demo import make_demo
+    from sheetsync.dispatch import open_sinks
+    from sheetsync.jobs.setup import plan_setup
+    from sheetsync.jobs.sync import run_sync
+
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN",
+                     datetime(2026, 11, 23, 12, 0))
+    config = load_config(made.config_path, environ={})
+    run_sync(config, datetime(2026, 11, 23, 12, 0).astimezone(), sinks=open_sinks(config, {}))
+    marked = [c for row in openpyxl.load_workbook(made.workbook_path)["Tracker"].iter_rows()
+              for c in row if c.comment is not None]
+    assert marked
+    removed = Workbook(made.workbook_path, "Tracker").remove_setup(plan_setup(config.schema))
+    assert removed.done == [f"removed sheetsync's notes and highlights from {len(marked)} cells"]
+    sheet = openpyxl.load_workbook(made.workbook_path)["Tracker"]
+    assert all(c.comment is None and c.fill.fill_type is None
+               for row in sheet.iter_rows(min_row=2) for c in row)

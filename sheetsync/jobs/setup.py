@@ -41,7 +41,7 @@ class Changes:
 
 def plan_setup(schema: Schema, imported: str | None = None) -> TrackerSetup:
     """The preset's tab, with the tickets of an imported CSV (its header row bound by text,
-    as the tracker's is: columns in any order, unknown ones kept)."""
+    as the tracker's is: columns in any order, missing ones added, unknown ones kept)."""
     header = tuple(c.header for c in schema.columns)
     rows: list[list[str]] = []
     if imported is not None:
@@ -65,21 +65,39 @@ def protection_description(header: str) -> str:
 
 
 def _imported(text: str, schema: Schema) -> tuple[tuple[str, ...], list[list[str]]]:
+    """The preset's header (then the CSV's own extra columns) and the CSV's rows laid out
+    under it, each value under the column its header names."""
     try:
         table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     except csv.Error as exc:
         raise InputError(f"--import: not a readable CSV file ({exc})") from None
     if not table:
         raise InputError("--import: the CSV file is empty; its first row must be the header")
-    header = tuple(cell.strip() for cell in table[0])
+    found = [cell.strip() for cell in table[0]]
     known = header_lookup(schema)
-    if sum(1 for h in header if normalize(h) in known) < 2:
+    if sum(1 for h in found if normalize(h) in known) < 2:
         raise InputError(
-            f"--import: the CSV's first row ({', '.join(header)}) names none of the "
+            f"--import: the CSV's first row ({', '.join(found)}) names none of the "
             f"{schema.name} columns; it must be the header")
-    width = len(header)
-    rows = [row + [""] * (width - len(row)) for row in table[1:] if any(c.strip() for c in row)]
-    long = next((n for n, row in enumerate(table[1:], start=2) if len(row) > width), None)
+    long = next((n for n, row in enumerate(table[1:], start=2) if len(row) > len(found)), None)
     if long is not None:
         raise InputError(f"--import: row {long} of the CSV has more cells than its header")
-    return header, rows
+    header = [c.header for c in schema.columns]
+    keys = [c.key for c in schema.columns]
+    place = []
+    for title in found:
+        key = known.get(normalize(title))
+        if key is not None and key in keys:
+            place.append(keys.index(key))
+        else:
+            place.append(len(header))
+            header.append(title)
+    rows = []
+    for row in table[1:]:
+        if not any(cell.strip() for cell in row):
+            continue
+        laid = [""] * len(header)
+        for position, value in zip(place, row):
+            laid[position] = value
+        rows.append(laid)
+    return tuple(header), rows
