@@ -1,6 +1,7 @@
 """`sheetsync doctor`: is everything configured right, before the daemon runs?
 
-Checks in order (the config; the tracker and its columns; the state store; Slack; ClickUp)
+Checks in order (the config; Google's credentials; the tracker and its columns; edit access
+and the change probe on Google; the state store; Slack; ClickUp)
 and says, for each failure, what to do. It reads and asks, and changes nothing: no message is
 sent, no task created, the state store is opened read-only, and no secret is ever printed.
 """
@@ -48,16 +49,55 @@ def diagnose(config_path: str | None, environ: Mapping[str, str], cwd: Path) -> 
                       "the README's configuration reference"),
                 Check("tracker", None, "not checked: the config could not be read")]
     checks = [Check("config", True, str(config.source or "built-in defaults"))]
-    checks.append(_tracker(config))
+    google = list(_google(config, environ))
+    checks += google[:1]
+    if google and google[0].ok is False:
+        checks.append(Check("tracker", None, "not checked: no Google credentials"))
+    else:
+        checks.append(_tracker(config, environ))
+        checks += google[1:] if checks[-1].ok else []
     checks.append(_state(config))
     checks += list(_slack(config, environ))
     checks += list(_clickup(config, environ))
     return checks
 
 
-def _tracker(config: Config) -> Check:
+def _google(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
+    """The credentials (before the tracker is read with them), then edit access and the
+    change probe (after it was read: a sheet that cannot be read has failed already)."""
+    if config.settings.tracker.backend != "google":
+        return
+    from sheetsync.backends.google import GoogleSheet, load_credentials
+
     try:
-        sheet = bind(open_backend(config).read(), config.schema)
+        credentials = load_credentials(environ)
+    except SheetsyncError as exc:
+        yield Check("google credentials", False, str(exc),
+                    "see the README's Google Sheets section: a service account's key file in "
+                    "GOOGLE_APPLICATION_CREDENTIALS")
+        return
+    email = getattr(credentials, "service_account_email", None)
+    yield Check("google credentials", True, f"service account {email}" if email else
+                "a person's credentials (application default credentials)")
+    backend = GoogleSheet(config, environ=environ)
+    try:
+        editable = backend.can_edit()
+    except SheetsyncError as exc:
+        yield Check("google access", False, str(exc),
+                    "enable the Google Drive API in the credentials' project and grant the "
+                    "drive.metadata.readonly scope: the change probe needs it")
+        return
+    if editable:
+        yield Check("google access", True, f"{backend.who()} can edit the spreadsheet; "
+                    "Drive's version (the change probe) is readable")
+    else:
+        yield Check("google access", False, f"{backend.who()} can only view the spreadsheet",
+                    "in Google Sheets, Share it with that address as an Editor")
+
+
+def _tracker(config: Config, environ: Mapping[str, str]) -> Check:
+    try:
+        sheet = bind(open_backend(config, environ).read(), config.schema)
     except SheetsyncError as exc:
         return Check("tracker", False, str(exc), "point tracker.path (or tracker.spreadsheet_id) and tracker.tab at the "
                      "tracker, or rename its columns as the preset expects (see Presets)")

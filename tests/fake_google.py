@@ -490,6 +490,7 @@ class Spreadsheet:
     modified: float = 0.0
     created: float = 0.0
     shared: bool = True
+    can_edit: bool = True  # shared as an Editor, not only as a Viewer
 
     @property
     def locale(self) -> str:
@@ -648,6 +649,8 @@ class FakeSheets:
     exchanges: list[tuple[requests.PreparedRequest, requests.Response]] = field(
         default_factory=list)
     rate_limited: int = 0
+    serve_tokens: bool = False  # answer OAuth token exchanges (a key file's credentials)
+    revoked: tuple[str, ...] = ()  # refresh tokens Google no longer honours
     _before: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     _windows: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     _next_id: int = 1_187_413_201
@@ -855,6 +858,12 @@ class FakeSheets:
 
     def reshare(self, spreadsheet_id: str) -> None:
         self.spreadsheets[spreadsheet_id].shared = True
+        self.spreadsheets[spreadsheet_id].can_edit = True
+
+    def share_view_only(self, spreadsheet_id: str) -> None:
+        """The service account may read but not edit: Sheets writes answer 403, and Drive's
+        capabilities.canEdit is false."""
+        self.spreadsheets[spreadsheet_id].can_edit = False
 
     # --- what a test looks at ---------------------------------------------------------------
 
@@ -973,6 +982,8 @@ class FakeSheets:
         def send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any,
                  **kwargs: Any) -> requests.Response:
             host = urllib.parse.urlsplit(request.url or "").hostname
+            if host == TOKEN_HOST and fake.serve_tokens:
+                return fake.token_exchange(request)
             if host == TOKEN_HOST:
                 fake.violations.append("token refresh attempted")
                 raise AssertionError("token refresh attempted")
@@ -989,6 +1000,19 @@ class FakeSheets:
             yield self
         finally:
             HTTPAdapter.send = real  # type: ignore[method-assign]
+
+    def token_exchange(self, request: requests.PreparedRequest) -> requests.Response:
+        """OAuth 2.0's token endpoint, for an authorized-user key file: a refresh token for
+        the fake's access token (RFC 6749 section 6), or invalid_grant once revoked."""
+        form = dict(urllib.parse.parse_qsl(
+            request.body.decode() if isinstance(request.body, bytes) else request.body or ""))
+        assert form.get("grant_type") == "refresh_token", form.get("grant_type")
+        if form.get("refresh_token") in self.revoked:
+            return _response(request, 400, {"error": "invalid_grant",
+                                            "error_description": "Token has been expired or "
+                                                                 "revoked."})
+        return _response(request, 200, {"access_token": self.token, "expires_in": 3599,
+                                        "token_type": "Bearer"})
 
     def handle(self, request: requests.PreparedRequest) -> requests.Response:
         """One HTTP exchange, in Google's order: route, check, authenticate, fault, quota,
@@ -1048,7 +1072,7 @@ class FakeSheets:
                 return self._quota_exceeded(request, operation, {})
             if book is None:
                 return _error(request, 404, "Requested entity was not found.")
-            if not book.shared:
+            if not book.shared or (operation in WRITES and not book.can_edit):
                 return _error(request, 403, "The caller does not have permission")
         assert book is not None
         response_schema = discovery.response_schema(api, method_id)
@@ -1251,6 +1275,8 @@ class FakeSheets:
             "webViewLink": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/"
                            "edit?usp=drivesdk",
             "shared": True, "ownedByMe": False,
+            "capabilities": {"canEdit": book.can_edit, "canComment": True,
+                             "canCopy": True, "canShare": book.can_edit},
         }
         picked: Json = select(resource, mask)
         return picked

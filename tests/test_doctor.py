@@ -18,7 +18,9 @@ from sheetsync.jobs.sync import run_sync
 from tests.fake_clickup import KEY_FIELD, LIST_ID, FakeClickUp
 from tests.fake_clickup import TOKEN as CLICKUP_TOKEN
 from tests.fake_slack import TOKEN as SLACK_TOKEN
+from tests.fake_google import SPREADSHEET_ID
 from tests.fake_slack import FakeSlack
+from tests.google_setup import GoogleTracker, google_tracker
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
 
@@ -195,3 +197,61 @@ def test_backup_copies_the_state_while_it_is_open(
         assert restored.snapshot() == live.snapshot()
         assert restored.adopted_at == live.adopted_at
     assert main(["backup", str(config.state_path), "--config", str(demo)]) == 2
+
+
+@pytest.fixture
+def google(tmp_path: Path) -> Iterator[GoogleTracker]:
+    for tracker in google_tracker(tmp_path / "google"):
+        tracker.fake.serve_tokens = True
+        yield tracker
+
+
+def user_key(folder: Path, refresh_token: str = "1//fake-refresh") -> str:
+    """A person's authorized-user key file, as `gcloud auth application-default login`
+    writes it; the fake's token endpoint exchanges its refresh token."""
+    path = folder / "authorized_user.json"
+    path.write_text(json.dumps({"type": "authorized_user", "client_id": "fake.apps.example",
+                                "client_secret": "fake-client-secret",
+                                "refresh_token": refresh_token}), encoding="utf-8")
+    return str(path)
+
+
+def test_a_good_google_setup_passes_without_writing(
+        google: GoogleTracker, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, checks, out = doctor(google.folder / "sheetsync.toml", monkeypatch, capsys,
+                               GOOGLE_APPLICATION_CREDENTIALS=user_key(google.folder))
+    assert code == 0, out
+    assert checks["google credentials"]["ok"] and checks["tracker"]["ok"]
+    assert checks["google access"]["ok"]
+    assert google.fake.writes() == 0
+    assert "fake-client-secret" not in out and "1//fake-refresh" not in out
+
+
+@pytest.mark.parametrize("problem, check, detail", [
+    ("no key file", "google credentials", "Google credentials cannot be loaded from "
+                                          "GOOGLE_APPLICATION_CREDENTIALS"),
+    ("revoked", "tracker", "Google refused the credentials"),
+    ("not shared", "tracker", "is not shared with"),
+    ("view only", "google access", "can only view the spreadsheet"),
+    ("no tab", "tracker", 'has no tab named "Tracker"'),
+])
+def test_each_google_problem_is_named_with_its_fix(
+        google: GoogleTracker, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], problem: str, check: str, detail: str) -> None:
+    key = user_key(google.folder, "1//revoked" if problem == "revoked" else "1//fake-refresh")
+    if problem == "no key file":
+        key = str(google.folder / "missing.json")
+    elif problem == "revoked":
+        google.fake.revoked = ("1//revoked",)
+    elif problem == "not shared":
+        google.fake.unshare(SPREADSHEET_ID)
+    elif problem == "view only":
+        google.fake.share_view_only(SPREADSHEET_ID)
+    else:
+        google.fake.rename_tab("Tracker", "Tickets")
+    code, checks, out = doctor(google.folder / "sheetsync.toml", monkeypatch, capsys,
+                               GOOGLE_APPLICATION_CREDENTIALS=key)
+    assert code == 1
+    assert checks[check]["ok"] is False and detail in str(checks[check]["detail"]), out
+    assert checks[check]["fix"]

@@ -6,6 +6,8 @@ the fake, strictly (tests/google_discovery.py); a violation fails the test that 
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -380,3 +382,26 @@ def test_old_period_tabs_beyond_keep_are_deleted(tracker: GoogleTracker) -> None
     titles = [t.title for t in tracker.fake.spreadsheet().tabs]
     kept = tracker.config.settings.reports.keep.daily
     assert len([t for t in titles if t.startswith("Daily ")]) == min(4, kept)
+
+
+def test_a_service_account_key_file_is_loaded_and_another_kind_refused(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from sheetsync.backends.google import SCOPES, load_credentials
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": "tracker-project", "private_key_id": "k1",
+        "private_key": pem, "client_email": "sheetsync@tracker-project.iam.gserviceaccount.com",
+        "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token"}))
+    credentials = load_credentials({"GOOGLE_APPLICATION_CREDENTIALS": str(path)})
+    assert credentials.service_account_email == \
+        "sheetsync@tracker-project.iam.gserviceaccount.com"  # type: ignore[attr-defined]
+    assert set(credentials.scopes) == set(SCOPES)  # type: ignore[attr-defined]
+    path.write_text(json.dumps({"type": "external_account", "audience": "x"}))
+    with pytest.raises(TrackerError, match='type "external_account"'):
+        load_credentials({"GOOGLE_APPLICATION_CREDENTIALS": str(path)})

@@ -86,19 +86,32 @@ T = TypeVar("T")
 
 def load_credentials(environ: Mapping[str, str] | None = None) -> Credentials:
     """Credentials from the environment: the key file GOOGLE_APPLICATION_CREDENTIALS names (a
-    service account, or a person's authorized-user file), else application default
-    credentials (`gcloud auth application-default login` on a laptop)."""
+    service account's key, or a person's authorized-user file), else application default
+    credentials (`gcloud auth application-default login` on a laptop).
+
+    A key file is loaded by its declared type, and only these two types are accepted: a
+    credential configuration of another kind could run code or reach other hosts.
+    """
     import google.auth
+    from google.oauth2 import credentials as user, service_account
 
     environ = os.environ if environ is None else environ
     path = environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     try:
-        if path:
-            credentials, _ = google.auth.load_credentials_from_file(  # type: ignore[no-untyped-call]
+        if not path:
+            found, _ = google.auth.default(scopes=list(SCOPES))
+            return found
+        with open(path, encoding="utf-8") as file:
+            kind = json.load(file).get("type")
+        if kind == "service_account":
+            return service_account.Credentials.from_service_account_file(  # type: ignore
                 path, scopes=list(SCOPES))
-        else:
-            credentials, _ = google.auth.default(scopes=list(SCOPES))
-    except (GoogleAuthError, OSError, ValueError) as exc:
+        if kind == "authorized_user":
+            return user.Credentials.from_authorized_user_file(  # type: ignore
+                path, scopes=list(SCOPES))
+        raise ValueError(f'a key file of type "{kind}"; sheetsync reads "service_account" '
+                         'and "authorized_user" files')
+    except (GoogleAuthError, OSError, ValueError, AttributeError) as exc:
         where = f"GOOGLE_APPLICATION_CREDENTIALS ({path})" if path else \
             "no GOOGLE_APPLICATION_CREDENTIALS, and no application default credentials"
         raise TrackerError(
@@ -106,7 +119,6 @@ def load_credentials(environ: Mapping[str, str] | None = None) -> Credentials:
             "GOOGLE_APPLICATION_CREDENTIALS to a service account's JSON key file, or run "
             "`gcloud auth application-default login --scopes="
             f"{','.join(SCOPES)},https://www.googleapis.com/auth/cloud-platform`") from None
-    return credentials  # type: ignore[no-any-return]
 
 
 class GoogleSheet:
@@ -187,6 +199,20 @@ class GoogleSheet:
             return None
         version = answer.get("version")
         return str(version) if version is not None else None
+
+    def can_edit(self) -> bool:
+        """Whether the account may edit the spreadsheet, as Drive says; the same Drive call
+        as the change probe, so it also shows the probe works."""
+        answer = self._call(lambda: self.client.request(
+            "get", f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}",
+            params={"fields": "version,capabilities(canEdit)",
+                    "supportsAllDrives": "true"}).json())
+        return bool(answer.get("capabilities", {}).get("canEdit"))
+
+    def who(self) -> str:
+        """The account sheetsync runs as, as a person would share the sheet with it."""
+        return getattr(self.client.auth, "service_account_email", None) or \
+            "the account sheetsync runs as"
 
     def settled(self, before: object | None) -> object | None:
         """The probe token a completed cycle leaves as "seen": the one taken before it read,
@@ -655,11 +681,16 @@ class GoogleSheet:
             if "has not been used" in message or "is disabled" in message:
                 return TrackerError(f"spreadsheet {sid}: {message} (enable the API in the "
                                     "Google Cloud project of the credentials)")
-            who = getattr(self.client.auth, "service_account_email", None) or \
-                "the account sheetsync runs as"
+            if "insufficient authentication scopes" in message:
+                return TrackerError(f"spreadsheet {sid}: the credentials lack a scope "
+                                    f"sheetsync needs ({', '.join(SCOPES)})")
             return TrackerError(
-                f"spreadsheet {sid} is not shared with {who}: in Google Sheets, Share it "
-                "with that address as an Editor")
+                f"spreadsheet {sid} is not shared with {self.who()}: in Google Sheets, Share "
+                "it with that address as an Editor")
+        if code == 404 and "File not found" in message:  # Drive hides what it will not show
+            return TrackerError(
+                f"spreadsheet {sid} not found by Drive: it was deleted, or it is not shared "
+                f"with {self.who()} (Share it with that address as an Editor)")
         if code == 404:
             return TrackerError(
                 f"spreadsheet {sid} not found: it was deleted, or tracker.spreadsheet_id is "
