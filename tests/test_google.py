@@ -405,3 +405,37 @@ def test_a_service_account_key_file_is_loaded_and_another_kind_refused(tmp_path:
     path.write_text(json.dumps({"type": "external_account", "audience": "x"}))
     with pytest.raises(TrackerError, match='type "external_account"'):
         load_credentials({"GOOGLE_APPLICATION_CREDENTIALS": str(path)})
+
+
+def test_a_person_with_a_key_file_runs_setup_then_the_daemon_and_sees_an_escalation(
+        tracker: GoogleTracker, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's Google Sheets steps, through the CLI, the key file and the fake."""
+    from sheetsync.cli import main
+
+    tracker.fake.serve_tokens = True
+    key = tracker.folder / "authorized_user.json"
+    key.write_text(json.dumps({"type": "authorized_user", "client_id": "fake.apps.example",
+                               "client_secret": "fake-secret", "refresh_token": "1//r"}))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
+    for name in ("SLACK_BOT_TOKEN", "CLICKUP_API_TOKEN", "SHEETSYNC_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    config = str(tracker.folder / "sheetsync.toml")
+    assert main(["setup", "--config", config]) == 0
+    assert main(["run", "--once", "--config", config]) == 0  # adoption: IDs, notes
+    status = tracker.column("Status")
+    row = next(i for i, r in enumerate(tracker.rows(), start=2)
+               if r["Seller Name"] == "Gupta Kirana Mart")
+    tracker.fake.edit("Tracker", row, status, "Escalated")
+    tracker.fake.edit("Tracker", row, tracker.column("Assigned To"),
+                      "Priya (Support), Rahul (Tech)")
+    assert main(["run", "--once", "--config", config]) == 0
+    lines = (tracker.folder / "outbox.jsonl").read_text().splitlines()
+    sent = [json.loads(line) for line in lines]
+    assert [e["text"] for e in sent if e["kind"] == "slack.message"] == [
+        "[ESCALATION] [Help] - How do I add a discount to all products in one category "
+        "(Gupta Kirana Mart)"]
+    assert main(["run", "--once", "--config", config]) == 0
+    assert (tracker.folder / "outbox.jsonl").read_text().splitlines() == lines  # once
+    assert main(["report", "daily", "--config", config]) == 0
+    assert any(t.title.startswith("Daily ") for t in tracker.fake.spreadsheet().tabs)
