@@ -46,6 +46,7 @@ from sheetsync.backends.google_cells import (
     mark_rule,
     note_cell,
     padded,
+    read_serial,
     read_serials,
     reconcile_rules,
     with_changes,
@@ -142,6 +143,7 @@ class GoogleSheet:
         self._meta_at = 0.0
         self._rows: list[list[Any]] = []  # the tracker tab as the last read saw it
         self._tabs: dict[str, Grid] = {}  # other tabs read with it
+        self._probe_failed = False
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -157,13 +159,12 @@ class GoogleSheet:
         grids = {}
         for tab, found in zip(tabs, answer.get("valueRanges", [])):
             rows = padded(found.get("values"))
-            grid = Grid(tab=tab, rows=rows)  # type: ignore[arg-type]
-            if rows and len(rows[0]) and any(rows[:20]):
-                try:
-                    header_row, header = find_header(grid, self.schema)
-                except TrackerError:
-                    header_row, header = 0, ()
-                read_serials(rows, header_row, dated(header, self.schema), zone)
+            try:  # the header tells which columns hold dates (a tab without one: none)
+                header_row, header = find_header(Grid(tab=tab, rows=rows),  # type: ignore
+                                                 self.schema)
+            except TrackerError:
+                header_row, header = 0, ()
+            read_serials(rows, header_row, dated(header, self.schema), zone)
             grids[tab] = rows
         self._rows = grids[self.tab]
         self._tabs = {t: Grid(tab=t, rows=tuple(map(tuple, grids[t]))) for t in tabs[1:]}
@@ -193,10 +194,13 @@ class GoogleSheet:
                 "get", f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}",
                 params={"fields": "version", "supportsAllDrives": "true"}).json()
         except (APIError, requests.RequestException, GoogleAuthError, ValueError) as exc:
-            logs.event("probe failed", logging.WARNING, service="drive",
-                       error=_short(exc), fix="enable the Google Drive API and grant the "
-                       "drive.metadata.readonly scope; until then every cycle reads")
+            if not self._probe_failed:  # once, not every tick
+                logs.event("probe failed", logging.WARNING, service="drive",
+                           error=_short(exc), fix="enable the Google Drive API and grant the "
+                           "drive.metadata.readonly scope; until then every cycle reads")
+            self._probe_failed = True
             return None
+        self._probe_failed = False
         version = answer.get("version")
         return str(version) if version is not None else None
 
@@ -290,19 +294,22 @@ class GoogleSheet:
                    fresh: Mapping[int, Sequence[Mapping[str, Any]]], rows: set[int]
                    ) -> dict[int, int]:
         """Where each row read at `rows` is now, by its key cells then and now."""
+        zone, kinds = self._zone(), dated(header, self.schema)
         length = max((len(v) for v in fresh.values()), default=1)
-        width = max((k for k in keys if k is not None), default=-1) + 1
-        now_rows = [[_at(fresh, c, i, "value") for c in range(width)] for i in range(length)]
-        read_serials(now_rows, 1, {c: kind for c, kind in dated(header, self.schema).items()
-                                   if c in keys}, self._zone())
+        now_columns = [[key_of(read_serial(cell_value(cell), kinds[c], zone) if c in kinds
+                               else cell_value(cell)) for cell in fresh.get(c, ())]
+                       + [""] * (length - len(fresh.get(c, ())))
+                       if c is not None else [""] * length for c in keys]
+        now = {header_row + i: key for i, key in enumerate(zip(*now_columns)) if i}
 
         def key(cells: Sequence[Any]) -> Key:
             return tuple(key_of(cells[c]) if c is not None and c < len(cells) else ""
                          for c in keys)
 
-        now = {header_row + i: key(r) for i, r in enumerate(now_rows) if i}
         wanted = {r: key(self._rows[r - 1] if r <= len(self._rows) else []) for r in rows}
-        ids_read = Counter(key(r)[0] for r in self._rows[header_row:])
+        ticket = keys[0]
+        ids_read = Counter(key_of(r[ticket]) for r in self._rows[header_row:]
+                           if ticket is not None and ticket < len(r))
         return relocate(wanted, ids_read, now)
 
     def _added_columns(self, sheet: dict[str, Any], header_row: int, added: Mapping[str, int],

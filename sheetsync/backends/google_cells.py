@@ -58,26 +58,30 @@ def dated(header: Sequence[Any], schema: Schema) -> dict[int, str]:
 
 def read_serials(rows: list[list[Any]], below: int, columns: Mapping[int, str],
                  zone: tzinfo) -> None:
-    """Turn the serial numbers in date columns into dates, in place, from row `below` on.
-
-    UNFORMATTED_VALUE reads a date cell as a number, and only the column tells a date from a
-    number. A whole number in a timestamp column is a date with no time (the workbook says
-    so too); in a duration column only a fraction of a day is a duration (a bare `30` is
-    left as typed, to be flagged).
-    """
+    """Turn the serial numbers in date columns into dates, in place, from row `below` on."""
     for row in rows[below:]:
         for position, kind in columns.items():
-            if position >= len(row):
-                continue
-            value = row[position]
-            if value.__class__ not in (int, float) or not math.isfinite(value):
-                continue
-            if kind == "duration":
-                if not float(value).is_integer() and 0 < value < 100:
-                    row[position] = timedelta(days=value)
-            elif 0 < value < 2_958_466:  # up to the year 9999
-                when = from_serial(value, zone)
-                row[position] = when.date() if float(value).is_integer() else when
+            if position < len(row) and row[position].__class__ in (int, float):
+                row[position] = read_serial(row[position], kind, zone)
+
+
+def read_serial(value: Any, kind: str, zone: tzinfo) -> Any:
+    """A cell of a date, date-time or duration column as UNFORMATTED_VALUE read it: a number
+    is a serial date there (only the column tells a date from a number).
+
+    A whole number in a timestamp column is a date with no time (the workbook says so too);
+    in a duration column only a fraction of a day is a duration (a bare `30` is left as
+    typed, to be flagged).
+    """
+    if value.__class__ not in (int, float) or not math.isfinite(value):
+        return value
+    if kind == "duration":
+        return timedelta(days=value) if not float(value).is_integer() and 0 < value < 100 \
+            else value
+    if 0 < value < 2_958_466:  # up to the year 9999
+        when = from_serial(value, zone)
+        return when.date() if float(value).is_integer() else when
+    return value
 
 
 def cell_value(cell: Mapping[str, Any]) -> Any:
