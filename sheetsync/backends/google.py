@@ -196,8 +196,10 @@ class GoogleSheet:
         except (APIError, requests.RequestException, GoogleAuthError, ValueError) as exc:
             if not self._probe_failed:  # once, not every tick
                 logs.event("probe failed", logging.WARNING, service="drive",
-                           error=_short(exc), fix="enable the Google Drive API and grant the "
-                           "drive.metadata.readonly scope; until then every cycle reads")
+                           error=_short(exc), fix=str(self._explain(exc))
+                           if isinstance(exc, APIError) and exc.code == 404 else
+                           "enable the Google Drive API and grant the drive.metadata.readonly "
+                           "scope; until then every cycle reads")
             self._probe_failed = True
             return None
         self._probe_failed = False
@@ -242,7 +244,7 @@ class GoogleSheet:
         header = self._rows[header_row - 1] if len(self._rows) >= header_row else []
         where = {normalize(str(h)): i for i, h in reversed(list(enumerate(header)))
                  if not is_blank(h)}
-        added = _new_columns([c.column for c in cells], where, len(header))
+        added = _new_columns(self._in_order([c.column for c in cells]), where, len(header))
         keys = self._key_columns(where)
         columns = sorted({*(k for k in keys if k is not None),
                           *(where[normalize(c.column)] for c in cells
@@ -364,7 +366,16 @@ class GoogleSheet:
         header_row, header, where = self._bound_header(plan)
         sheet = self._sheet_metadata(self.tab)
         sheet_id = sheet["properties"]["sheetId"]
-        requests_: list[dict[str, Any]] = []
+        # The columns sheetsync writes, added now (not at the first cycle) so they can be
+        # protected and the highlights can read Sync Notes from the start.
+        added = _new_columns(self._in_order(plan.owned), where, len(header))
+        titles: dict[tuple[int, int], dict[str, Any]] = {}
+        requests_ = self._added_columns(sheet, header_row, added, titles)
+        requests_ += column_runs(sheet_id, titles, "userEnteredValue")
+        if added:
+            changes.done.append(f"added the columns sheetsync writes: {', '.join(added)}")
+            header += list(added)
+            where.update({normalize(t): c for t, c in added.items()})
         if sheet["properties"].get("gridProperties", {}).get("frozenRowCount", 0) != header_row:
             requests_.append({"updateSheetProperties": {
                 "properties": {"sheetId": sheet_id,
@@ -512,6 +523,11 @@ class GoogleSheet:
     def _value(self, row: int, column: int) -> Any:
         cells = self._rows[row - 1] if 0 < row <= len(self._rows) else []
         return cells[column] if column < len(cells) else ""
+
+    def _in_order(self, titles: Sequence[str]) -> list[str]:
+        """Column titles in the preset's order (a tab's new columns are added so)."""
+        rank = {normalize(n): i for i, c in enumerate(self.schema.columns) for n in c.names}
+        return sorted(dict.fromkeys(titles), key=lambda t: rank.get(normalize(t), len(rank)))
 
     def _key_columns(self, where: Mapping[str, int]) -> list[int | None]:
         """The ticket ID's column (None when the tab has none yet), then the ones that tell a
