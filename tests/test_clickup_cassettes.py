@@ -176,6 +176,7 @@ def record(mode: str) -> None:
             elif real_ok:
                 real = (os.environ["CLICKUP_LIST_ID"], os.environ["CLICKUP_KEY_FIELD_ID"])
                 token = os.environ["CLICKUP_API_TOKEN"] if right_token else "pk_revoked"
+                path.unlink(missing_ok=True)  # "all" would keep the fake's exchanges too
                 with vcr.use_cassette(str(path), record_mode="all", match_on=MATCH_ON,
                                       filter_headers=[("authorization", SCRUBBED)]), \
                         scenario_run(Path(scratch), token, *real) as run:

@@ -173,6 +173,7 @@ def record(mode: str, folder: Path) -> None:
                                           "method reference; see cassettes/README.md.")
             elif fault is None:
                 token = os.environ["SLACK_BOT_TOKEN"] if right_token else "xoxb-revoked"
+                path.unlink(missing_ok=True)  # "all" would keep the fake's exchanges too
                 with vcr.use_cassette(str(path), record_mode="all", match_on=MATCH_ON,
                                       filter_headers=[("authorization", SCRUBBED)]), \
                         scenario_run(Path(scratch), token, "#seller-support") as run:
