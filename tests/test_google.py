@@ -436,6 +436,9 @@ def test_a_person_with_a_key_file_runs_setup_then_the_daemon_and_sees_an_escalat
     assert [e["text"] for e in sent if e["kind"] == "slack.message"] == [
         "[ESCALATION] [Help] - How do I add a discount to all products in one category "
         "(Gupta Kirana Mart)"]
+    [escalation] = [e for e in sent if e["kind"] == "slack.message"]
+    assert escalation["row_url"] == (f"https://docs.google.com/spreadsheets/d/{SPREADSHEET_ID}"
+                                     f"/edit#gid=0&range={row}:{row}")
     assert main(["run", "--once", "--config", config]) == 0
     assert (tracker.folder / "outbox.jsonl").read_text().splitlines() == lines  # once
     assert main(["report", "daily", "--config", config]) == 0

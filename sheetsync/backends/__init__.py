@@ -34,6 +34,10 @@ class TrackerBackend(Protocol):
         """The probe token to remember after a completed cycle whose probe said `before`."""
         ...
 
+    def row_link(self, row: int) -> str | None:
+        """A link that opens the tracker at this row, where the backend has one."""
+        ...
+
     def save_blockers(self) -> list[str]:
         """Why this tracker must never be saved over (empty when it may be)."""
         ...

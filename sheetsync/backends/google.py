@@ -220,6 +220,12 @@ class GoogleSheet:
         return getattr(self.client.auth, "service_account_email", None) or \
             "the account sheetsync runs as"
 
+    def row_link(self, row: int) -> str | None:
+        """The spreadsheet opened at the row (where it was when the message was made)."""
+        sheet_id = self._sheet_metadata(self.tab)["properties"]["sheetId"]
+        return (f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
+                f"#gid={sheet_id}&range={row}:{row}")
+
     def settled(self, before: object | None) -> object | None:
         """The probe token a completed cycle leaves as "seen": the one taken before it read,
         so the cycle's own write earns one more read, which finds nothing to do (a fixed

@@ -300,6 +300,9 @@ class Workbook:
         except OSError:
             return None
 
+    def row_link(self, row: int) -> str | None:
+        return None  # a local file has no address a message could link to
+
     def settled(self, before: object | None) -> object | None:
         """The stamp a completed cycle leaves as "seen": the file as sheetsync's own save
         left it (a save compares stamps first, so no person's edit hides in it)."""

@@ -154,10 +154,13 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         involved = set() if adopting and not policy.on_adoption else {
             t.ticket_id for t in transitions
             if t.field in ("ticket", "escalated", "technical") or t.ticket_id in past.threads}
-        full_contact = config.settings.messages.full_contact
-        details = _details(sheet, identity, [t for t in tickets if t.ticket_id in involved],
-                           full_contact=full_contact, levels=levels)
-        planned = plan(transitions, details, past, adopting, policy)
+
+        def details(ids: set[str]) -> dict[str, TicketDetails]:
+            return _details(sheet, identity, [t for t in tickets if t.ticket_id in ids],
+                            full_contact=config.settings.messages.full_contact,
+                            levels=levels, link=backend.row_link)
+
+        planned = plan(transitions, details(involved), past, adopting, policy)
         opened, joined, alerts = _incidents(store, sheet, identity, transitions, key, now,
                                             config) if not adopting else ([], [], [])
         planned += alerts
@@ -183,8 +186,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
         delivered = dispatch(store, sinks, now)
-        delivered += _link_created_tasks(store, sinks, sheet, identity, tickets, policy,
-                                         full_contact, now)
+        delivered += _link_created_tasks(store, sinks, details, policy, now)
         lap("dispatch")
         writes, written = _writes(sheet, identity, findings, store.tasks(), suggested,
                                   _incident_notes(store))
@@ -216,9 +218,9 @@ def _by_code(findings: Sequence[Finding]) -> dict[str, int]:
     return dict(Counter(f.code for f in findings))
 
 
-def _link_created_tasks(store: StateStore, sinks: Sinks, sheet: Sheet, identity: Identity,
-                        tickets: Sequence[Ticket], policy: Policy, full_contact: bool,
-                        now: datetime) -> int:
+def _link_created_tasks(store: StateStore, sinks: Sinks,
+                        details: Callable[[set[str]], dict[str, TicketDetails]],
+                        policy: Policy, now: datetime) -> int:
     """Link the tasks this cycle's dispatch created to their tickets, and update those
     tickets' escalation messages to show them; returns the updates delivered."""
     new_links = store.link_created_tasks()
@@ -226,9 +228,8 @@ def _link_created_tasks(store: StateStore, sinks: Sinks, sheet: Sheet, identity:
         return 0
     ids = {k.ticket_id for k in new_links}
     threads = store.effect_keys(SLACK_MESSAGE, ids)
-    updates = task_linked(new_links, _details(sheet, identity, [
-        t for t in tickets if t.ticket_id in ids], full_contact=full_contact),
-        Past(threads={t: keys[-1] for t, keys in threads.items()}), policy)
+    updates = task_linked(new_links, details(ids),
+                          Past(threads={t: keys[-1] for t, keys in threads.items()}), policy)
     if not updates:
         return 0
     store.add_effects(updates, now)
@@ -299,9 +300,11 @@ def _raised(before: Mapping[str, str], now: Mapping[str, str]) -> list[Transitio
 
 
 def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
-             full_contact: bool = False, levels: Mapping[str, str] | None = None
+             full_contact: bool = False, levels: Mapping[str, str] | None = None,
+             link: Callable[[int], str | None] = lambda row: None
              ) -> dict[str, TicketDetails]:
-    """What the messages need of each ticket, read from its row (the contact masked)."""
+    """What the messages need of each ticket, read from its row (the contact masked, a link
+    to the row where the backend has one)."""
     roles = sheet.schema.roles
 
     def cell(role: str, i: int) -> str | None:
@@ -320,7 +323,7 @@ def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
             else contact,
             task_id=cell("task_id", i), escalated=ticket.fields.get("escalated") == YES,
             technical=ticket.fields.get("technical") == YES,
-            level=(levels or {}).get(ticket.ticket_id))
+            level=(levels or {}).get(ticket.ticket_id), row_url=link(sheet.numbers[i]))
     return details
 
 
