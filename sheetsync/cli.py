@@ -25,7 +25,7 @@ from sheetsync.jobs.sync import run_sync
 from sheetsync.render import findings_json, findings_text
 from sheetsync.reporting import JOBS, period_containing, period_for
 from sheetsync.schema import PRESETS
-from sheetsync.state import StateStore
+from sheetsync.state import StateStore, has_state, open_state
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
@@ -500,9 +500,9 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _open_state(config: Config) -> StateStore:
-    if not config.state_path.exists():
+    if not has_state(config):
         raise InputError(f"{config.state_path}: no state yet; run `sheetsync sync` first")
-    return StateStore(config.state_path)
+    return open_state(config)
 
 
 def _print_report(report: CheckReport, fmt: str) -> None:

@@ -220,10 +220,33 @@ class SyncSettings(_Table):
     full_read_minutes: PositiveInt = 15
 
 
+def _state_url(value: Any) -> Any:
+    url = _text(value)
+    if not re.match(r"^postgres(?:ql)?://", url):
+        raise PydanticCustomError("state_url", 'expected a PostgreSQL URL such as '
+                                  '"postgresql://host/db", got {got}', {"got": _show(value)})
+    if re.match(r"^postgres(?:ql)?://[^/@]*:[^/@]*@", url):
+        raise PydanticCustomError(
+            "state_url", "the URL holds a password; take it out and set PGPASSWORD (or a "
+            ".pgpass file) in the environment, or give the whole URL in SHEETSYNC_STATE_URL")
+    return url
+
+
+def _namespace(value: Any) -> Any:
+    text = _text(value)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", text):
+        raise PydanticCustomError("namespace", "expected lowercase letters, digits and _ "
+                                  "(a PostgreSQL schema name), got {got}", {"got": _show(value)})
+    return text
+
+
 class StateSettings(_Table):
     """[state]: the state store (ticket snapshots, transitions, the effect outbox, job runs)."""
 
     path: Text = "sheetsync.db"
+    # PostgreSQL instead of the file, shared by replicas (the password from PGPASSWORD)
+    url: Annotated[str, BeforeValidator(_state_url)] | None = None
+    namespace: Annotated[str, BeforeValidator(_namespace)] = "sheetsync"  # its schema there
 
 
 class OutboxSettings(_Table):

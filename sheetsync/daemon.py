@@ -8,7 +8,9 @@ missing, locked or unreadable for a moment) is logged and the next cycle tries a
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -18,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
 
+from psycopg import Error as PgError
+
 from sheetsync import logs, metrics
 from sheetsync.backends import TrackerBackend, open_backend
 from sheetsync.config import Config
@@ -26,7 +30,7 @@ from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.jobs.reminders import run_reminders, run_sla
 from sheetsync.jobs.reports import Written, run_due
 from sheetsync.jobs.sync import CycleReport, run_sync
-from sheetsync.state import StateStore
+from sheetsync.state import Lease, LeaseLost, Standby, open_state
 
 
 def run_daemon(config: Config, *, once: bool = False,
@@ -63,9 +67,21 @@ def run_daemon(config: Config, *, once: bool = False,
     seen: object = None  # the tracker as the last completed cycle left it
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
     read_at: datetime | None = None
+    # Only the replica holding the lease runs cycles and sends; a standby takes over within
+    # three intervals of the leader's last renewal.
+    lease = Lease.for_this_process(3 * interval)
+    leading: bool | None = None  # None: not yet known
     try:
         while not stop.is_set():
             try:
+                if not _lead(config, lease, leading):
+                    leading, seen = False, None  # on taking over: read, whatever the probe
+                    health.succeeded()
+                    if once:
+                        break
+                    stop.wait(interval)
+                    continue
+                leading = True
                 stamp = backend.probe()
                 due = stamp is None or stamp != seen or read_at is None
                 if not due and read_at is not None:
@@ -73,7 +89,8 @@ def run_daemon(config: Config, *, once: bool = False,
                     due = at - read_at >= full_read or _owed(config, sinks, at)
                 if due:
                     read_at = now()
-                    report = run_sync(config, read_at, sinks=sinks, backend=backend)
+                    report = run_sync(config, read_at, sinks=sinks, backend=backend,
+                                      lease=lease)
                     # A skipped write (the file was open elsewhere) is owed: the next tick
                     # retries even if the file itself has not changed.
                     seen = backend.settled(stamp) if report.write_skipped is None else None
@@ -85,7 +102,10 @@ def run_daemon(config: Config, *, once: bool = False,
                     seen = backend.settled(seen)  # the report tabs changed it, not a person
                 run_reminders(config, now(), sinks)  # on the clock: no read of the tracker
                 run_sla(config, now(), sinks)
-            except (SheetsyncError, OSError, sqlite3.OperationalError) as exc:
+            except (Standby, LeaseLost) as exc:  # another replica took over meanwhile
+                logs.event("standby", logging.WARNING, reason=str(exc))
+                leading = False
+            except (SheetsyncError, OSError, sqlite3.OperationalError, PgError) as exc:
                 logs.event("cycle failed", logging.ERROR, error=str(exc))
                 metrics.CYCLES.labels("failed").inc()
                 health.failed(str(exc))
@@ -95,6 +115,8 @@ def run_daemon(config: Config, *, once: bool = False,
                 break
             stop.wait(interval)
     finally:
+        if leading:
+            _release(config, lease)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if server is not None:
@@ -104,11 +126,53 @@ def run_daemon(config: Config, *, once: bool = False,
     return 0
 
 
+def _lead(config: Config, lease: Lease, leading: bool | None) -> bool:
+    """Take or renew the lease; whether this replica leads. Says so when that changes."""
+    with open_state(config, holder=lease.holder) as store:
+        holds, holder, left = store.hold_lease(lease.seconds)
+        if not holds and _dead_here(holder):  # restarted after a crash: no need to wait
+            store.release_lease(holder)
+            holds, holder, left = store.hold_lease(lease.seconds)
+    if holds and leading is False:  # a standby takes over (a lone daemon just runs)
+        logs.event("leading", holder=lease.holder, lease_seconds=lease.seconds)
+    elif not holds and leading is not False:
+        logs.event("standby", leader=holder, seconds_left=round(left, 1))
+    return holds
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether a lease holder was a process on this machine that is gone (or an earlier life
+    of this very PID, as in a restarted container)."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    here = os.environ.get("SHEETSYNC_REPLICA") or socket.gethostname()
+    if host != here or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
+
+
+def _release(config: Config, lease: Lease) -> None:
+    """A clean stop hands the lease on at once instead of making a standby wait it out."""
+    try:
+        with open_state(config, holder=lease.holder) as store:
+            store.release_lease()
+    except (SheetsyncError, OSError, sqlite3.OperationalError, PgError):
+        pass  # it expires by itself
+
+
 def _observe(config: Config, report: CycleReport) -> None:
     """The cycle's figures, and the outbox as it stands, for /metrics."""
     metrics.observe_cycle(report.seconds, report.rows, report.findings_by_code,
                           Counter(t.field for t in report.transitions))
-    with StateStore(config.state_path) as store:
+    with open_state(config) as store:
         metrics.observe_effects(store.effect_counts())
 
 
@@ -134,7 +198,7 @@ _SKIPPED: dict[str, str] = {}  # why each job's report was last not written, in 
 def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
     """Whether a cycle is owed though the tracker has not changed: an effect still to
     deliver, or ClickUp's tasks due to be asked about."""
-    with StateStore(config.state_path) as store:
+    with open_state(config) as store:
         if store.effects("pending"):
             return True
         last = store.tasks_polled_at

@@ -23,7 +23,7 @@ from sheetsync.errors import SheetsyncError
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations import clickup, slack
 from sheetsync.schema import bind
-from sheetsync.state import MIGRATIONS
+from sheetsync.state import MIGRATIONS, state_url
 
 #: What each kind of Slack conversation needs for sheetsync to post and to look posts up.
 POST_SCOPE = "chat:write"
@@ -56,7 +56,7 @@ def diagnose(config_path: str | None, environ: Mapping[str, str], cwd: Path) -> 
     else:
         checks.append(_tracker(config, environ))
         checks += google[1:] if checks[-1].ok else []
-    checks.append(_state(config))
+    checks.append(_state(config, environ))
     checks += list(_slack(config, environ))
     checks += list(_clickup(config, environ))
     return checks
@@ -109,7 +109,44 @@ def _tracker(config: Config, environ: Mapping[str, str]) -> Check:
                                             if missing else ""))
 
 
-def _state(config: Config) -> Check:
+def _postgres_state(config: Config, url: str) -> Check:
+    """The PostgreSQL state: reachable, its migrations, who holds the lease (read only)."""
+    import psycopg
+
+    from sheetsync.state import without_password
+
+    namespace = config.settings.state.namespace
+    where = f"{without_password(url)} schema {namespace}"
+    try:
+        with psycopg.connect(url, connect_timeout=10) as db:
+            found = db.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = "
+                               "%s AND table_name = 'schema_version'", (namespace,)).fetchone()
+            if found is None:
+                return Check("state", True, f"{where}: not there yet; the first cycle "
+                             "creates it")
+            row = db.execute(f'SELECT max(version) FROM "{namespace}".schema_version'
+                             ).fetchone()
+            version = int(row[0] or 0) if row else 0
+            lease = db.execute(
+                f'SELECT holder, expires - extract(epoch from clock_timestamp()) FROM '
+                f'"{namespace}".leases WHERE name = %s', ("cycles",)).fetchone() \
+                if version >= 11 else None
+    except psycopg.Error as exc:
+        return Check("state", False, f"{where}: {str(exc).strip().splitlines()[0]}",
+                     "check state.url (or SHEETSYNC_STATE_URL), that the server runs, and the "
+                     "password in PGPASSWORD or ~/.pgpass")
+    if version > len(MIGRATIONS):
+        return Check("state", False, f"{where}: written by a newer sheetsync (version "
+                     f"{version}, this one knows {len(MIGRATIONS)})", "upgrade sheetsync")
+    held = f"; the lease is {lease[0]}'s for {max(lease[1], 0):.0f} s more" \
+        if lease and lease[1] > 0 else "; no replica holds the lease"
+    return Check("state", True, f"{where}: version {version}" + held)
+
+
+def _state(config: Config, environ: Mapping[str, str]) -> Check:
+    url = state_url(config, environ)
+    if url:
+        return _postgres_state(config, url)
     path = config.state_path
     if not path.exists():
         folder = path.parent if path.parent.exists() else None

@@ -1,31 +1,41 @@
-"""The embedded state store (SQLite): ticket snapshots, transition history, the effect outbox.
+"""The state store: ticket snapshots, transition history, the effect outbox, job runs.
+
+Embedded SQLite by default; PostgreSQL (`state.url`) when several replicas share one state,
+with the same migrations and a lease so only one replica runs cycles at a time. The SQL is
+written once, in SQLite's spelling, and `Database` translates the few places PostgreSQL
+spells differently.
 
 What a cycle learns is committed in one transaction before any effect is dispatched, so a
 crash at any point leaves either the cycle before or the cycle after, never half of one. The
-file holds no phone number: snapshots keep the tracked fields and a keyed row hash, and the key
-lives only here. Migrations are numbered SQL scripts run in order (`PRAGMA user_version`).
+store holds no phone number: snapshots keep the tracked fields and a keyed row hash, and the
+key lives only here. Migrations are numbered SQL scripts run in order.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import socket
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sheetsync.effects import Effect, EffectStatus
-from sheetsync.errors import InputError
+from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.incidents import Incident
 from sheetsync.task_links import CREATED_BY_SHEETSYNC, TaskLink
 from sheetsync.tickets import Snapshot
 from sheetsync.transitions import Transition
+
+if TYPE_CHECKING:
+    from sheetsync.config import Config
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -150,7 +160,111 @@ MIGRATIONS: tuple[str, ...] = (
         level TEXT NOT NULL
     );
     """,
+    # 11: the lease: which replica runs cycles and sends effects, until when (seconds since
+    # the epoch on the database's own clock, so the replicas' clocks need not agree)
+    """
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires DOUBLE PRECISION NOT NULL
+    );
+    """,
 )
+LEASE = "cycles"  # the one lease a tracker's replicas share
+
+
+class LeaseLost(Exception):
+    """This replica no longer holds the lease: another one runs the tracker's cycles now."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who this replica is, and for how long a renewal holds the lease."""
+
+    holder: str
+    seconds: float
+
+    @classmethod
+    def for_this_process(cls, seconds: float) -> Lease:
+        """This process as a holder: its replica's name (SHEETSYNC_REPLICA, else the host's),
+        its PID, and a random part no later process shares."""
+        name = os.environ.get("SHEETSYNC_REPLICA") or socket.gethostname()
+        return cls(f"{name}:{os.getpid()}:{secrets.token_hex(3)}", seconds)
+
+
+class Standby(SheetsyncError):
+    """Another replica holds the lease: this one runs no cycle and sends nothing."""
+
+    def __init__(self, holder: str, seconds_left: float) -> None:
+        super().__init__(f"another sheetsync ({holder}) runs this tracker's cycles for "
+                         f"{max(seconds_left, 0):.0f} s more; this one waits as a standby")
+        self.holder, self.seconds_left = holder, seconds_left
+
+
+Dialect = Literal["sqlite", "postgres"]
+
+
+class Database:
+    """A connection and its SQL dialect.
+
+    sheetsync's SQL is SQLite's; for PostgreSQL these are translated: `?` parameters,
+    `INSERT OR IGNORE`, `json_extract`, two-argument `max`, autoincrementing keys, and the
+    `rowid` every SQLite table has (a hidden insertion-order column on PostgreSQL's tables).
+    """
+
+    def __init__(self, connection: Any, dialect: Dialect) -> None:
+        self.connection = connection
+        self.dialect = dialect
+        # seconds since the epoch, on the database's clock
+        self.now = ("extract(epoch from clock_timestamp())" if dialect == "postgres" else
+                    "((julianday('now') - 2440587.5) * 86400.0)")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.dialect == "sqlite":
+            return self.connection.execute(sql, params)
+        return self.connection.execute(_postgres(sql), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        if self.dialect == "sqlite":
+            return self.connection.executemany(sql, rows)
+        cursor = self.connection.cursor()
+        cursor.executemany(_postgres(sql), list(rows))
+        return cursor
+
+    def begin(self) -> None:
+        self.connection.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+
+    @property
+    def version(self) -> int:
+        if self.dialect == "sqlite":
+            return int(self.connection.execute("PRAGMA user_version").fetchone()[0])
+        self.connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        row = self.connection.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def set_version(self, version: int) -> None:
+        if self.dialect == "sqlite":
+            self.connection.execute(f"PRAGMA user_version = {int(version)}")
+        else:
+            self.connection.execute("INSERT INTO schema_version VALUES (%s)", (version,))
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@lru_cache(maxsize=256)
+def _postgres(sql: str) -> str:
+    """One statement of sheetsync's SQLite SQL as PostgreSQL spells it."""
+    sql = sql.replace("%", "%%").replace("?", "%s")
+    if sql.lstrip().upper().startswith("INSERT OR IGNORE"):
+        sql = re.sub(r"INSERT OR IGNORE", "INSERT", sql, count=1) + " ON CONFLICT DO NOTHING"
+    sql = re.sub(r"json_extract\((\w+(?:\.\w+)?), '\$\.(\w+)'\)", r"(\1::json ->> '\2')", sql)
+    sql = re.sub(r"\bmax\((\w+), %s\)", r"greatest(\1, %s)", sql)
+    if sql.lstrip().upper().startswith("CREATE TABLE"):
+        sql = sql.replace("INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY "
+                                                 "PRIMARY KEY")
+        sql = sql[:sql.rindex(")")].rstrip() + "\n    , rowid BIGSERIAL\n)"  # after a comment
+    return sql
 
 
 @dataclass(frozen=True)
@@ -185,21 +299,43 @@ class HistoryEntry:
 
 
 class StateStore:
-    """One tracker's state in an SQLite file (WAL), created with mode 0600."""
+    """One tracker's state: in an SQLite file (WAL, created with mode 0600), or in a
+    PostgreSQL schema (`StateStore.postgres`)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, *, holder: str | None = None) -> None:
+        self.path: Path | str = path
+        self.holder = holder  # the lease holder this replica is, when it runs cycles
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss too
-            self._db.execute("PRAGMA foreign_keys=ON")
+            connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")  # a commit survives power loss too
+            connection.execute("PRAGMA foreign_keys=ON")
+            self._db = Database(connection, "sqlite")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{path}: not a sheetsync state file ({exc})") from None
+
+    @classmethod
+    def postgres(cls, url: str, schema: str, *, holder: str | None = None) -> StateStore:
+        """The state in a PostgreSQL schema of its own (one per tracker), migrated."""
+        import psycopg
+
+        store = cls.__new__(cls)
+        store.path, store.holder = f"{without_password(url)} schema {schema}", holder
+        try:
+            connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise InputError(f"state.url {without_password(url)}: cannot connect "
+                             f"({str(exc).strip().splitlines()[0]}); the password comes from "
+                             "PGPASSWORD or ~/.pgpass") from None
+        connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        connection.execute(f'SET search_path TO "{schema}"')
+        store._db = Database(connection, "postgres")
+        store._migrate()
+        return store
 
     def close(self) -> None:
         self._db.close()
@@ -207,12 +343,14 @@ class StateStore:
     def backup(self, target: Path) -> None:
         """A consistent copy of the state at `target` (SQLite's online backup: the daemon may
         keep running), created with mode 0600 like the state itself."""
+        if self._db.dialect != "sqlite":
+            raise InputError("the state is in PostgreSQL: back it up with pg_dump")
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
         temporary.unlink(missing_ok=True)
         os.close(os.open(temporary, os.O_CREAT | os.O_WRONLY, 0o600))
         with closing(sqlite3.connect(temporary)) as copy:
-            self._db.backup(copy)
+            self._db.connection.backup(copy)
         os.replace(temporary, target)
 
     def __enter__(self) -> StateStore:
@@ -225,7 +363,7 @@ class StateStore:
 
     @property
     def version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return self._db.version
 
     def _migrate(self) -> None:
         current = self.version
@@ -237,17 +375,44 @@ class StateStore:
             with self._transaction():
                 for statement in _statements(script):
                     self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {version}")
+                self._db.set_version(version)
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self) -> Iterator[Database]:
+        self._db.begin()
         try:
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    # --- the lease -------------------------------------------------------------------------
+
+    def hold_lease(self, seconds: float) -> tuple[bool, str, float]:
+        """Take or renew the lease for `seconds` unless another replica holds it unexpired.
+
+        Returns whether this replica holds it, who does, and for how many more seconds.
+        """
+        assert self.holder is not None
+        now = self._db.now
+        with self._transaction() as db:
+            db.execute(
+                f"INSERT INTO leases VALUES (?, ?, {now} + ?) ON CONFLICT (name) DO UPDATE SET "
+                "holder = excluded.holder, expires = excluded.expires WHERE "
+                f"leases.holder = excluded.holder OR leases.expires < {now}",
+                (LEASE, self.holder, float(seconds)))
+            holder, left = db.execute(f"SELECT holder, expires - {now} FROM leases "
+                                      "WHERE name = ?", (LEASE,)).fetchone()
+        return holder == self.holder, str(holder), float(left)
+
+    def release_lease(self, holder: str | None = None) -> None:
+        """Give up this replica's lease (a clean stop: a standby takes over at its next tick),
+        or end a dead `holder`'s."""
+        if (holder or self.holder) is not None:
+            with self._transaction() as db:
+                db.execute("DELETE FROM leases WHERE name = ? AND holder = ?",
+                           (LEASE, holder or self.holder))
 
     # --- meta ------------------------------------------------------------------------------
 
@@ -326,9 +491,9 @@ class StateStore:
         with self._transaction() as db:
             cycle_id = db.execute(
                 "INSERT INTO cycles (started_at, finished_at, rows, new_tickets, transitions,"
-                " findings, effects) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " findings, effects) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (at, at, record.rows, record.new_tickets, len(transitions), record.findings,
-                 len(effects))).lastrowid
+                 len(effects))).fetchone()[0]
             changed = frozenset(record.snapshot) if record.changed is None else record.changed
             db.executemany(
                 "INSERT INTO tickets (ticket_id, row_number, row_hash, fields, present, "
@@ -370,7 +535,7 @@ class StateStore:
             self._insert_effects(db, list(effects), _iso(at), int(cycle_id or 0))
 
     @staticmethod
-    def _insert_effects(db: sqlite3.Connection, effects: list[Effect], at: str,
+    def _insert_effects(db: Database, effects: list[Effect], at: str,
                         cycle_id: int) -> None:
         db.executemany(
             "INSERT OR IGNORE INTO effects (key, kind, ticket_id, payload, status,"
@@ -414,7 +579,7 @@ class StateStore:
                     "JOIN incidents i ON i.number = t.number")}
 
     @staticmethod
-    def _save_incidents(db: sqlite3.Connection, opened: list[Incident],
+    def _save_incidents(db: Database, opened: list[Incident],
                         joined: list[tuple[int, str, str | None]], at: str) -> None:
         db.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?)",
                        [(i.number, i.label, _iso(i.opened_at), _iso(i.last_at),
@@ -461,7 +626,7 @@ class StateStore:
             self._save_tasks(db, links)
 
     @staticmethod
-    def _save_tasks(db: sqlite3.Connection, links: Iterable[TaskLink]) -> None:
+    def _save_tasks(db: Database, links: Iterable[TaskLink]) -> None:
         db.executemany(
             "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO "
             "UPDATE SET task_id = excluded.task_id, url = excluded.url, "
@@ -544,9 +709,11 @@ class StateStore:
                                                                  str | None, str]]:
         """Every recorded transition of these fields, oldest first: the reports' history."""
         wanted = list(fields)
-        return self._db.execute(
-            "SELECT ticket_id, field, before, after, observed_at FROM transitions "
-            f"WHERE field IN ({','.join('?' * len(wanted))}) ORDER BY id", wanted).fetchall()
+        rows: list[tuple[str, str, str | None, str | None, str]] = [tuple(row) for row in (
+            self._db.execute("SELECT ticket_id, field, before, after, observed_at FROM "
+                             f"transitions WHERE field IN ({','.join('?' * len(wanted))}) "
+                             "ORDER BY id", wanted))]
+        return rows
 
     def occurrences(self, ticket_ids: Iterable[str]) -> dict[tuple[str, str, str], int]:
         """How often each (ticket, field, value) change happened: its escalations so far, say.
@@ -639,8 +806,8 @@ class StateStore:
                 raise ValueError(f"{key} was sent already")
             db.execute("UPDATE effects SET status = ?, updated_at = ?, retried_at = "
                        "CASE WHEN ? = 'pending' THEN ? ELSE retried_at END, "
-                       "unclear = unclear AND NOT ? WHERE key = ?",
-                       (status, _iso(at), status, _iso(at), checked, key))
+                       "unclear = CASE WHEN ? = 1 THEN 0 ELSE unclear END WHERE key = ?",
+                       (status, _iso(at), status, _iso(at), int(checked), key))
         return self.effects(key=key)[0]
 
     def begin_attempt(self, key: str, at: datetime) -> None:
@@ -650,6 +817,12 @@ class StateStore:
         instead of sending it a second time.
         """
         with self._transaction() as db:
+            if self.holder is not None and not db.execute(
+                    f"SELECT 1 FROM leases WHERE name = ? AND holder = ? AND expires > "
+                    f"{db.now}", (LEASE, self.holder)).fetchone():
+                # Fenced: a replica paused past its lease must not send what the one that
+                # took over may be sending.
+                raise LeaseLost(f"{self.holder} no longer holds the lease")
             if not db.execute("UPDATE effects SET unclear = 1, updated_at = ? WHERE key = ?",
                               (_iso(at), key)).rowcount:
                 raise KeyError(key)
@@ -666,6 +839,30 @@ class StateStore:
                  _iso(at), int(unclear), key)).rowcount
         if not updated:
             raise KeyError(key)
+
+
+def open_state(config: Config, *, holder: str | None = None,
+               environ: Mapping[str, str] | None = None) -> StateStore:
+    """The store the config names: PostgreSQL at `state.url` (or $SHEETSYNC_STATE_URL), in
+    the tracker's schema; else the SQLite file at `state.path`."""
+    url = state_url(config, environ)
+    if url:
+        return StateStore.postgres(url, config.settings.state.namespace, holder=holder)
+    return StateStore(config.state_path, holder=holder)
+
+
+def state_url(config: Config, environ: Mapping[str, str] | None = None) -> str | None:
+    environ = os.environ if environ is None else environ
+    return environ.get("SHEETSYNC_STATE_URL") or config.settings.state.url
+
+
+def has_state(config: Config) -> bool:
+    """Whether a state exists yet (a database always may hold one: it is asked)."""
+    return bool(state_url(config)) or config.state_path.exists()
+
+
+def without_password(url: str) -> str:
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def _iso(moment: datetime) -> str:

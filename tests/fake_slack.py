@@ -69,12 +69,17 @@ class FakeSlack:
     @classmethod
     def at(cls, path: Path, **options: Any) -> FakeSlack:
         fake = cls(path=path, **options)
-        if path.exists():
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            fake.messages = saved["messages"]
-            fake.faults = [Fault(**f) for f in saved["faults"]]
-            fake._last_ts = max((float(m["ts"]) for m in fake.messages), default=0.0)
+        fake.load()
         return fake
+
+    def load(self) -> None:
+        """The workspace as its file holds it: another process (a second replica) may have
+        posted since this one started."""
+        if self.path is not None and self.path.exists():
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            self.messages = saved["messages"]
+            self.faults = [Fault(**f) for f in saved["faults"]]
+            self._last_ts = max((float(m["ts"]) for m in self.messages), default=0.0)
 
     def save(self) -> None:
         if self.path is not None:
@@ -145,6 +150,7 @@ class FakeSlack:
                ) -> http.client.HTTPResponse:
         method = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
         params = _params(body, headers.get("Content-Type", ""))
+        self.load()
         self.calls.append((method, params))
         fault = next((f for f in self.faults if f.method == method), None)
         if fault is not None:

@@ -11,7 +11,7 @@ from sheetsync.dispatch import Sinks, dispatch
 from sheetsync.reminders import DAYS, STALE, check_backs, follow_ups, quiet
 from sheetsync.effects import Effect
 from sheetsync.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
-from sheetsync.state import StateStore
+from sheetsync.state import StateStore, has_state, open_state
 
 WATCHED = timedelta(days=30)  # tickets first seen longer ago than this get no SLA alert
 
@@ -20,11 +20,11 @@ def run_reminders(config: Config, now: datetime, sinks: Sinks | None) -> int:
     """Plan the reminders due now and deliver them; returns how many were planned."""
     settings = config.settings.reminders
     local = now.astimezone(config.timezone)
-    if not config.state_path.exists() or quiet(local, settings.quiet_hours,
+    if not has_state(config) or quiet(local, settings.quiet_hours,
                                                   settings.quiet_days):
         return 0
     after = timedelta(days=settings.check_back_days)
-    with StateStore(config.state_path) as store:
+    with open_state(config) as store:
         if store.adopted_at is None:
             return 0
         resolutions = store.resolutions(now - after - STALE)
@@ -37,13 +37,13 @@ def run_reminders(config: Config, now: datetime, sinks: Sinks | None) -> int:
 def run_sla(config: Config, now: datetime, sinks: Sinks | None) -> int:
     """Plan the SLA warnings and breach alerts due now, and deliver them; returns how many."""
     settings = config.settings.sla
-    if not config.state_path.exists():
+    if not has_state(config):
         return 0
     local = now.astimezone(config.timezone)
     calendar = working_calendar(config)
     targets = {FIRST_RESPONSE: dict(settings.first_response_hours),
                RESOLUTION: dict(settings.resolution_hours)}
-    with StateStore(config.state_path) as store:
+    with open_state(config) as store:
         adopted = store.adopted_at
         if adopted is None:
             return 0

@@ -22,7 +22,7 @@ from sheetsync.reminders import quiet_until
 from sheetsync.reporting import Job, Period, Report
 from sheetsync.rules import SLACK_DIGEST
 from sheetsync.schema import Sheet, bind
-from sheetsync.state import StateStore
+from sheetsync.state import StateStore, open_state
 from sheetsync.transitions import TICKET
 
 HISTORY_FIELDS = (TICKET, "status", "assignee", "escalated", "resolved")
@@ -89,7 +89,7 @@ def run_due(config: Config, now: datetime, sinks: Sinks | None,
     times: dict[Job, str] = {"morning": settings.morning_at, "daily": settings.daily_at,
              "weekly": settings.weekly_at, "monthly": settings.monthly_at}
     written = []
-    with StateStore(config.state_path) as store:
+    with open_state(config) as store:
         adopted = store.adopted_at
         for period, moment in due(local, times, settings.jobs, store.job_runs(),
                                   datetime.fromisoformat(adopted) if adopted else None):

@@ -40,7 +40,7 @@ from sheetsync.rules import (
     task_linked,
 )
 from sheetsync.schema import SUGGESTED_CATEGORY, SUGGESTED_PRIORITY, Schema, Sheet, bind
-from sheetsync.state import CycleRecord, StateStore
+from sheetsync.state import CycleRecord, Lease, Standby, StateStore, has_state, open_state
 from sheetsync.table import Grid, is_blank
 from sheetsync.task_links import (
     CREATED_BY_SHEETSYNC,
@@ -101,11 +101,13 @@ class _Laps:
 
 def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
              echo: Callable[[str], None] | None = None,
-             sinks: Sinks | None = None, backend: TrackerBackend | None = None) -> CycleReport:
+             sinks: Sinks | None = None, backend: TrackerBackend | None = None,
+             lease: Lease | None = None) -> CycleReport:
     """Run one cycle on the configured tracker. A dry run commits, sends and writes nothing.
 
     `sinks` are where effects go, `backend` where the tracker is (each opened from the config
-    and environment when not given; the daemon keeps one of each).
+    and environment when not given; the daemon keeps one of each). With a `lease`, the cycle
+    runs only while this replica holds it (else Standby), and sends nothing once it is lost.
     """
     lap = _Laps()
     backend = backend or open_backend(config)
@@ -119,11 +121,15 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
                                          timezone=config.timezone,
                                          phone_region=config.settings.phone_region))
     lap("core")
-    if dry_run and not config.state_path.exists():
+    if dry_run and not has_state(config):
         return _plan_only(sheet, findings, lap)
     if sinks is None and not dry_run:
         sinks = open_sinks(config, echo=echo)
-    with StateStore(config.state_path) as store:
+    with open_state(config, holder=lease.holder if lease else None) as store:
+        if lease is not None:
+            leading, holder, left = store.hold_lease(lease.seconds)
+            if not leading:
+                raise Standby(holder, left)
         known = store.snapshot()
         adopting = store.adopted_at is None
         key, next_number = store.hash_key(), store.next_ticket_number
