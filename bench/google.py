@@ -688,9 +688,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000],
                         help="tracker sizes (each in its own process); 100000 takes minutes")
-    parser.add_argument("--quota-rows", type=int, default=2_000,
+    parser.add_argument("--quota-rows", type=int, default=1_000,
                         help="the tracker of the quota runs (requests do not depend on it)")
-    parser.add_argument("--quota-minutes", type=int, nargs=2, default=[10, 20],
+    parser.add_argument("--quota-minutes", type=int, nargs=2, default=[5, 10],
                         metavar=("EVERY_TICK", "EVERY_MINUTE"),
                         help="simulated minutes measured with edits every tick, every minute")
     parser.add_argument("--seed", type=int, default=7)

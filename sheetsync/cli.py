@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sheetsync import __version__
 from sheetsync import logs
-from sheetsync.config import Config, load_config
+from sheetsync.config import Config, load_config, load_configs
 from sheetsync.demo import DEMO_LOCALES, make_demo
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.dispatch import open_sinks
@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="FILE",
                         help="the config file (default: $SHEETSYNC_CONFIG, then ./sheetsync.toml, "
                              "then built-in defaults)")
+    common.add_argument("--tracker", metavar="NAME",
+                        help="which of the config's [[trackers]] (needed when it has several; "
+                             "`run` without it serves them all)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str,
@@ -198,14 +201,14 @@ def _now() -> datetime:
 
 
 def _check(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     report = run_check(config, _now())
     _print_report(report, args.format)
     return EXIT_PROBLEMS if report.findings else EXIT_OK
 
 
 def _demo(args: argparse.Namespace) -> int:
-    settings = load_config(args.config).settings \
+    settings = load_config(args.config, tracker=args.tracker).settings \
         if args.config or os.environ.get("SHEETSYNC_CONFIG") else None
     preset = args.preset or (settings.preset if settings else "seller-support")
     timezone, region = DEMO_LOCALES[preset]
@@ -234,17 +237,20 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sheetsync.daemon import run_daemon  # the reports' pandas: loaded only for the daemon
+    from sheetsync.daemon import run_daemon, run_fleet  # pandas: loaded only for the daemon
 
-    config = load_config(args.config)
+    configs = [load_config(args.config, tracker=args.tracker)] if args.tracker else \
+        load_configs(args.config)
     logs.setup(args.log_format)
     metrics_at = (args.metrics_host, args.metrics_port) if args.metrics_port is not None \
         else None
-    return run_daemon(config, once=args.once, metrics_at=metrics_at)
+    if len(configs) > 1:
+        return run_fleet(configs, once=args.once, metrics_at=metrics_at)
+    return run_daemon(configs[0], once=args.once, metrics_at=metrics_at)
 
 
 def _sync(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     logs.setup("text")  # a delivery fault is one line on stderr
     report = run_sync(config, _now(), dry_run=args.dry_run,
                       echo=None if args.format == "json" else print)
@@ -281,7 +287,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     with _open_state(config) as store:
         entries = store.history(args.ticket.strip().upper())
     if args.format == "json":
@@ -298,7 +304,7 @@ def _history(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from sheetsync.jobs.schedule import next_moment
 
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     with _open_state(config) as store:
         cycle = store.last_cycle()
         pending, failed = store.effects("pending"), store.effects("failed")
@@ -329,7 +335,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _outbox(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     if args.not_sent and args.action != "retry":
         raise InputError("--not-sent goes with `outbox retry KEY`")
     if args.action != "list" and not args.key:
@@ -367,7 +373,7 @@ def _triage(args: argparse.Namespace) -> int:
     from sheetsync.schema import bind
     from sheetsync.triage import GUIDELINES, suggest
 
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     sheet = bind(open_backend(config).read(), config.schema)
     roles = config.schema.roles
     ids = [config.schema.ticket_id.read(v) for v in sheet.columns.get(roles.ticket_id, ())]
@@ -388,7 +394,7 @@ def _triage(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from sheetsync.doctor import diagnose
 
-    checks = diagnose(args.config, os.environ, Path.cwd())
+    checks = diagnose(args.config, os.environ, Path.cwd(), args.tracker)
     if args.format == "json":
         print(json.dumps([{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix}
                           for c in checks], ensure_ascii=False, indent=2))
@@ -405,7 +411,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     target = Path(args.path)
     if target.resolve() == config.state_path.resolve():
         raise InputError(f"{target}: that is the state file itself; give another path")
@@ -418,7 +424,7 @@ def _backup(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from sheetsync.jobs.reports import run_report  # pandas: loaded only for reports
 
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     now = _now().astimezone(config.timezone)
     try:
         period = period_for(args.job, args.period, config.timezone) if args.period else \
@@ -451,7 +457,7 @@ def _setup(args: argparse.Namespace) -> int:
     from sheetsync.backends import open_backend
     from sheetsync.jobs.setup import plan_setup
 
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     if args.imported and args.remove:
         raise InputError("--import and --remove: give one of them")
     text = None
@@ -486,7 +492,7 @@ def _progress(done: int, total: int) -> None:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, tracker=args.tracker)
     try:
         day = date.fromisoformat(args.before)
     except ValueError:

@@ -9,6 +9,7 @@ expected and what was found.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import os
@@ -392,6 +393,7 @@ class Config:
     schema: Schema
     source: Path | None  # the file read; None for the built-in defaults
     base_dir: Path
+    name: str = ""  # the tracker's name in a file of [[trackers]]; "" for a file of one
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -427,8 +429,30 @@ def load_config(
     explicit: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    tracker: str | None = None,
 ) -> Config:
-    """The config from `explicit`, `$SHEETSYNC_CONFIG`, `./sheetsync.toml`, or the defaults."""
+    """One tracker's config: the file's only one, or the `[[trackers]]` entry named
+    `tracker` (a file with several must say which)."""
+    configs = load_configs(explicit, environ, cwd)
+    names = [c.name for c in configs]
+    if tracker is not None:
+        if tracker not in names:
+            raise ConfigError(f"--tracker {tracker}: the config has no tracker of that name "
+                              f"(it has: {', '.join(names)})")
+        return configs[names.index(tracker)]
+    if len(configs) > 1:
+        raise ConfigError(f"the config has {len(configs)} trackers ({', '.join(names)}); "
+                          "choose one with --tracker NAME")
+    return configs[0]
+
+
+def load_configs(
+    explicit: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> list[Config]:
+    """Every tracker's config from `explicit`, `$SHEETSYNC_CONFIG`, `./sheetsync.toml`, or
+    the defaults."""
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
     if explicit is not None:
@@ -438,7 +462,7 @@ def load_config(
     elif (cwd / CONFIG_FILENAME).is_file():
         path, origin = Path(CONFIG_FILENAME), ""
     else:
-        return config_from_dict({}, source=None, base_dir=cwd)
+        return [config_from_dict({}, source=None, base_dir=cwd)]
     full = path if path.is_absolute() else cwd / path
     if not full.is_file():
         via = f" (from {origin})" if origin else ""
@@ -449,7 +473,71 @@ def load_config(
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    return config_from_dict(raw, source=path, base_dir=full.parent)
+    return configs_from_dict(raw, source=path, base_dir=full.parent)
+
+
+def configs_from_dict(raw: Mapping[str, Any], source: Path | None, base_dir: Path
+                      ) -> list[Config]:
+    """The trackers a document describes: itself, or each `[[trackers]]` entry over the
+    document's own settings (its tables merged key by key), each with its own state,
+    outbox and metadata files (named after the tracker unless set) and PostgreSQL schema."""
+    shared = {k: v for k, v in raw.items() if k != "trackers"}
+    entries = raw.get("trackers")
+    if entries is None:
+        return [config_from_dict(shared, source, base_dir)]
+    where = str(source) if source is not None else "built-in defaults"
+    if not isinstance(entries, list) or not entries or \
+            not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"{where}: trackers: expected [[trackers]] tables, each with a name")
+    configs: list[Config] = []
+    for position, entry in enumerate(entries, start=1):
+        name = entry.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
+            raise ConfigError(f"{where}: trackers[{position}].name: expected a name of "
+                              "lowercase letters, digits and _ (it names the tracker's state "
+                              f"and its metrics), got {_show(name)}")
+        own = {k: v for k, v in entry.items() if k != "name"}
+        merged = _merged(shared, own)
+        for table, key, default in (("state", "path", f"{name}.db"),
+                                    ("state", "namespace", name),
+                                    ("outbox", "path", f"{name}.outbox.jsonl")):
+            if key not in own.get(table, {}):
+                merged.setdefault(table, {})
+                merged[table] = {**merged[table], key: default}
+        try:
+            config = config_from_dict(merged, source, base_dir)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace(f"{where}: ", f"{where}: [{name}] ")) from None
+        configs.append(dataclasses.replace(config, name=name))
+    _check_apart(configs, where)
+    return configs
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`over` on `base`, tables merged key by key."""
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = _merged(base[key], value) if isinstance(value, dict) and \
+            isinstance(base.get(key), dict) else value
+    return merged
+
+
+def _check_apart(configs: Sequence[Config], where: str) -> None:
+    """No two trackers share a name, a state, an outbox or a tracker tab."""
+    for what, of in (("name", lambda c: c.name),
+                     ("state.path", lambda c: str(c.state_path)),
+                     ("state.namespace", lambda c: c.settings.state.namespace
+                      if c.settings.state.url else None),
+                     ("outbox.path", lambda c: str(c.outbox_path)),
+                     ("tracker", lambda c: c.tracker_label)):
+        seen: dict[Any, str] = {}
+        for config in configs:
+            value = of(config)
+            if value is not None and value in seen:
+                raise ConfigError(f"{where}: trackers {seen[value]} and {config.name} share "
+                                  f"{what} ({value}); give each its own")
+            if value is not None:
+                seen[value] = config.name
 
 
 def config_from_dict(raw: Mapping[str, Any], source: Path | None, base_dir: Path) -> Config:

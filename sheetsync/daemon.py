@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
@@ -38,16 +38,18 @@ def run_daemon(config: Config, *, once: bool = False,
                stop: threading.Event | None = None,
                environ: Mapping[str, str] | None = None,
                metrics_at: tuple[str, int] | None = None,
-               backend: TrackerBackend | None = None) -> int:
+               backend: TrackerBackend | None = None,
+               health: metrics.Health | None = None) -> int:
     """Run cycles until stopped; returns the exit code (0 after a clean stop).
 
     The sinks (Slack when its token is in `environ`) are opened once, so a channel name is
     looked up once per start, not every cycle. With `metrics_at` (host, port), /healthz and
-    /metrics are served while it runs.
+    /metrics are served while it runs. The backend is opened in the loop: a credential that
+    cannot be loaded yet is a failed cycle, tried again each interval, not a dead daemon.
     """
     sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
     interval = config.settings.sync.interval_seconds
-    health = metrics.Health(interval)
+    health = health or metrics.Health(interval)
     try:
         server = metrics.serve(*metrics_at, health) if metrics_at else None
     except OSError as exc:  # the port is taken, or the address is not this machine's
@@ -57,13 +59,12 @@ def run_daemon(config: Config, *, once: bool = False,
     stop = stop or threading.Event()
     previous = _install_stop_handlers(stop)
     if server is None:
-        logs.event("started", tracker=config.tracker_label, interval_seconds=interval)
+        logs.event("started", sheet=config.tracker_label, interval_seconds=interval)
     else:
         host, port = server.server_address[:2]
-        logs.event("started", tracker=config.tracker_label, interval_seconds=interval,
+        logs.event("started", sheet=config.tracker_label, interval_seconds=interval,
                    metrics=f"http://{host!s}:{port}/metrics")
     sinks.start()
-    backend = backend or open_backend(config, environ)
     seen: object = None  # the tracker as the last completed cycle left it
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
     read_at: datetime | None = None
@@ -82,6 +83,7 @@ def run_daemon(config: Config, *, once: bool = False,
                     stop.wait(interval)
                     continue
                 leading = True
+                backend = backend or open_backend(config, environ)
                 stamp = backend.probe()
                 due = stamp is None or stamp != seen or read_at is None
                 if not due and read_at is not None:
@@ -107,7 +109,7 @@ def run_daemon(config: Config, *, once: bool = False,
                 leading = False
             except (SheetsyncError, OSError, sqlite3.OperationalError, PgError) as exc:
                 logs.event("cycle failed", logging.ERROR, error=str(exc))
-                metrics.CYCLES.labels("failed").inc()
+                metrics.of(metrics.CYCLES, "failed").inc()
                 health.failed(str(exc))
                 if once:
                     return getattr(exc, "exit_code", 1)
@@ -124,6 +126,57 @@ def run_daemon(config: Config, *, once: bool = False,
             server.server_close()
     logs.event("stopped")
     return 0
+
+
+def run_fleet(configs: Sequence[Config], *, once: bool = False,
+              now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+              stop: threading.Event | None = None,
+              environ: Mapping[str, str] | None = None,
+              metrics_at: tuple[str, int] | None = None) -> int:
+    """Several trackers in one process ([[trackers]]), each in a thread of its own with its
+    own backend, sinks, state, lease and schedule: one tracker's broken credential or
+    unreachable service stops none of the others. /healthz is 200 while every tracker is
+    healthy and names each; /metrics labels every figure with its tracker."""
+    stop = stop or threading.Event()
+    healths = {c.name: metrics.Health(c.settings.sync.interval_seconds) for c in configs}
+    try:
+        server = metrics.serve(*metrics_at, metrics.Fleet(healths)) if metrics_at else None
+    except OSError as exc:
+        raise InputError(f"--metrics-port {metrics_at[1] if metrics_at else ''}: cannot serve "
+                         f"on {metrics_at[0] if metrics_at else ''} ({exc.strerror or exc})"
+                         ) from None
+    previous = _install_stop_handlers(stop)
+    if server is not None:
+        host, port = server.server_address[:2]
+        logs.event("serving", trackers=[c.name for c in configs],
+                   metrics=f"http://{host!s}:{port}/metrics")
+    codes: dict[str, int] = {}
+
+    def serve_one(config: Config) -> None:
+        logs.TRACKER.set(config.name)
+        try:
+            codes[config.name] = run_daemon(config, once=once, now=now, stop=stop,
+                                            environ=environ, health=healths[config.name])
+        except SheetsyncError as exc:  # its config cannot run (a token without settings)
+            logs.event("tracker stopped", logging.ERROR, error=str(exc))
+            healths[config.name].failed(str(exc))
+            codes[config.name] = exc.exit_code
+
+    threads = [threading.Thread(target=serve_one, args=(c,), name=f"sheetsync-{c.name}")
+               for c in configs]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.5)  # the main thread stays free for SIGTERM
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    return max(codes.values(), default=0)
 
 
 def _lead(config: Config, lease: Lease, leading: bool | None) -> bool:
@@ -179,8 +232,9 @@ def _observe(config: Config, report: CycleReport) -> None:
 def _log_report(written: Written) -> None:
     report = written.report
     if written.skipped is None:
-        metrics.REPORT_RUNS.labels(report.period.job).inc()
-        metrics.REPORT_LAST_SUCCESS.labels(report.period.job).set(time.time())
+        metrics.of(metrics.REPORT_RUNS, report.period.job).inc()
+        metrics.of(metrics.REPORT_LAST_SUCCESS, report.period.job).set(
+            time.time())
         logs.event("report", job=report.period.job, period=report.period.label,
                    tab=written.tab, tables=len(report.tables), charts=len(report.charts))
     elif _SKIPPED.get(report.period.job) != written.skipped:  # once, not every tick

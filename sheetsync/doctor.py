@@ -8,6 +8,7 @@ sent, no task created, the state store is opened read-only, and no secret is eve
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import stat
@@ -18,7 +19,7 @@ from pathlib import Path
 from slack_sdk.errors import SlackApiError
 
 from sheetsync.backends import open_backend
-from sheetsync.config import Config, load_config
+from sheetsync.config import Config, load_config, load_configs
 from sheetsync.errors import SheetsyncError
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations import clickup, slack
@@ -40,14 +41,25 @@ class Check:
     fix: str = ""
 
 
-def diagnose(config_path: str | None, environ: Mapping[str, str], cwd: Path) -> list[Check]:
-    """Every check, in order."""
+def diagnose(config_path: str | None, environ: Mapping[str, str], cwd: Path,
+             tracker: str | None = None) -> list[Check]:
+    """Every check, in order; for a config of several trackers, each tracker's, its name
+    before each check's."""
     try:
-        config = load_config(config_path, environ=environ, cwd=cwd)
+        configs = [load_config(config_path, environ=environ, cwd=cwd, tracker=tracker)] \
+            if tracker else load_configs(config_path, environ=environ, cwd=cwd)
     except SheetsyncError as exc:
         return [Check("config", False, str(exc), "fix the setting named above; every key is in "
                       "the README's configuration reference"),
                 Check("tracker", None, "not checked: the config could not be read")]
+    if len(configs) == 1:
+        return _checks(configs[0], environ)
+    return [dataclasses.replace(check, name=f"{config.name}: {check.name}")
+            for config in configs for check in _checks(config, environ)]
+
+
+def _checks(config: Config, environ: Mapping[str, str]) -> list[Check]:
+    """One tracker's checks."""
     checks = [Check("config", True, str(config.source or "built-in defaults"))]
     google = list(_google(config, environ))
     checks += google[:1]

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from sheetsync.privacy import mask_phones_in
 
 LOGGER = "sheetsync"
+#: The tracker the current thread works for, in a process serving several ([[trackers]]);
+#: every event and metric is labelled with it. "" for a process serving one.
+TRACKER: ContextVar[str] = ContextVar("tracker", default="")
 
 
 def setup(fmt: str = "text", stream: TextIO | None = None, level: int = logging.INFO) -> None:
@@ -28,8 +32,10 @@ def setup(fmt: str = "text", stream: TextIO | None = None, level: int = logging.
 
 
 def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
-    """Log one event with its fields."""
-    logging.getLogger(LOGGER).log(level, name, extra={"fields": fields})
+    """Log one event with its fields (and the tracker's name, where there are several)."""
+    tracker = TRACKER.get()
+    logging.getLogger(LOGGER).log(level, name, extra={"fields": {
+        **({"tracker": tracker} if tracker else {}), **fields}})
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:

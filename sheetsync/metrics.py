@@ -24,29 +24,51 @@ from prometheus_client import (
     generate_latest,
 )
 
+from sheetsync.logs import TRACKER
+
 REGISTRY = CollectorRegistry()
-CYCLES = Counter("sheetsync_cycles", "Sync cycles, by outcome (ok or failed).", ["outcome"],
-                 registry=REGISTRY)
+# Every metric is labelled with the tracker it is about (logs.TRACKER: "" for a process
+# serving one tracker), so one process serving several keeps their figures apart.
+CYCLES = Counter("sheetsync_cycles", "Sync cycles, by outcome (ok or failed).",
+                 ["tracker", "outcome"], registry=REGISTRY)
 CYCLE_SECONDS = Histogram("sheetsync_cycle_duration_seconds", "How long a sync cycle took.",
-                          buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+                          ["tracker"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
                           registry=REGISTRY)
-ROWS = Gauge("sheetsync_rows", "Ticket rows in the tracker at the last cycle.",
+ROWS = Gauge("sheetsync_rows", "Ticket rows in the tracker at the last cycle.", ["tracker"],
              registry=REGISTRY)
 FINDINGS = Gauge("sheetsync_findings", "Invalid cells at the last cycle, by finding code.",
-                 ["code"], registry=REGISTRY)
-TRANSITIONS = Counter("sheetsync_transitions", "Transitions observed, by field.", ["field"],
-                      registry=REGISTRY)
+                 ["tracker", "code"], registry=REGISTRY)
+TRANSITIONS = Counter("sheetsync_transitions", "Transitions observed, by field.",
+                      ["tracker", "field"], registry=REGISTRY)
 EFFECTS = Gauge("sheetsync_effects", "Effects in the outbox, by kind and status.",
-                ["kind", "status"], registry=REGISTRY)
-API_REQUESTS = Counter("sheetsync_api_requests", "Requests to a service's API.", ["service"],
-                       registry=REGISTRY)
+                ["tracker", "kind", "status"], registry=REGISTRY)
+API_REQUESTS = Counter("sheetsync_api_requests", "Requests to a service's API.",
+                       ["tracker", "service"], registry=REGISTRY)
 API_RATE_LIMITED = Counter("sheetsync_api_rate_limited", "429 answers from a service's API.",
-                           ["service"], registry=REGISTRY)
-REPORT_RUNS = Counter("sheetsync_report_runs", "Scheduled reports written, by job.", ["job"],
-                      registry=REGISTRY)
+                           ["tracker", "service"], registry=REGISTRY)
+REPORT_RUNS = Counter("sheetsync_report_runs", "Scheduled reports written, by job.",
+                      ["tracker", "job"], registry=REGISTRY)
 REPORT_LAST_SUCCESS = Gauge("sheetsync_report_last_success_timestamp_seconds",
-                            "When each job's report was last written (Unix time).", ["job"],
-                            registry=REGISTRY)
+                            "When each job's report was last written (Unix time).",
+                            ["tracker", "job"], registry=REGISTRY)
+_SET: dict[tuple[str, str], set[tuple[str, ...]]] = {}  # gauge children set, by tracker
+
+
+def of(metric: Any, *labels: str) -> Any:
+    """The metric's child for the current tracker and these labels."""
+    return metric.labels(TRACKER.get(), *labels)
+
+
+def _replace(gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
+    """Set this tracker's children of a gauge to `values`, removing its others (another
+    tracker's stay)."""
+    tracker = TRACKER.get()
+    key = (gauge._name, tracker)
+    for gone in _SET.get(key, set()) - set(values):
+        gauge.remove(tracker, *gone)
+    for labels, value in values.items():
+        gauge.labels(tracker, *labels).set(value)
+    _SET[key] = set(values)
 
 
 @dataclass
@@ -80,7 +102,19 @@ class Health:
         return 200, f"ok: the last successful cycle was {age:.0f} s ago"
 
 
-def respond(path: str, health: Health) -> tuple[int, str, bytes]:
+@dataclass
+class Fleet:
+    """The health of several trackers served by one process: healthy while all are."""
+
+    healths: Mapping[str, Health]
+
+    def status(self) -> tuple[int, str]:
+        found = {name: health.status() for name, health in self.healths.items()}
+        worst = max(status for status, _ in found.values())
+        return worst, "\n".join(f"{name}: {reason}" for name, (_, reason) in found.items())
+
+
+def respond(path: str, health: Health | Fleet) -> tuple[int, str, bytes]:
     """Status, content type and body for a request path."""
     if path.split("?")[0] == "/healthz":
         status, reason = health.status()
@@ -90,7 +124,7 @@ def respond(path: str, health: Health) -> tuple[int, str, bytes]:
     return 404, "text/plain; charset=utf-8", b"sheetsync serves /healthz and /metrics\n"
 
 
-def serve(host: str, port: int, health: Health) -> ThreadingHTTPServer:
+def serve(host: str, port: int, health: Health | Fleet) -> ThreadingHTTPServer:
     """Serve /healthz and /metrics from a background thread; `shutdown()` stops it."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -114,18 +148,14 @@ def serve(host: str, port: int, health: Health) -> ThreadingHTTPServer:
 def observe_cycle(seconds: float, rows: int, findings: Mapping[str, int],
                   transitions: Mapping[str, int]) -> None:
     """Record one completed cycle."""
-    CYCLES.labels("ok").inc()
-    CYCLE_SECONDS.observe(seconds)
-    ROWS.set(rows)
-    FINDINGS.clear()
-    for code, count in findings.items():
-        FINDINGS.labels(code).set(count)
+    of(CYCLES, "ok").inc()
+    of(CYCLE_SECONDS).observe(seconds)
+    of(ROWS).set(rows)
+    _replace(FINDINGS, {(code,): count for code, count in findings.items()})
     for name, count in transitions.items():
-        TRANSITIONS.labels(name).inc(count)
+        of(TRANSITIONS, name).inc(count)
 
 
 def observe_effects(counts: Mapping[tuple[str, str], int]) -> None:
     """The outbox as it stands: effects by kind and status."""
-    EFFECTS.clear()
-    for (kind, status), count in counts.items():
-        EFFECTS.labels(kind, status).set(count)
+    _replace(EFFECTS, {(kind, status): count for (kind, status), count in counts.items()})

@@ -67,9 +67,10 @@ def test_the_daemon_serves_healthz_and_metrics_while_it_runs(tmp_path: Path) -> 
     assert seen["/healthz"][0] == 200
     assert seen["/healthz"][1].startswith("ok: the last successful cycle was")
     text = seen["/metrics"][1]
-    assert "sheetsync_rows 16.0" in text
-    assert 'sheetsync_cycles_total{outcome="ok"}' in text
-    assert 'sheetsync_findings{code="phone.missing_country_code"}' in text
+    # One tracker: its label is empty (as if absent, to PromQL).
+    assert 'sheetsync_rows{tracker=""} 16.0' in text
+    assert 'sheetsync_cycles_total{outcome="ok",tracker=""}' in text
+    assert 'sheetsync_findings{code="phone.missing_country_code",tracker=""}' in text
     assert "sheetsync_cycle_duration_seconds_count" in text
 
 

@@ -71,7 +71,7 @@ class GoogleHTTPClient(HTTPClient):
         for attempt in range(self.retries + 1):
             (self.drive_budget if kind == "drive" else self.budget).spend(kind)
             self.sent[kind] += 1
-            metrics.API_REQUESTS.labels("google").inc()
+            metrics.of(metrics.API_REQUESTS, "google").inc()
             try:
                 response = self.session.request(method=method, url=endpoint, json=json,
                                                 params=params, data=data, files=files,
@@ -88,7 +88,7 @@ class GoogleHTTPClient(HTTPClient):
                 status = response.status_code
                 if status == 429:
                     self.rate_limited += 1
-                    metrics.API_RATE_LIMITED.labels("google").inc()
+                    metrics.of(metrics.API_RATE_LIMITED, "google").inc()
                 if (status not in RETRIED and not _drive_rate_limit(response)) or \
                         attempt == self.retries or \
                         (status not in NOT_APPLIED and not replayable):

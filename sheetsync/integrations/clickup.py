@@ -161,7 +161,7 @@ class ClickUpSink:
         """One request, paced; a 429 waits until the reset it names (bounded)."""
         for _ in range(RATE_LIMIT_WAITS + 1):
             self.pacer.wait()
-            metrics.API_REQUESTS.labels("clickup").inc()
+            metrics.of(metrics.API_REQUESTS, "clickup").inc()
             try:
                 response = self.session.request(method, self.api_url + path, timeout=TIMEOUT,
                                                 **kwargs)
@@ -172,7 +172,7 @@ class ClickUpSink:
             if response.status_code != 429:
                 break
             self.rate_limited += 1
-            metrics.API_RATE_LIMITED.labels("clickup").inc()
+            metrics.of(metrics.API_RATE_LIMITED, "clickup").inc()
             wait = self._until_reset(response.headers.get("X-RateLimit-Reset"))
             if wait > MAX_RESET_WAIT:
                 break

@@ -89,7 +89,7 @@ class _PacedRateLimitHandler(RateLimitErrorRetryHandler):
         if response is None:  # pragma: no cover - _can_retry only accepts responses
             raise error or RuntimeError("no response to a rate-limited request")
         self.received += 1
-        metrics.API_RATE_LIMITED.labels("slack").inc()
+        metrics.of(metrics.API_RATE_LIMITED, "slack").inc()
         wait = _retry_after({k: v[0] for k, v in response.headers.items() if v})
         self.pacer.back_off(wait, self.channel())
         self.sleep(wait)
@@ -111,7 +111,7 @@ class _CountedClient(WebClient):
     """slack-sdk's WebClient, each API call counted for the metrics."""
 
     def api_call(self, *args: Any, **kwargs: Any) -> Any:
-        metrics.API_REQUESTS.labels("slack").inc()
+        metrics.of(metrics.API_REQUESTS, "slack").inc()
         return super().api_call(*args, **kwargs)
 
 
