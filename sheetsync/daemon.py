@@ -237,16 +237,17 @@ def _log_report(written: Written) -> None:
             time.time())
         logs.event("report", job=report.period.job, period=report.period.label,
                    tab=written.tab, tables=len(report.tables), charts=len(report.charts))
-    elif _SKIPPED.get(report.period.job) != written.skipped:  # once, not every tick
+    elif _SKIPPED.get((logs.TRACKER.get(), report.period.job)) != written.skipped:  # once
         logs.event("report skipped", logging.WARNING, job=report.period.job,
                    period=report.period.label, reason=written.skipped)
     if written.skipped is None:
-        _SKIPPED.pop(report.period.job, None)
+        _SKIPPED.pop((logs.TRACKER.get(), report.period.job), None)
     else:
-        _SKIPPED[report.period.job] = written.skipped
+        _SKIPPED[(logs.TRACKER.get(), report.period.job)] = written.skipped
 
 
-_SKIPPED: dict[str, str] = {}  # why each job's report was last not written, in this process
+_SKIPPED: dict[tuple[str, str], str] = {}  # why each tracker's job's report was last not
+# written, in this process
 
 
 def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
