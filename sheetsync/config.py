@@ -139,12 +139,18 @@ def _per_minute(value: Any) -> Any:
     return value
 
 
-def _clock_time(value: Any) -> Any:
+def _matching(value: Any, pattern: str, code: str, expected: str) -> str:
+    """The value's text when it matches `pattern` whole, else an error saying what was
+    expected and what was found."""
     text = _text(value)
-    if not re.fullmatch(r"(?:[01]\d|2[0-3]):[0-5]\d", text):
-        raise PydanticCustomError("clock_time", 'expected a time of day as "HH:MM", such as '
-                                  '"09:00", got {got}', {"got": _show(value)})
-    return text
+    if not re.fullmatch(pattern, text):
+        raise PydanticCustomError(code, f"expected {expected}, got {{got}}", {"got": _show(value)})
+    return str(text)
+
+
+def _clock_time(value: Any) -> Any:
+    return _matching(value, r"(?:[01]\d|2[0-3]):[0-5]\d", "clock_time",
+                     'a time of day as "HH:MM", such as "09:00"')
 
 
 def _count(value: Any) -> Any:
@@ -234,11 +240,8 @@ def _state_url(value: Any) -> Any:
 
 
 def _namespace(value: Any) -> Any:
-    text = _text(value)
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", text):
-        raise PydanticCustomError("namespace", "expected lowercase letters, digits and _ "
-                                  "(a PostgreSQL schema name), got {got}", {"got": _show(value)})
-    return text
+    return _matching(value, r"[a-z_][a-z0-9_]{0,62}", "namespace",
+                     "lowercase letters, digits and _ (a PostgreSQL schema name)")
 
 
 class StateSettings(_Table):

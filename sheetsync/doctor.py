@@ -147,12 +147,19 @@ def _postgres_state(config: Config, url: str) -> Check:
         return Check("state", False, f"{where}: {str(exc).strip().splitlines()[0]}",
                      "check state.url (or SHEETSYNC_STATE_URL), that the server runs, and the "
                      "password in PGPASSWORD or ~/.pgpass")
-    if version > len(MIGRATIONS):
-        return Check("state", False, f"{where}: written by a newer sheetsync (version "
-                     f"{version}, this one knows {len(MIGRATIONS)})", "upgrade sheetsync")
+    if (newer := _newer(where, version)) is not None:
+        return newer
     held = f"; the lease is {lease[0]}'s for {max(lease[1], 0):.0f} s more" \
         if lease and lease[1] > 0 else "; no replica holds the lease"
     return Check("state", True, f"{where}: version {version}" + held)
+
+
+def _newer(where: str, version: int) -> Check | None:
+    """A failed check for a state a newer sheetsync wrote (its migrations unknown here)."""
+    if version <= len(MIGRATIONS):
+        return None
+    return Check("state", False, f"{where}: written by a newer sheetsync (version {version}, "
+                 f"this one knows {len(MIGRATIONS)})", "upgrade sheetsync")
 
 
 def _state(config: Config, environ: Mapping[str, str]) -> Check:
@@ -173,9 +180,8 @@ def _state(config: Config, environ: Mapping[str, str]) -> Check:
         return Check("state", False, f"{path}: not a sheetsync state file ({exc})",
                      "restore it from a backup (`sheetsync backup`), or move it away to adopt "
                      "the tracker again")
-    if version > len(MIGRATIONS):
-        return Check("state", False, f"{path}: written by a newer sheetsync (version "
-                     f"{version}, this one knows {len(MIGRATIONS)})", "upgrade sheetsync")
+    if (newer := _newer(str(path), version)) is not None:
+        return newer
     if not os.access(path, os.W_OK):
         return Check("state", False, f"{path}: not writable by this user",
                      "run sheetsync as the file's owner, or fix its permissions")

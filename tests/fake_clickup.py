@@ -24,7 +24,8 @@ from typing import Any
 import jsonschema
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
+
+from tests.transport import json_response
 
 TOKEN = "pk_fake_token"
 LIST_ID = "901200000001"
@@ -246,12 +247,4 @@ def _route(method: str, parts: list[str]) -> tuple[str, list[str]]:
 
 def _response(request: requests.PreparedRequest, status: int, body: Any,
               headers: dict[str, str] | None = None) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response._content = json.dumps(body).encode()
-    response.headers = CaseInsensitiveDict({"Content-Type": "application/json",
-                                            **(headers or {})})
-    response.url = request.url or ""
-    response.request = request
-    response.encoding = "utf-8"
-    return response
+    return json_response(request, status, body, headers)

@@ -38,9 +38,10 @@ from typing import Any
 import jsonschema
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
+from sheetsync.table import column_letter
 from tests import google_discovery as discovery
+from tests.transport import json_response
 
 Json = dict[str, Any]
 Mask = dict[str, "Mask | None"]
@@ -89,16 +90,6 @@ class Invalid(Exception):
 
 
 # --- A1 notation, serial numbers, colours ----------------------------------------------------
-
-
-def column_letter(index: int) -> str:
-    """0 -> "A", 26 -> "AA"."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def column_index(letters: str) -> int:
@@ -2080,18 +2071,8 @@ def _route(method: str, host: str, path: str) -> tuple[str, str]:
 
 def _response(request: requests.PreparedRequest, status: int, body: Any,
               headers: dict[str, str] | None = None) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response._content = json.dumps(body).encode()
-    response.headers = CaseInsensitiveDict({"Content-Type": "application/json; charset=UTF-8",
-                                            **(headers or {})})
-    response.url = request.url or ""
-    response.request = request
-    response.encoding = "utf-8"
-    response.reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-                       404: "Not Found", 429: "Too Many Requests",
-                       500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "")
-    return response
+    return json_response(request, status, body, headers,
+                         content_type="application/json; charset=UTF-8")
 
 
 def _error(request: requests.PreparedRequest, code: int, message: str,
