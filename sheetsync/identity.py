@@ -101,9 +101,10 @@ def assign(
                  if s.present and not s.in_sheet and t not in claims}
     by_hash = {s.row_hash: t for t, s in unwritten.items()}
     by_row = {s.row: t for t, s in unwritten.items()}
+    blank_at = set(blank)  # a set: a list made adopting 100k rows without IDs quadratic
     for position in sorted([*blank, *(p for p, _, _ in copies)]):
         ticket = None
-        if position in blank:
+        if position in blank_at:
             ticket = by_hash.get(rows[position].row_hash) or by_row.get(rows[position].row)
             if ticket is not None:
                 by_hash.pop(unwritten[ticket].row_hash, None)
