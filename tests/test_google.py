@@ -67,11 +67,16 @@ def test_a_changed_cycle_costs_one_read_one_narrow_read_and_one_write(
     tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
     report = cycle(tracker)
     assert report.write_skipped is None
-    assert tracker.fake.counts() == {"values.batchGet": 1, "spreadsheets.get": 1,
-                                     "batchUpdate": 1}
+    # Drive's version before the read and before the write (outside the Sheets quota): it
+    # did not move, so the narrow read is only the notes of the cell being flagged.
+    assert tracker.fake.counts() == {"files.get": 2, "values.batchGet": 1,
+                                     "spreadsheets.get": 1, "batchUpdate": 1}
+    [narrow] = [params for name, params in tracker.fake.calls if name == "spreadsheets.get"]
+    phone = tracker.column("WhatsApp Number")
+    assert narrow["ranges"] == [f"'Tracker'!{phone}3:{phone}3"]
     tracker.fake.calls.clear()
     assert cycle(tracker).writes == []  # the fixed point: its own write changes nothing
-    assert tracker.fake.counts() == {"values.batchGet": 1}
+    assert tracker.fake.counts() == {"files.get": 1, "values.batchGet": 1}
 
 
 def test_flags_are_notes_and_a_conditional_highlight_that_keep_a_persons_own(
@@ -101,8 +106,8 @@ def test_a_row_sorted_and_inserted_between_the_read_and_the_write_gets_no_wrong_
         fake.insert_rows("Tracker", 2, [["+919800000001", "Nandi Dairy", "Help",
                                          "Where is my invoice?", "Pending"]])
 
-    fake.before("spreadsheets.get", lambda: None)  # the metadata read, first
-    fake.before("spreadsheets.get", person_sorts_and_inserts)  # then the narrow read
+    fake.before("files.get", lambda: None)  # Drive's version before the read, first
+    fake.before("files.get", person_sorts_and_inserts)  # then before the write
     typed = {(r["Seller Name"], r["Description"]): dict(r) for r in tracker.rows()}
     report = cycle(tracker)
     assert report.write_skipped is None
@@ -128,14 +133,18 @@ def test_a_row_sorted_and_inserted_between_the_read_and_the_write_gets_no_wrong_
 
 def test_a_cell_a_person_typed_in_meanwhile_is_not_overwritten(tracker: GoogleTracker) -> None:
     fake = tracker.fake
-    task = tracker.column("ClickUp Task ID")
-    ticket = tracker.column("Ticket ID") if "Ticket ID" in fake.values("Tracker")[0] else None
-    assert ticket is None  # the demo tracker has no ID column yet: sheetsync adds it
-    fake.before("spreadsheets.get", lambda: None)
-    fake.before("spreadsheets.get", lambda: fake.edit("Tracker", 2, task, "86c0042"))
+    cycle(tracker)  # adoption
+    fake.insert_rows("Tracker", 18, [["+919800000001", "Nandi Dairy", "Help",
+                                      "Where is my invoice?", "Pending"]])
+    ticket = tracker.column("Ticket ID")
+    fake.before("files.get", lambda: None)  # before the read
+    fake.before("files.get", lambda: fake.edit("Tracker", 18, ticket, "INT-000099"))
     report = cycle(tracker)
-    assert report.write_skipped is None
-    assert fake.value("Tracker", 2, task) == "86c0042"
+    # The row's key changed under the write (a person gave it an ID): none of its cells is
+    # written this cycle.
+    assert report.write_skipped == "4 of 4 cells not written: their rows moved or changed " \
+        "while sheetsync was writing; it writes them next cycle"
+    assert fake.value("Tracker", 18, ticket) == "INT-000099"  # the person's, kept
 
 
 def test_text_is_written_as_text_never_as_a_formula(tmp_path: Path) -> None:
@@ -176,10 +185,12 @@ def test_an_idle_daemon_costs_no_sheets_request(tracker: GoogleTracker) -> None:
     assert run_daemon(tracker.config, stop=Ticks(4), now=lambda: next(ticks), environ={},
                       backend=backend) == 0
     counts = tracker.fake.counts()
-    # Adoption (a read, the metadata, the narrow read, a write), one more read that finds
-    # its own write changed nothing, then idle ticks: a Drive probe each, no Sheets request.
-    assert counts["files.get"] == 4
+    # Adoption (the metadata, a read, a write), one more read that finds its own write
+    # changed nothing, then two idle ticks: Drive's version each (the probe; before a read;
+    # before a write), no Sheets request.
+    assert counts["files.get"] == 3 + 2 + 1 + 1
     assert counts["values.batchGet"] == 2 and counts["batchUpdate"] == 1
+    assert counts["spreadsheets.get"] == 2  # the metadata, and the notes of flagged cells
 
 
 def test_a_429_is_retried_after_a_backoff_and_retry_after_is_honoured(

@@ -144,6 +144,7 @@ class GoogleSheet:
         self._rows: list[list[Any]] = []  # the tracker tab as the last read saw it
         self._tabs: dict[str, Grid] = {}  # other tabs read with it
         self._probe_failed = False
+        self._read_version: str | None = None  # Drive's version just before the last read
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -151,6 +152,7 @@ class GoogleSheet:
         """The tracker tab (and the archive tab) in one values:batchGet."""
         meta = self._sheet_metadata(self.tab)
         tabs = [self.tab, *(t for t in self.also if t in self._titles(meta))]
+        self._read_version = self._version()  # before the read: an edit after it moves it
         answer = self._call(lambda: self.client.values_batch_get(
             self.spreadsheet_id, [a1(t) for t in tabs],
             params={"valueRenderOption": "UNFORMATTED_VALUE",
@@ -186,13 +188,25 @@ class GoogleSheet:
         rows = padded(answer.get("valueRanges", [{}])[0].get("values"))
         return Grid(tab=tab, rows=tuple(map(tuple, rows)))
 
+    def _drive_version(self) -> str | None:
+        """Drive's version of the file now (it moves on every change, even invisible ones)."""
+        found = self.client.request(
+            "get", f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}",
+            params={"fields": "version", "supportsAllDrives": "true"}).json().get("version")
+        return str(found) if found is not None else None
+
+    def _version(self) -> str | None:
+        """Drive's version now, or None when Drive cannot say."""
+        try:
+            return self._drive_version()
+        except (APIError, requests.RequestException, GoogleAuthError, ValueError):
+            return None
+
     def probe(self) -> object | None:
         """Drive's version of the file: it moves on every change (the daemon's own writes
         and invisible ones too, which only cost a read that finds nothing to do)."""
         try:
-            answer = self.client.request(
-                "get", f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}",
-                params={"fields": "version", "supportsAllDrives": "true"}).json()
+            version = self._drive_version()
         except (APIError, requests.RequestException, GoogleAuthError, ValueError) as exc:
             if not self._probe_failed:  # once, not every tick
                 logs.event("probe failed", logging.WARNING, service="drive",
@@ -203,8 +217,7 @@ class GoogleSheet:
             self._probe_failed = True
             return None
         self._probe_failed = False
-        version = answer.get("version")
-        return str(version) if version is not None else None
+        return version
 
     def can_edit(self) -> bool:
         """Whether the account may edit the spreadsheet, as Drive says; the same Drive call
@@ -242,38 +255,55 @@ class GoogleSheet:
         """Write cells sheetsync owns and its notes, where their rows are now.
 
         None when all were written; else how many were left for the next cycle, and why.
+        The rows read are released afterwards: nothing of the tracker is held between
+        cycles.
         """
-        if not cells and not marks:
-            return None
+        try:
+            return self._write(header_row, cells, marks) if cells or marks else None
+        finally:
+            self._rows, self._tabs = [], {}
+
+    def _write(self, header_row: int, cells: Sequence[CellWrite], marks: Sequence[CellMark]
+               ) -> str | None:
         sheet = self._sheet_metadata(self.tab)
         sheet_id = sheet["properties"]["sheetId"]
         header = self._rows[header_row - 1] if len(self._rows) >= header_row else []
         where = {normalize(str(h)): i for i, h in reversed(list(enumerate(header)))
                  if not is_blank(h)}
         added = _new_columns(self._in_order([c.column for c in cells]), where, len(header))
-        keys = self._key_columns(where)
-        columns = sorted({*(k for k in keys if k is not None),
-                          *(where[normalize(c.column)] for c in cells
-                            if normalize(c.column) in where),
-                          *(where[normalize(m.column)] for m in marks
-                            if normalize(m.column) in where)})
-        fresh = self._narrow_read(columns, header_row)
-        moved = [column_letter(c) for c in columns
-                 if not same_value(header[c], _at(fresh, c, 0, "value"))]
-        if moved:
-            return (f"column{'s' if len(moved) > 1 else ''} {', '.join(moved)} moved or "
-                    "changed while sheetsync was writing; it writes next cycle")
-        found = self._find_rows(header, header_row, keys, fresh,
-                                {c.row for c in cells} | {m.row for m in marks})
+        targets = {c.row for c in cells} | {m.row for m in marks}
+        marked = sorted({where[normalize(m.column)] for m in marks
+                         if normalize(m.column) in where})
+        if self._read_version is not None and self._version() == self._read_version:
+            # Nothing changed since the read (Drive's version, outside the Sheets quota):
+            # every row is where it was and holds what it held; only the notes of the marked
+            # cells are needed, to keep a person's part of each.
+            found, compare = {row: row for row in targets}, False
+            first = min((m.row for m in marks), default=header_row)
+            fresh = self._narrow_read(marked, first, max((m.row for m in marks), default=0))
+        else:
+            keys = self._key_columns(where, targets)
+            columns = sorted({*(k for k in keys if k is not None), *marked,
+                              *(where[normalize(c.column)] for c in cells
+                                if normalize(c.column) in where)})
+            first, compare = header_row, True
+            fresh = self._narrow_read(columns, header_row)
+            moved = [column_letter(c) for c in columns
+                     if not same_value(header[c], _at(fresh, c, 0, "value"))]
+            if moved:
+                return (f"column{'s' if len(moved) > 1 else ''} {', '.join(moved)} moved or "
+                        "changed while sheetsync was writing; it writes next cycle")
+            found = self._find_rows(header, header_row, keys, fresh, targets)
         values: dict[tuple[int, int], dict[str, Any]] = {}
         notes: dict[tuple[int, int], dict[str, Any]] = {}
         left = 0
         for c in cells:
             column = where.get(normalize(c.column), added.get(c.column))
             there = found.get(c.row)
-            if column is None or there is None or (column in fresh and not same_value(
-                    self._value(c.row, column), _at(fresh, column, there - header_row,
-                                                    "value"))):
+            if column is None or there is None or (compare and column in fresh and not
+                                                   same_value(self._value(c.row, column),
+                                                              _at(fresh, column, there - first,
+                                                                  "value"))):
                 left += 1  # its row is lost, or a person typed in the cell meanwhile
                 continue
             values[(there, column)] = value_cell(c.value)
@@ -283,7 +313,7 @@ class GoogleSheet:
             if column is None or there is None:
                 left += 1
                 continue
-            current = _at(fresh, column, there - header_row, "note") or None
+            current = _at(fresh, column, there - first, "note") or None
             if (note := merged_note(current, m.note)) != current:
                 notes[(there, column)] = note_cell(note)
         requests_ = self._added_columns(sheet, header_row, added, values)
@@ -535,10 +565,10 @@ class GoogleSheet:
         rank = {normalize(n): i for i, c in enumerate(self.schema.columns) for n in c.names}
         return sorted(dict.fromkeys(titles), key=lambda t: rank.get(normalize(t), len(rank)))
 
-    def _key_columns(self, where: Mapping[str, int]) -> list[int | None]:
-        """The ticket ID's column (None when the tab has none yet), then the ones that tell a
-        row without an ID apart (its time, its seller and their name): what the narrow read
-        fetches to find rows again."""
+    def _key_columns(self, where: Mapping[str, int], targets: set[int]) -> list[int | None]:
+        """The ticket ID's column (None when the tab has none yet), then, unless every row
+        to write has an ID no other row has, the ones that tell a row without one apart (its
+        time, its seller and their name): what the narrow read fetches to find rows again."""
         roles = self.schema.roles
 
         def position(key: str) -> int | None:
@@ -546,18 +576,23 @@ class GoogleSheet:
                          if normalize(n) in where), None)
 
         ticket = position(roles.ticket_id)
+        if ticket is not None:
+            ids = Counter(key_of(row[ticket]) for row in self._rows if ticket < len(row))
+            if all((i := key_of(self._value(r, ticket))) and ids[i] == 1 for r in targets):
+                return [ticket]
         rest = [p for k in (roles.timestamp, roles.seller, roles.seller_name)
                 if (p := position(k)) is not None and p != ticket]
         return [ticket, *dict.fromkeys(rest)]
 
-    def _narrow_read(self, columns: Sequence[int], header_row: int
+    def _narrow_read(self, columns: Sequence[int], first: int, last: int = 0
                      ) -> dict[int, list[dict[str, Any]]]:
-        """Each column's cells from the header down, values and notes, in one request."""
-        existing = [c for c in columns if c < len(self._rows[header_row - 1])]
-        if not existing:
+        """Each column's cells from row `first` (to `last`, or the end), values and notes,
+        in one request."""
+        if not columns:
             return {}
-        ranges = [a1(self.tab, f"{column_letter(c)}{header_row}:{column_letter(c)}")
-                  for c in existing]
+        end = str(last) if last else ""
+        ranges = [a1(self.tab, f"{column_letter(c)}{first}:{column_letter(c)}{end}")
+                  for c in columns]
         answer = self._call(lambda: self.client.fetch_sheet_metadata(
             self.spreadsheet_id, params={"ranges": ranges, "fields": NARROW_FIELDS}))
         fresh: dict[int, list[dict[str, Any]]] = {}
