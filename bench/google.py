@@ -22,15 +22,14 @@ them (Drive's version probe, then a cycle if it moved):
 - 10 edits, 1,000 edits: a person's edits (statuses, assignees, priorities, phone numbers
   broken and fixed) since the last tick, each followed by the tick after its write.
 
-Per tick: requests by kind as the fake counted them, JSON bytes sent and received, wall time
-split into sheetsync's own work and the fake's, and peak RSS. The fake runs in a process of
-its own, forked before sheetsync is imported, so the tick's peak RSS is sheetsync's alone (the
-fake's 100k-row grid is over 500 MB by itself), and its time is measured inside
-`FakeSheets.handle`; "pipe" is the hand-over between the two processes (a stand-in for the
-network, not sheetsync's work). The fake checks every body against Google's discovery
-documents; its updateCells scans every cell of the tab per request (quadratic over an
-adoption's thousands of runs), so here it looks at the request's own range only, which
-changes nothing it does.
+Per tick: requests by kind as the fake counted them, JSON bytes sent and received (request
+bodies and response contents, as the fake's `exchanges` would hold them), wall time split into
+sheetsync's own work (also by the cycle's stages) and the fake's, the process's resident
+memory before the tick and its peak during it. The fake runs in a process of its own, forked
+before sheetsync is imported, so the tick's peak RSS is sheetsync's alone (the fake's 100k-row
+grid is over 500 MB by itself), and its time is measured inside `FakeSheets.handle`; "pipe" is
+the hand-over between the two processes (a stand-in for the network, not sheetsync's work).
+The fake checks every body against Google's discovery documents.
 
 Quota: the real daemon loop (`run_daemon`, sync.interval_seconds = 10) on an injected clock,
 a person editing every 10 s (every tick changed, and every edit one that sheetsync writes
@@ -40,7 +39,7 @@ alternative in ../shared/reference/google.md): one values.batchGet every tick, a
 per-cell update_cell / update_note, one write request per cell value or note it changes
 (counted from the cells sheetsync's own batchUpdates carried).
 
-    pip install -e '.[dev]' && python bench/google.py [--rows 10000 100000] [--quota-rows 2000]
+    pip install -e '.[dev]' && python bench/google.py [--rows 10000 100000] [--quota-rows 1000]
 
 The 100k tracker takes a few minutes, nearly all of it in the fake (it deep-copies the whole
 spreadsheet for every batchUpdate and validates every body), so only 10k runs by default.
@@ -217,40 +216,6 @@ class Person:
 # --- the fake, in a process of its own --------------------------------------------------------
 
 
-class _Cells(dict[tuple[int, int], Any]):
-    """A tab's cells whose iteration the fake's updateCells sees narrowed to its own range:
-    its `{k for k in sheet.cells if in range}` then costs the range, not the whole tab."""
-
-    bounds: tuple[int, int, int, int] | None = None
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        if self.bounds is None:
-            return super().__iter__()
-        r0, r1, c0, c1 = self.bounds
-        if (r1 - r0) * (c1 - c0) >= len(self):
-            return super().__iter__()
-        return iter([(r, c) for r in range(r0, r1) for c in range(c0, c1) if (r, c) in self])
-
-
-def _narrow_update_cells(fake_class: Any) -> None:
-    original = fake_class._request_updateCells
-
-    def update_cells(self: Any, book: Any, spec: dict[str, Any]) -> Any:
-        try:
-            sheet, r0, r1, c0, c1 = self._grid_range(book, spec["range"])
-        except Exception:  # no range, or one the fake refuses: as it was, with its own error
-            return original(self, book, spec)
-        if not isinstance(sheet.cells, _Cells):
-            sheet.cells = _Cells(sheet.cells)
-        sheet.cells.bounds = (r0, r1, c0, c1)
-        try:
-            return original(self, book, spec)
-        finally:
-            sheet.cells.bounds = None
-
-    fake_class._request_updateCells = update_cells
-
-
 def _peak_mb(field_name: str = "VmHWM") -> float:
     """This process's peak (or current, VmRSS) resident memory in MB."""
     try:
@@ -290,7 +255,6 @@ def serve(conn: Connection, rows: int, seed: int) -> None:
     """The fake Sheets + Drive holding a seeded tracker, answering over `conn`."""
     from tests.fake_google import SPREADSHEET_ID, TOKEN, FakeSheets
 
-    _narrow_update_cells(FakeSheets)
     clock = [NOW.timestamp()]
     fake = FakeSheets(clock=lambda: clock[0])
     started = time.perf_counter()
@@ -379,10 +343,11 @@ class Remote:
             HTTPAdapter.send = real  # type: ignore[method-assign]
 
     def exchange(self, request: requests.PreparedRequest) -> requests.Response:
-        body = request.body.encode() if isinstance(request.body, str) else request.body
+        raw = request.body
+        body = raw.encode() if isinstance(raw, str) else raw if isinstance(raw, bytes) else b""
         started = time.perf_counter()
-        self.conn.send(("http", request.method, request.url, dict(request.headers), body,
-                        self.clock()))
+        self.conn.send(("http", request.method, request.url, dict(request.headers),
+                        body or None, self.clock()))
         answer = self.conn.recv()
         traffic = self.traffic
         traffic.round_trip += time.perf_counter() - started
@@ -391,7 +356,7 @@ class Remote:
             raise answer[1]
         _, status, headers, content, reason, _, operation, (values, notes) = answer
         traffic.requests[operation] += 1
-        traffic.sent += len(body or b"")
+        traffic.sent += len(body)
         traffic.received += len(content)
         traffic.value_cells += values
         traffic.note_cells += notes
@@ -440,6 +405,19 @@ def _sheets(traffic: Traffic) -> tuple[int, int]:
             sum(traffic.requests[k] for k in SHEETS_WRITES))
 
 
+def _waiting(remote: Remote, waited: dict[str, float], stage: str, method: Callable[..., Any]
+             ) -> Callable[..., Any]:
+    """`method`, adding the time its requests spent in round trips to the fake to `waited`."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        before = remote.traffic.round_trip
+        try:
+            return method(*args, **kwargs)
+        finally:
+            waited[stage] = waited.get(stage, 0.0) + remote.traffic.round_trip - before
+
+    return call
+
+
 def cycles(rows: int, seed: int) -> dict[str, Any]:
     """Each tick of TICKS on a tracker of `rows`, as the daemon runs it; this process is
     sheetsync's only (the fake is forked off first)."""
@@ -461,6 +439,9 @@ def cycles(rows: int, seed: int) -> dict[str, Any]:
             Credentials(token=remote.hello["token"]),  # type: ignore[no-untyped-call]
             per_minute=config.settings.tracker.requests_per_minute))
         sinks = open_sinks(config, {})
+        waited: dict[str, float] = {}  # round trips inside the backend's read and write
+        for stage in ("read", "write"):
+            setattr(backend, stage, _waiting(remote, waited, stage, getattr(backend, stage)))
         baseline = _peak_mb("VmRSS")
         seen: object = None
         for i, (name, edits) in enumerate(TICKS):
@@ -468,6 +449,8 @@ def cycles(rows: int, seed: int) -> dict[str, Any]:
                 remote.command("edits", edits)
             gc.collect()
             remote.traffic = Traffic()
+            waited.clear()
+            held = _peak_mb("VmRSS")  # what the daemon holds between ticks
             resettable = _reset_peak()
             started = time.perf_counter()
             stamp = backend.probe()  # the daemon's tick: the probe, then a cycle if it moved
@@ -483,9 +466,12 @@ def cycles(rows: int, seed: int) -> dict[str, Any]:
                 "received": traffic.received, "total_s": total,
                 "sheetsync_s": total - traffic.round_trip, "fake_s": traffic.in_fake,
                 "pipe_s": traffic.round_trip - traffic.in_fake,
-                "peak_rss_mb": _peak_mb() if resettable else None,
+                "peak_rss_mb": _peak_mb() if resettable else None, "held_rss_mb": held,
                 "value_cells": traffic.value_cells, "note_cells": traffic.note_cells,
-                "cycle": report is not None,
+                "cycle": report is not None, "stages": {  # sheetsync's own, by stage
+                    stage: spent - waited.get(stage, 0.0)
+                    for stage, spent in report.timings.items()
+                } if report else {},
                 "findings": report.findings if report else None,
                 "transitions": len(report.transitions) if report else None,
                 "skipped": report.write_skipped if report else None})
@@ -590,15 +576,19 @@ def report_cycles(results: list[dict[str, Any]]) -> None:
                   f"{_kb(t['sent']):>8} {_kb(t['received']):>8}  "
                   f"{t['value_cells'] + t['note_cells']:>13,}  {notes}")
     print("\nTime and memory per tick (sheetsync = the tick's wall time less the round trips "
-          "to the fake; fake = inside FakeSheets.handle; pipe = between the two processes)")
+          "to the fake; fake = inside FakeSheets.handle; pipe = between the two processes; "
+          "RSS before = what sheetsync's process holds between ticks)")
     print(f"{'rows':>8}  {'tick':<16} {'total s':>8} {'sheetsync s':>11} {'fake s':>7} "
-          f"{'pipe s':>7}  {'peak RSS MB':>11}")
+          f"{'pipe s':>7}  {'RSS before':>10} {'peak RSS MB':>11}  sheetsync's s by stage: "
+          f"{'read':>6} {'core':>6} {'state':>6} {'write':>6}")
     for result in results:
         for t in result["ticks"]:
             rss = f"{t['peak_rss_mb']:.0f}" if t["peak_rss_mb"] is not None else "n/a"
+            stages = " ".join(f"{t['stages'][s]:6.3f}" if s in t["stages"] else f"{'':>6}"
+                              for s in ("read", "core", "state", "write"))
             print(f"{result['rows']:>8,}  {t['tick']:<16} {t['total_s']:>8.3f} "
                   f"{t['sheetsync_s']:>11.3f} {t['fake_s']:>7.3f} {t['pipe_s']:>7.3f}  "
-                  f"{rss:>11}")
+                  f"{t['held_rss_mb']:>10.0f} {rss:>11}  {'':23}{stages}")
         print(f"{'':>8}  (sheetsync's process before the first tick: "
               f"{result['baseline_rss_mb']:.0f} MB; the fake's own process: built in "
               f"{result['fake_build_s']:.1f} s, peak {result['fake_rss_mb']:.0f} MB)")
@@ -620,7 +610,7 @@ def report_quota(runs: list[dict[str, Any]], rows: int) -> None:
               f"{_pct(naive_reads):>12} {_pct(q['cells']):>12}")
 
 
-def report_naive(results: list[dict[str, Any]], quota_runs: list[dict[str, Any]]) -> None:
+def report_naive(results: list[dict[str, Any]]) -> None:
     print("\nAgainst a naive poller (../shared/reference/google.md): one values.batchGet "
           "every tick, and gspread's update_cell / update_note, one write request per cell "
           "value or note; at 60 writes/min")
@@ -631,14 +621,10 @@ def report_naive(results: list[dict[str, Any]], quota_runs: list[dict[str, Any]]
             reads, writes = _sheets(Traffic(Counter(t["requests"])))
             cells = t["value_cells"] + t["note_cells"]
             minutes = cells / QUOTA
-            took = "" if not cells else f"{minutes:,.1f} min" if minutes < 120 else \
-                f"{minutes / 60:,.1f} h"
+            took = "" if not cells else f"{cells} s" if cells < QUOTA else \
+                f"{minutes:,.1f} min" if minutes < 120 else f"{minutes / 60:,.1f} h"
             print(f"{result['rows']:>8,}  {t['tick']:<16} {reads:>15} {writes:>6}  | "
                   f"{1:>11} {cells:>8,} {took:>16}")
-    for q in quota_runs:
-        print(f"{'':>8}  {'per minute, edits every ' + str(q['every_s']) + ' s':<40} "
-              f"{q['reads']:.1f} reads, {q['writes']:.1f} writes | naive: "
-              f"{60 / INTERVAL:.1f} reads, {q['cells']:.1f} writes")
 
 
 def report_targets(results: list[dict[str, Any]], quota_runs: list[dict[str, Any]]) -> None:
@@ -710,7 +696,7 @@ def main() -> None:
                   for every, minutes in zip((1, 60 // INTERVAL), args.quota_minutes)]
     report_cycles(results)
     report_quota(quota_runs, args.quota_rows)
-    report_naive(results, quota_runs)
+    report_naive(results)
     report_targets(results, quota_runs)
     print(f"\nThe run took {time.perf_counter() - started:.0f} s.")
 

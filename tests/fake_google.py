@@ -1297,8 +1297,7 @@ class FakeSheets:
                               f"beyond the last requested column of: {c1 - 1}")
         given = {(r0 + i, c0 + j): _normalise_write(cell) for i, row in enumerate(rows)
                  for j, cell in enumerate(row.get("values", []))}
-        targets = set(given) | {k for k in sheet.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1}
-        for coord in targets:
+        for coord in set(given) | _cells_within(sheet, r0, r1, c0, c1):
             self._write_cell(sheet, coord, given.get(coord, {}), mask)
 
     def _request_repeatCell(self, book: Spreadsheet, spec: Json) -> None:
@@ -1311,7 +1310,7 @@ class FakeSheets:
         if probe:
             targets = ((r, c) for r in range(r0, r1) for c in range(c0, c1))
         else:  # only clearing: cells that hold nothing need nothing
-            targets = {k for k in sheet.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1}
+            targets = _cells_within(sheet, r0, r1, c0, c1)
         for coord in targets:
             self._write_cell(sheet, coord, source, mask)
 
@@ -1968,6 +1967,14 @@ class FakeSheets:
         if search:
             return needle.casefold() in shown.casefold()
         return needle.casefold() == shown.casefold()
+
+
+def _cells_within(sheet: Tab, r0: int, r1: int, c0: int, c1: int) -> set[Coord]:
+    """The cells holding something in a range: by the range when it is the smaller (one
+    request per run of cells, as an adoption sends, would otherwise scan the tab each time)."""
+    if (r1 - r0) * (c1 - c0) < len(sheet.cells):
+        return {(r, c) for r in range(r0, r1) for c in range(c0, c1) if (r, c) in sheet.cells}
+    return {k for k in sheet.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1}
 
 
 def _build_tab(sheet_id: int, title: str, rows: Sequence[Sequence[object]], row_count: int,
