@@ -331,10 +331,17 @@ class StateStore:
             raise InputError(f"state.url {without_password(url)}: cannot connect "
                              f"({str(exc).strip().splitlines()[0]}); the password comes from "
                              "PGPASSWORD or ~/.pgpass") from None
-        connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        connection.execute(f'SET search_path TO "{schema}"')
-        store._db = Database(connection, "postgres")
-        store._migrate()
+        # Replicas starting together migrate one at a time (CREATE SCHEMA IF NOT EXISTS and
+        # the migrations themselves race otherwise).
+        connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"sheetsync:{schema}",))
+        try:
+            connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            connection.execute(f'SET search_path TO "{schema}"')
+            store._db = Database(connection, "postgres")
+            store._migrate()
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(hashtext(%s))",
+                               (f"sheetsync:{schema}",))
         return store
 
     def close(self) -> None:

@@ -180,3 +180,25 @@ def test_doctor_reads_the_postgresql_state_and_who_holds_the_lease(
                                                        "postgresql:///nowhere?host=/nonexistent"},
                                   tmp_path) if c.name == "state"]
     assert down.ok is False and "PGPASSWORD" in down.fix
+
+
+def test_replicas_starting_together_migrate_once(server: str) -> None:
+    import threading
+
+    namespace = f"t_{secrets.token_hex(4)}"
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            StateStore.postgres(server, namespace).close()
+        except BaseException as exc:  # noqa: BLE001 (any failure is the finding)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with StateStore.postgres(server, namespace) as store:
+        assert store.version == len(MIGRATIONS)
