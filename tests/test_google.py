@@ -73,7 +73,7 @@ def test_a_changed_cycle_costs_one_read_one_narrow_read_and_one_write(
                                      "spreadsheets.get": 1, "batchUpdate": 1}
     [narrow] = [params for name, params in tracker.fake.calls if name == "spreadsheets.get"]
     phone = tracker.column("WhatsApp Number")
-    assert narrow["ranges"] == [f"'Tracker'!{phone}3:{phone}3"]
+    assert narrow["ranges"] == [f"'Tracker'!{phone}3"]  # that one cell
     tracker.fake.calls.clear()
     assert cycle(tracker).writes == []  # the fixed point: its own write changes nothing
     assert tracker.fake.counts() == {"files.get": 1, "values.batchGet": 1}
@@ -454,3 +454,20 @@ def test_a_person_with_a_key_file_runs_setup_then_the_daemon_and_sees_an_escalat
     assert (tracker.folder / "outbox.jsonl").read_text().splitlines() == lines  # once
     assert main(["report", "daily", "--config", config]) == 0
     assert any(t.title.startswith("Daily ") for t in tracker.fake.spreadsheet().tabs)
+
+
+def test_many_flagged_cells_are_read_as_spans_and_keep_a_persons_notes(tmp_path: Path) -> None:
+    rows = demo_rows(tmp_path / "local")
+    header, first = rows[0], rows[1]
+    phone = header.index("WhatsApp Number")
+    many = [[*first[:phone], f"98{n:03d}", *first[phone + 1:]] for n in range(120)]
+    for tracker in google_tracker(tmp_path / "google", [header, *many]):
+        letter = tracker.column("WhatsApp Number")
+        tracker.fake.set_note("Tracker", 77, letter, "Call after 6pm")
+        cycle(tracker)
+        [narrow] = [p for name, p in tracker.fake.calls if name == "spreadsheets.get"
+                    and "note" in p.get("fields", "")]
+        assert narrow["ranges"] == [f"'Tracker'!{letter}1:{letter}121"]  # one span, not 120
+        assert tracker.fake.note("Tracker", 77, letter).startswith("Call after 6pm\n\n[sheetsync]")
+        assert all(tracker.fake.note("Tracker", r, letter).startswith("[sheetsync]")
+                   for r in (2, 76, 78, 121))

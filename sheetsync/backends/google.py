@@ -82,6 +82,7 @@ METADATA_FIELDS = (
 NARROW_FIELDS = "sheets(data(startRow,startColumn,rowData(values(effectiveValue,note))))"
 METADATA_MAX_AGE = 3600.0  # seconds
 FRESH = 60.0  # seconds: metadata this young is as good as fetched now
+MAX_CELL_RANGES = 100  # cells read one range each (the URL stays short); more: column spans
 T = TypeVar("T")
 
 
@@ -279,8 +280,7 @@ class GoogleSheet:
             # every row is where it was and holds what it held; only the notes of the marked
             # cells are needed, to keep a person's part of each.
             found, compare = {row: row for row in targets}, False
-            first = min((m.row for m in marks), default=header_row)
-            fresh = self._narrow_read(marked, first, max((m.row for m in marks), default=0))
+            fresh, first = self._notes_of(marks, where), 0
         else:
             keys = self._key_columns(where, targets)
             columns = sorted({*(k for k in keys if k is not None), *marked,
@@ -583,6 +583,31 @@ class GoogleSheet:
         rest = [p for k in (roles.timestamp, roles.seller, roles.seller_name)
                 if (p := position(k)) is not None and p != ticket]
         return [ticket, *dict.fromkeys(rest)]
+
+    def _notes_of(self, marks: Sequence[CellMark], where: Mapping[str, int]
+                  ) -> dict[int, list[dict[str, Any]]]:
+        """The cells about to be marked, by column, each at its row's index (row 0 unused):
+        a range per cell when they are few, else each column's span of them."""
+        rows: dict[int, set[int]] = {}
+        for m in marks:
+            if (column := where.get(normalize(m.column))) is not None:
+                rows.setdefault(column, set()).add(m.row)
+        if sum(map(len, rows.values())) > MAX_CELL_RANGES:
+            spans = self._narrow_read(sorted(rows), 1, max(map(max, rows.values())))
+            return {c: [{}, *found] for c, found in spans.items()}  # index = row
+        cells: dict[tuple[int, int], dict[str, Any]] = {}
+        ranges = [(c, r) for c, found in rows.items() for r in sorted(found)]
+        if ranges:
+            answer = self._call(lambda: self.client.fetch_sheet_metadata(
+                self.spreadsheet_id, params={
+                    "ranges": [a1(self.tab, f"{column_letter(c)}{r}") for c, r in ranges],
+                    "fields": NARROW_FIELDS}))
+            for data in answer.get("sheets", [{}])[0].get("data", []):
+                row = data.get("startRow", 0) + 1
+                cell = ((data.get("rowData") or [{}])[0].get("values") or [{}])[0]
+                cells[(data.get("startColumn", 0), row)] = cell
+        return {c: [cells.get((c, r), {}) for r in range(max(found) + 1)]
+                for c, found in rows.items()}
 
     def _narrow_read(self, columns: Sequence[int], first: int, last: int = 0
                      ) -> dict[int, list[dict[str, Any]]]:
