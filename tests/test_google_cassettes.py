@@ -185,12 +185,11 @@ def column_written(cells: Mapping[tuple[int, int, int], Json], header: str) -> t
 
 
 def adoption(world: World) -> None:
-    """The first cycle on the demo tracker: metadata, Drive's version, one read, the version
-    again (unmoved: nothing to find again), the notes of the cells it flags, one write."""
+    """The first cycle on the demo tracker: metadata, one read, the narrow read, one write."""
     report = world.cycle()
     assert report.adopted and report.new_tickets == 16 and report.write_skipped is None
-    assert world.operations() == ["spreadsheets.get", "files.get", "values.batchGet",
-                                  "files.get", "spreadsheets.get", "batchUpdate"]
+    assert world.operations() == ["spreadsheets.get", "values.batchGet", "spreadsheets.get",
+                                  "batchUpdate"]
     body = world.write()
     cells = written(body)
     sheet, ids = column_written(cells, "Ticket ID")
@@ -217,10 +216,8 @@ def changed(world: World) -> None:
     """After adoption, a person's short number: the cycle flags it, and writes only that."""
     report = world.cycle()
     assert not report.adopted and report.new_tickets == 0 and report.write_skipped is None
-    # The metadata is the adoption's, cached: the read, the notes of the flagged cell, the
-    # write, and Drive's version before the read and before the write.
-    assert world.operations() == ["files.get", "values.batchGet", "files.get",
-                                  "spreadsheets.get", "batchUpdate"]
+    # The metadata is the adoption's, cached: the read, the row's own cells, the write.
+    assert world.operations() == ["values.batchGet", "spreadsheets.get", "batchUpdate"]
     cells = written(world.write())
     assert any("WhatsApp Number" in (text(cell) or "") or "WhatsApp Number" in
                cell.get("note", "") for (_, r, _), cell in cells.items() if r == 2)

@@ -145,7 +145,6 @@ class GoogleSheet:
         self._rows: list[list[Any]] = []  # the tracker tab as the last read saw it
         self._tabs: dict[str, Grid] = {}  # other tabs read with it
         self._probe_failed = False
-        self._read_version: str | None = None  # Drive's version just before the last read
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -153,7 +152,6 @@ class GoogleSheet:
         """The tracker tab (and the archive tab) in one values:batchGet."""
         meta = self._sheet_metadata(self.tab)
         tabs = [self.tab, *(t for t in self.also if t in self._titles(meta))]
-        self._read_version = self._version()  # before the read: an edit after it moves it
         answer = self._call(lambda: self.client.values_batch_get(
             self.spreadsheet_id, [a1(t) for t in tabs],
             params={"valueRenderOption": "UNFORMATTED_VALUE",
@@ -195,13 +193,6 @@ class GoogleSheet:
             "get", f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}",
             params={"fields": "version", "supportsAllDrives": "true"}).json().get("version")
         return str(found) if found is not None else None
-
-    def _version(self) -> str | None:
-        """Drive's version now, or None when Drive cannot say."""
-        try:
-            return self._drive_version()
-        except (APIError, requests.RequestException, GoogleAuthError, ValueError):
-            return None
 
     def probe(self) -> object | None:
         """Drive's version of the file: it moves on every change (the daemon's own writes
@@ -273,20 +264,27 @@ class GoogleSheet:
                  if not is_blank(h)}
         added = _new_columns(self._in_order([c.column for c in cells]), where, len(header))
         targets = {c.row for c in cells} | {m.row for m in marks}
-        marked = sorted({where[normalize(m.column)] for m in marks
-                         if normalize(m.column) in where})
-        if self._read_version is not None and self._version() == self._read_version:
-            # Nothing changed since the read (Drive's version, outside the Sheets quota):
-            # every row is where it was and holds what it held; only the notes of the marked
-            # cells are needed, to keep a person's part of each.
-            found, compare = {row: row for row in targets}, False
-            fresh, first = self._notes_of(marks, where), 0
-        else:
-            keys = self._key_columns(where, targets)
-            columns = sorted({*(k for k in keys if k is not None), *marked,
-                              *(where[normalize(c.column)] for c in cells
-                                if normalize(c.column) in where)})
-            first, compare = header_row, True
+        keys = self._key_columns(where, targets)
+        key_columns = [k for k in keys if k is not None]
+        written = {where[normalize(c.column)] for c in cells if normalize(c.column) in where}
+        marked = {(where[normalize(m.column)], m.row) for m in marks
+                  if normalize(m.column) in where}
+        wanted = {(c, r) for r in targets for c in {*key_columns, *written}} | marked
+        at: Callable[[int, int], Mapping[str, Any]] | None = None
+        if len(wanted) <= MAX_CELL_RANGES:
+            # A few rows: read just their cells, and write in place if each row still holds
+            # the key it was read with (the usual case: nobody moved a row meanwhile).
+            now = self._cells(wanted)
+            kinds = dated(header, self.schema)
+            if all(key_of(self._value(r, k)) == key_of(
+                    read_serial(cell_value(now.get((k, r), {})), kinds[k], self._zone())
+                    if k in kinds else cell_value(now.get((k, r), {})))
+                   for r in targets for k in key_columns):
+                found = {row: row for row in targets}
+                at = lambda column, row: now.get((column, row), {})  # noqa: E731
+        if at is None:
+            # Many rows, or one that moved: the key columns whole, to find each row again.
+            columns = sorted({*key_columns, *written, *(c for c, _ in marked)})
             fresh = self._narrow_read(columns, header_row)
             moved = [column_letter(c) for c in columns
                      if not same_value(header[c], _at(fresh, c, 0, "value"))]
@@ -294,16 +292,15 @@ class GoogleSheet:
                 return (f"column{'s' if len(moved) > 1 else ''} {', '.join(moved)} moved or "
                         "changed while sheetsync was writing; it writes next cycle")
             found = self._find_rows(header, header_row, keys, fresh, targets)
+            at = lambda column, row: _cell(fresh, column, row - header_row)  # noqa: E731
         values: dict[tuple[int, int], dict[str, Any]] = {}
         notes: dict[tuple[int, int], dict[str, Any]] = {}
         left = 0
         for c in cells:
             column = where.get(normalize(c.column), added.get(c.column))
             there = found.get(c.row)
-            if column is None or there is None or (compare and column in fresh and not
-                                                   same_value(self._value(c.row, column),
-                                                              _at(fresh, column, there - first,
-                                                                  "value"))):
+            if column is None or there is None or (column in written and not same_value(
+                    self._value(c.row, column), cell_value(at(column, there)))):
                 left += 1  # its row is lost, or a person typed in the cell meanwhile
                 continue
             values[(there, column)] = value_cell(c.value)
@@ -313,7 +310,7 @@ class GoogleSheet:
             if column is None or there is None:
                 left += 1
                 continue
-            current = _at(fresh, column, there - first, "note") or None
+            current = at(column, there).get("note") or None
             if (note := merged_note(current, m.note)) != current:
                 notes[(there, column)] = note_cell(note)
         requests_ = self._added_columns(sheet, header_row, added, values)
@@ -584,30 +581,20 @@ class GoogleSheet:
                 if (p := position(k)) is not None and p != ticket]
         return [ticket, *dict.fromkeys(rest)]
 
-    def _notes_of(self, marks: Sequence[CellMark], where: Mapping[str, int]
-                  ) -> dict[int, list[dict[str, Any]]]:
-        """The cells about to be marked, by column, each at its row's index (row 0 unused):
-        a range per cell when they are few, else each column's span of them."""
-        rows: dict[int, set[int]] = {}
-        for m in marks:
-            if (column := where.get(normalize(m.column))) is not None:
-                rows.setdefault(column, set()).add(m.row)
-        if sum(map(len, rows.values())) > MAX_CELL_RANGES:
-            spans = self._narrow_read(sorted(rows), 1, max(map(max, rows.values())))
-            return {c: [{}, *found] for c, found in spans.items()}  # index = row
-        cells: dict[tuple[int, int], dict[str, Any]] = {}
-        ranges = [(c, r) for c, found in rows.items() for r in sorted(found)]
-        if ranges:
-            answer = self._call(lambda: self.client.fetch_sheet_metadata(
-                self.spreadsheet_id, params={
-                    "ranges": [a1(self.tab, f"{column_letter(c)}{r}") for c, r in ranges],
-                    "fields": NARROW_FIELDS}))
-            for data in answer.get("sheets", [{}])[0].get("data", []):
-                row = data.get("startRow", 0) + 1
-                cell = ((data.get("rowData") or [{}])[0].get("values") or [{}])[0]
-                cells[(data.get("startColumn", 0), row)] = cell
-        return {c: [cells.get((c, r), {}) for r in range(max(found) + 1)]
-                for c, found in rows.items()}
+    def _cells(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
+        """A few cells, by (column, row), values and notes, in one request (a range each)."""
+        found: dict[tuple[int, int], dict[str, Any]] = {}
+        if not wanted:
+            return found
+        ranges = sorted(wanted)
+        answer = self._call(lambda: self.client.fetch_sheet_metadata(
+            self.spreadsheet_id, params={
+                "ranges": [a1(self.tab, f"{column_letter(c)}{r}") for c, r in ranges],
+                "fields": NARROW_FIELDS}))
+        for data in answer.get("sheets", [{}])[0].get("data", []):
+            cell = ((data.get("rowData") or [{}])[0].get("values") or [{}])[0]
+            found[(data.get("startColumn", 0), data.get("startRow", 0) + 1)] = cell
+        return found
 
     def _narrow_read(self, columns: Sequence[int], first: int, last: int = 0
                      ) -> dict[int, list[dict[str, Any]]]:
@@ -797,11 +784,17 @@ class GoogleSheet:
         return SheetsyncError(f"spreadsheet {sid}: Google Sheets answered {code}: {message}")
 
 
+def _cell(fresh: Mapping[int, Sequence[Mapping[str, Any]]], column: int, index: int
+          ) -> Mapping[str, Any]:
+    """A cell of the narrow read ({} when it is empty)."""
+    cells = fresh.get(column, ())
+    return cells[index] if 0 <= index < len(cells) else {}
+
+
 def _at(fresh: Mapping[int, Sequence[Mapping[str, Any]]], column: int, index: int,
         what: str) -> Any:
     """A cell of the narrow read: its value or its note ("" when it is empty)."""
-    cells = fresh.get(column, ())
-    cell = cells[index] if 0 <= index < len(cells) else {}
+    cell = _cell(fresh, column, index)
     return cell_value(cell) if what == "value" else cell.get("note", "")
 
 
