@@ -7,6 +7,7 @@ the fake, strictly (tests/google_discovery.py); a violation fails the test that 
 from __future__ import annotations
 
 import json
+import re
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -474,3 +475,23 @@ def test_many_rows_are_found_through_whole_columns_and_keep_a_persons_notes(
         assert tracker.fake.note("Tracker", 77, letter).startswith("Call after 6pm\n\n[sheetsync]")
         assert all(tracker.fake.note("Tracker", r, letter).startswith("[sheetsync]")
                    for r in (2, 76, 78, 121))
+
+
+def test_a_row_sorted_away_before_a_small_write_is_followed_not_overwritten(
+        tracker: GoogleTracker) -> None:
+    fake = tracker.fake
+    cycle(tracker)  # adoption; the metadata is cached from here on
+    fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")  # Gupta Kirana Mart
+    fake.before("spreadsheets.get", lambda: fake.sort(
+        "Tracker", tracker.column("Seller Name"), descending=True))
+    fake.calls.clear()
+    assert cycle(tracker).write_skipped is None
+    # The row's own cells no longer held its ID: the key columns were read whole, and the
+    # note went where the row is now.
+    assert [name for name, _ in fake.calls] == ["values.batchGet", "spreadsheets.get",
+                                                "spreadsheets.get", "batchUpdate"]
+    flagged = [r for r in tracker.rows() if "WhatsApp Number:" in r["Sync Notes"]]
+    assert "Gupta Kirana Mart" in {r["Seller Name"] for r in flagged}
+    assert not [r for r in flagged if re.fullmatch(r"\+91\d{10}", str(r["WhatsApp Number"]))]
+    gupta = next(r for r in tracker.rows() if r["Seller Name"] == "Gupta Kirana Mart")
+    assert gupta["Ticket ID"] == "INT-000002"
