@@ -83,7 +83,8 @@ def assign(
             written[position] = ticket  # int-5 -> INT-000005, in the column sheetsync owns
     copies: list[tuple[int, str, int]] = []  # (position, claimed ID, original's row)
     for ticket, positions in claims.items():
-        original = _original(ticket, positions, rows, known.get(ticket))
+        original = positions[0] if len(positions) == 1 else \
+            _original(ticket, positions, rows, known.get(ticket))  # a copy: which is which
         if len(positions) > 1 and owner != "daemon":
             disputed.add(ticket)
             for position in positions:
