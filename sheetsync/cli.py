@@ -25,7 +25,7 @@ from sheetsync.jobs.sync import run_sync
 from sheetsync.render import findings_json, findings_text
 from sheetsync.reporting import JOBS, period_containing, period_for
 from sheetsync.schema import PRESETS
-from sheetsync.state import StateStore, has_state, open_state
+from sheetsync.state import Lease, StateStore, has_state, open_state
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
@@ -252,8 +252,17 @@ def _run(args: argparse.Namespace) -> int:
 def _sync(args: argparse.Namespace) -> int:
     config = load_config(args.config, tracker=args.tracker)
     logs.setup("text")  # a delivery fault is one line on stderr
-    report = run_sync(config, _now(), dry_run=args.dry_run,
-                      echo=None if args.format == "json" else print)
+    # A cycle that sends takes the lease, as a daemon does: with a daemon running (here or
+    # on another machine sharing the state) it stops with a Standby error instead of racing
+    # it for the same effects, and it hands the lease back when done.
+    lease = None if args.dry_run else Lease.for_this_process(60)
+    try:
+        report = run_sync(config, _now(), dry_run=args.dry_run,
+                          echo=None if args.format == "json" else print, lease=lease)
+    finally:
+        if lease is not None and has_state(config):
+            with open_state(config, holder=lease.holder) as store:
+                store.release_lease()
     if args.format == "json":
         print(json.dumps({
             "rows": report.rows, "adopted": report.adopted, "new_tickets": report.new_tickets,

@@ -8,9 +8,7 @@ missing, locked or unreadable for a moment) is logged and the next cycle tries a
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import sqlite3
 import threading
 import time
@@ -183,33 +181,11 @@ def _lead(config: Config, lease: Lease, leading: bool | None) -> bool:
     """Take or renew the lease; whether this replica leads. Says so when that changes."""
     with open_state(config, holder=lease.holder) as store:
         holds, holder, left = store.hold_lease(lease.seconds)
-        if not holds and _dead_here(holder):  # restarted after a crash: no need to wait
-            store.release_lease(holder)
-            holds, holder, left = store.hold_lease(lease.seconds)
     if holds and leading is False:  # a standby takes over (a lone daemon just runs)
         logs.event("leading", holder=lease.holder, lease_seconds=lease.seconds)
     elif not holds and leading is not False:
         logs.event("standby", leader=holder, seconds_left=round(left, 1))
     return holds
-
-
-def _dead_here(holder: str) -> bool:
-    """Whether a lease holder was a process on this machine that is gone (or an earlier life
-    of this very PID, as in a restarted container)."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    here = os.environ.get("SHEETSYNC_REPLICA") or socket.gethostname()
-    if host != here or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, someone else's
-    return False
 
 
 def _release(config: Config, lease: Lease) -> None:

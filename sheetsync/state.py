@@ -197,7 +197,7 @@ class Standby(SheetsyncError):
 
     def __init__(self, holder: str, seconds_left: float) -> None:
         super().__init__(f"another sheetsync ({holder}) runs this tracker's cycles for "
-                         f"{max(seconds_left, 0):.0f} s more; this one waits as a standby")
+                         f"{max(seconds_left, 0):.0f} s more; this one runs none meanwhile")
         self.holder, self.seconds_left = holder, seconds_left
 
 
@@ -397,10 +397,19 @@ class StateStore:
     # --- the lease -------------------------------------------------------------------------
 
     def hold_lease(self, seconds: float) -> tuple[bool, str, float]:
-        """Take or renew the lease for `seconds` unless another replica holds it unexpired.
+        """Take or renew the lease for `seconds` unless another replica holds it unexpired
+        (a holder that was a process on this machine, now gone, is not waited for: a daemon
+        restarted after a crash takes its own lease over at once).
 
         Returns whether this replica holds it, who does, and for how many more seconds.
         """
+        holds, holder, left = self._hold_lease(seconds)
+        if not holds and _dead_here(holder):
+            self.release_lease(holder)
+            holds, holder, left = self._hold_lease(seconds)
+        return holds, holder, left
+
+    def _hold_lease(self, seconds: float) -> tuple[bool, str, float]:
         assert self.holder is not None
         now = self._db.now
         with self._transaction() as db:
@@ -846,6 +855,25 @@ class StateStore:
                  _iso(at), int(unclear), key)).rowcount
         if not updated:
             raise KeyError(key)
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether a lease holder was a process on this machine that is gone (or an earlier life
+    of this very PID, as in a restarted container)."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    here = os.environ.get("SHEETSYNC_REPLICA") or socket.gethostname()
+    if host != here or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
 
 
 def open_state(config: Config, *, holder: str | None = None,

@@ -246,3 +246,24 @@ def test_a_write_skipped_for_a_lock_is_retried_once_the_lock_goes(
     sheet = openpyxl.load_workbook(config.workbook_path)["Tracker"]
     header = [c.value for c in sheet[1]]
     assert "Ticket ID" in header  # written once Excel let go, with no edit in between
+
+
+def test_a_one_shot_sync_does_not_race_a_running_daemon_for_the_effects(
+        demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sheetsync.cli import main
+    from sheetsync.state import open_state
+
+    config = load_config(demo, environ={})
+    assert main(["sync", "--config", str(demo)]) == 0  # adoption; its lease handed back
+    with open_state(config, holder="other-host:4242:ab") as daemon:
+        assert daemon.hold_lease(60)[0]  # a daemon on another machine leads
+    escalate_two_and_add_a_bug(config.workbook_path)
+    capsys.readouterr()
+    assert main(["sync", "--config", str(demo)]) == 1
+    assert "another sheetsync (other-host:4242:ab) runs this tracker's cycles" in \
+        capsys.readouterr().err
+    assert not config.outbox_path.exists() or config.outbox_path.read_text() == ""
+    with open_state(config, holder="other-host:4242:ab") as daemon:
+        daemon.release_lease()
+    assert main(["sync", "--config", str(demo)]) == 0
+    assert len(config.outbox_path.read_text().splitlines()) == 3
