@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from http.server import ThreadingHTTPServer
 from types import FrameType
 from typing import Any
 
@@ -48,12 +49,7 @@ def run_daemon(config: Config, *, once: bool = False,
     sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
     interval = config.settings.sync.interval_seconds
     health = health or metrics.Health(interval)
-    try:
-        server = metrics.serve(*metrics_at, health) if metrics_at else None
-    except OSError as exc:  # the port is taken, or the address is not this machine's
-        raise InputError(f"--metrics-port {metrics_at[1] if metrics_at else ''}: cannot serve "
-                         f"on {metrics_at[0] if metrics_at else ''} ({exc.strerror or exc})"
-                         ) from None
+    server = _serve(metrics_at, health)
     stop = stop or threading.Event()
     previous = _install_stop_handlers(stop)
     if server is None:
@@ -137,12 +133,7 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
     healthy and names each; /metrics labels every figure with its tracker."""
     stop = stop or threading.Event()
     healths = {c.name: metrics.Health(c.settings.sync.interval_seconds) for c in configs}
-    try:
-        server = metrics.serve(*metrics_at, metrics.Fleet(healths)) if metrics_at else None
-    except OSError as exc:
-        raise InputError(f"--metrics-port {metrics_at[1] if metrics_at else ''}: cannot serve "
-                         f"on {metrics_at[0] if metrics_at else ''} ({exc.strerror or exc})"
-                         ) from None
+    server = _serve(metrics_at, metrics.Fleet(healths))
     previous = _install_stop_handlers(stop)
     if server is not None:
         host, port = server.server_address[:2]
@@ -175,6 +166,18 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
             server.shutdown()
             server.server_close()
     return max(codes.values(), default=0)
+
+
+def _serve(at: tuple[str, int] | None, health: metrics.Health | metrics.Fleet
+           ) -> ThreadingHTTPServer | None:
+    """/healthz and /metrics on (host, port), when asked for."""
+    if at is None:
+        return None
+    try:
+        return metrics.serve(*at, health)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise InputError(f"--metrics-port {at[1]}: cannot serve on {at[0]} "
+                         f"({exc.strerror or exc})") from None
 
 
 def _lead(config: Config, lease: Lease, leading: bool | None) -> bool:
