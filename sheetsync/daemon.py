@@ -94,10 +94,11 @@ def run_daemon(config: Config, *, once: bool = False,
                     _observe(config, report)
                 # else: unchanged, nothing owed: no read at all, and all is well
                 health.succeeded()
-                if run_due(config, now(), sinks, _log_report, backend):
+                if run_due(config, now(), sinks, _log_report, backend, lease.holder):
                     seen = backend.settled(seen)  # the report tabs changed it, not a person
-                run_reminders(config, now(), sinks)  # on the clock: no read of the tracker
-                run_sla(config, now(), sinks)
+                # On the clock, no read of the tracker; sent only while this replica leads.
+                run_reminders(config, now(), sinks, lease.holder)
+                run_sla(config, now(), sinks, lease.holder)
             except (Standby, LeaseLost) as exc:  # another replica took over meanwhile
                 logs.event("standby", logging.WARNING, reason=str(exc))
                 leading = False

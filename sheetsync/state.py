@@ -302,9 +302,11 @@ class StateStore:
     """One tracker's state: in an SQLite file (WAL, created with mode 0600), or in a
     PostgreSQL schema (`StateStore.postgres`)."""
 
-    def __init__(self, path: Path, *, holder: str | None = None) -> None:
+    def __init__(self, path: Path, *, holder: str | None = None,
+                 lease_seconds: float = 90.0) -> None:
         self.path: Path | str = path
         self.holder = holder  # the lease holder this replica is, when it runs cycles
+        self.lease_seconds = lease_seconds  # how long a renewal holds it
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -319,12 +321,14 @@ class StateStore:
             raise InputError(f"{path}: not a sheetsync state file ({exc})") from None
 
     @classmethod
-    def postgres(cls, url: str, schema: str, *, holder: str | None = None) -> StateStore:
+    def postgres(cls, url: str, schema: str, *, holder: str | None = None,
+                 lease_seconds: float = 90.0) -> StateStore:
         """The state in a PostgreSQL schema of its own (one per tracker), migrated."""
         import psycopg
 
         store = cls.__new__(cls)
         store.path, store.holder = f"{without_password(url)} schema {schema}", holder
+        store.lease_seconds = lease_seconds
         try:
             connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
@@ -832,13 +836,13 @@ class StateStore:
         A crash before `settle` leaves the mark, so the next attempt looks the effect up
         instead of sending it a second time.
         """
+        if self.holder is not None:
+            # Fenced: a replica paused past its lease must not send what the one that took
+            # over may be sending. Holding it renews it, so a long cycle keeps its lease.
+            holds, holder, _ = self.hold_lease(self.lease_seconds)
+            if not holds:
+                raise LeaseLost(f"{holder} holds the lease now, not {self.holder}")
         with self._transaction() as db:
-            if self.holder is not None and not db.execute(
-                    f"SELECT 1 FROM leases WHERE name = ? AND holder = ? AND expires > "
-                    f"{db.now}", (LEASE, self.holder)).fetchone():
-                # Fenced: a replica paused past its lease must not send what the one that
-                # took over may be sending.
-                raise LeaseLost(f"{self.holder} no longer holds the lease")
             if not db.execute("UPDATE effects SET unclear = 1, updated_at = ? WHERE key = ?",
                               (_iso(at), key)).rowcount:
                 raise KeyError(key)
@@ -881,9 +885,11 @@ def open_state(config: Config, *, holder: str | None = None,
     """The store the config names: PostgreSQL at `state.url` (or $SHEETSYNC_STATE_URL), in
     the tracker's schema; else the SQLite file at `state.path`."""
     url = state_url(config, environ)
+    seconds = 3 * config.settings.sync.interval_seconds  # the daemon's lease
     if url:
-        return StateStore.postgres(url, config.settings.state.namespace, holder=holder)
-    return StateStore(config.state_path, holder=holder)
+        return StateStore.postgres(url, config.settings.state.namespace, holder=holder,
+                                   lease_seconds=seconds)
+    return StateStore(config.state_path, holder=holder, lease_seconds=seconds)
 
 
 def state_url(config: Config, environ: Mapping[str, str] | None = None) -> str | None:
