@@ -76,12 +76,12 @@ def test_one_replica_holds_the_lease_and_a_lapsed_one_is_fenced(
     config = demo_on(tmp_path / "demo", server)
     run_sync(config, NOW, sinks=open_sinks(config, {}))
     with open_state(config, holder="a:1:x") as a, open_state(config, holder="b:2:y") as b:
-        assert a.hold_lease(0.5)[0]
-        holds, holder, left = b.hold_lease(0.5)
-        assert (holds, holder) == (False, "a:1:x") and 0 < left <= 0.5
+        assert a.hold_lease(3)[0]
+        holds, holder, left = b.hold_lease(3)
+        assert (holds, holder) == (False, "a:1:x") and 0 < left <= 3
         a.add_effects([Effect("slack.message:test", "slack.message", None, {"text": "x"})],
                       NOW)
-        time.sleep(0.6)  # a stalls past its lease
+        time.sleep(left + 0.1)  # a stalls past its lease
         assert b.hold_lease(5)[0]  # b takes over
         with pytest.raises(LeaseLost):
             a.begin_attempt("slack.message:test", NOW)  # a may not send what b now owns
