@@ -261,7 +261,7 @@ def _sync(args: argparse.Namespace) -> int:
                           echo=None if args.format == "json" else print, lease=lease)
     finally:
         if lease is not None and has_state(config):
-            with open_state(config, holder=lease.holder) as store:
+            with open_state(config, lease=lease) as store:
                 store.release_lease()
     if args.format == "json":
         print(json.dumps({

@@ -94,11 +94,11 @@ def run_daemon(config: Config, *, once: bool = False,
                     _observe(config, report)
                 # else: unchanged, nothing owed: no read at all, and all is well
                 health.succeeded()
-                if run_due(config, now(), sinks, _log_report, backend, lease.holder):
+                if run_due(config, now(), sinks, _log_report, backend, lease):
                     seen = backend.settled(seen)  # the report tabs changed it, not a person
                 # On the clock, no read of the tracker; sent only while this replica leads.
-                run_reminders(config, now(), sinks, lease.holder)
-                run_sla(config, now(), sinks, lease.holder)
+                run_reminders(config, now(), sinks, lease)
+                run_sla(config, now(), sinks, lease)
             except (Standby, LeaseLost) as exc:  # another replica took over meanwhile
                 logs.event("standby", logging.WARNING, reason=str(exc))
                 leading = False
@@ -183,8 +183,8 @@ def _serve(at: tuple[str, int] | None, health: metrics.Health | metrics.Fleet
 
 def _lead(config: Config, lease: Lease, leading: bool | None) -> bool:
     """Take or renew the lease; whether this replica leads. Says so when that changes."""
-    with open_state(config, holder=lease.holder) as store:
-        holds, holder, left = store.hold_lease(lease.seconds)
+    with open_state(config, lease=lease) as store:
+        holds, holder, left = store.hold_lease()
     if holds and leading is False:  # a standby takes over (a lone daemon just runs)
         logs.event("leading", holder=lease.holder, lease_seconds=lease.seconds)
     elif not holds and leading is not False:
@@ -195,7 +195,7 @@ def _lead(config: Config, lease: Lease, leading: bool | None) -> bool:
 def _release(config: Config, lease: Lease) -> None:
     """A clean stop hands the lease on at once instead of making a standby wait it out."""
     try:
-        with open_state(config, holder=lease.holder) as store:
+        with open_state(config, lease=lease) as store:
             store.release_lease()
     except (SheetsyncError, OSError, sqlite3.OperationalError, PgError):
         pass  # it expires by itself

@@ -171,6 +171,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 LEASE = "cycles"  # the one lease a tracker's replicas share
+_MIGRATED: set[tuple[str, str]] = set()  # PostgreSQL schemas this process has migrated
 
 
 class LeaseLost(Exception):
@@ -302,11 +303,9 @@ class StateStore:
     """One tracker's state: in an SQLite file (WAL, created with mode 0600), or in a
     PostgreSQL schema (`StateStore.postgres`)."""
 
-    def __init__(self, path: Path, *, holder: str | None = None,
-                 lease_seconds: float = 90.0) -> None:
+    def __init__(self, path: Path, *, lease: Lease | None = None) -> None:
         self.path: Path | str = path
-        self.holder = holder  # the lease holder this replica is, when it runs cycles
-        self.lease_seconds = lease_seconds  # how long a renewal holds it
+        self.lease = lease  # this replica's lease, when it runs cycles and sends
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -321,31 +320,33 @@ class StateStore:
             raise InputError(f"{path}: not a sheetsync state file ({exc})") from None
 
     @classmethod
-    def postgres(cls, url: str, schema: str, *, holder: str | None = None,
-                 lease_seconds: float = 90.0) -> StateStore:
+    def postgres(cls, url: str, schema: str, *, lease: Lease | None = None) -> StateStore:
         """The state in a PostgreSQL schema of its own (one per tracker), migrated."""
         import psycopg
 
         store = cls.__new__(cls)
-        store.path, store.holder = f"{without_password(url)} schema {schema}", holder
-        store.lease_seconds = lease_seconds
+        store.path, store.lease = f"{without_password(url)} schema {schema}", lease
         try:
             connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise InputError(f"state.url {without_password(url)}: cannot connect "
                              f"({str(exc).strip().splitlines()[0]}); the password comes from "
                              "PGPASSWORD or ~/.pgpass") from None
+        store._db = Database(connection, "postgres")
+        if (url, schema) in _MIGRATED:  # the daemon opens the store several times a tick
+            connection.execute(f'SET search_path TO "{schema}"')
+            return store
         # Replicas starting together migrate one at a time (CREATE SCHEMA IF NOT EXISTS and
         # the migrations themselves race otherwise).
         connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"sheetsync:{schema}",))
         try:
             connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             connection.execute(f'SET search_path TO "{schema}"')
-            store._db = Database(connection, "postgres")
             store._migrate()
         finally:
             connection.execute("SELECT pg_advisory_unlock(hashtext(%s))",
                                (f"sheetsync:{schema}",))
+        _MIGRATED.add((url, schema))
         return store
 
     def close(self) -> None:
@@ -400,39 +401,41 @@ class StateStore:
 
     # --- the lease -------------------------------------------------------------------------
 
-    def hold_lease(self, seconds: float) -> tuple[bool, str, float]:
-        """Take or renew the lease for `seconds` unless another replica holds it unexpired
+    def hold_lease(self, seconds: float | None = None) -> tuple[bool, str, float]:
+        """Take or renew the lease for `seconds` (its own length by default) unless another
+        replica holds it unexpired
         (a holder that was a process on this machine, now gone, is not waited for: a daemon
         restarted after a crash takes its own lease over at once).
 
         Returns whether this replica holds it, who does, and for how many more seconds.
         """
-        holds, holder, left = self._hold_lease(seconds)
+        assert self.lease is not None
+        seconds = self.lease.seconds if seconds is None else seconds
+        holds, holder, left = self._hold_lease(self.lease.holder, seconds)
         if not holds and _dead_here(holder):
             self.release_lease(holder)
-            holds, holder, left = self._hold_lease(seconds)
+            holds, holder, left = self._hold_lease(self.lease.holder, seconds)
         return holds, holder, left
 
-    def _hold_lease(self, seconds: float) -> tuple[bool, str, float]:
-        assert self.holder is not None
+    def _hold_lease(self, me: str, seconds: float) -> tuple[bool, str, float]:
         now = self._db.now
         with self._transaction() as db:
             db.execute(
                 f"INSERT INTO leases VALUES (?, ?, {now} + ?) ON CONFLICT (name) DO UPDATE SET "
                 "holder = excluded.holder, expires = excluded.expires WHERE "
                 f"leases.holder = excluded.holder OR leases.expires < {now}",
-                (LEASE, self.holder, float(seconds)))
+                (LEASE, me, float(seconds)))
             holder, left = db.execute(f"SELECT holder, expires - {now} FROM leases "
                                       "WHERE name = ?", (LEASE,)).fetchone()
-        return holder == self.holder, str(holder), float(left)
+        return holder == me, str(holder), float(left)
 
     def release_lease(self, holder: str | None = None) -> None:
         """Give up this replica's lease (a clean stop: a standby takes over at its next tick),
         or end a dead `holder`'s."""
-        if (holder or self.holder) is not None:
+        holder = holder or (self.lease.holder if self.lease else None)
+        if holder is not None:
             with self._transaction() as db:
-                db.execute("DELETE FROM leases WHERE name = ? AND holder = ?",
-                           (LEASE, holder or self.holder))
+                db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (LEASE, holder))
 
     # --- meta ------------------------------------------------------------------------------
 
@@ -836,12 +839,12 @@ class StateStore:
         A crash before `settle` leaves the mark, so the next attempt looks the effect up
         instead of sending it a second time.
         """
-        if self.holder is not None:
+        if self.lease is not None:
             # Fenced: a replica paused past its lease must not send what the one that took
             # over may be sending. Holding it renews it, so a long cycle keeps its lease.
-            holds, holder, _ = self.hold_lease(self.lease_seconds)
+            holds, holder, _ = self.hold_lease()
             if not holds:
-                raise LeaseLost(f"{holder} holds the lease now, not {self.holder}")
+                raise LeaseLost(f"{holder} holds the lease now, not {self.lease.holder}")
         with self._transaction() as db:
             if not db.execute("UPDATE effects SET unclear = 1, updated_at = ? WHERE key = ?",
                               (_iso(at), key)).rowcount:
@@ -880,16 +883,14 @@ def _dead_here(holder: str) -> bool:
     return False
 
 
-def open_state(config: Config, *, holder: str | None = None,
+def open_state(config: Config, *, lease: Lease | None = None,
                environ: Mapping[str, str] | None = None) -> StateStore:
     """The store the config names: PostgreSQL at `state.url` (or $SHEETSYNC_STATE_URL), in
     the tracker's schema; else the SQLite file at `state.path`."""
     url = state_url(config, environ)
-    seconds = 3 * config.settings.sync.interval_seconds  # the daemon's lease
     if url:
-        return StateStore.postgres(url, config.settings.state.namespace, holder=holder,
-                                   lease_seconds=seconds)
-    return StateStore(config.state_path, holder=holder, lease_seconds=seconds)
+        return StateStore.postgres(url, config.settings.state.namespace, lease=lease)
+    return StateStore(config.state_path, lease=lease)
 
 
 def state_url(config: Config, environ: Mapping[str, str] | None = None) -> str | None:

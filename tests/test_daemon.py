@@ -251,11 +251,11 @@ def test_a_write_skipped_for_a_lock_is_retried_once_the_lock_goes(
 def test_a_one_shot_sync_does_not_race_a_running_daemon_for_the_effects(
         demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from sheetsync.cli import main
-    from sheetsync.state import open_state
+    from sheetsync.state import Lease, open_state
 
     config = load_config(demo, environ={})
     assert main(["sync", "--config", str(demo)]) == 0  # adoption; its lease handed back
-    with open_state(config, holder="other-host:4242:ab") as daemon:
+    with open_state(config, lease=Lease("other-host:4242:ab", 60)) as daemon:
         assert daemon.hold_lease(60)[0]  # a daemon on another machine leads
     escalate_two_and_add_a_bug(config.workbook_path)
     capsys.readouterr()
@@ -263,7 +263,7 @@ def test_a_one_shot_sync_does_not_race_a_running_daemon_for_the_effects(
     assert "another sheetsync (other-host:4242:ab) runs this tracker's cycles" in \
         capsys.readouterr().err
     assert not config.outbox_path.exists() or config.outbox_path.read_text() == ""
-    with open_state(config, holder="other-host:4242:ab") as daemon:
+    with open_state(config, lease=Lease("other-host:4242:ab", 60)) as daemon:
         daemon.release_lease()
     assert main(["sync", "--config", str(demo)]) == 0
     assert len(config.outbox_path.read_text().splitlines()) == 3

@@ -75,7 +75,8 @@ def test_one_replica_holds_the_lease_and_a_lapsed_one_is_fenced(
         server: str, tmp_path: Path) -> None:
     config = demo_on(tmp_path / "demo", server)
     run_sync(config, NOW, sinks=open_sinks(config, {}))
-    with open_state(config, holder="a:1:x") as a, open_state(config, holder="b:2:y") as b:
+    with open_state(config, lease=Lease("a:1:x", 60)) as a, \
+            open_state(config, lease=Lease("b:2:y", 60)) as b:
         assert a.hold_lease(3)[0]
         holds, holder, left = b.hold_lease(3)
         assert (holds, holder) == (False, "a:1:x") and 0 < left <= 3
@@ -171,7 +172,7 @@ def test_doctor_reads_the_postgresql_state_and_who_holds_the_lease(
     config = demo_on(tmp_path / "demo", server)
     [before] = [c for c in diagnose(str(config.source), {}, tmp_path) if c.name == "state"]
     assert before.ok and "not there yet" in before.detail
-    with open_state(config, holder="replica-a:1:x") as store:
+    with open_state(config, lease=Lease("replica-a:1:x", 60)) as store:
         store.hold_lease(60)
     [after] = [c for c in diagnose(str(config.source), {}, tmp_path) if c.name == "state"]
     assert after.ok and f"version {len(MIGRATIONS)}" in after.detail

@@ -11,22 +11,22 @@ from sheetsync.dispatch import Sinks, dispatch
 from sheetsync.reminders import DAYS, STALE, check_backs, follow_ups, quiet
 from sheetsync.effects import Effect
 from sheetsync.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
-from sheetsync.state import StateStore, has_state, open_state
+from sheetsync.state import Lease, StateStore, has_state, open_state
 
 WATCHED = timedelta(days=30)  # tickets first seen longer ago than this get no SLA alert
 
 
 def run_reminders(config: Config, now: datetime, sinks: Sinks | None,
-                  holder: str | None = None) -> int:
-    """Plan the reminders due now and deliver them; returns how many were planned. With the
-    lease `holder` a daemon is, nothing is sent once another replica has taken over."""
+                  lease: Lease | None = None) -> int:
+    """Plan the reminders due now and deliver them; returns how many were planned. With a
+    daemon's `lease`, nothing is sent once another replica has taken over."""
     settings = config.settings.reminders
     local = now.astimezone(config.timezone)
     if not has_state(config) or quiet(local, settings.quiet_hours,
                                                   settings.quiet_days):
         return 0
     after = timedelta(days=settings.check_back_days)
-    with open_state(config, holder=holder) as store:
+    with open_state(config, lease=lease) as store:
         if store.adopted_at is None:
             return 0
         resolutions = store.resolutions(now - after - STALE)
@@ -37,7 +37,7 @@ def run_reminders(config: Config, now: datetime, sinks: Sinks | None,
 
 
 def run_sla(config: Config, now: datetime, sinks: Sinks | None,
-            holder: str | None = None) -> int:
+            lease: Lease | None = None) -> int:
     """Plan the SLA warnings and breach alerts due now, and deliver them; returns how many
     (fenced by the lease as run_reminders is)."""
     settings = config.settings.sla
@@ -47,7 +47,7 @@ def run_sla(config: Config, now: datetime, sinks: Sinks | None,
     calendar = working_calendar(config)
     targets = {FIRST_RESPONSE: dict(settings.first_response_hours),
                RESOLUTION: dict(settings.resolution_hours)}
-    with open_state(config, holder=holder) as store:
+    with open_state(config, lease=lease) as store:
         adopted = store.adopted_at
         if adopted is None:
             return 0

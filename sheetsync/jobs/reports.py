@@ -22,7 +22,7 @@ from sheetsync.reminders import quiet_until
 from sheetsync.reporting import Job, Period, Report
 from sheetsync.rules import SLACK_DIGEST
 from sheetsync.schema import Sheet, bind
-from sheetsync.state import StateStore, open_state
+from sheetsync.state import Lease, StateStore, open_state
 from sheetsync.transitions import TICKET
 
 HISTORY_FIELDS = (TICKET, "status", "assignee", "escalated", "resolved")
@@ -83,14 +83,14 @@ def run_report(config: Config, period: Period, at: datetime, store: StateStore,
 
 def run_due(config: Config, now: datetime, sinks: Sinks | None,
             log: Callable[..., Any], backend: TrackerBackend | None = None,
-            holder: str | None = None) -> list[Written]:
+            lease: Lease | None = None) -> list[Written]:
     """Every report due now (at most one per job: its most recent missed period)."""
     settings = config.settings.reports
     local = now.astimezone(config.timezone)
     times: dict[Job, str] = {"morning": settings.morning_at, "daily": settings.daily_at,
              "weekly": settings.weekly_at, "monthly": settings.monthly_at}
     written = []
-    with open_state(config, holder=holder) as store:  # its digests fenced by the lease
+    with open_state(config, lease=lease) as store:  # its digests fenced by the lease
         adopted = store.adopted_at
         for period, moment in due(local, times, settings.jobs, store.job_runs(),
                                   datetime.fromisoformat(adopted) if adopted else None):

@@ -125,9 +125,9 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         return _plan_only(sheet, findings, lap)
     if sinks is None and not dry_run:
         sinks = open_sinks(config, echo=echo)
-    with open_state(config, holder=lease.holder if lease else None) as store:
+    with open_state(config, lease=lease) as store:
         if lease is not None:
-            leading, holder, left = store.hold_lease(lease.seconds)
+            leading, holder, left = store.hold_lease()
             if not leading:
                 raise Standby(holder, left)
         known = store.snapshot()
