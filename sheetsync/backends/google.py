@@ -67,7 +67,7 @@ from sheetsync.jobs.setup import (
     protection_description,
 )
 from sheetsync.reporting import Report
-from sheetsync.schema import find_header, normalize
+from sheetsync.schema import Column, find_header, normalize
 from sheetsync.table import Grid, column_letter, is_blank
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",
@@ -187,18 +187,18 @@ class GoogleSheet:
         rows = padded(answer.get("valueRanges", [{}])[0].get("values"))
         return Grid(tab=tab, rows=tuple(map(tuple, rows)))
 
-    def _drive_version(self) -> str | None:
-        """Drive's version of the file now (it moves on every change, even invisible ones)."""
-        found = self.client.request(
+    def _drive_file(self, fields: str) -> dict[str, Any]:
+        """The spreadsheet's Drive file: these of its fields (outside the Sheets quota)."""
+        answer = self.client.request(
             "get", f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}",
-            params={"fields": "version", "supportsAllDrives": "true"}).json().get("version")
-        return str(found) if found is not None else None
+            params={"fields": fields, "supportsAllDrives": "true"}).json()
+        return dict(answer)
 
     def probe(self) -> object | None:
         """Drive's version of the file: it moves on every change (the daemon's own writes
         and invisible ones too, which only cost a read that finds nothing to do)."""
         try:
-            version = self._drive_version()
+            version = self._drive_file("version").get("version")
         except (APIError, requests.RequestException, GoogleAuthError, ValueError) as exc:
             if not self._probe_failed:  # once, not every tick
                 logs.event("probe failed", logging.WARNING, service="drive",
@@ -209,15 +209,12 @@ class GoogleSheet:
             self._probe_failed = True
             return None
         self._probe_failed = False
-        return version
+        return str(version) if version is not None else None
 
     def can_edit(self) -> bool:
         """Whether the account may edit the spreadsheet, as Drive says; the same Drive call
         as the change probe, so it also shows the probe works."""
-        answer = self._call(lambda: self.client.request(
-            "get", f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}",
-            params={"fields": "version,capabilities(canEdit)",
-                    "supportsAllDrives": "true"}).json())
+        answer = self._call(lambda: self._drive_file("version,capabilities(canEdit)"))
         return bool(answer.get("capabilities", {}).get("canEdit"))
 
     def who(self) -> str:
@@ -260,8 +257,7 @@ class GoogleSheet:
         sheet = self._sheet_metadata(self.tab)
         sheet_id = sheet["properties"]["sheetId"]
         header = self._rows[header_row - 1] if len(self._rows) >= header_row else []
-        where = {normalize(str(h)): i for i, h in reversed(list(enumerate(header)))
-                 if not is_blank(h)}
+        where = _where(header)
         added = _new_columns(self._in_order([c.column for c in cells]), where, len(header))
         targets = {c.row for c in cells} | {m.row for m in marks}
         keys = self._key_columns(where, targets)
@@ -505,9 +501,7 @@ class GoogleSheet:
     def _bound_header(self, plan: TrackerSetup) -> tuple[int, list[Any], dict[str, int]]:
         grid = self.read()
         header_row, header = find_header(grid, plan.schema)
-        where = {normalize(str(h)): i for i, h in reversed(list(enumerate(header)))
-                 if not is_blank(h)}
-        return header_row, list(header), where
+        return header_row, list(header), _where(header)
 
     def _validations(self, header_row: int, width: int) -> dict[int, dict[str, Any]]:
         """The validation rule on each column's first ticket row, by column."""
@@ -566,19 +560,14 @@ class GoogleSheet:
         """The ticket ID's column (None when the tab has none yet), then, unless every row
         to write has an ID no other row has, the ones that tell a row without one apart (its
         time, its seller and their name): what the narrow read fetches to find rows again."""
-        roles = self.schema.roles
-
-        def position(key: str) -> int | None:
-            return next((where[normalize(n)] for n in self.schema.column(key).names
-                         if normalize(n) in where), None)
-
-        ticket = position(roles.ticket_id)
+        roles, column = self.schema.roles, self.schema.column
+        ticket = _position(column(roles.ticket_id), where)
         if ticket is not None:
             ids = Counter(key_of(row[ticket]) for row in self._rows if ticket < len(row))
             if all((i := key_of(self._value(r, ticket))) and ids[i] == 1 for r in targets):
                 return [ticket]
         rest = [p for k in (roles.timestamp, roles.seller, roles.seller_name)
-                if (p := position(k)) is not None and p != ticket]
+                if (p := _position(column(k), where)) is not None and p != ticket]
         return [ticket, *dict.fromkeys(rest)]
 
     def _cells(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
@@ -630,8 +619,7 @@ class GoogleSheet:
         for column in self.schema.columns:
             if column.owner == "daemon" or column.key in (roles.sync_notes, roles.ticket_id):
                 continue  # only a person's cells are checked
-            position = next((where[normalize(n)] for n in column.names
-                             if normalize(n) in where), None)
+            position = _position(column, where)
             if position is not None and position < len(header):
                 wanted.append(mark_rule(sheet_id, header_row, position, str(header[position]),
                                         notes))
@@ -796,6 +784,17 @@ def _at(fresh: Mapping[int, Sequence[Mapping[str, Any]]], column: int, index: in
     """A cell of the narrow read: its value or its note ("" when it is empty)."""
     cell = _cell(fresh, column, index)
     return cell_value(cell) if what == "value" else cell.get("note", "")
+
+
+def _where(header: Sequence[Any]) -> dict[str, int]:
+    """Each header's position by its normalized text (the first, where two read alike)."""
+    return {normalize(str(h)): i for i, h in reversed(list(enumerate(header)))
+            if not is_blank(h)}
+
+
+def _position(column: Column, where: Mapping[str, int]) -> int | None:
+    """Where a schema column is in a header (by its name or an alias), if it is there."""
+    return next((where[normalize(n)] for n in column.names if normalize(n) in where), None)
 
 
 def _new_columns(titles: Sequence[str], where: Mapping[str, int], width: int
