@@ -80,6 +80,7 @@ def _google(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
     if config.settings.tracker.backend != "google":
         return
     from sheetsync.backends.google import GoogleSheet, load_credentials
+    from sheetsync.backends.google_http import GoogleHTTPClient
 
     try:
         credentials = load_credentials(environ)
@@ -91,7 +92,8 @@ def _google(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
     email = getattr(credentials, "service_account_email", None)
     yield Check("google credentials", True, f"service account {email}" if email else
                 "a person's credentials (application default credentials)")
-    backend = GoogleSheet(config, environ=environ)
+    backend = GoogleSheet(config, GoogleHTTPClient(  # the credentials just loaded, once
+        credentials, per_minute=config.settings.tracker.requests_per_minute))
     try:
         editable = backend.can_edit()
     except SheetsyncError as exc:

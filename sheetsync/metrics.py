@@ -51,7 +51,7 @@ REPORT_RUNS = Counter("sheetsync_report_runs", "Scheduled reports written, by jo
 REPORT_LAST_SUCCESS = Gauge("sheetsync_report_last_success_timestamp_seconds",
                             "When each job's report was last written (Unix time).",
                             ["tracker", "job"], registry=REGISTRY)
-_SET: dict[tuple[str, str], set[tuple[str, ...]]] = {}  # gauge children set, by tracker
+_SET: dict[tuple[Gauge, str], set[tuple[str, ...]]] = {}  # gauge children set, by tracker
 
 
 def of(metric: Any, *labels: str) -> Any:
@@ -63,7 +63,7 @@ def _replace(gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
     """Set this tracker's children of a gauge to `values`, removing its others (another
     tracker's stay)."""
     tracker = TRACKER.get()
-    key = (gauge._name, tracker)
+    key = (gauge, tracker)
     for gone in _SET.get(key, set()) - set(values):
         gauge.remove(tracker, *gone)
     for labels, value in values.items():
