@@ -242,7 +242,7 @@ def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
 
 
 def _log_cycle(report: CycleReport) -> None:
-    logs.event("cycle", rows=report.rows, new_tickets=report.new_tickets,
+    logs.event("cycle", rows=report.rows, redone=report.redone, new_tickets=report.new_tickets,
                transitions=len(report.transitions), findings=report.findings,
                effects=len(report.planned), delivered=report.delivered,
                written=len(report.writes), duration_ms=round(report.seconds * 1000),

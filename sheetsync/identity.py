@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 
 from sheetsync.schema import Owner, Sheet, TicketIdFormat
@@ -41,11 +40,14 @@ class Identity:
     disputed: frozenset[str]  # IDs two rows claim where people own the column
     next_number: int  # the first number never used; stored so IDs are never reused
     fresh: frozenset[int] = frozenset()  # positions given their ID this cycle, not read from it
+    # Each ticket's row position (a ticket in dispute has none); worked out from `ids` when
+    # not given (a carried identity passes the last cycle's, extended).
+    position: Mapping[str, int] = field(default_factory=dict)
 
-    @cached_property
-    def position(self) -> Mapping[str, int]:
-        """Each ticket's row position (a ticket in dispute has none), worked out once."""
-        return {ticket: i for i, ticket in enumerate(self.ids) if ticket is not None}
+    def __post_init__(self) -> None:
+        if not self.position and any(t is not None for t in self.ids):
+            object.__setattr__(self, "position", {ticket: i for i, ticket in enumerate(self.ids)
+                                                  if ticket is not None})
 
 
 def assign(
@@ -119,6 +121,68 @@ def assign(
                            f"it is now ticket {ids[position]}.")
     fresh = frozenset([*blank, *(p for p, _, _ in copies)])
     return Identity(tuple(ids), written, notes, frozenset(disputed), number, fresh)
+
+
+def carry(
+    last: Identity,
+    id_cells: Sequence[Any],
+    edited: Mapping[int, Any],
+    known: Mapping[str, Snapshot],
+    fmt: TicketIdFormat,
+    owner: Owner,
+) -> Identity | None:
+    """The last cycle's identity after some rows were edited and rows added below, or None
+    when only `assign` over the whole tab can tell.
+
+    `id_cells` is the ID column now (the added rows after the last cycle's), `edited` the
+    ID cell each edited row had before. The identity carries over when every ID given out
+    last cycle reads back from its row and no edited row's ID changed but by that write (a
+    person typing, clearing or copying an ID, or a row in dispute, needs the whole tab); an
+    added row keeps an ID no other row or earlier ticket has, or gets the next number.
+    """
+    for i, given in last.written.items():
+        if _text(id_cells[i]) != given:
+            return None  # given out but not in the sheet: `assign` finds it a row again
+    for i, before in edited.items():
+        if last.ids[i] is None:
+            return None  # in dispute
+        if id_cells[i] != before and last.written.get(i) is None:
+            return None
+    ids: list[str | None] = [*last.ids, *[None] * (len(id_cells) - len(last.ids))]
+    position = dict(last.position)
+    written: dict[int, str] = {}
+    blank: list[int] = []
+    claims: dict[str, int] = {}
+    for i in range(len(last.ids), len(id_cells)):
+        cell = id_cells[i]
+        ticket = fmt.read(cell)
+        if ticket is None and not is_blank(cell) and owner != "daemon":
+            ticket = text_of(cell).strip()
+        if ticket is None:
+            if not is_blank(cell):
+                return None  # unreadable: `assign` replaces it and says so
+            blank.append(i)
+        elif ticket in known or ticket in position or ticket in claims:
+            return None  # a copy, or a ticket coming back: `assign` tells which is which
+        else:
+            claims[ticket] = i
+            if owner == "daemon" and ticket != text_of(cell):
+                written[i] = ticket
+    number = max(last.next_number, _highest(claims, fmt) + 1)
+    for i in blank:
+        claims[fmt.format(number)] = i
+        written[i] = fmt.format(number)
+        number += 1
+    for ticket, i in claims.items():
+        ids[i] = ticket
+        position[ticket] = i
+    notes = {i: note for i, note in last.notes.items() if i not in last.written}  # disputes
+    return Identity(tuple(ids), written, notes, last.disputed, number, frozenset(blank),
+                    position)
+
+
+def _text(cell: Any) -> str | None:
+    return None if is_blank(cell) else text_of(cell).strip()
 
 
 def _highest(ids: Iterable[str], fmt: TicketIdFormat) -> int:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from sheetsync.errors import TrackerError
 from sheetsync.perf import without_gc
-from sheetsync.table import Grid, column_letter, is_blank
+from sheetsync.table import Grid, column_letter, has_content, is_blank
 from sheetsync.values import text_of
 
 ColumnKind = Literal[
@@ -447,6 +447,13 @@ class Sheet:
         """The column's header as the sheet spells it (the schema's when absent)."""
         return self.binding.headers.get(key) or self.schema.column(key).header
 
+    def subset(self, positions: Sequence[int]) -> Sheet:
+        """The same tab with only the rows at these positions (row numbers kept), for work on
+        the rows that changed."""
+        return Sheet(self.schema, self.binding, [self.numbers[p] for p in positions],
+                     {key: [values[p] for p in positions]
+                      for key, values in self.columns.items()})
+
     def where(self, conditions: Sequence[Condition]) -> set[int]:
         """Positions (in `numbers`) of the rows any condition matches."""
         found: set[int] = set()
@@ -540,15 +547,8 @@ def _rows_below(
     doubtful = [i for i, cells in enumerate(rows)
                 if not cells or not (lead := cells[0]) or lead.__class__ is not str
                 or lead[0] <= " "]
-    empty = {i for i in doubtful if not _has_content(rows[i])}
+    empty = {i for i in doubtful if not has_content(rows[i])}
     if not empty:
         return range(first, first + len(rows)), rows
     kept = [i for i in range(len(rows)) if i not in empty]
     return tuple(first + i for i in kept), [rows[i] for i in kept]
-
-
-def _has_content(cells: Sequence[Any]) -> bool:
-    for cell in cells:
-        if cell is not None and (cell.__class__ is not str or (cell and not cell.isspace())):
-            return True
-    return False

@@ -288,6 +288,8 @@ class CycleRecord:
     followups: Mapping[str, tuple[str, str | None]] | None = None  # ticket -> (due, assignee);
     # None: the preset records no follow-ups
     levels: Mapping[str, str] = field(default_factory=dict)  # escalated tickets' levels
+    scope: frozenset[str] | None = None  # the tickets whose rows this cycle read again (the
+    # rest had not changed); None: every one. Follow-ups are replaced within it.
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +466,11 @@ class StateStore:
 
     # --- cycles ----------------------------------------------------------------------------
 
+    def generation(self) -> int:
+        """The last committed cycle's ID (0 before the first). What a process remembers of
+        its last cycle holds only while no other cycle committed since."""
+        return int(self._db.execute("SELECT max(id) FROM cycles").fetchone()[0] or 0)
+
     def snapshot(self) -> dict[str, Snapshot]:
         """Every ticket ever seen, as the last committed cycle left it."""
         # Most tickets share a few combinations of tracked fields: decode each once. The
@@ -527,7 +534,7 @@ class StateStore:
                 "in_sheet = excluded.in_sheet, archived = excluded.archived",
                 [(s.ticket_id, s.row, s.row_hash, json.dumps(dict(s.fields), sort_keys=True),
                   int(s.present), at, at, int(s.in_sheet), int(s.archived))
-                 for ticket_id, s in record.snapshot.items() if ticket_id in changed])
+                 for s in map(record.snapshot.__getitem__, sorted(changed))])
             db.executemany(
                 "INSERT INTO transitions (ticket_id, field, before, after, observed_at, cycle_id)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -541,7 +548,11 @@ class StateStore:
             db.executemany("INSERT INTO levels VALUES (?, ?) ON CONFLICT (ticket_id) DO UPDATE "
                            "SET level = excluded.level", list(record.levels.items()))
             if record.followups is not None:  # the sheet says it all: replace them
-                db.execute("DELETE FROM followups")
+                if record.scope is None:
+                    db.execute("DELETE FROM followups")
+                else:
+                    db.executemany("DELETE FROM followups WHERE ticket_id = ?",
+                                   [(t,) for t in record.scope])
                 db.executemany("INSERT INTO followups VALUES (?, ?, ?)",
                                [(t, due, who) for t, (due, who) in record.followups.items()])
             if record.tasks_polled_at is not None:

@@ -25,6 +25,14 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def has_content(cells: Sequence[Any]) -> bool:
+    """A row with at least one cell a person filled (a wholly empty row is no ticket)."""
+    for cell in cells:
+        if cell is not None and (cell.__class__ is not str or (cell and not cell.isspace())):
+            return True
+    return False
+
+
 def column_letter(index: int) -> str:
     """Spreadsheet column letters for a 0-based position: 0 -> A, 26 -> AA."""
     letters = ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
@@ -42,6 +43,16 @@ class Suggestion(NamedTuple):
     value: str  # what is suggested: a priority, or a category
     reason: str
     matched: str  # the phrase or issue type that matched
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """A daemon-owned column of suggestions, each row's, beside the person's own column."""
+
+    key: str  # the daemon-owned column
+    person: str  # the person-owned column it suggests a value for
+    what: str  # "Priority", "Category": how Sync Notes names it
+    values: list[Suggestion | None]  # by row position (a carried cycle redoes a few in place)
 
 
 #: "Can't", "can not" and "unable to" read as "cannot", so one phrase covers them all.

@@ -85,6 +85,11 @@ class Finding(NamedTuple):
     suggestion: str | None = None
 
 
+#: Codes whose verdict on an unchanged cell the clock alone may change (a report time that
+#: was in the future stops being so): a cycle that redoes only changed rows redoes these too.
+CLOCK_CODES = frozenset({"timestamp.in_future"})
+
+
 @dataclass(frozen=True, slots=True)
 class CheckContext:
     """What the checks may know beyond the sheet: the clock, the timezone, the phone region."""

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,11 +24,13 @@ from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, TaskTracker, dispatch, open_sinks
 from sheetsync.effects import Effect
 from sheetsync.errors import TrackerError
-from sheetsync.identity import Identity, identify
+from sheetsync.delta import Changes, LastCycle, changes, position_of
+from sheetsync.identity import Identity, carry, identify
 from sheetsync.incidents import Incident, Report, detect, is_problem
 from sheetsync.incidents import effects as incident_effects
 from sheetsync.incidents import note as incident_note
 from sheetsync.integrations.clickup import ClickUpFault
+from sheetsync.perf import without_gc
 from sheetsync.privacy import mask_phone
 from sheetsync.rules import (
     CLICKUP_TASK,
@@ -40,7 +42,15 @@ from sheetsync.rules import (
     task_linked,
 )
 from sheetsync.schema import SUGGESTED_CATEGORY, SUGGESTED_PRIORITY, Schema, Sheet, bind
-from sheetsync.state import CycleRecord, Lease, Standby, StateStore, has_state, open_state
+from sheetsync.state import (
+    CycleRecord,
+    Lease,
+    Standby,
+    StateStore,
+    has_state,
+    open_state,
+    state_url,
+)
 from sheetsync.table import Grid, is_blank
 from sheetsync.task_links import (
     CREATED_BY_SHEETSYNC,
@@ -50,9 +60,10 @@ from sheetsync.task_links import (
     follow,
     task_note,
 )
-from sheetsync.tickets import YES, Snapshot, Ticket
+from sheetsync.tickets import YES, Snapshot, Ticket, row_hashes, tracked_fields
 from sheetsync.triage import (
     GUIDELINES,
+    Suggested,
     Suggestion,
     escalation_level,
     suggest,
@@ -60,7 +71,7 @@ from sheetsync.triage import (
 )
 from sheetsync.triage import note as triage_note
 from sheetsync.transitions import CREATED, TICKET, Transition, diff, next_snapshot
-from sheetsync.validators import CheckContext, Finding, check
+from sheetsync.validators import CLOCK_CODES, CheckContext, Finding, check
 from sheetsync.values import parse_date, text_of
 
 
@@ -80,6 +91,7 @@ class CycleReport:
     seconds: float = 0.0
     timings: Mapping[str, float] = field(default_factory=dict)  # seconds by stage
     findings_by_code: Mapping[str, int] = field(default_factory=dict)
+    redone: int = 0  # rows looked at: every one, or those changed since the last cycle
 
 
 class _Laps:
@@ -108,6 +120,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     `sinks` are where effects go, `backend` where the tracker is (each opened from the config
     and environment when not given; the daemon keeps one of each). With a `lease`, the cycle
     runs only while this replica holds it (else Standby), and sends nothing once it is lost.
+    A cycle after another in the same process redoes only the rows that changed (see delta).
     """
     lap = _Laps()
     backend = backend or open_backend(config)
@@ -116,30 +129,38 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     archived = _archived_ids(backend.read_tab(archive_tab, missing_ok=True), config.schema) \
         if archive_tab else frozenset()
     lap("read")
-    sheet = bind(grid, config.schema)
-    findings = check(sheet, CheckContext(now=now.astimezone(config.timezone),
-                                         timezone=config.timezone,
-                                         phone_region=config.settings.phone_region))
-    lap("core")
     if dry_run and not has_state(config):
-        return _plan_only(sheet, findings, lap)
+        sheet = bind(grid, config.schema)
+        return _plan_only(sheet, _by_position(sheet, check(sheet, _context(config, now))), lap)
     if sinks is None and not dry_run:
         sinks = open_sinks(config, echo=echo)
+    # Used up by this cycle whatever happens: a cycle that fails halfway leaves none behind.
+    last = None if dry_run else _LAST.pop(_memory_key(config), None)
     with open_state(config, lease=lease) as store:
         if lease is not None:
             leading, holder, left = store.hold_lease()
             if not leading:
                 raise Standby(holder, left)
-        known = store.snapshot()
         adopting = store.adopted_at is None
         key, next_number = store.hash_key(), store.next_ticket_number
         links = store.tasks()
+        generation = store.generation()
         lap("state")
-        identity, tickets = identify(sheet, known, key, next_number)
-        transitions = diff(known, tickets, identity.disputed, archived)
-        task_links = _typed_tasks(sheet, identity, links)
-        levels = _levels(sheet, identity, tickets)
-        transitions = [*transitions, *_raised(store.levels(), levels)]
+        # One pass over the rows, comparing them with the last read (kept in memory), tells
+        # which rows changed; the previous read is let go here too.
+        found = changes(last, grid, config, now, generation) if last is not None else None
+        if last is not None and found is not None:
+            last.body = found.body
+        lap("detect")
+        carried = _carry(last, found, config, now, key) \
+            if last is not None and found is not None else None
+        lap("core")
+        view, scope = carried or _read_whole(grid, config, now, store, key, next_number, lap)
+        sheet, identity = view.sheet, view.identity
+        transitions = diff(scope.known, scope.tickets, identity.disputed, archived)
+        task_links = _typed_tasks(sheet, identity, links, scope.positions)
+        levels = _levels(sheet, identity, scope.tickets)
+        transitions = [*transitions, *_raised(view.stored_levels, levels)]
         lap("core")
         polled_at = None
         if sinks is not None and sinks.tasks is not None and not adopting and _due(
@@ -160,51 +181,188 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         involved = set() if adopting and not policy.on_adoption else {
             t.ticket_id for t in transitions
             if t.field in ("ticket", "escalated", "technical") or t.ticket_id in past.threads}
+        now_levels = {**view.levels, **levels}
 
         def details(ids: set[str]) -> dict[str, TicketDetails]:
-            return _details(sheet, identity, [t for t in tickets if t.ticket_id in ids],
+            return _details(sheet, identity, [view.tickets[t] for t in sorted(ids)
+                                              if t in view.tickets],
                             full_contact=config.settings.messages.full_contact,
-                            levels=levels, link=backend.row_link)
+                            levels=now_levels, link=backend.row_link)
 
         planned = plan(transitions, details(involved), past, adopting, policy)
         opened, joined, alerts = _incidents(store, sheet, identity, transitions, key, now,
                                             config) if not adopting else ([], [], [])
         planned += alerts
-        snapshot = next_snapshot(known, tickets, identity.disputed, archived)
-        changed = frozenset(t for t, s in snapshot.items()
-                            if (before_s := known.get(t)) is not s and before_s != s)
-        marks, wanted = _marks(sheet, identity, findings, snapshot)
+        after = next_snapshot(scope.known, scope.tickets, identity.disputed, archived)
+        changed = frozenset(t for t, s in after.items()
+                            if (before_s := scope.known.get(t)) is not s and before_s != s)
+        snapshot = after if scope.whole else view.snapshot  # (carried: used up, patched)
+        if not scope.whole:
+            snapshot.update(after)
+        marks, wanted = _marks(sheet, identity, view.findings, snapshot, scope.positions)
         new_tickets = sum(1 for t in transitions if t.after == CREATED)
-        suggested = _suggestions(sheet, config)
+        findings = sum(view.by_code.values())
         lap("core")
         if dry_run or sinks is None:  # (no sinks only in a dry run)
-            writes = _writes(sheet, identity, findings, links, suggested,
-                             _incident_notes(store))[0]
+            writes = _writes(sheet, identity, view.findings, links, view.suggested,
+                             _incident_notes(store), scope.positions)[0]
             return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
-                               len(findings), planned, writes=writes, seconds=lap.total,
-                               timings=lap.spent, findings_by_code=_by_code(findings))
-        store.commit_cycle(CycleRecord(
+                               findings, planned, writes=writes, seconds=lap.total,
+                               timings=lap.spent, findings_by_code=_by_code(view.by_code),
+                               redone=len(scope.positions))
+        cycle = store.commit_cycle(CycleRecord(
             started_at=now, rows=len(sheet.numbers), snapshot=snapshot, transitions=transitions,
-            effects=planned, next_ticket_number=identity.next_number, findings=len(findings),
+            effects=planned, next_ticket_number=identity.next_number, findings=findings,
             new_tickets=new_tickets, changed=changed, tasks=task_links,
             tasks_polled_at=polled_at, incidents=opened, joined=joined,
-            followups=_followups(sheet, identity, tickets, config), levels=levels))
+            followups=_followups(sheet, identity, scope.tickets, config, scope.positions),
+            levels=levels, scope=None if scope.whole else frozenset(
+                t.ticket_id for t in scope.tickets)))
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
         delivered = dispatch(store, sinks, now)
         delivered += _link_created_tasks(store, sinks, details, policy, now)
         lap("dispatch")
-        writes, written = _writes(sheet, identity, findings, store.tasks(), suggested,
-                                  _incident_notes(store))
+        links, notes = store.tasks(), _incident_notes(store)
+        rows = scope.positions if scope.whole else sorted({*scope.positions, *(
+            identity.position[t] for t in _changed_keys(view.links, links) |
+            _changed_keys(view.ticket_notes, notes) if t in identity.position)})
+        writes, written = _writes(sheet, identity, view.findings, links, view.suggested, notes,
+                                  rows)
         skipped = backend.write(sheet.binding.header_row, writes, marks)
         if skipped is None and written:
             store.save_tasks(written)  # their IDs are in the rows now
+            links = {**links, **{k.ticket_id: k for k in written}}
         if skipped is None and wanted:
             store.record_marks(wanted)  # only once they are in the sheet
+            snapshot |= {t: replace(snapshot[t], marks=m) for t, m in wanted.items()}
         lap("write")
-    return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, len(findings),
+        _remember(view, scope, now=now, generation=cycle, snapshot=snapshot, levels=levels,
+                  links=links, notes=notes, touched=[*writes, *marks])
+    return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, findings,
                        planned, delivered=delivered, writes=writes, write_skipped=skipped,
-                       seconds=lap.total, timings=lap.spent, findings_by_code=_by_code(findings))
+                       seconds=lap.total, timings=lap.spent,
+                       findings_by_code=_by_code(view.by_code), redone=len(scope.positions))
+
+
+#: Each tracker's last cycle in this process (by its state), for the next to carry over.
+_LAST: dict[str, LastCycle] = {}
+
+
+def forget_last_cycle(config: Config | None = None) -> None:
+    """Make the next cycle of this tracker (of every one, by default) read its tab whole."""
+    if config is None:
+        _LAST.clear()
+    else:
+        _LAST.pop(_memory_key(config), None)
+
+
+def _memory_key(config: Config) -> str:
+    return repr((state_url(config), str(config.state_path), config.settings.state.namespace))
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The rows a cycle looks at: every one, or those that changed since the last cycle."""
+
+    whole: bool
+    positions: Sequence[int]
+    tickets: list[Ticket]  # the tickets at those positions
+    known: Mapping[str, Snapshot]  # the snapshot before this cycle: of those tickets, or all
+
+
+def _context(config: Config, now: datetime) -> CheckContext:
+    return CheckContext(now=now.astimezone(config.timezone), timezone=config.timezone,
+                        phone_region=config.settings.phone_region)
+
+
+def _read_whole(grid: Grid, config: Config, now: datetime, store: StateStore, key: bytes,
+                next_number: int, lap: _Laps) -> tuple[LastCycle, _Scope]:
+    """Bind, check and identify the whole tab, against the whole stored snapshot."""
+    bound = bind(grid, config.schema)
+    columns = {k: list(v) for k, v in bound.columns.items()}
+    sheet = Sheet(bound.schema, bound.binding, bound.numbers, columns)
+    findings = _by_position(sheet, check(sheet, _context(config, now)))
+    lap("core")
+    known, stored_levels = store.snapshot(), store.levels()
+    lap("state")
+    identity, tickets = identify(sheet, known, key, next_number)
+    head = sheet.binding.header_row - grid.first_row + 1
+    view = LastCycle(
+        config=config, generation=0, now=now, first_row=grid.first_row,
+        head=list(grid.rows[:head]), body=grid.rows[head:], sheet=sheet, columns=columns,
+        findings=findings, by_code=Counter(f.code for row in findings.values() for f in row),
+        identity=identity, tickets={t.ticket_id: t for t in tickets}, snapshot=known,
+        suggested=_suggestions(sheet, config), levels={}, stored_levels=stored_levels,
+        links={}, ticket_notes={}, timely=set(), again=set())
+    return view, _Scope(True, range(len(sheet.numbers)), tickets, known)
+
+
+@without_gc
+def _carry(last: LastCycle, found: Changes, config: Config, now: datetime, key: bytes
+           ) -> tuple[LastCycle, _Scope] | None:
+    """The last cycle's view of the tab with the changed rows redone; None when an ID changed
+    in a way only the whole tab can settle (see identity.carry)."""
+    sheet, positions, schema = found.sheet, found.positions, config.schema
+    id_key = schema.roles.ticket_id
+    identity = carry(last.identity, sheet.columns[id_key], found.edited, last.snapshot,
+                     schema.ticket_id, schema.column(id_key).owner)
+    if identity is None:
+        return None
+    redo = sheet.subset(positions)
+    at = dict(zip(redo.numbers, positions))
+    fresh = _by_position(redo, check(redo, _context(config, now)), at)
+    for p in positions:
+        last.by_code.subtract(f.code for f in last.findings.pop(p, ()))
+        if p in fresh:
+            last.findings[p] = fresh[p]
+            last.by_code.update(f.code for f in fresh[p])
+    hashes, fields = row_hashes(redo, key), tracked_fields(redo)
+    tickets = [Ticket(t, sheet.numbers[p], fields[j], hashes[j], in_sheet=p not in identity.fresh)
+               for j, p in enumerate(positions) if (t := identity.ids[p]) is not None]
+    last.tickets.update((t.ticket_id, t) for t in tickets)
+    for column, redone in zip(last.suggested, _suggestions(redo, config, len(sheet.numbers))):
+        for p, value in zip(positions, redone.values):
+            if p < len(column.values):
+                column.values[p] = value
+            else:
+                column.values.append(value)  # an added row: positions come in order
+    ids = {t.ticket_id for t in tickets}
+    known = {t: last.snapshot[t] for t in ids if t in last.snapshot}
+    last.sheet, last.identity, last.now = sheet, identity, now
+    last.levels = {t: level for t, level in last.levels.items() if t not in ids}
+    return last, _Scope(False, positions, tickets, known)
+
+
+def _remember(view: LastCycle, scope: _Scope, *, now: datetime, generation: int,
+              snapshot: dict[str, Snapshot], levels: dict[str, str],
+              links: dict[str, TaskLink], notes: dict[str, str],
+              touched: Sequence[CellWrite | CellMark]) -> None:
+    """Keep what this committed cycle worked out, for the next cycle of this tracker."""
+    timely = set() if scope.whole else view.timely - set(scope.positions)
+    timely.update(p for p in scope.positions for f in view.findings.get(p, ())
+                  if f.code in CLOCK_CODES)
+    view.generation, view.now, view.snapshot = generation, now, snapshot
+    view.levels = {**view.levels, **levels}
+    view.stored_levels |= levels
+    view.links, view.ticket_notes, view.timely = links, notes, timely
+    view.again = timely | {position_of(view.sheet, c.row) for c in touched}
+    _LAST[_memory_key(view.config)] = view
+
+
+def _changed_keys(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
+    """Keys whose value differs between two mappings (added and removed ones included)."""
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
+def _by_position(sheet: Sheet, findings: Sequence[Finding],
+                 at: Mapping[int, int] | None = None) -> dict[int, list[Finding]]:
+    """Findings grouped by row position (`at` maps row numbers to positions when `sheet` is a
+    subset of the tab)."""
+    grouped: dict[int, list[Finding]] = defaultdict(list)
+    for f in findings:
+        grouped[at[f.row] if at is not None else position_of(sheet, f.row)].append(f)
+    return dict(grouped)
 
 
 def _policy(config: Config) -> Policy:
@@ -220,8 +378,8 @@ def _policy(config: Config) -> Policy:
         level_lists={str(k): v for k, v in config.settings.clickup.level_lists.items()})
 
 
-def _by_code(findings: Sequence[Finding]) -> dict[str, int]:
-    return dict(Counter(f.code for f in findings))
+def _by_code(counts: Counter[str]) -> dict[str, int]:
+    return {code: n for code, n in counts.items() if n > 0}
 
 
 def _link_created_tasks(store: StateStore, sinks: Sinks,
@@ -254,13 +412,15 @@ def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
     return frozenset(t for t in map(schema.ticket_id.read, ids) if t)
 
 
-def _plan_only(sheet: Sheet, findings: Sequence[Finding], lap: _Laps) -> CycleReport:
+def _plan_only(sheet: Sheet, findings: Mapping[int, Sequence[Finding]], lap: _Laps
+               ) -> CycleReport:
     """A dry run before the first cycle: the baseline it would record."""
     identity, tickets = identify(sheet, {}, b"dry-run", 1)
-    writes = _writes(sheet, identity, findings, {}, [], {})[0]
+    writes = _writes(sheet, identity, findings, {}, [], {}, range(len(sheet.numbers)))[0]
     lap("core")
     return CycleReport(len(sheet.numbers), True, len(tickets),
-                       diff({}, tickets, identity.disputed), len(findings), [], writes=writes,
+                       diff({}, tickets, identity.disputed),
+                       sum(len(row) for row in findings.values()), [], writes=writes,
                        seconds=lap.total, timings=lap.spent)
 
 
@@ -333,86 +493,81 @@ def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
     return details
 
 
-def _marks(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
-           snapshot: Mapping[str, Snapshot]
+def _marks(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Finding]],
+           snapshot: Mapping[str, Snapshot], positions: Iterable[int]
            ) -> tuple[list[CellMark], dict[str, dict[str, str]]]:
-    """The notes and highlights to put on or take off cells, and each ticket's marks after.
+    """The notes and highlights to put on or take off the cells of the rows at `positions`,
+    and each ticket's marks after.
 
     Marks are kept by ticket and column, not by cell address, so after a sort or a column move
     sheetsync still takes its note off the right cell once it is fixed.
     """
     key_of = {header: key for key, header in sheet.binding.headers.items()}
-    ticket_at = {sheet.numbers[i]: t for i, t in enumerate(identity.ids) if t is not None}
-    wanted: dict[str, dict[str, str]] = defaultdict(dict)
-    for f in findings:
-        ticket, key = ticket_at.get(f.row), key_of.get(f.column)
-        if ticket is not None and key is not None:
-            notes = wanted[ticket]
-            notes[key] = f"{notes[key]}\n{f.message}" if key in notes else f.message
     marks: list[CellMark] = []
     changed: dict[str, dict[str, str]] = {}
-    for row, ticket in ticket_at.items():
+    for i in positions:
+        ticket = identity.ids[i]
+        if ticket is None:
+            continue
+        now: dict[str, str] = {}
+        for f in findings.get(i, ()):
+            if (key := key_of.get(f.column)) is not None:
+                now[key] = f"{now[key]}\n{f.message}" if key in now else f.message
         before = snapshot[ticket].marks if ticket in snapshot else {}
-        now = wanted.get(ticket, {})
         if now == before:
             continue
         changed[ticket] = now
+        row = sheet.numbers[i]
         marks += [CellMark(row, sheet.header(key), note) for key, note in now.items()
                   if before.get(key) != note]
         marks += [CellMark(row, sheet.header(key), None) for key in before if key not in now]
     return marks, changed
 
 
-def _writes(sheet: Sheet, identity: Identity, findings: Sequence[Finding],
+def _writes(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Finding]],
             links: Mapping[str, TaskLink], suggested: Sequence[Suggested],
-            ticket_notes: Mapping[str, str]) -> tuple[list[CellWrite], list[TaskLink]]:
-    """The cells sheetsync owns whose value should change, and the task links they write.
+            ticket_notes: Mapping[str, str], positions: Sequence[int]
+            ) -> tuple[list[CellWrite], list[TaskLink]]:
+    """The cells sheetsync owns whose value should change in the rows at `positions`, and the
+    task links they write.
 
     New ticket IDs; the IDs of tasks sheetsync created, into blank ClickUp Task ID cells only;
-    the suggestions (Suggested Priority, Suggested Category); and Sync Notes, recomputed from the row's current state (its
-    findings, what identity says about it, its task, why a suggestion differs from the
-    person's value), so it is never a log and a fixed cell clears its note.
+    the suggestions (Suggested Priority, Suggested Category); and Sync Notes, recomputed from
+    the row's current state (its findings, what identity says about it, its task, why a
+    suggestion differs from the person's value), so it is never a log and a fixed cell clears
+    its note.
     """
     roles = sheet.schema.roles
     notes_header = sheet.header(roles.sync_notes)
     current_notes = sheet.columns.get(roles.sync_notes)
-    by_row: Mapping[int, list[str]] = defaultdict(list)
-    for f in findings:
-        by_row[f.row].append(f"{f.column}: {f.message}")
     writes = [CellWrite(sheet.numbers[i], sheet.header(roles.ticket_id), ticket)
               for i, ticket in sorted(identity.written.items())]
-    task_writes, written, task_notes = _task_cells(sheet, identity, links)
+    task_writes, written, task_notes = _task_cells(sheet, identity, links, positions)
     writes += task_writes
-    priority_writes, standing = _suggested_cells(sheet, suggested)
+    priority_writes, standing = _suggested_cells(sheet, suggested, positions)
     writes += priority_writes
+    whole = isinstance(positions, range) and len(positions) == len(sheet.numbers)
+    within = positions if whole else set(positions)
     for ticket, note in ticket_notes.items():  # standing facts kept by ticket (incidents)
-        if (i := identity.position.get(ticket)) is not None:
+        if (i := identity.position.get(ticket)) is not None and i in within:
             standing[i].append(note)
-    position = {number: i for i, number in enumerate(sheet.numbers)} if by_row else {}
-    noted = [] if current_notes is None else \
-        [i for i, v in enumerate(current_notes) if v is not None and v != ""]
-    # Only rows with something to say now, or a note to clear, can need a write.
-    for i in sorted({*(position[n] for n in by_row), *identity.notes, *noted, *task_notes,
-                     *standing}):
-        number = sheet.numbers[i]
-        lines = [*by_row.get(number, ()), *([identity.notes[i]] if i in identity.notes else []),
+    if whole:  # only rows with something to say now, or a note to clear, can need a write
+        noted = [] if current_notes is None else \
+            [i for i, v in enumerate(current_notes) if v is not None and v != ""]
+        rows: Iterable[int] = sorted({*findings, *identity.notes, *noted, *task_notes,
+                                      *standing})
+    else:
+        rows = positions
+    for i in rows:
+        lines = [*(f"{f.column}: {f.message}" for f in findings.get(i, ())),
+                 *([identity.notes[i]] if i in identity.notes else []),
                  *([task_notes[i]] if i in task_notes else []),
                  *standing.get(i, ())]
         text = " | ".join(lines) or None
         current = current_notes[i] if current_notes is not None else None
         if text != (None if is_blank(current) else text_of(current)):
-            writes.append(CellWrite(number, notes_header, text))
+            writes.append(CellWrite(sheet.numbers[i], notes_header, text))
     return writes, written
-
-
-@dataclass(frozen=True)
-class Suggested:
-    """A daemon-owned column of suggestions, each row's, beside the person's own column."""
-
-    key: str  # the daemon-owned column
-    person: str  # the person-owned column it suggests a value for
-    what: str  # "Priority", "Category": how Sync Notes names it
-    values: Sequence[Suggestion | None]
 
 
 def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
@@ -451,10 +606,11 @@ def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
         incident_effects(opened, joined, reports)
 
 
-def _followups(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], config: Config
-               ) -> dict[str, tuple[str, str | None]] | None:
-    """Each ticket's scheduled follow-up (Follow-up Required Yes, and a Follow-up Date), for
-    the reminders that run on the clock; None when the preset records no follow-ups."""
+def _followups(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], config: Config,
+               positions: Iterable[int]) -> dict[str, tuple[str, str | None]] | None:
+    """The scheduled follow-up (Follow-up Required Yes, and a Follow-up Date) of each ticket
+    at `positions`, for the reminders that run on the clock; None when the preset records no
+    follow-ups."""
     roles = sheet.schema.roles
     if roles.followup_required is None or roles.followup_date is None:
         return None
@@ -462,7 +618,8 @@ def _followups(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], conf
     dates = sheet.columns.get(roles.followup_date) or ()
     assignees = {t.ticket_id: t.fields.get("assignee") for t in tickets}
     found = {}
-    for i, ticket in enumerate(identity.ids):
+    for i in positions:
+        ticket = identity.ids[i]
         if ticket is None or i >= len(required) or is_blank(required[i]) or \
                 text_of(required[i]).strip().lower() != "yes":
             continue
@@ -480,9 +637,10 @@ def _incident_notes(store: StateStore) -> dict[str, str]:
 _SUGGESTED: dict[tuple[Any, ...], dict[tuple[Any, Any], Suggestion | None]] = {}
 
 
-def _suggestions(sheet: Sheet, config: Config) -> list[Suggested]:
+def _suggestions(sheet: Sheet, config: Config, tab_rows: int | None = None) -> list[Suggested]:
     """The priority the guidelines suggest for each row, and for a preset whose issue type is
-    a Category (SayPro) the category where a person left it blank."""
+    a Category (SayPro) the category where a person left it blank. (`sheet` may be some rows
+    of a tab of `tab_rows` rows.)"""
     settings = config.settings.triage
     roles = sheet.schema.roles
     blank = [None] * len(sheet.numbers)
@@ -493,8 +651,10 @@ def _suggestions(sheet: Sheet, config: Config) -> list[Suggested]:
     if settings.suggest_priority:
         rules = tuple(settings.priority_rules) if settings.priority_rules is not None \
             else GUIDELINES
-        seen = _SUGGESTED.setdefault(rules, {})  # a row unchanged since the last cycle: a
-        if len(seen) > 4 * len(sheet.numbers) + 1000:  # lookup, not the rules again
+        # A row unchanged since an earlier read (a restart, a sort) costs a lookup, not the
+        # rules again; the memo is kept to a few times the tab's size.
+        seen = _SUGGESTED.setdefault(rules, {})
+        if len(seen) > 4 * (tab_rows or len(sheet.numbers)) + 1000:
             seen.clear()
         for pair in zip(descriptions, types):
             if pair not in seen:
@@ -508,17 +668,18 @@ def _suggestions(sheet: Sheet, config: Config) -> list[Suggested]:
     return found
 
 
-def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggested]
+def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggested], positions: Sequence[int]
                      ) -> tuple[list[CellWrite], dict[int, list[str]]]:
-    """Suggestion cells to write, and the reason for each row whose person-owned value differs
-    from the suggestion (blank included), by position."""
+    """Suggestion cells to write in the rows at `positions`, and the reason for each row whose
+    person-owned value differs from the suggestion (blank included), by position."""
     writes: list[CellWrite] = []
     notes: dict[int, list[str]] = defaultdict(list)
     for column in suggested:
         header = sheet.header(column.key)
         current = sheet.columns.get(column.key)
         given = sheet.columns.get(column.person)
-        for i, suggestion in enumerate(column.values):
+        for i in positions:
+            suggestion = column.values[i]
             value = suggestion.value if suggestion is not None else None
             now = current[i] if current is not None else None
             if value != (None if is_blank(now) else text_of(now).strip()):
@@ -530,18 +691,20 @@ def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggested]
     return writes, notes
 
 
-def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
+def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
+                positions: Sequence[int]
                 ) -> tuple[list[CellWrite], list[TaskLink], dict[int, str]]:
-    """Task IDs to write into blank cells (and the links that marks written), and each
-    row's task line for its Sync Notes, by position."""
+    """Task IDs to write into blank cells of the rows at `positions` (and the links that
+    marks written), and each such row's task line for its Sync Notes, by position."""
     if not links:
         return [], [], {}
     key = sheet.schema.roles.task_id
     cells = sheet.columns.get(key)
     writes, written, notes = [], [], {}
+    within = positions if isinstance(positions, range) else set(positions)
     for link in links.values():
         i = identity.position.get(link.ticket_id)
-        if i is None:
+        if i is None or i not in within:
             continue
         if (note := task_note(link)) is not None:
             notes[i] = note
@@ -556,15 +719,16 @@ def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
     return writes, written, notes
 
 
-def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
-                 ) -> list[TaskLink]:
-    """Task IDs people typed into rows that sheetsync does not follow yet (the person's ID
-    wins over one sheetsync made, and is followed instead)."""
+def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
+                 positions: Iterable[int]) -> list[TaskLink]:
+    """Task IDs people typed into the rows at `positions` that sheetsync does not follow yet
+    (the person's ID wins over one sheetsync made, and is followed instead)."""
     cells = sheet.columns.get(sheet.schema.roles.task_id)
     if cells is None:
         return []
     found = []
-    for i, ticket in enumerate(identity.ids):
+    for i in positions:
+        ticket = identity.ids[i]
         if ticket is None or is_blank(cells[i]):
             continue
         task_id = text_of(cells[i]).strip()

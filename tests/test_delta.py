@@ -1,0 +1,235 @@
+"""A cycle after another redoes only the rows that changed, and decides exactly what a cycle
+reading the whole tab decides."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sheetsync.backends.cells import CellMark, CellWrite
+from sheetsync.config import Config, load_config
+from sheetsync.dispatch import open_sinks
+from sheetsync.jobs.sync import CycleReport, forget_last_cycle, run_sync
+from sheetsync.state import StateStore
+from sheetsync.table import Grid
+
+NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
+HEADER = ["Ticket ID", "Timestamp", "WhatsApp Number", "Seller Name", "Issue Type",
+          "Description", "Status", "Priority", "Assigned To", "Resolution Summary"]
+STATUSES = ["Pending", "In Progress", "Resolved", "Escalated", "escalated", "Awaiting Seller "
+            "Response", "Closed?"]
+VALUES: dict[str, list[Any]] = {
+    "Timestamp": ["2026-11-20 10:00", "2026-11-23 12:45", "2026-11-23 13:30", "20/11/2026",
+                  None],  # (NOW is 12:00 in Kolkata: two are in the future for a while)
+    "WhatsApp Number": ["+919876543210", "9876543210", "+91 98765", None],
+    "Seller Name": ["Sharma General Store", "Gupta Traders", None],
+    "Issue Type": ["Bug", "Feature Request", "Account", "Bugg", None],
+    "Description": ["Unable to update stock for Rice product. It fails.",
+                    "Cannot add products to the catalogue", "Payment failed twice",
+                    "How do I change my shop name?", None],
+    "Status": STATUSES,
+    "Priority": ["High", "Medium", "Low", "Urgent", None],
+    "Assigned To": ["Priya (Support)", "Priya (Support), Rahul (Tech)", "priya(support)", None],
+    "Resolution Summary": ["Fixed in backend.", None],
+}
+
+
+class MemoryTracker:
+    """A tracker tab held in memory, written the way the real backends write: cells by
+    header, a missing column added after the last header, sheetsync's notes kept apart."""
+
+    def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
+        self.rows = [list(HEADER), *map(list, rows)]
+        self.notes: dict[tuple[int, str], str] = {}
+        self.locked = False  # the next write is skipped, as for a workbook open elsewhere
+
+    def read(self) -> Grid:
+        width = len(self.rows[0])
+        return Grid("Tracker", [tuple([*r, *[None] * (width - len(r))]) for r in self.rows])
+
+    def read_tab(self, tab: str, missing_ok: bool = False) -> Grid:
+        return Grid(tab, [])
+
+    def row_link(self, row: int) -> str | None:
+        return None
+
+    def write(self, header_row: int, cells: Sequence[CellWrite],
+              marks: Sequence[CellMark] = ()) -> str | None:
+        if self.locked:
+            self.locked = False
+            return "locked"
+        for cell in cells:
+            column = self._column(cell.column)
+            cells_of = self.rows[cell.row - 1]
+            cells_of.extend([None] * (column + 1 - len(cells_of)))
+            cells_of[column] = cell.value
+        for mark in marks:
+            key = (mark.row, self.rows[0][self._column(mark.column)])
+            if mark.note is None:
+                self.notes.pop(key, None)
+            else:
+                self.notes[key] = mark.note
+        return None
+
+    def _column(self, header: str) -> int:
+        if header not in self.rows[0]:
+            self.rows[0].append(header)
+        return self.rows[0].index(header)
+
+
+def tracker(folder: Path) -> Config:
+    folder.mkdir()
+    (folder / "sheetsync.toml").write_text('[tracker]\npath = "tracker.xlsx"\n')
+    return load_config(folder / "sheetsync.toml", environ={})
+
+
+def row(n: int, status: str = "Pending", ticket: str | None = None) -> list[Any]:
+    return [ticket, "2026-11-20 10:00", f"+9198765{n:05d}", f"Store {n}", "Bug",
+            f"Unable to update stock for product {n}", status, "High", "Priya (Support)", None]
+
+
+def cycle(config: Config, backend: MemoryTracker, at: datetime) -> CycleReport:
+    return run_sync(config, at, sinks=open_sinks(config, {}), backend=backend)  # type: ignore[arg-type]
+
+
+def test_an_edit_redoes_only_the_edited_rows(tmp_path: Path) -> None:
+    config, backend = tracker(tmp_path / "t"), MemoryTracker([row(n) for n in range(200)])
+    assert cycle(config, backend, NOW).redone == 200  # adoption reads the whole tab
+    cycle(config, backend, NOW)  # the IDs and notes it wrote, read back
+    assert cycle(config, backend, NOW).redone == 0
+    for r in (5, 60, 150):
+        backend.rows[r][HEADER.index("Status")] = "Escalated"
+    report = cycle(config, backend, NOW + timedelta(minutes=1))
+    assert report.redone == 3
+    assert sorted(t.field for t in report.transitions) == ["escalated"] * 3 + ["status"] * 3
+    assert [e.kind for e in report.planned].count("slack.message") == 3
+    # The rows it wrote to (the escalation contact is missing) are looked at once more.
+    assert cycle(config, backend, NOW + timedelta(minutes=2)).redone == 3
+
+
+def test_a_row_added_below_gets_the_next_id_without_reading_the_whole_tab(
+        tmp_path: Path) -> None:
+    config, backend = tracker(tmp_path / "t"), MemoryTracker([row(n) for n in range(50)])
+    cycle(config, backend, NOW)
+    cycle(config, backend, NOW)
+    backend.rows.append(row(99, "Escalated"))
+    report = cycle(config, backend, NOW + timedelta(minutes=1))
+    assert report.redone == 1 and report.new_tickets == 1
+    assert backend.rows[-1][0] == "INT-000051"
+    assert {(e.kind, e.ticket_id) for e in report.planned} >= {
+        ("slack.message", "INT-000051"), ("clickup.task", "INT-000051")}
+
+
+def test_a_sort_or_an_id_a_person_typed_reads_the_whole_tab(tmp_path: Path) -> None:
+    config, backend = tracker(tmp_path / "t"), MemoryTracker([row(n) for n in range(30)])
+    cycle(config, backend, NOW)
+    cycle(config, backend, NOW)
+    backend.rows[1:] = sorted(backend.rows[1:], key=lambda r: str(r[3]))
+    assert cycle(config, backend, NOW).redone == 30
+    assert cycle(config, backend, NOW).redone == 0
+    backend.rows[7][0] = backend.rows[8][0]  # a person copies an ID
+    report = cycle(config, backend, NOW)
+    assert report.redone == 30 and report.findings_by_code.get("ticket_id.duplicate") == 2
+
+
+def test_a_finding_the_clock_takes_away_goes_without_an_edit(tmp_path: Path) -> None:
+    rows = [row(n) for n in range(20)]
+    rows[4][1] = "2026-11-23 12:45"  # 45 minutes after NOW in Kolkata
+    config, backend = tracker(tmp_path / "t"), MemoryTracker(rows)
+    assert cycle(config, backend, NOW).findings_by_code == {"timestamp.in_future": 1}
+    cycle(config, backend, NOW)
+
+    def notes() -> str:
+        return str(backend.rows[5][backend.rows[0].index("Sync Notes")])
+
+    assert notes().startswith("Timestamp: Timestamp is in the future")
+    report = cycle(config, backend, NOW + timedelta(hours=1))
+    assert report.findings == 0 and report.redone == 1
+    assert "Timestamp" not in notes() and backend.notes == {}
+
+
+# --- the property: carried over or read whole, a cycle decides the same --------------------
+
+cells = st.sampled_from([(h, v) for h, values in VALUES.items() for v in values])
+typed = st.tuples(st.just("set"), st.integers(0, 40), cells)  # the common case: weighed more
+edit = st.one_of(
+    typed, typed, typed,
+    st.tuples(st.just("append"), st.integers(0, 99), st.sampled_from(STATUSES)),
+    st.tuples(st.just("lock"), st.none(), st.none()),  # the next write is skipped
+    st.tuples(st.just("id"), st.integers(0, 40), st.sampled_from(
+        ["clear", "copy", "INT-000500", "int-7", "garbage"])),
+    st.tuples(st.just("sort"), st.sampled_from(HEADER[1:]), st.booleans()),
+    st.tuples(st.just("delete"), st.integers(0, 40), st.none()),
+    st.tuples(st.just("blank row"), st.integers(0, 40), st.none()),
+)
+rounds = st.lists(st.lists(edit, max_size=4), min_size=1, max_size=6)
+
+
+def apply(backend: MemoryTracker, change: tuple[str, Any, Any]) -> None:
+    kind, where, what = change
+    body = backend.rows[1:]
+    header = backend.rows[0]
+    at = 1 + where % len(body) if body and isinstance(where, int) else None
+    if kind == "set" and at is not None:
+        backend.rows[at][header.index(what[0])] = what[1]
+    elif kind == "append":
+        backend.rows.append(row(where, what) + [None] * (len(header) - len(HEADER)))
+    elif kind == "id" and at is not None:
+        value = {"clear": None, "copy": backend.rows[1 + (where + 1) % len(body)][0]}.get(
+            what, what)
+        backend.rows[at][0] = value
+    elif kind == "sort":
+        column = header.index(where)
+        backend.rows[1:] = sorted(body, key=lambda r: str(r[column]), reverse=what)
+    elif kind == "delete" and at is not None:
+        del backend.rows[at]
+    elif kind == "blank row" and at is not None:
+        backend.rows.insert(at, [None] * len(header))
+    elif kind == "lock":
+        backend.locked = True
+
+
+def seen(report: CycleReport) -> tuple[Any, ...]:
+    """What a person or a service would notice of a cycle."""
+    return (report.rows, report.adopted, report.new_tickets,
+            sorted((t.ticket_id, t.field, str(t.before), str(t.after))
+                   for t in report.transitions),
+            report.findings, dict(report.findings_by_code),
+            sorted((e.key, e.kind, json.dumps(e.payload, sort_keys=True, default=str))
+                   for e in report.planned),
+            sorted((w.row, w.column, str(w.value)) for w in report.writes))
+
+
+def remembered(config: Config) -> dict[str, Any]:
+    with StateStore(config.state_path) as store:
+        return {t: (s.row, dict(s.fields), s.present, s.in_sheet, dict(s.marks), s.archived)
+                for t, s in store.snapshot().items()}
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(start=st.integers(3, 25), rounds=rounds)
+def test_a_carried_cycle_decides_what_a_whole_read_decides(
+        tmp_path_factory: Any, start: int, rounds: list[list[tuple[str, Any, Any]]]) -> None:
+    folder = tmp_path_factory.mktemp("delta")
+    carried, whole = tracker(folder / "carried"), tracker(folder / "whole")
+    rows = [row(n, STATUSES[n % len(STATUSES)]) for n in range(start)]
+    rows[0][1] = "2026-11-23 12:45"  # in the future for the first cycles only
+    one, other = MemoryTracker(rows), MemoryTracker(rows)
+    forget_last_cycle()  # (another example's trackers)
+    for number, edits in enumerate([[], [], *rounds]):
+        at = NOW + timedelta(minutes=20 * number)
+        for change in edits:
+            apply(one, change)
+            apply(other, change)
+        expected = seen(cycle(carried, one, at))
+        forget_last_cycle(whole)
+        assert seen(cycle(whole, other, at)) == expected, (number, edits)
+        assert (one.rows, one.notes) == (other.rows, other.notes)
+    assert remembered(carried) == remembered(whole)
