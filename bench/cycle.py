@@ -5,8 +5,15 @@ about 17% of rows with a mistake), each in its own process so peak RSS is its ow
 
 - first cycle: adoption, with Sync Notes written for every row with a finding;
 - idle: the daemon's change probe on an unchanged workbook (no read at all);
-- 10 edits: the cycle after a person changed the status of 10 rows;
+- 10 edits, whole: the cycle after a person changed the status of 10 rows, in a new process
+  (`sheetsync sync`, or the daemon's first cycle after a restart): the whole tab is redone;
+- 10 edits, daemon: the same edits between two cycles of one running process, which redoes
+  only the rows that changed (the edits are made by another process, as a person's would be);
 - openpyxl alone: a read-only load of the same values, and a full load and save.
+
+Stages: read (the tab, by python-calamine), detect (one pass comparing the rows with the last
+read), core (checks, identity, transitions, rules, suggestions), state (the SQLite store),
+write (the workbook saved through openpyxl).
 
     pip install -e . && python bench/cycle.py [--rows 10000 100000]
 """
@@ -16,15 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+
+from sheetsync.jobs.sync import CycleReport
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validate import generate  # noqa: E402  (the same seeded trackers)
@@ -64,10 +74,14 @@ def worker(scenario: str, config_path: Path) -> dict[str, Any]:
     from sheetsync.jobs.sync import run_sync
 
     config = load_config(config_path, environ={})
-    if scenario in ("first cycle", "10 edits"):
-        report = run_sync(config, NOW)
-        return {"seconds": report.seconds, **{k: v for k, v in report.timings.items()},
-                "writes": len(report.writes), "transitions": len(report.transitions)}
+    if scenario in ("first cycle", "10 edits, whole"):
+        return figures(run_sync(config, NOW))
+    if scenario == "10 edits, daemon":
+        run_sync(config, NOW)  # the daemon's first cycle in this process: the whole tab
+        run_sync(config, NOW + timedelta(minutes=1))  # nothing changed
+        subprocess.run([sys.executable, __file__, "--edit", str(config.workbook_path)],
+                       check=True)
+        return figures(run_sync(config, NOW + timedelta(minutes=2)))
     if scenario == "idle probe":
         workbook = Workbook(config.workbook_path, "Tracker")
         start = time.perf_counter()
@@ -88,6 +102,11 @@ def worker(scenario: str, config_path: Path) -> dict[str, Any]:
     raise ValueError(scenario)
 
 
+def figures(report: CycleReport) -> dict[str, Any]:
+    return {"seconds": report.seconds, **report.timings, "writes": len(report.writes),
+            "transitions": len(report.transitions), "redone": report.redone}
+
+
 def run(scenario: str, config_path: Path) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--worker", scenario, str(config_path)],
                          capture_output=True, text=True, check=True)
@@ -98,28 +117,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--edit", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.edit:
+        edit_statuses(args.edit, 10)
+        return
     if args.worker:
         result = worker(args.worker[0], Path(args.worker[1]))
         print(json.dumps({**result, "peak_rss_mb": peak_mb()}))
         return
-    print(f"{'rows':>8}  {'scenario':<20} {'total s':>8} {'read':>7} {'core':>7} {'state':>7} "
-          f"{'write':>7} {'peak RSS MB':>12}  notes")
+    stages = ("read", "detect", "core", "state", "write")
+    print(f"{'rows':>8}  {'scenario':<20} {'total s':>8} "
+          + " ".join(f"{s:>7}" for s in stages) + f" {'peak RSS MB':>12}  notes")
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as folder:
             config = make_tracker(Path(folder), rows)
             results = {name: run(name, config) for name in
                        ("openpyxl read", "openpyxl load+save", "first cycle", "idle probe")}
+            shutil.copy(Path(folder) / "tracker.xlsx", Path(folder) / "adopted.xlsx")
+            shutil.copy(Path(folder) / "sheetsync.db", Path(folder) / "adopted.db")
             edit_statuses(Path(folder) / "tracker.xlsx", 10)
-            results["10 edits"] = run("10 edits", config)
+            results["10 edits, whole"] = run("10 edits, whole", config)
+            shutil.copy(Path(folder) / "adopted.xlsx", Path(folder) / "tracker.xlsx")
+            shutil.copy(Path(folder) / "adopted.db", Path(folder) / "sheetsync.db")
+            results["10 edits, daemon"] = run("10 edits, daemon", config)
         for name, r in results.items():
-            stages = [f"{r[s]:7.3f}" if s in r else f"{'':>7}"
-                      for s in ("read", "core", "state", "write")]
-            notes = f"{r['writes']} cells written, {r['transitions']} transitions" \
-                if "writes" in r else ""
+            figures_ = [f"{r[s]:7.3f}" if s in r else f"{'':>7}" for s in stages]
+            notes = f"{r['redone']} rows redone, {r['writes']} cells written, " \
+                    f"{r['transitions']} transitions" if "writes" in r else ""
             total = f"{r['seconds'] * 1e6:6.1f}µs" if name == "idle probe" \
                 else f"{r['seconds']:8.3f}"
-            print(f"{rows:>8}  {name:<20} {total:>8} {' '.join(stages)} "
+            print(f"{rows:>8}  {name:<20} {total:>8} {' '.join(figures_)} "
                   f"{r['peak_rss_mb']:>12.0f}  {notes}")
 
 

@@ -418,6 +418,9 @@ def _waiting(remote: Remote, waited: dict[str, float], stage: str, method: Calla
     return call
 
 
+STAGES = ("read", "detect", "core", "state", "write")  # the cycle's, as its report times them
+
+
 def cycles(rows: int, seed: int) -> dict[str, Any]:
     """Each tick of TICKS on a tracker of `rows`, as the daemon runs it; this process is
     sheetsync's only (the fake is forked off first)."""
@@ -580,12 +583,12 @@ def report_cycles(results: list[dict[str, Any]]) -> None:
           "RSS before = what sheetsync's process holds between ticks)")
     print(f"{'rows':>8}  {'tick':<16} {'total s':>8} {'sheetsync s':>11} {'fake s':>7} "
           f"{'pipe s':>7}  {'RSS before':>10} {'peak RSS MB':>11}  sheetsync's s by stage: "
-          f"{'read':>6} {'core':>6} {'state':>6} {'write':>6}")
+          + " ".join(f"{s:>6}" for s in STAGES))
     for result in results:
         for t in result["ticks"]:
             rss = f"{t['peak_rss_mb']:.0f}" if t["peak_rss_mb"] is not None else "n/a"
             stages = " ".join(f"{t['stages'][s]:6.3f}" if s in t["stages"] else f"{'':>6}"
-                              for s in ("read", "core", "state", "write"))
+                              for s in STAGES)
             print(f"{result['rows']:>8,}  {t['tick']:<16} {t['total_s']:>8.3f} "
                   f"{t['sheetsync_s']:>11.3f} {t['fake_s']:>7.3f} {t['pipe_s']:>7.3f}  "
                   f"{t['held_rss_mb']:>10.0f} {rss:>11}  {'':23}{stages}")

@@ -24,7 +24,7 @@ from sheetsync.identity import Identity
 from sheetsync.schema import Sheet
 from sheetsync.table import Grid, has_content
 from sheetsync.task_links import TaskLink
-from sheetsync.tickets import Snapshot, Ticket
+from sheetsync.tickets import Snapshot
 from sheetsync.triage import Suggested
 from sheetsync.validators import Finding
 
@@ -50,7 +50,6 @@ class LastCycle:
     findings: dict[int, list[Finding]]  # by row position
     by_code: Counter[str]
     identity: Identity
-    tickets: dict[str, Ticket]  # every ticket in the tab
     snapshot: dict[str, Snapshot]  # as committed, marks included
     suggested: list[Suggested]
     levels: dict[str, str]  # escalated tickets' levels
@@ -97,11 +96,13 @@ def changes(last: LastCycle, grid: Grid, config: Config, now: datetime,
         if not has_content(before[k]) or not has_content(body[k]):
             return None  # a row filled in or emptied: the positions after it moved
         moved[bisect_left(numbers, first + k)] = body[k]
-    if any(f.code == DUPLICATE_ID for p in moved for f in last.findings.get(p, ())):
-        return None
+    count = len(sheet.numbers)
+    added = [k for k in range(len(before), len(body)) if has_content(body[k])]
+    positions = sorted({*moved, *range(count, count + len(added)), *last.again})
+    if any(f.code == DUPLICATE_ID for p in positions for f in last.findings.get(p, ())):
+        return None  # its other rows may not be redone: the check needs them all
     ids = sheet.columns[id_key]
     edited = {p: ids[p] for p in moved}
-    added = [k for k in range(len(before), len(body)) if has_content(body[k])]
     columns = sheet.binding.positions
     for p, row in moved.items():
         for key, at in columns.items():
@@ -112,8 +113,6 @@ def changes(last: LastCycle, grid: Grid, config: Config, now: datetime,
             last.columns[key].append(row[at] if at < len(row) else None)
     if added:
         numbers = [*numbers, *(first + k for k in added)]
-    count = len(sheet.numbers)
-    positions = sorted({*moved, *range(count, count + len(added)), *last.again})
     return Changes(Sheet(sheet.schema, sheet.binding, numbers, last.columns), body, positions,
                    edited, len(added))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from sheetsync.schema import Column, Sheet, normalize
@@ -51,7 +52,11 @@ class Snapshot:
 
 
 def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:
-    """Each row's tracked fields, by role, in canonical form."""
+    """Each row's tracked fields, by role, in canonical form.
+
+    Rows with the same fields share one dict (most rows share a few combinations, and the
+    daemon keeps every ticket's between cycles), so callers treat them as read-only.
+    """
     roles = sheet.schema.roles
     columns: list[tuple[str, list[str | None] | None]] = []
     for role in TRACKED:
@@ -64,10 +69,14 @@ def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:
         seen: dict[Any, str | None] = {}
         columns.append((role, [seen[v] if v in seen else seen.setdefault(v, canonical(v))
                                for v in values]))
-    flags = [(flag, sheet.where(getattr(sheet.schema.classify, flag))) for flag in FLAGS]
-    return [{**{role: (values[i] if values is not None else None) for role, values in columns},
-             **{flag: YES if i in rows else None for flag, rows in flags}}
-            for i in range(len(sheet.numbers))]
+    count = len(sheet.numbers)
+    flagged = [sheet.where(getattr(sheet.schema.classify, flag)) for flag in FLAGS]
+    names = (*TRACKED, *FLAGS)
+    cells = [*(values if values is not None else repeat(None, count) for _, values in columns),
+             *([YES if i in rows else None for i in range(count)] for rows in flagged)]
+    shared: dict[tuple[str | None, ...], dict[str, str | None]] = {}
+    return [shared.get(key) or shared.setdefault(key, dict(zip(names, key)))
+            for key in zip(*cells)]
 
 
 def _canonical_reader(column: Column) -> Any:

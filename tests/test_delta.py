@@ -233,3 +233,36 @@ def test_a_carried_cycle_decides_what_a_whole_read_decides(
         assert seen(cycle(whole, other, at)) == expected, (number, edits)
         assert (one.rows, one.notes) == (other.rows, other.notes)
     assert remembered(carried) == remembered(whole)
+
+
+SAYPRO = ["Interaction ID", "Date and Time of Interaction", "User ID/Username",
+          "User Contact Information", "Issue/Request Description", "Category of Issue/Request",
+          "Urgency Level", "Assigned Support Agent", "Resolution Provided", "Final Outcome"]
+
+
+def interaction(n: int, ticket: str | None) -> list[Any]:
+    return [ticket, "2026-11-20 10:00", f"user{n}", f"user{n}@example.com",
+            f"Password reset not working for account {n}", "Account-related", "High",
+            "Sarah L.", None, "Pending"]
+
+
+def test_where_people_own_ids_a_new_row_with_its_own_id_is_carried_and_a_copy_is_not(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "saypro"
+    folder.mkdir()
+    (folder / "sheetsync.toml").write_text(
+        'preset = "saypro-interaction-log"\n[tracker]\npath = "tracker.xlsx"\n')
+    config = load_config(folder / "sheetsync.toml", environ={})
+    backend = MemoryTracker([interaction(n, f"INT-{n:06d}") for n in range(1, 21)])
+    backend.rows[0] = list(SAYPRO)
+    cycle(config, backend, NOW)
+    cycle(config, backend, NOW)
+    backend.rows.append(interaction(77, "INT-000077"))
+    report = cycle(config, backend, NOW)
+    assert report.redone == 1
+    assert [(t.ticket_id, t.after) for t in report.transitions] == [("INT-000077", "created")]
+    assert backend.rows[-1][0] == "INT-000077"  # the person's own ID, left as typed
+    backend.rows.append(interaction(78, "INT-000005"))  # a copy of another row's ID
+    report = cycle(config, backend, NOW)
+    assert report.redone == 22 and report.findings_by_code["ticket_id.duplicate"] == 2
+    assert report.planned == []  # nothing fires for an ID in dispute

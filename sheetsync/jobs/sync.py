@@ -183,11 +183,15 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             if t.field in ("ticket", "escalated", "technical") or t.ticket_id in past.threads}
         now_levels = {**view.levels, **levels}
 
+        redone = {t.ticket_id: t for t in scope.tickets}
+
         def details(ids: set[str]) -> dict[str, TicketDetails]:
-            return _details(sheet, identity, [view.tickets[t] for t in sorted(ids)
-                                              if t in view.tickets],
-                            full_contact=config.settings.messages.full_contact,
-                            levels=now_levels, link=backend.row_link)
+            # A ticket not redone this cycle is as the last cycle committed it.
+            return _details(sheet, identity, [
+                redone[t] if t in redone else _unchanged(view.snapshot[t])
+                for t in sorted(ids) if t in identity.position],
+                full_contact=config.settings.messages.full_contact, levels=now_levels,
+                link=backend.row_link)
 
         planned = plan(transitions, details(involved), past, adopting, policy)
         opened, joined, alerts = _incidents(store, sheet, identity, transitions, key, now,
@@ -292,7 +296,7 @@ def _read_whole(grid: Grid, config: Config, now: datetime, store: StateStore, ke
         config=config, generation=0, now=now, first_row=grid.first_row,
         head=list(grid.rows[:head]), body=grid.rows[head:], sheet=sheet, columns=columns,
         findings=findings, by_code=Counter(f.code for row in findings.values() for f in row),
-        identity=identity, tickets={t.ticket_id: t for t in tickets}, snapshot=known,
+        identity=identity, snapshot=known,
         suggested=_suggestions(sheet, config), levels={}, stored_levels=stored_levels,
         links={}, ticket_notes={}, timely=set(), again=set())
     return view, _Scope(True, range(len(sheet.numbers)), tickets, known)
@@ -320,7 +324,6 @@ def _carry(last: LastCycle, found: Changes, config: Config, now: datetime, key: 
     hashes, fields = row_hashes(redo, key), tracked_fields(redo)
     tickets = [Ticket(t, sheet.numbers[p], fields[j], hashes[j], in_sheet=p not in identity.fresh)
                for j, p in enumerate(positions) if (t := identity.ids[p]) is not None]
-    last.tickets.update((t.ticket_id, t) for t in tickets)
     for column, redone in zip(last.suggested, _suggestions(redo, config, len(sheet.numbers))):
         for p, value in zip(positions, redone.values):
             if p < len(column.values):
@@ -348,6 +351,12 @@ def _remember(view: LastCycle, scope: _Scope, *, now: datetime, generation: int,
     view.links, view.ticket_notes, view.timely = links, notes, timely
     view.again = timely | {position_of(view.sheet, c.row) for c in touched}
     _LAST[_memory_key(view.config)] = view
+
+
+def _unchanged(snapshot: Snapshot) -> Ticket:
+    """A ticket whose row did not change since the last cycle, from what it committed."""
+    return Ticket(snapshot.ticket_id, snapshot.row, snapshot.fields, snapshot.row_hash,
+                  snapshot.in_sheet)
 
 
 def _changed_keys(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
