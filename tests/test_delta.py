@@ -40,12 +40,38 @@ VALUES: dict[str, list[Any]] = {
 }
 
 
+SAYPRO = ["Interaction ID", "Date and Time of Interaction", "User ID/Username",
+          "User Contact Information", "Issue/Request Description", "Category of Issue/Request",
+          "Urgency Level", "Assigned Support Agent", "Resolution Provided",
+          "Additional Actions Taken", "Final Outcome"]
+
+
+def interaction(n: int, ticket: str | None, escalated: bool = False) -> list[Any]:
+    return [ticket, "2026-11-20 10:00", f"user{n}", f"user{n}@example.com",
+            f"Password reset not working for account {n}", "Account-related", "High",
+            "Sarah L.", None, "Escalated to the development team" if escalated else "None",
+            "Pending"]
+
+
+SAYPRO_VALUES: dict[str, list[Any]] = {
+    "Date and Time of Interaction": ["2026-11-20 10:00", "2026-11-23 12:45", "yesterday", None],
+    "User Contact Information": ["user1@example.com", "+919876543210", "12345", None],
+    "Issue/Request Description": ["Password reset not working.", "Cannot log in at all",
+                                  "Payment failed twice", None],
+    "Category of Issue/Request": ["Account-related", "Technical", "Billing", "Other?", None],
+    "Urgency Level": ["High", "Medium", "Low", "Urgent", None],
+    "Assigned Support Agent": ["Sarah L.", "Tom K.", None],
+    "Additional Actions Taken": ["Escalated to the development team", "None", None],
+    "Final Outcome": ["Pending", "Resolved and closed", "Escalated", None],
+}
+
+
 class MemoryTracker:
     """A tracker tab held in memory, written the way the real backends write: cells by
     header, a missing column added after the last header, sheetsync's notes kept apart."""
 
-    def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
-        self.rows = [list(HEADER), *map(list, rows)]
+    def __init__(self, rows: Sequence[Sequence[Any]], header: Sequence[str] = HEADER) -> None:
+        self.rows = [list(header), *map(list, rows)]
         self.notes: dict[tuple[int, str], str] = {}
         self.locked = False  # the next write is skipped, as for a workbook open elsewhere
 
@@ -83,9 +109,10 @@ class MemoryTracker:
         return self.rows[0].index(header)
 
 
-def tracker(folder: Path) -> Config:
+def tracker(folder: Path, preset: str = "seller-support") -> Config:
     folder.mkdir()
-    (folder / "sheetsync.toml").write_text('[tracker]\npath = "tracker.xlsx"\n')
+    (folder / "sheetsync.toml").write_text(
+        f'preset = "{preset}"\n[tracker]\npath = "tracker.xlsx"\n')
     return load_config(folder / "sheetsync.toml", environ={})
 
 
@@ -156,22 +183,30 @@ def test_a_finding_the_clock_takes_away_goes_without_an_edit(tmp_path: Path) -> 
 
 # --- the property: carried over or read whole, a cycle decides the same --------------------
 
-cells = st.sampled_from([(h, v) for h, values in VALUES.items() for v in values])
-typed = st.tuples(st.just("set"), st.integers(0, 40), cells)  # the common case: weighed more
-edit = st.one_of(
-    typed, typed, typed,
-    st.tuples(st.just("append"), st.integers(0, 99), st.sampled_from(STATUSES)),
-    st.tuples(st.just("lock"), st.none(), st.none()),  # the next write is skipped
-    st.tuples(st.just("id"), st.integers(0, 40), st.sampled_from(
-        ["clear", "copy", "INT-000500", "int-7", "garbage"])),
-    st.tuples(st.just("sort"), st.sampled_from(HEADER[1:]), st.booleans()),
-    st.tuples(st.just("delete"), st.integers(0, 40), st.none()),
-    st.tuples(st.just("blank row"), st.integers(0, 40), st.none()),
-)
-rounds = st.lists(st.lists(edit, max_size=4), min_size=1, max_size=6)
+def rounds(values: dict[str, list[Any]], header: list[str]) -> st.SearchStrategy[Any]:
+    """Rounds of a person's edits between two cycles."""
+    typed = st.tuples(st.just("set"), st.integers(0, 40),  # the common case: weighed more
+                      st.sampled_from([(h, v) for h, vs in values.items() for v in vs]))
+    edit = st.one_of(
+        typed, typed, typed,
+        st.tuples(st.just("append"), st.integers(0, 99), st.booleans()),
+        st.tuples(st.just("lock"), st.none(), st.none()),  # the next write is skipped
+        st.tuples(st.just("id"), st.integers(0, 40), st.sampled_from(
+            ["clear", "copy", "INT-000500", "int-7", "garbage"])),
+        st.tuples(st.just("sort"), st.sampled_from(header[1:]), st.booleans()),
+        st.tuples(st.just("delete"), st.integers(0, 40), st.none()),
+        st.tuples(st.just("blank row"), st.integers(0, 40), st.none()),
+    )
+    return st.lists(st.lists(edit, max_size=4), min_size=1, max_size=6)
 
 
-def apply(backend: MemoryTracker, change: tuple[str, Any, Any]) -> None:
+def new_row(preset: str, n: int, escalated: bool) -> list[Any]:
+    if preset == "seller-support":
+        return row(n, "Escalated" if escalated else "Pending")
+    return interaction(n, None, escalated)
+
+
+def apply(backend: MemoryTracker, change: tuple[str, Any, Any], preset: str) -> None:
     kind, where, what = change
     body = backend.rows[1:]
     header = backend.rows[0]
@@ -179,7 +214,8 @@ def apply(backend: MemoryTracker, change: tuple[str, Any, Any]) -> None:
     if kind == "set" and at is not None:
         backend.rows[at][header.index(what[0])] = what[1]
     elif kind == "append":
-        backend.rows.append(row(where, what) + [None] * (len(header) - len(HEADER)))
+        cells = new_row(preset, where, what)
+        backend.rows.append(cells + [None] * (len(header) - len(cells)))
     elif kind == "id" and at is not None:
         value = {"clear": None, "copy": backend.rows[1 + (where + 1) % len(body)][0]}.get(
             what, what)
@@ -212,22 +248,17 @@ def remembered(config: Config) -> dict[str, Any]:
                 for t, s in store.snapshot().items()}
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(start=st.integers(3, 25), rounds=rounds)
-def test_a_carried_cycle_decides_what_a_whole_read_decides(
-        tmp_path_factory: Any, start: int, rounds: list[list[tuple[str, Any, Any]]]) -> None:
-    folder = tmp_path_factory.mktemp("delta")
-    carried, whole = tracker(folder / "carried"), tracker(folder / "whole")
-    rows = [row(n, STATUSES[n % len(STATUSES)]) for n in range(start)]
-    rows[0][1] = "2026-11-23 12:45"  # in the future for the first cycles only
-    one, other = MemoryTracker(rows), MemoryTracker(rows)
+def check_carried_against_whole(folder: Path, preset: str, header: list[str],
+                                rows: list[list[Any]],
+                                rounds: list[list[tuple[str, Any, Any]]]) -> None:
+    carried, whole = tracker(folder / "carried", preset), tracker(folder / "whole", preset)
+    one, other = MemoryTracker(rows, header), MemoryTracker(rows, header)
     forget_last_cycle()  # (another example's trackers)
     for number, edits in enumerate([[], [], *rounds]):
         at = NOW + timedelta(minutes=20 * number)
         for change in edits:
-            apply(one, change)
-            apply(other, change)
+            apply(one, change, preset)
+            apply(other, change, preset)
         expected = seen(cycle(carried, one, at))
         forget_last_cycle(whole)
         assert seen(cycle(whole, other, at)) == expected, (number, edits)
@@ -235,15 +266,27 @@ def test_a_carried_cycle_decides_what_a_whole_read_decides(
     assert remembered(carried) == remembered(whole)
 
 
-SAYPRO = ["Interaction ID", "Date and Time of Interaction", "User ID/Username",
-          "User Contact Information", "Issue/Request Description", "Category of Issue/Request",
-          "Urgency Level", "Assigned Support Agent", "Resolution Provided", "Final Outcome"]
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
-def interaction(n: int, ticket: str | None) -> list[Any]:
-    return [ticket, "2026-11-20 10:00", f"user{n}", f"user{n}@example.com",
-            f"Password reset not working for account {n}", "Account-related", "High",
-            "Sarah L.", None, "Pending"]
+@SETTINGS
+@given(start=st.integers(3, 25), rounds=rounds(VALUES, HEADER))
+def test_a_carried_cycle_decides_what_a_whole_read_decides(
+        tmp_path_factory: Any, start: int, rounds: list[list[tuple[str, Any, Any]]]) -> None:
+    rows = [row(n, STATUSES[n % len(STATUSES)]) for n in range(start)]
+    rows[0][1] = "2026-11-23 12:45"  # in the future for the first cycles only
+    check_carried_against_whole(tmp_path_factory.mktemp("delta"), "seller-support", HEADER,
+                                rows, rounds)
+
+
+@SETTINGS
+@given(start=st.integers(3, 25), rounds=rounds(SAYPRO_VALUES, SAYPRO))
+def test_where_people_own_ids_a_carried_cycle_decides_what_a_whole_read_decides(
+        tmp_path_factory: Any, start: int, rounds: list[list[tuple[str, Any, Any]]]) -> None:
+    check_carried_against_whole(tmp_path_factory.mktemp("delta"), "saypro-interaction-log",
+                                SAYPRO, [interaction(n, f"INT-{n + 1:06d}", n % 3 == 0)
+                                         for n in range(start)], rounds)
 
 
 def test_where_people_own_ids_a_new_row_with_its_own_id_is_carried_and_a_copy_is_not(
@@ -253,8 +296,7 @@ def test_where_people_own_ids_a_new_row_with_its_own_id_is_carried_and_a_copy_is
     (folder / "sheetsync.toml").write_text(
         'preset = "saypro-interaction-log"\n[tracker]\npath = "tracker.xlsx"\n')
     config = load_config(folder / "sheetsync.toml", environ={})
-    backend = MemoryTracker([interaction(n, f"INT-{n:06d}") for n in range(1, 21)])
-    backend.rows[0] = list(SAYPRO)
+    backend = MemoryTracker([interaction(n, f"INT-{n:06d}") for n in range(1, 21)], SAYPRO)
     cycle(config, backend, NOW)
     cycle(config, backend, NOW)
     backend.rows.append(interaction(77, "INT-000077"))
