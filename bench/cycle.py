@@ -142,12 +142,12 @@ def main() -> None:
             shutil.copy(Path(folder) / "adopted.db", Path(folder) / "sheetsync.db")
             results["10 edits, daemon"] = run("10 edits, daemon", config)
         for name, r in results.items():
-            figures_ = [f"{r[s]:7.3f}" if s in r else f"{'':>7}" for s in stages]
+            shown = [f"{r[s]:7.3f}" if s in r else f"{'':>7}" for s in stages]
             notes = f"{r['redone']} rows redone, {r['writes']} cells written, " \
                     f"{r['transitions']} transitions" if "writes" in r else ""
             total = f"{r['seconds'] * 1e6:6.1f}µs" if name == "idle probe" \
                 else f"{r['seconds']:8.3f}"
-            print(f"{rows:>8}  {name:<20} {total:>8} {' '.join(figures_)} "
+            print(f"{rows:>8}  {name:<20} {total:>8} {' '.join(shown)} "
                   f"{r['peak_rss_mb']:>12.0f}  {notes}")
 
 
