@@ -117,6 +117,16 @@ def changes(last: LastCycle, grid: Grid, config: Config, now: datetime,
                    edited, len(added))
 
 
+def shared_texts(grid: Grid) -> Grid:
+    """The grid with each distinct text held once: a read makes a new string for every cell,
+    and the daemon keeps the tab between cycles, where a Status or an Issue Type repeated
+    100k times would otherwise cost 100k strings."""
+    texts: dict[str, str] = {}
+    one = texts.setdefault
+    return Grid(grid.tab, [tuple([one(v, v) if v.__class__ is str else v for v in row])
+                           for row in grid.rows], grid.first_row)
+
+
 def _differing(before: Sequence[Any], after: Sequence[Any], chunk: int = 1024) -> list[int]:
     """Indexes where two row lists differ (up to the shorter's end), compared a chunk at a
     time in C: an unchanged 100k-row tab costs one pass without a Python loop per row."""

@@ -24,7 +24,7 @@ from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, TaskTracker, dispatch, open_sinks
 from sheetsync.effects import Effect
 from sheetsync.errors import TrackerError
-from sheetsync.delta import Changes, LastCycle, changes, position_of
+from sheetsync.delta import Changes, LastCycle, changes, position_of, shared_texts
 from sheetsync.identity import Identity, carry, identify
 from sheetsync.incidents import Incident, Report, detect, is_problem
 from sheetsync.incidents import effects as incident_effects
@@ -283,6 +283,7 @@ def _context(config: Config, now: datetime) -> CheckContext:
 def _read_whole(grid: Grid, config: Config, now: datetime, store: StateStore, key: bytes,
                 next_number: int, lap: _Laps) -> tuple[LastCycle, _Scope]:
     """Bind, check and identify the whole tab, against the whole stored snapshot."""
+    grid = shared_texts(grid)  # kept for the next cycle
     bound = bind(grid, config.schema)
     columns = {k: list(v) for k, v in bound.columns.items()}
     sheet = Sheet(bound.schema, bound.binding, bound.numbers, columns)
