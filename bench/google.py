@@ -58,7 +58,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -69,7 +68,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -326,21 +324,15 @@ class Remote:
 
     @contextmanager
     def installed(self) -> Iterator[Remote]:
-        real = HTTPAdapter.send
-        remote = self
+        from tests.transport import mounted
 
-        def send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any,
-                 **kwargs: Any) -> requests.Response:
-            host = urllib.parse.urlsplit(request.url or "").hostname
+        def answer(host: str | None, request: requests.PreparedRequest) -> requests.Response:
             if host not in GOOGLE_HOSTS:
                 raise AssertionError(f"a request to {host} in a benchmark of the fake Google")
-            return remote.exchange(request)
+            return self.exchange(request)
 
-        HTTPAdapter.send = send  # type: ignore[method-assign,assignment]
-        try:
+        with mounted(answer):
             yield self
-        finally:
-            HTTPAdapter.send = real  # type: ignore[method-assign]
 
     def exchange(self, request: requests.PreparedRequest) -> requests.Response:
         raw = request.body

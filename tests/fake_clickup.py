@@ -23,9 +23,8 @@ from typing import Any
 
 import jsonschema
 import requests
-from requests.adapters import HTTPAdapter
 
-from tests.transport import json_response
+from tests.transport import json_response, mounted
 
 TOKEN = "pk_fake_token"
 LIST_ID = "901200000001"
@@ -110,22 +109,16 @@ class FakeClickUp:
     @contextmanager
     def installed(self) -> Iterator[FakeClickUp]:
         """Serve ClickUp's host from this fake in every requests session of this process."""
-        real = HTTPAdapter.send
-        fake = self
-
-        def send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any,
-                 **kwargs: Any) -> requests.Response:
-            if urllib.parse.urlsplit(request.url or "").hostname != "api.clickup.com":
-                return real(adapter, request, *args, **kwargs)
-            response = fake.handle(request)
-            fake.exchanges.append((request, response))
+        def answer(host: str | None, request: requests.PreparedRequest
+                   ) -> requests.Response | None:
+            if host != "api.clickup.com":
+                return None
+            response = self.handle(request)
+            self.exchanges.append((request, response))
             return response
 
-        HTTPAdapter.send = send  # type: ignore[method-assign]
-        try:
+        with mounted(answer):
             yield self
-        finally:
-            HTTPAdapter.send = real  # type: ignore[method-assign]
 
     def handle(self, request: requests.PreparedRequest) -> requests.Response:
         url = urllib.parse.urlsplit(request.url or "")

@@ -37,11 +37,10 @@ from typing import Any
 
 import jsonschema
 import requests
-from requests.adapters import HTTPAdapter
 
 from sheetsync.table import column_letter
 from tests import google_discovery as discovery
-from tests.transport import json_response
+from tests.transport import json_response, mounted
 
 Json = dict[str, Any]
 Mask = dict[str, "Mask | None"]
@@ -967,30 +966,22 @@ class FakeSheets:
     def installed(self) -> Iterator[FakeSheets]:
         """Serve Google's hosts from this fake in every requests session of this process; any
         other host goes to whatever transport was there before (another fake, say)."""
-        real = HTTPAdapter.send
-        fake = self
-
-        def send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any,
-                 **kwargs: Any) -> requests.Response:
-            host = urllib.parse.urlsplit(request.url or "").hostname
-            if host == TOKEN_HOST and fake.serve_tokens:
-                return fake.token_exchange(request)
+        def answer(host: str | None, request: requests.PreparedRequest
+                   ) -> requests.Response | None:
+            if host == TOKEN_HOST and self.serve_tokens:
+                return self.token_exchange(request)
             if host == TOKEN_HOST:
-                fake.violations.append("token refresh attempted")
+                self.violations.append("token refresh attempted")
                 raise AssertionError("token refresh attempted")
             if host not in (SHEETS_HOST, DRIVE_HOST):
-                response: requests.Response = real(adapter, request, *args, **kwargs)
-                return response
-            with fake._lock:  # one request at a time, as a daemon's threads would see it
-                response = fake.handle(request)
-                fake.exchanges.append((request, response))
+                return None
+            with self._lock:  # one request at a time, as a daemon's threads would see it
+                response = self.handle(request)
+                self.exchanges.append((request, response))
             return response
 
-        HTTPAdapter.send = send  # type: ignore[method-assign,assignment]
-        try:
+        with mounted(answer):
             yield self
-        finally:
-            HTTPAdapter.send = real  # type: ignore[method-assign]
 
     def token_exchange(self, request: requests.PreparedRequest) -> requests.Response:
         """OAuth 2.0's token endpoint, for an authorized-user key file: a refresh token for
@@ -1388,12 +1379,8 @@ class FakeSheets:
 
     def _request_deleteProtectedRange(self, book: Spreadsheet, spec: Json) -> None:
         wanted = spec.get("protectedRangeId", 0)
-        for sheet in book.tabs:
-            for protected in sheet.protected_ranges:
-                if protected["protectedRangeId"] == wanted:
-                    sheet.protected_ranges.remove(protected)
-                    return
-        raise Invalid(f"No protected range with id: {wanted}")
+        self._remove(book, lambda sheet: sheet.protected_ranges, "protectedRangeId", wanted,
+                     "No protected range")
 
     def _request_updateSheetProperties(self, book: Spreadsheet, spec: Json) -> None:
         properties = spec.get("properties", {})
@@ -1525,12 +1512,19 @@ class FakeSheets:
 
     def _request_deleteEmbeddedObject(self, book: Spreadsheet, spec: Json) -> None:
         wanted = spec.get("objectId", 0)
+        self._remove(book, lambda sheet: sheet.charts, "chartId", wanted, "No embedded object")
+
+    @staticmethod
+    def _remove(book: Spreadsheet, objects: Callable[[Tab], list[Json]], key: str, wanted: Any,
+                missing: str) -> None:
+        """Take the object whose `key` is `wanted` off whichever tab holds it (Google's
+        deletes by ID), or refuse the request as Google does when none has it."""
         for sheet in book.tabs:
-            for chart in sheet.charts:
-                if chart["chartId"] == wanted:
-                    sheet.charts.remove(chart)
+            for found in objects(sheet):
+                if found[key] == wanted:
+                    objects(sheet).remove(found)
                     return
-        raise Invalid(f"No embedded object with id: {wanted}")
+        raise Invalid(f"{missing} with id: {wanted}")
 
     def _request_mergeCells(self, book: Spreadsheet, spec: Json) -> None:
         self._grid_range(book, spec["range"])  # merges are not modelled
