@@ -26,9 +26,7 @@ from sheetsync.table import Grid, has_content
 from sheetsync.task_links import TaskLink
 from sheetsync.tickets import Snapshot
 from sheetsync.triage import Suggested
-from sheetsync.validators import Finding
-
-DUPLICATE_ID = "ticket_id.duplicate"  # a finding that spans rows: its rows need the whole tab
+from sheetsync.validators import DUPLICATE_ID, Finding
 
 
 @dataclass

@@ -45,7 +45,7 @@ class Identity:
     position: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.position and any(t is not None for t in self.ids):
+        if not self.position:
             object.__setattr__(self, "position", {ticket: i for i, ticket in enumerate(self.ids)
                                                   if ticket is not None})
 

@@ -85,6 +85,8 @@ class Finding(NamedTuple):
     suggestion: str | None = None
 
 
+#: The one check that spans rows: a cycle redoing some rows cannot settle it alone.
+DUPLICATE_ID = "ticket_id.duplicate"
 #: Codes whose verdict on an unchanged cell the clock alone may change (a report time that
 #: was in the future stops being so): a cycle that redoes only changed rows redoes these too.
 CLOCK_CODES = frozenset({"timestamp.in_future"})
@@ -462,6 +464,6 @@ def _duplicate_ticket_ids(
         for i in where:
             others = ", ".join(str(sheet.numbers[j]) for j in where if j != i)
             yield i, Issue(
-                "ticket_id.duplicate",
+                DUPLICATE_ID,
                 f"{ticket} is also the ticket ID of row{'s' if len(where) > 2 else ''} {others}; "
                 "each ticket needs its own ID.")
