@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -19,6 +21,8 @@ from sheetsync import logs
 from sheetsync.config import Config, load_config, load_configs
 from sheetsync.demo import DEMO_LOCALES, make_demo
 from sheetsync.errors import InputError, SheetsyncError
+from sheetsync.faults import one_line
+from sheetsync.privacy import mask_phones_in
 from sheetsync.dispatch import open_sinks
 from sheetsync.jobs.check import CheckReport, run_check
 from sheetsync.jobs.sync import run_sync
@@ -31,16 +35,60 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit code.
+
+    Whatever happens, a person sees one line, never a traceback: sheetsync's own errors as
+    `Error: ...`; output piped into a program that stopped reading (`| head`) ends quietly
+    with 1; anything unexpected as one masked line, its traceback only with SHEETSYNC_DEBUG.
+    """
     try:
+        args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except SheetsyncError as exc:
         for line in str(exc).splitlines():
-            print(f"Error: {line}", file=sys.stderr)
+            _error(line)
         return exc.exit_code
+    except SystemExit as exc:  # argparse: --help, --version, a usage error (said on stderr)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT if exc.code else EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PROBLEMS
+    except Exception as exc:
+        if os.environ.get("SHEETSYNC_DEBUG"):
+            traceback.print_exc()
+        _error(f"unexpected {one_line(exc)} (set SHEETSYNC_DEBUG=1 to see where; please "
+               "report it)")
+        return EXIT_PROBLEMS
+
+
+def _error(line: str) -> None:
+    try:
+        print(f"Error: {mask_phones_in(line)}", file=sys.stderr)
+    except (BrokenPipeError, ValueError):  # stderr itself is closed
+        pass
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null, so Python's own flush at exit does not
+    print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _port(text: str) -> int:
+    """A TCP port: 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {port}")
+    return port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "per cycle.")
     _format_option(run, "one JSON object a line", name="--log-format")
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
-    run.add_argument("--metrics-port", type=int, metavar="PORT",
+    run.add_argument("--metrics-port", type=_port, metavar="PORT",
                      help="serve /healthz and Prometheus /metrics on this port")
     run.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
                      help="the address to serve them on (default 127.0.0.1; 0.0.0.0 in a "
@@ -425,7 +473,11 @@ def _backup(args: argparse.Namespace) -> int:
     if target.resolve() == config.state_path.resolve():
         raise InputError(f"{target}: that is the state file itself; give another path")
     with _open_state(config) as store:
-        store.backup(target)
+        try:
+            store.backup(target)
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(f"{target}: cannot write the copy there "
+                             f"({getattr(exc, 'strerror', None) or exc})") from None
     print(f"Copied {config.state_path} to {target}.")
     return EXIT_OK
 

@@ -218,10 +218,21 @@ class TrackerLocation(_Table):
         return self
 
 
+def _interval(value: Any) -> Any:
+    value = _positive_int(value)
+    if value > MAX_INTERVAL_SECONDS:
+        raise PydanticCustomError("interval", "expected at most {most} seconds (a day), got "
+                                  "{got}", {"most": MAX_INTERVAL_SECONDS, "got": _show(value)})
+    return value
+
+
+MAX_INTERVAL_SECONDS = 86400  # a day: the schedule, SLA timers and the lease need a tick
+
+
 class SyncSettings(_Table):
     """[sync]: how the daemon runs its cycle."""
 
-    interval_seconds: PositiveInt = 30
+    interval_seconds: Annotated[int, BeforeValidator(_interval)] = 30
     # A full read of the tracker at least this often, even when the change probe says
     # nothing changed (a probe can miss what it cannot see).
     full_read_minutes: PositiveInt = 15

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -19,13 +18,12 @@ from http.server import ThreadingHTTPServer
 from types import FrameType
 from typing import Any
 
-from psycopg import Error as PgError
-
 from sheetsync import logs, metrics
 from sheetsync.backends import TrackerBackend, open_backend
 from sheetsync.config import Config
 from sheetsync.dispatch import Sinks, open_sinks
 from sheetsync.errors import InputError, SheetsyncError
+from sheetsync.faults import one_line, state_fault
 from sheetsync.jobs.reminders import run_reminders, run_sla
 from sheetsync.jobs.reports import Written, run_due
 from sheetsync.jobs.sync import CycleReport, run_sync
@@ -102,10 +100,11 @@ def run_daemon(config: Config, *, once: bool = False,
             except (Standby, LeaseLost) as exc:  # another replica took over meanwhile
                 logs.event("standby", logging.WARNING, reason=str(exc))
                 leading = False
-            except (SheetsyncError, OSError, sqlite3.OperationalError, PgError) as exc:
-                logs.event("cycle failed", logging.ERROR, error=str(exc))
+            except Exception as exc:  # a fault the next interval may not have: never the end
+                said = _fault(exc)
+                logs.event("cycle failed", logging.ERROR, error=said)
                 metrics.of(metrics.CYCLES, "failed").inc()
-                health.failed(str(exc))
+                health.failed(said)
                 if once:
                     return getattr(exc, "exit_code", 1)
             if once:
@@ -181,6 +180,17 @@ def _serve(at: tuple[str, int] | None, health: metrics.Health | metrics.Fleet
                          f"({exc.strerror or exc})") from None
 
 
+def _fault(exc: Exception) -> str:
+    """A failed cycle in one line: sheetsync's own words, or an unexpected fault masked, with
+    its traceback at debug level."""
+    if isinstance(exc, SheetsyncError):
+        return str(exc)
+    if (said := state_fault(exc, "the state")) is not None:
+        return str(said)
+    logs.debug_traceback("cycle failed", exc)
+    return f"unexpected {one_line(exc)}; trying again next interval"
+
+
 def _lead(config: Config, lease: Lease, leading: bool | None) -> bool:
     """Take or renew the lease; whether this replica leads. Says so when that changes."""
     with open_state(config, lease=lease) as store:
@@ -197,8 +207,8 @@ def _release(config: Config, lease: Lease) -> None:
     try:
         with open_state(config, lease=lease) as store:
             store.release_lease()
-    except (SheetsyncError, OSError, sqlite3.OperationalError, PgError):
-        pass  # it expires by itself
+    except Exception:  # noqa: BLE001 - whatever stops the release, the lease expires by itself
+        pass
 
 
 def _observe(config: Config, report: CycleReport) -> None:

@@ -19,8 +19,9 @@ from typing import Any, Protocol
 from sheetsync import logs
 from sheetsync.config import Config
 from sheetsync.effects import Effect
-from sheetsync.errors import ConfigError
-from sheetsync.integrations import DeliveryError, Sink
+from sheetsync.errors import ConfigError, SheetsyncError
+from sheetsync.faults import one_line
+from sheetsync.integrations import DeliveryError, Sink, read_token
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.rules import (
     CLICKUP_TASK,
@@ -32,7 +33,7 @@ from sheetsync.rules import (
     SLACK_SLA,
     SLACK_UPDATE,
 )
-from sheetsync.state import StateStore
+from sheetsync.state import LeaseLost, StateStore
 from sheetsync.task_links import TaskState
 
 SLACK_KINDS = (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE, SLACK_DIGEST, SLACK_INCIDENT,
@@ -88,7 +89,7 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
     slack_settings = config.settings.slack
     if _wanted(source, "slack", slack.TOKEN_ENV, environ, {"channel": slack_settings.channel}):
         assert slack_settings.channel is not None
-        slack_sink = slack.SlackSink(environ[slack.TOKEN_ENV].strip(), slack_settings.channel,
+        slack_sink = slack.SlackSink(read_token(environ, slack.TOKEN_ENV), slack_settings.channel,
                                      api_url=slack_settings.api_url, users=slack_settings.users)
         by_kind.update({kind: slack_sink for kind in SLACK_KINDS})
     tasks = None
@@ -96,7 +97,7 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
     if _wanted(source, "clickup", clickup.TOKEN_ENV, environ,
                {"list_id": settings.list_id, "key_field_id": settings.key_field_id}):
         assert settings.list_id is not None and settings.key_field_id is not None
-        tasks = clickup.ClickUpSink(environ[clickup.TOKEN_ENV].strip(), settings.list_id,
+        tasks = clickup.ClickUpSink(read_token(environ, clickup.TOKEN_ENV), settings.list_id,
                                     settings.key_field_id, api_url=settings.api_url,
                                     user_ids=settings.assignees,
                                     requests_per_minute=settings.requests_per_minute,
@@ -108,7 +109,7 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
 def _wanted(source: str, table: str, token_env: str, environ: Mapping[str, str],
             needed: Mapping[str, str | None]) -> bool:
     """Whether a service is configured: its token set and every setting it needs given."""
-    token = environ.get(token_env, "").strip()
+    token = read_token(environ, token_env)
     missing = [key for key, value in needed.items() if value is None]
     if token and missing:
         raise ConfigError(f"{source}: {table}.{missing[0]}: {token_env} is set but "
@@ -137,6 +138,15 @@ def dispatch(store: StateStore, sinks: Sinks, now: datetime) -> int:
             _record_failure(store, effect, exc, now)
             if exc.verdict in ("retry", "blocked"):
                 stopped.add(sink.name)
+            continue
+        except (LeaseLost, SheetsyncError):  # not the service's: the lease, the state
+            raise
+        except Exception as exc:  # a fault the sink did not foresee: it may have been sent
+            logs.debug_traceback("delivery fault", exc)
+            _record_failure(store, effect, DeliveryError(
+                f"unexpected {one_line(exc)}; will look for it before sending again", "retry",
+                unclear=True), now)
+            stopped.add(sink.name)
             continue
         store.settle(effect.key, "sent", now, result=result)
         delivered += 1

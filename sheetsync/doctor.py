@@ -13,6 +13,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from slack_sdk.errors import SlackApiError
 
 from sheetsync.backends import open_backend
 from sheetsync.config import Config, load_config, load_configs
-from sheetsync.errors import SheetsyncError
-from sheetsync.integrations import DeliveryError
+from sheetsync.errors import ConfigError, SheetsyncError
+from sheetsync.faults import DamagedState, state_fault
+from sheetsync.integrations import DeliveryError, read_token
 from sheetsync.integrations import clickup, slack
 from sheetsync.schema import bind
 from sheetsync.state import MIGRATIONS, state_url
@@ -175,13 +177,28 @@ def _state(config: Config, environ: Mapping[str, str]) -> Check:
             return Check("state", False, f"{path}: its folder cannot be written",
                          "create the folder, or point state.path somewhere writable")
         return Check("state", True, f"{path}: not there yet; the first cycle creates it")
+    restore = ("stop sheetsync, move the file away and put the latest copy from `sheetsync "
+               "backup` in its place")
+    if path.stat().st_size == 0:
+        return Check("state", False, f"{path}: an empty file, not a sheetsync state",
+                     "remove it (the first cycle makes a new state), or point state.path at "
+                     "the state")
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.DatabaseError as exc:
-        return Check("state", False, f"{path}: not a sheetsync state file ({exc})",
-                     "restore it from a backup (`sheetsync backup`), or move it away to adopt "
-                     "the tracker again")
+            tables = int(db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+            damage = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
+    except sqlite3.Error as exc:
+        fault = state_fault(exc, path)
+        return Check("state", False, str(fault or exc),
+                     restore if isinstance(fault, DamagedState) else
+                     "point state.path at the state, or move this file away")
+    if version == 0 and tables:
+        return Check("state", False, f"{path}: an SQLite database of another program, not a "
+                     "sheetsync state", "point state.path at the state, or move this file away")
+    if damage != ["ok"]:
+        return Check("state", False, f"{path}: the state file is damaged ({'; '.join(damage)})",
+                     restore)
     if (newer := _newer(str(path), version)) is not None:
         return newer
     if not os.access(path, os.W_OK):
@@ -199,7 +216,11 @@ def _state(config: Config, environ: Mapping[str, str]) -> Check:
 
 def _slack(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
     channel = config.settings.slack.channel
-    token = environ.get(slack.TOKEN_ENV, "").strip()
+    try:
+        token = read_token(environ, slack.TOKEN_ENV)
+    except ConfigError as exc:
+        yield Check("slack token", False, str(exc), f"set {slack.TOKEN_ENV} again")
+        return
     if channel is None and not token:
         yield Check("slack", None, "not configured: escalations go to the local outbox")
         return
@@ -254,7 +275,11 @@ def _slack(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
 
 def _clickup(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
     settings = config.settings.clickup
-    token = environ.get(clickup.TOKEN_ENV, "").strip()
+    try:
+        token = read_token(environ, clickup.TOKEN_ENV)
+    except ConfigError as exc:
+        yield Check("clickup", False, str(exc), f"set {clickup.TOKEN_ENV} again")
+        return
     if settings.list_id is None and settings.key_field_id is None and not token:
         yield Check("clickup", None, "not configured: tasks go to the local outbox")
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, TextIO
@@ -36,6 +37,14 @@ def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
     tracker = TRACKER.get()
     logging.getLogger(LOGGER).log(level, name, extra={"fields": {
         **({"tracker": tracker} if tracker else {}), **fields}})
+
+
+def debug_traceback(name: str, exc: BaseException) -> None:
+    """The traceback of an unexpected fault, at debug level (masked like every line)."""
+    logger = logging.getLogger(LOGGER)
+    if logger.isEnabledFor(logging.DEBUG):
+        text = "".join(traceback.format_exception(exc)).rstrip()
+        logger.debug(name, extra={"fields": {"traceback": text}})
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:

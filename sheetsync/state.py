@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sheetsync.effects import Effect, EffectStatus
 from sheetsync.errors import InputError, SheetsyncError
+from sheetsync.faults import NotAState, state_fault
 from sheetsync.incidents import Incident
 from sheetsync.task_links import CREATED_BY_SHEETSYNC, TaskLink
 from sheetsync.tickets import Snapshot
@@ -213,41 +214,56 @@ class Database:
     `rowid` every SQLite table has (a hidden insertion-order column on PostgreSQL's tables).
     """
 
-    def __init__(self, connection: Any, dialect: Dialect) -> None:
+    def __init__(self, connection: Any, dialect: Dialect, where: object = "the state") -> None:
         self.connection = connection
         self.dialect = dialect
+        self.where = where  # the file or the database, for errors
         # seconds since the epoch, on the database's clock
         self.now = ("extract(epoch from clock_timestamp())" if dialect == "postgres" else
                     "((julianday('now') - 2440587.5) * 86400.0)")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        if self.dialect == "sqlite":
-            return self.connection.execute(sql, params)
-        return self.connection.execute(_postgres(sql), params)
+        with self.faults():
+            if self.dialect == "sqlite":
+                return self.connection.execute(sql, params)
+            return self.connection.execute(_postgres(sql), params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
-        if self.dialect == "sqlite":
-            return self.connection.executemany(sql, rows)
-        cursor = self.connection.cursor()
-        cursor.executemany(_postgres(sql), list(rows))
-        return cursor
+        with self.faults():
+            if self.dialect == "sqlite":
+                return self.connection.executemany(sql, rows)
+            cursor = self.connection.cursor()
+            cursor.executemany(_postgres(sql), list(rows))
+            return cursor
 
     def begin(self) -> None:
-        self.connection.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        self.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+
+    @contextmanager
+    def faults(self) -> Iterator[None]:
+        """The store's faults (a full disk, damage, a lost server) as errors that say so."""
+        try:
+            yield
+        except Exception as exc:
+            said = state_fault(exc, self.where)
+            if said is None or said is exc:
+                raise
+            raise said from None
 
     @property
     def version(self) -> int:
         if self.dialect == "sqlite":
-            return int(self.connection.execute("PRAGMA user_version").fetchone()[0])
-        self.connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-        row = self.connection.execute("SELECT max(version) FROM schema_version").fetchone()
+            return int(self.execute("PRAGMA user_version").fetchone()[0])
+        self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        row = self.execute("SELECT max(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
 
     def set_version(self, version: int) -> None:
         if self.dialect == "sqlite":
-            self.connection.execute(f"PRAGMA user_version = {int(version)}")
+            self.execute(f"PRAGMA user_version = {int(version)}")
         else:
-            self.connection.execute("INSERT INTO schema_version VALUES (%s)", (version,))
+            with self.faults():
+                self.connection.execute("INSERT INTO schema_version VALUES (%s)", (version,))
 
     def close(self) -> None:
         self.connection.close()
@@ -308,18 +324,24 @@ class StateStore:
     def __init__(self, path: Path, *, lease: Lease | None = None) -> None:
         self.path: Path | str = path
         self.lease = lease  # this replica's lease, when it runs cycles and sends
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        try:
+        with Database(None, "sqlite", path).faults():
+            if not path.exists():
+                _create(path)
+            elif path.stat().st_size == 0:
+                raise NotAState(f"{path}: an empty file, not a sheetsync state (sheetsync "
+                                "makes a new state whole, never empty); remove it, or point "
+                                "state.path at the state")
             connection = sqlite3.connect(path, isolation_level=None, timeout=30)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")  # a commit survives power loss too
-            connection.execute("PRAGMA foreign_keys=ON")
-            self._db = Database(connection, "sqlite")
+        self._db = Database(connection, "sqlite", path)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss too
+            self._db.execute("PRAGMA foreign_keys=ON")
+            _refuse_foreign(self._db)
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"{path}: not a sheetsync state file ({exc})") from None
+        except BaseException:
+            connection.close()
+            raise
 
     @classmethod
     def postgres(cls, url: str, schema: str, *, lease: Lease | None = None) -> StateStore:
@@ -334,7 +356,7 @@ class StateStore:
             raise InputError(f"state.url {without_password(url)}: cannot connect "
                              f"({str(exc).strip().splitlines()[0]}); the password comes from "
                              "PGPASSWORD or ~/.pgpass") from None
-        store._db = Database(connection, "postgres")
+        store._db = Database(connection, "postgres", store.path)
         if (url, schema) in _MIGRATED:  # the daemon opens the store several times a tick
             connection.execute(f'SET search_path TO "{schema}"')
             return store
@@ -873,6 +895,31 @@ class StateStore:
                  _iso(at), int(unclear), key)).rowcount
         if not updated:
             raise KeyError(key)
+
+
+def _create(path: Path) -> None:
+    """A new state file, made whole beside `path` and moved into place: a crash while making
+    it leaves no empty or half-made state behind (an empty file is refused, not adopted)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    making = path.with_name(f".{path.name}.new")
+    making.unlink(missing_ok=True)
+    os.close(os.open(making, os.O_CREAT | os.O_WRONLY, 0o600))
+    with closing(sqlite3.connect(making, isolation_level=None)) as connection:
+        db = Database(connection, "sqlite", path)
+        for version, script in enumerate(MIGRATIONS, start=1):
+            db.begin()
+            for statement in _statements(script):
+                db.execute(statement)
+            db.set_version(version)
+            db.execute("COMMIT")
+    os.replace(making, path)
+
+
+def _refuse_foreign(db: Database) -> None:
+    """Another program's SQLite database is refused, not migrated into a state."""
+    if db.version == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise NotAState(f"{db.where}: an SQLite database of another program, not a sheetsync "
+                        "state; point state.path at the state, or move this file away")
 
 
 def _dead_here(holder: str) -> bool:

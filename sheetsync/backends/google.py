@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import requests
 from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError, RefreshError
 from gspread.exceptions import APIError
@@ -60,6 +59,7 @@ from sheetsync.backends.google_reports import new_sheet_id, report_requests
 from sheetsync.backends.report_layout import layout, to_prune
 from sheetsync.config import Config
 from sheetsync.errors import SheetsyncError, TrackerError
+from sheetsync.faults import NETWORK, describe
 from sheetsync.jobs.setup import (
     MARK,
     Changes,
@@ -121,6 +121,10 @@ def load_credentials(environ: Mapping[str, str] | None = None) -> Credentials:
             "GOOGLE_APPLICATION_CREDENTIALS to a service account's JSON key file, or run "
             "`gcloud auth application-default login --scopes="
             f"{','.join(SCOPES)},https://www.googleapis.com/auth/cloud-platform`") from None
+
+
+#: What Drive's change probe may meet; each means "read the tab, to be sure".
+_PROBE_FAULTS: tuple[type[Exception], ...] = (APIError, *NETWORK, GoogleAuthError, ValueError)
 
 
 class GoogleSheet:
@@ -199,7 +203,7 @@ class GoogleSheet:
         and invisible ones too, which only cost a read that finds nothing to do)."""
         try:
             version = self._drive_file("version").get("version")
-        except (APIError, requests.RequestException, GoogleAuthError, ValueError) as exc:
+        except _PROBE_FAULTS as exc:
             if not self._probe_failed:  # once, not every tick
                 logs.event("probe failed", logging.WARNING, service="drive",
                            error=_short(exc), fix=str(self._explain(exc))
@@ -728,10 +732,14 @@ class GoogleSheet:
                 "GOOGLE_APPLICATION_CREDENTIALS at it") from None
         except APIError as exc:
             raise self._explain(exc) from None
-        except requests.RequestException as exc:
+        except GoogleAuthError as exc:  # TransportError: the token's refresh got no answer
+            raise SheetsyncError(
+                f"spreadsheet {self.spreadsheet_id}: no answer from Google's sign-in "
+                f"({_short(exc)}); sheetsync tries again next cycle") from None
+        except NETWORK as exc:  # dropped, reset, timed out, cut mid-body
             raise SheetsyncError(
                 f"spreadsheet {self.spreadsheet_id}: no answer from Google Sheets "
-                f"({type(exc).__name__}); sheetsync tries again next cycle") from None
+                f"({describe(exc)}); sheetsync tries again next cycle") from None
 
     def _explain(self, exc: APIError) -> SheetsyncError:
         code, message = exc.code, str(exc.error.get("message", ""))

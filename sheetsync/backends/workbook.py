@@ -31,6 +31,7 @@ from sheetsync.backends.cells import (
 )
 from sheetsync.backends.report_layout import is_report_tab
 from sheetsync.backends.report_tabs import prune, render, set_value
+from sheetsync.faults import HALF_WRITTEN
 from sheetsync.errors import TrackerError
 from sheetsync.reporting import Report
 from sheetsync.jobs.setup import MARK, Changes, TrackerSetup, validation_message
@@ -100,6 +101,12 @@ class Workbook:
     def save_blockers(self) -> list[str]:
         """What this workbook holds that a save through openpyxl would lose."""
         self._check_file()
+        try:
+            return self._save_blockers()
+        except HALF_WRITTEN:
+            return []  # being saved this moment: the load for the write finds out
+
+    def _save_blockers(self) -> list[str]:
         try:
             archive = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile:
@@ -278,7 +285,10 @@ class Workbook:
             return "it changed since it was read"
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            book = openpyxl.load_workbook(self.path)
+            try:
+                book = openpyxl.load_workbook(self.path)
+            except HALF_WRITTEN:  # a person's program is saving it this very moment
+                return "it was being saved by another program; trying again next cycle"
         lost = [str(w.message) for w in caught if "will be removed" in str(w.message)]
         if lost:
             return f"a save would lose: {'; '.join(lost)}"

@@ -22,6 +22,7 @@ import requests
 from sheetsync import metrics
 from sheetsync.clickup_task import task_body
 from sheetsync.effects import Effect
+from sheetsync.faults import NETWORK, describe
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.pacing import Clock, Pacer, Sleep, backoff
 from sheetsync.task_links import TaskState
@@ -165,8 +166,8 @@ class ClickUpSink:
             try:
                 response = self.session.request(method, self.api_url + path, timeout=TIMEOUT,
                                                 **kwargs)
-            except requests.RequestException as exc:
-                raise ClickUpFault(0, f"no answer from ClickUp ({type(exc).__name__})") from None
+            except NETWORK as exc:  # dropped, reset, timed out, cut mid-body
+                raise ClickUpFault(0, f"no answer from ClickUp ({describe(exc)})") from None
             finally:
                 self.pacer.done()
             if response.status_code != 429:

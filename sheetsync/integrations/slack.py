@@ -14,8 +14,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-import socket
-import urllib.error
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -30,6 +28,7 @@ from slack_sdk.http_retry.state import RetryState
 
 from sheetsync import metrics
 from sheetsync.effects import Effect
+from sheetsync.faults import NETWORK, describe
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.pacing import Pacer, Sleep, backoff
 from sheetsync.rules import (
@@ -164,8 +163,8 @@ class SlackSink:
                 if error in _REFUSED or exc.response.status_code == 429:
                     raise self._refused(exc, unclear) from None
                 unclear, last = True, f"Slack answered {exc.response.status_code} {error}"
-            except (OSError, urllib.error.URLError) as exc:  # dropped, reset, timed out
-                unclear, last = True, f"no answer from Slack ({_describe(exc)})"
+            except NETWORK as exc:  # dropped, reset, timed out, cut mid-body
+                unclear, last = True, f"no answer from Slack ({describe(exc)})"
         raise DeliveryError(f"{last}; will look for it before posting again", "retry",
                             unclear=True)
 
@@ -208,8 +207,8 @@ class SlackSink:
                 raise self._refused(exc, False) from None
             raise DeliveryError(f"Slack answered {exc.response.status_code} {_error(exc)}",
                                 "retry") from None
-        except (OSError, urllib.error.URLError) as exc:
-            raise DeliveryError(f"no answer from Slack ({_describe(exc)})", "retry") from None
+        except NETWORK as exc:
+            raise DeliveryError(f"no answer from Slack ({describe(exc)})", "retry") from None
         return {"channel": parent["channel"], "ts": parent["ts"]}
 
     # --- looking an effect up ----------------------------------------------------------------
@@ -242,8 +241,8 @@ class SlackSink:
             raise self._refused(exc, True) if _error(exc) in _REFUSED else DeliveryError(
                 f"looking for {effect.key} in Slack failed: {_error(exc)}", "retry",
                 unclear=True) from None
-        except (OSError, urllib.error.URLError) as exc:
-            raise DeliveryError(f"no answer from Slack ({_describe(exc)})", "retry",
+        except NETWORK as exc:
+            raise DeliveryError(f"no answer from Slack ({describe(exc)})", "retry",
                                 unclear=True) from None
         return None
 
@@ -268,8 +267,8 @@ class SlackSink:
         except SlackApiError as exc:
             raise self._refused(exc, False) if _error(exc) in _REFUSED else DeliveryError(
                 f"Slack's auth.test failed: {_error(exc)}", "retry") from None
-        except (OSError, urllib.error.URLError) as exc:
-            raise DeliveryError(f"no answer from Slack ({_describe(exc)})", "retry") from None
+        except NETWORK as exc:
+            raise DeliveryError(f"no answer from Slack ({describe(exc)})", "retry") from None
         return self.channel_id()
 
     def channel_id(self, channel: str | None = None) -> str:
@@ -297,8 +296,8 @@ class SlackSink:
                     "Channel ID), or add the scope", "blocked") from None
             raise self._refused(exc, False) if _error(exc) in _REFUSED else DeliveryError(
                 f"finding #{name} in Slack failed: {_error(exc)}", "retry") from None
-        except (OSError, urllib.error.URLError) as exc:
-            raise DeliveryError(f"no answer from Slack ({_describe(exc)})", "retry") from None
+        except NETWORK as exc:
+            raise DeliveryError(f"no answer from Slack ({describe(exc)})", "retry") from None
         raise DeliveryError(
             f"{setting}: no channel #{name} that the Slack app can see; check the name, or "
             "invite the app to the channel (/invite @your-app)", "blocked")
@@ -355,11 +354,3 @@ def _error(exc: SlackApiError) -> str:
         return str(exc.response.get("error") or "")[:80]
     except (AttributeError, TypeError, ValueError):  # pragma: no cover - a binary body
         return ""
-
-
-def _describe(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None)
-    inner = reason if isinstance(reason, BaseException) else exc
-    if isinstance(inner, (socket.timeout, TimeoutError)):
-        return "timed out"
-    return type(inner).__name__

@@ -31,7 +31,7 @@ from sheetsync.incidents import effects as incident_effects
 from sheetsync.incidents import note as incident_note
 from sheetsync.integrations.clickup import ClickUpFault
 from sheetsync.perf import without_gc
-from sheetsync.privacy import mask_phone
+from sheetsync.privacy import mask_free_text, mask_phone
 from sheetsync.rules import (
     CLICKUP_TASK,
     SLACK_MESSAGE,
@@ -191,7 +191,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
                 redone[t] if t in redone else _unchanged(view.snapshot[t])
                 for t in sorted(ids) if t in identity.position],
                 full_contact=config.settings.messages.full_contact, levels=now_levels,
-                link=backend.row_link)
+                link=backend.row_link, region=config.settings.phone_region)
 
         planned = plan(transitions, details(involved), past, adopting, policy)
         opened, joined, alerts = _incidents(store, sheet, identity, transitions, key, now,
@@ -477,14 +477,20 @@ def _raised(before: Mapping[str, str], now: Mapping[str, str]) -> list[Transitio
 
 def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
              full_contact: bool = False, levels: Mapping[str, str] | None = None,
-             link: Callable[[int], str | None] = lambda row: None
+             link: Callable[[int], str | None] = lambda row: None, region: str | None = None
              ) -> dict[str, TicketDetails]:
-    """What the messages need of each ticket, read from its row (the contact masked, a link
-    to the row where the backend has one)."""
+    """What the messages need of each ticket, read from its row, with a link to the row where
+    the backend has one. Unless `full_contact`, the contact is masked and so is every phone
+    number in the free text (a seller who typed theirs into the description): what leaves
+    the tracker, and what the state keeps of a message, holds no full number."""
     roles = sheet.schema.roles
 
     def cell(role: str, i: int) -> str | None:
         return sheet.text(getattr(roles, role), i)
+
+    def free(role: str, i: int) -> str:
+        text = cell(role, i) or ""
+        return text if full_contact else mask_free_text(text, region)
 
     details = {}
     for ticket in tickets:
@@ -492,7 +498,7 @@ def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
         contact = cell("contact", i)
         details[ticket.ticket_id] = TicketDetails(
             ticket_id=ticket.ticket_id, issue_type=ticket.fields.get("type") or "",
-            description=cell("description", i) or "", seller=cell("seller_name", i) or "",
+            description=free("description", i), seller=free("seller_name", i),
             status=ticket.fields.get("status"), priority=ticket.fields.get("priority"),
             assignee=ticket.fields.get("assignee"), reported_at=cell("timestamp", i),
             contact=mask_phone(contact) if contact and "@" not in contact and not full_contact
@@ -595,14 +601,18 @@ def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
     window = timedelta(hours=settings.incident_window_hours)
     roles = sheet.schema.roles
     position = identity.position
+    full, region = config.settings.messages.full_contact, config.settings.phone_region
+
+    def free(text: str | None) -> str | None:  # the incident's messages and label
+        return text if full or text is None else mask_free_text(text, region)
 
     def report(ticket: str, seen: datetime) -> Report | None:
         i = position[ticket]
         seller = sheet.text(roles.seller, i)
         hashed = hashlib.blake2b(seller.encode(), key=key[:64], digest_size=8).hexdigest() \
             if seller else None
-        found = Report(ticket, hashed, sheet.text(roles.seller_name, i),
-                       sheet.text(roles.description, i), seen)
+        found = Report(ticket, hashed, free(sheet.text(roles.seller_name, i)),
+                       free(sheet.text(roles.description, i)), seen)
         return found if is_problem(found, sheet.text(roles.type, i)) else None
 
     new = [r for t in created if t in position and (r := report(t, now)) is not None]
