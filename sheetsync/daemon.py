@@ -1,6 +1,10 @@
 """`sheetsync run`: a sync cycle every interval until SIGINT or SIGTERM, and each report when
 it falls due (a report missed while the daemon was down runs once when it is back).
 
+Cycles hand their effects to couriers, one per destination, and go on: delivery never holds a
+cycle up. Whatever a cycle meets (a cut answer, a damaged file, a bug), the daemon logs one
+line, marks the tracker failing in /healthz, and tries again next interval.
+
 A signal stops the loop after the cycle in progress; a fault in one cycle (the workbook
 missing, locked or unreadable for a moment) is logged and the next cycle tries again.
 """
@@ -21,6 +25,7 @@ from typing import Any
 from sheetsync import logs, metrics
 from sheetsync.backends import TrackerBackend, open_backend
 from sheetsync.config import Config
+from sheetsync.couriers import Couriers
 from sheetsync.dispatch import Sinks, open_sinks
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.faults import one_line, state_fault
@@ -47,6 +52,13 @@ def run_daemon(config: Config, *, once: bool = False,
     sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
     interval = config.settings.sync.interval_seconds
     health = health or metrics.Health(interval)
+    # Only the replica holding the lease runs cycles and sends; a standby takes over within
+    # three intervals of the leader's last renewal.
+    lease = Lease.for_this_process(3 * interval)
+    # A run that goes on hands its effects to couriers, one per destination, and never waits
+    # on delivery; a single cycle (--once) delivers before it ends.
+    couriers = None if once else Couriers(config, sinks, lease=lease, now=now,
+                                          on_progress=health.progressed)
     server = _serve(metrics_at, health)
     stop = stop or threading.Event()
     previous = _install_stop_handlers(stop)
@@ -60,9 +72,6 @@ def run_daemon(config: Config, *, once: bool = False,
     seen: object = None  # the tracker as the last completed cycle left it
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
     read_at: datetime | None = None
-    # Only the replica holding the lease runs cycles and sends; a standby takes over within
-    # three intervals of the leader's last renewal.
-    lease = Lease.for_this_process(3 * interval)
     leading: bool | None = None  # None: not yet known
     try:
         while not stop.is_set():
@@ -111,6 +120,8 @@ def run_daemon(config: Config, *, once: bool = False,
                 break
             stop.wait(interval)
     finally:
+        if couriers is not None:
+            couriers.stop()
         if leading:
             _release(config, lease)
         for sig, handler in previous.items():
@@ -241,10 +252,11 @@ _SKIPPED: dict[tuple[str, str], str] = {}  # why each tracker's job's report was
 
 
 def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
-    """Whether a cycle is owed though the tracker has not changed: an effect still to
-    deliver, or ClickUp's tasks due to be asked about."""
+    """Whether a cycle is owed though the tracker has not changed: an effect still to deliver
+    (when no courier delivers it), a task created and not yet written into its row, or
+    ClickUp's tasks due to be asked about."""
     with open_state(config) as store:
-        if store.effects("pending"):
+        if store.unlinked_tasks() or (sinks.couriers is None and store.effects("pending")):
             return True
         last = store.tasks_polled_at
     return sinks.tasks is not None and (

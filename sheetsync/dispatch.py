@@ -1,17 +1,23 @@
-"""Dispatch: every pending effect to its sink, oldest first, each outcome recorded at once.
+"""Dispatch: every pending effect to its destination, each outcome recorded at once.
 
-The shell around the sinks. Effects of one sink go out in the order they were planned: a
-passing fault or a configuration fault stops that sink for the cycle (the next cycle picks up
-where it stopped), so a burst arrives complete and in order. A reply waits for its escalation
-message, and a digest planned in quiet hours waits for them to end. A configuration fault is logged once, not every cycle, and the effect keeps waiting
-until the fault is fixed; what only a person can decide is held for `sheetsync outbox`.
+The shell around the sinks. A destination is where effects queue up together: one Slack
+channel, one ClickUp list, the local outbox. Within one, effects go by urgency (an
+escalation, an SLA breach, an incident, a reply, a reminder, a digest), but never ahead of an
+earlier effect of the same ticket or thread, so a burst arrives complete and in order; a reply
+waits for its escalation message, and a digest planned in quiet hours waits for them to end.
+A passing fault or a configuration fault stops that destination only (the others go on), is
+logged once, not every time, and the effect keeps waiting until the fault is fixed; what only
+a person can decide is held for `sheetsync outbox`.
+
+`dispatch` drains every destination in turn (one-shot commands); the daemon hands off to one
+courier per destination instead (`sheetsync.couriers`), so a cycle never waits on delivery.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -40,16 +46,33 @@ SLACK_KINDS = (SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE, SLACK_DIGEST, SLACK_INC
                SLACK_REMINDER, SLACK_SLA)
 
 
+#: The order of urgency within a destination (lower goes first).
+URGENCY = {SLACK_MESSAGE: 0, CLICKUP_TASK: 0, SLACK_SLA: 1, SLACK_INCIDENT: 2, SLACK_REPLY: 3,
+           SLACK_UPDATE: 3, SLACK_REMINDER: 4, SLACK_DIGEST: 5}
+
+
 @dataclass
 class Sinks:
-    """Which sink takes each kind of effect; the local outbox takes the rest."""
+    """Which sink takes each kind of effect; the local outbox takes the rest. With
+    `couriers` (the daemon's), delivery is handed off to them instead of done in place."""
 
     outbox: Sink
     by_kind: Mapping[str, Sink] = field(default_factory=dict)
     tasks: TaskTracker | None = None  # ClickUp, to follow the tasks' status
+    couriers: Courier | None = None
 
     def for_kind(self, kind: str) -> Sink:
         return self.by_kind.get(kind, self.outbox)
+
+    def destination(self, effect: Effect, parent: Effect | None = None) -> str:
+        """Where `effect` queues: `slack:#channel`, `clickup:LIST`, or `outbox`. A reply
+        goes where its escalation message went (`parent`)."""
+        sink = self.for_kind(effect.kind)
+        if sink.name == "outbox":
+            return "outbox"
+        routed = (parent or effect).payload.get("channel") or effect.payload.get("list_id") \
+            or getattr(sink, "channel", None) or getattr(sink, "list_id", None) or ""
+        return f"{sink.name}:{routed}"
 
     def start(self) -> None:
         """Let each service sink check its setup now; a fault is logged, never fatal (the
@@ -62,6 +85,15 @@ class Sinks:
                 logs.event(f"{sink.name} ready", target=start())
             except DeliveryError as exc:
                 logs.event(f"{sink.name} not ready", logging.ERROR, error=str(exc))
+            except Exception as exc:  # a fault nobody foresaw: the effects wait, all the same
+                logs.debug_traceback(f"{sink.name} not ready", exc)
+                logs.event(f"{sink.name} not ready", logging.ERROR, error=one_line(exc))
+
+
+class Courier(Protocol):
+    """What takes effects off the cycle's hands (sheetsync.couriers.Couriers)."""
+
+    def wake(self, store: StateStore) -> None: ...
 
 
 class TaskTracker(Protocol):
@@ -120,24 +152,88 @@ def _wanted(source: str, table: str, token_env: str, environ: Mapping[str, str],
     return bool(token) and not missing
 
 
+def hand_off(store: StateStore, sinks: Sinks, now: datetime) -> int:
+    """Committed effects to their couriers, without waiting (the daemon), or delivered here and
+    now (one-shot commands); returns how many were delivered here."""
+    if sinks.couriers is not None:
+        sinks.couriers.wake(store)
+        return 0
+    return dispatch(store, sinks, now)
+
+
 def dispatch(store: StateStore, sinks: Sinks, now: datetime) -> int:
-    """Deliver what is pending; returns how many effects were delivered."""
-    delivered = 0
-    stopped: set[str] = set()  # sinks that stop for this cycle, keeping their order
-    for effect in store.effects("pending"):
-        sink = sinks.for_kind(effect.kind)
-        if sink.name in stopped or _waiting(effect, now):
+    """Deliver what is pending, each destination in turn; returns how many were delivered."""
+    queues = queued(store.effects("pending"), sinks)
+    return sum(drain(store, sinks, queue, lambda: now).delivered for queue in queues.values())
+
+
+def queued(pending: Sequence[Effect], sinks: Sinks) -> dict[str, list[Effect]]:
+    """Pending effects by destination, each in the order they were planned."""
+    by_key = {e.key: e for e in pending}
+    queues: dict[str, list[Effect]] = {}
+    for effect in pending:
+        parent = by_key.get(str(effect.payload.get("parent") or ""))
+        queues.setdefault(sinks.destination(effect, parent), []).append(effect)
+    return queues
+
+
+def delivery_order(queue: Sequence[Effect]) -> list[Effect]:
+    """One destination's effects in the order they go: by urgency, but never ahead of an
+    earlier effect of the same ticket or of the same thread. Pure."""
+    def groups(effect: Effect) -> tuple[str, ...]:
+        thread = f"thread:{effect.payload.get('parent') or effect.key}"
+        return (f"ticket:{effect.ticket_id}", thread) if effect.ticket_id else (thread,)
+
+    waiting: dict[str, list[int]] = {}  # each group's effects still to go, planned order
+    for i, effect in enumerate(queue):
+        for group in groups(effect):
+            waiting.setdefault(group, []).append(i)
+    ready = {i for i, effect in enumerate(queue)
+             if all(waiting[g][0] == i for g in groups(effect))}
+    order: list[Effect] = []
+    while ready:
+        i = min(ready, key=lambda j: (URGENCY.get(queue[j].kind, 9), j))
+        ready.discard(i)
+        order.append(queue[i])
+        for group in groups(queue[i]):
+            waiting[group].pop(0)
+            if waiting[group]:
+                j = waiting[group][0]
+                if all(waiting[g][0] == j for g in groups(queue[j])):
+                    ready.add(j)
+    return order
+
+
+@dataclass
+class Drained:
+    """How a pass over one destination went."""
+
+    delivered: int = 0
+    held: int = 0  # effects the service refused, held for a person
+    stopped: str | None = None  # why the destination stopped: a passing or setup fault
+
+
+def drain(store: StateStore, sinks: Sinks, queue: Sequence[Effect],
+          now: Callable[[], datetime], more: Callable[[], bool] = lambda: False) -> Drained:
+    """Deliver one destination's effects in delivery order until done or stopped; `more`
+    says that newer effects came in and the order should be worked out again."""
+    outcome = Drained()
+    for effect in delivery_order(queue):
+        at = now()
+        if _waiting(effect, at):
             continue
-        ready, parent = _parent(store, effect, now)
+        ready, parent = _parent(store, effect, at)
         if not ready:
             continue
+        sink = sinks.for_kind(effect.kind)
         try:
-            result = sink.deliver(effect, parent,
-                                  lambda: store.begin_attempt(effect.key, now))
+            result = sink.deliver(effect, parent, lambda: store.begin_attempt(effect.key, at))
         except DeliveryError as exc:
-            _record_failure(store, effect, exc, now)
+            _record_failure(store, effect, exc, at)
             if exc.verdict in ("retry", "blocked"):
-                stopped.add(sink.name)
+                outcome.stopped = str(exc)
+                return outcome
+            outcome.held += 1
             continue
         except (LeaseLost, SheetsyncError):  # not the service's: the lease, the state
             raise
@@ -145,12 +241,14 @@ def dispatch(store: StateStore, sinks: Sinks, now: datetime) -> int:
             logs.debug_traceback("delivery fault", exc)
             _record_failure(store, effect, DeliveryError(
                 f"unexpected {one_line(exc)}; will look for it before sending again", "retry",
-                unclear=True), now)
-            stopped.add(sink.name)
-            continue
-        store.settle(effect.key, "sent", now, result=result)
-        delivered += 1
-    return delivered
+                unclear=True), at)
+            outcome.stopped = one_line(exc)
+            return outcome
+        store.settle(effect.key, "sent", at, result=result)
+        outcome.delivered += 1
+        if more():
+            return outcome
+    return outcome
 
 
 def _waiting(effect: Effect, now: datetime) -> bool:

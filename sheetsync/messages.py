@@ -11,6 +11,18 @@ NAME_LENGTH = 100  # an Issue Type or Seller Name longer than this is cut in mes
 ELLIPSIS = "…"
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[\r\n]")
+#: Bidi marks, embeddings, overrides and isolates, and the other invisible controls (C0 but
+#: tab and newline, C1, zero-width space, word joiners): a cell using them could reverse or
+#: hide what follows it. The zero-width joiner and non-joiner stay: Devanagari, Malayalam and
+#: emoji sequences need them.
+_CONTROLS = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\u200e\u200f"
+                       "\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def without_controls(text: str) -> str:
+    """`text` without the characters that reorder or hide what follows them (line breaks and
+    tabs stay: `one_line` turns them into spaces where one line is wanted)."""
+    return _CONTROLS.sub("", text)
 
 
 def brief_description(description: str, length: int = BRIEF_LENGTH) -> str:

@@ -1,7 +1,8 @@
 """Health and Prometheus metrics for `sheetsync run --metrics-port`.
 
-`/healthz` answers 200 while the last successful cycle is younger than three intervals and
-503 with the reason otherwise (for a container's HEALTHCHECK or a load balancer); `/metrics`
+`/healthz` answers 200 while the daemon makes progress (a cycle completed, an effect delivered
+or held) within max(3 intervals, 60 s) and its cycles are not failing for that long, and 503
+with the reason otherwise (for a container's HEALTHCHECK or a load balancer); `/metrics`
 is the Prometheus text format (prometheus-client). The server binds to 127.0.0.1 unless told
 otherwise, and serves nothing else.
 """
@@ -51,6 +52,12 @@ REPORT_RUNS = Counter("sheetsync_report_runs", "Scheduled reports written, by jo
 REPORT_LAST_SUCCESS = Gauge("sheetsync_report_last_success_timestamp_seconds",
                             "When each job's report was last written (Unix time).",
                             ["tracker", "job"], registry=REGISTRY)
+QUEUE_DEPTH = Gauge("sheetsync_queue_depth", "Effects pending, by destination (a Slack "
+                    "channel, a ClickUp list, the outbox).", ["tracker", "destination"],
+                    registry=REGISTRY)
+QUEUE_OLDEST = Gauge("sheetsync_queue_oldest_seconds", "How long the oldest pending effect of "
+                     "each destination has waited.", ["tracker", "destination"],
+                     registry=REGISTRY)
 _SET: dict[tuple[Gauge, str], set[tuple[str, ...]]] = {}  # gauge children set, by tracker
 
 
@@ -73,33 +80,57 @@ def _replace(gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
 
 @dataclass
 class Health:
-    """Whether the daemon is doing its work: its last successful cycle is recent enough."""
+    """Whether the daemon is doing its work: it made progress recently and is not failing.
+
+    Progress is a completed cycle (an idle tick that finds nothing changed included), an
+    effect delivered or held for a person, or an adoption that advanced. Healthy while some
+    progress is younger than max(3 intervals, 60 s) and the cycles have not been failing for
+    that long; unhealthy when stuck (no progress) or failing.
+    """
 
     interval: float
     clock: Callable[[], float] = time.time
-    last_success: float | None = None
+    last_success: float | None = None  # the last progress of any kind
     last_error: str | None = None
+    failing_since: float | None = None  # the first of the cycles failing since the last good
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def window(self) -> float:
+        return max(3 * self.interval, 60.0)
+
     def succeeded(self) -> None:
+        """A cycle completed."""
         with self._lock:
             self.last_success, self.last_error = self.clock(), None
+            self.failing_since = None
+
+    def progressed(self) -> None:
+        """Progress outside a cycle: an effect delivered or held, an adoption advanced."""
+        with self._lock:
+            self.last_success = self.clock()
 
     def failed(self, error: str) -> None:
         with self._lock:
             self.last_error = error
+            if self.failing_since is None:
+                self.failing_since = self.clock()
 
     def status(self) -> tuple[int, str]:
         with self._lock:
-            last, error = self.last_success, self.last_error
-        limit = 3 * self.interval
+            last, error, failing = self.last_success, self.last_error, self.failing_since
+        limit, now = self.window, self.clock()
+        if failing is not None and now - failing > limit:
+            return 503, (f"cycles have failed for {now - failing:.0f} s (more than {limit:.0f}"
+                         f" s); last error: {error}")
         if last is None:
             return 503, "no successful cycle yet" + (f"; last error: {error}" if error else "")
-        age = self.clock() - last
+        age = now - last
         if age > limit:
-            return 503, (f"the last successful cycle was {age:.0f} s ago (more than 3 intervals"
-                         f", {limit:.0f} s)" + (f"; last error: {error}" if error else ""))
-        return 200, f"ok: the last successful cycle was {age:.0f} s ago"
+            return 503, (f"no progress for {age:.0f} s (no cycle completed, no effect delivered"
+                         f" in max(3 intervals, 60 s) = {limit:.0f} s)" +
+                         (f"; last error: {error}" if error else ""))
+        return 200, f"ok: the last progress was {age:.0f} s ago"
 
 
 @dataclass
@@ -154,6 +185,13 @@ def observe_cycle(seconds: float, rows: int, findings: Mapping[str, int],
     _replace(FINDINGS, {(code,): count for code, count in findings.items()})
     for name, count in transitions.items():
         of(TRANSITIONS, name).inc(count)
+
+
+def observe_queues(depth: Mapping[tuple[str, ...], float],
+                   oldest: Mapping[tuple[str, ...], float]) -> None:
+    """Each destination's queue: how many effects wait, and for how long the oldest has."""
+    _replace(QUEUE_DEPTH, depth)
+    _replace(QUEUE_OLDEST, oldest)
 
 
 def observe_effects(counts: Mapping[tuple[str, str], int]) -> None:

@@ -14,19 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sheetsync.messages import one_line
+from sheetsync.messages import one_line, without_controls
 
 #: Slack's limits: a section's text 3,000 characters, a field 2,000, ten fields.
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 200  # our own cap for one value: enough for any real name or number
 DESCRIPTION_LIMIT = 2800
 
-#: Bidi marks, embeddings, overrides and isolates, and the other invisible controls (C0 but
-#: tab and newline, C1, zero-width space, word joiners): a cell using them could reverse or
-#: hide what follows it. The zero-width joiner and non-joiner stay: Devanagari, Malayalam and
-#: emoji sequences need them.
-_CONTROLS = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\u200e\u200f"
-                       "\u202a-\u202e\u2060-\u2069\ufeff]")
 _R = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"  # Hebrew, Arabic, Syriac, Thaana...
 #: A right-to-left run: from its first RTL letter to its last, spaces and digits between.
 _RTL_RUN = re.compile(f"[{_R}](?:[{_R}\\s\\d.,'\"-]*[{_R}])?")
@@ -45,7 +39,7 @@ class SlackMessage:
 def inert(text: str) -> str:
     """Cell text as Slack shows it literally: controls removed, `& < >` escaped, and each
     right-to-left run isolated, so it cannot reorder the brackets and dashes around it."""
-    text = _CONTROLS.sub("", text)
+    text = without_controls(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _RTL_RUN.sub(lambda run: f"{_FSI}{run.group(0)}{_PDI}", text)
 

@@ -676,6 +676,14 @@ class StateStore:
             self._save_tasks(db, links)
         return links
 
+    def unlinked_tasks(self) -> int:
+        """How many tasks sheetsync created that are not linked to their ticket yet (the next
+        cycle links them and writes their IDs into the rows)."""
+        return int(self._db.execute(
+            "SELECT count(*) FROM effects WHERE kind = 'clickup.task' AND status = 'sent' "
+            "AND json_extract(result, '$.id') IS NOT NULL "
+            "AND ticket_id NOT IN (SELECT ticket_id FROM tasks)").fetchone()[0])
+
     def save_tasks(self, links: Iterable[TaskLink]) -> None:
         """Record task links: a person's, or one now in the sheet."""
         with self._transaction() as db:

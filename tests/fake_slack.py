@@ -39,7 +39,9 @@ class Fault:
     """What to do instead of (or after) answering one request for `method`."""
 
     method: str
-    kind: str  # "drop-after-accept", "drop", "timeout-after-accept", "429", "500", "error"
+    kind: str  # "drop-after-accept", "drop", "timeout-after-accept", "429", "500", "error",
+    # "cut-after-accept" (the answer's body ends half-way), "raise-after-accept" (`error`
+    # names an exception of tests.edge_faults, raised after the post is taken)
     error: str = ""  # Slack's error code, for "error"
     retry_after: int = 1
 
@@ -166,8 +168,12 @@ class FakeSlack:
             raise http.client.RemoteDisconnected("Remote end closed connection without response")
         if fault is not None and fault.kind == "timeout-after-accept":
             raise socket.timeout("timed out")
+        if fault is not None and fault.kind == "raise-after-accept":
+            from tests.edge_faults import EVERYTHING
+
+            raise EVERYTHING[fault.error]()
         self.exchanges.append((verb, url, body, headers, reply))
-        return reply.response()
+        return reply.response(cut=fault is not None and fault.kind == "cut-after-accept")
 
     def _fault(self, fault: Fault) -> Reply | None:
         """The answer a planned fault gives instead of Slack's; None when Slack answers."""
@@ -318,12 +324,14 @@ class Reply:
     def content_type(self) -> str:
         return "text/html" if isinstance(self.body, str) else "application/json; charset=utf-8"
 
-    def response(self) -> http.client.HTTPResponse:
-        """A real `HTTPResponse`, parsed from bytes as if read off a socket."""
+    def response(self, cut: bool = False) -> http.client.HTTPResponse:
+        """A real `HTTPResponse`, parsed from bytes as if read off a socket (`cut`: the
+        connection ends half-way through the body, so reading it raises IncompleteRead)."""
         lines = [f"HTTP/1.1 {self.status} {http.client.responses[self.status]}",
                  f"Content-Type: {self.content_type}", f"Content-Length: {len(self.data)}",
                  *(f"{k}: {v}" for k, v in self.headers.items()), "", ""]
-        raw = "\r\n".join(lines).encode() + self.data
+        raw = "\r\n".join(lines).encode() + (self.data[:len(self.data) // 2] if cut else
+                                               self.data)
 
         class _Socket:
             def makefile(self, *args: Any, **kwargs: Any) -> io.BytesIO:

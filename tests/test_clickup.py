@@ -98,19 +98,41 @@ def test_the_task_is_named_prioritised_tagged_and_assigned_from_the_row() -> Non
     lines = body["markdown_content"].splitlines()
     assert lines[:4] == ["**Ticket:** INT-000017", "**Seller:** Nandi Dairy",
                          "**Contact:** \\+91\\*\\*\\*\\*\\*\\*0000",
-                         "**Reported:** 2026-11-23 11:00"]
+                         "**Reported:** 2026\\-11\\-23 11\\:00"]
     description = body["markdown_content"]
     assert "**Not assigned in ClickUp** (not in sheetsync's `clickup.assignees`): " \
            "Priya \\(Support\\)" in description
-    assert "Cannot add products. The Add button is grey." in description
+    assert "Cannot add products\\. The Add button is grey\\." in description
 
 
 def test_cell_text_cannot_forge_a_link_or_formatting_in_the_task() -> None:
     hostile = {**BUG, "description": "[click here](https://evil.example) <b>now</b> **bold**"}
     description = task_body(hostile, KEY, KEY_FIELD, {})["markdown_content"]
-    assert "\\[click here\\]\\(https://evil.example\\) \\<b\\>now\\</b\\> \\*\\*bold\\*\\*" \
-        in description
+    assert "\\[click here\\]\\(https\\:\\/\\/evil\\.example\\) \\<b\\>now\\<\\/b\\> " \
+        "\\*\\*bold\\*\\*" in description
     assert "assignees" not in task_body(hostile, KEY, KEY_FIELD, {})
+
+
+def test_bare_urls_and_block_markdown_in_cell_text_stay_text_in_the_task() -> None:
+    # A bare URL or a www. address would be auto-linked, and "- ", "1.", "---" and "#" at
+    # the start of a line would make a list, a rule or a heading: every ASCII punctuation
+    # character of cell text is backslash-escaped, as CommonMark allows for any of them.
+    hostile = {**BUG, "description": "see https://evil.example/x or www.evil.example\n"
+                                     "- item\n1. first\n---\n# Heading\nmail a@b.example"}
+    description = task_body(hostile, KEY, KEY_FIELD, {})["markdown_content"]
+    assert "see https\\:\\/\\/evil\\.example\\/x or www\\.evil\\.example" in description
+    for line in ("\\- item", "1\\. first", "\\-\\-\\-", "\\# Heading", "mail a\\@b\\.example"):
+        assert line in description.splitlines()
+
+
+def test_a_task_name_is_one_line_without_controls_and_capped() -> None:
+    name = "[Bug] Cannot\u202e add\u2066 products\x07\nnow " + "x" * 40_000
+    body = task_body({**BUG, "name": name}, KEY, KEY_FIELD, {})
+    jsonschema.validate(body, CREATE_TASK)
+    assert body["name"].startswith("[Bug] Cannot add products now xxx")
+    assert len(body["name"]) == 200 and body["name"].endswith("…")
+    assert not any(ord(c) < 32 or "\u202a" <= c <= "\u202e" or "\u2066" <= c <= "\u2069"
+                   for c in body["name"])
 
 
 @pytest.mark.parametrize(("priority", "expected"), [("High", 2), ("Medium", 3), ("Low", 4),

@@ -29,7 +29,8 @@ class Clock:
         return self.now
 
 
-def test_healthz_is_503_until_a_cycle_succeeds_then_200_until_three_intervals_pass() -> None:
+def test_healthz_is_503_until_a_cycle_succeeds_then_200_while_the_daemon_makes_progress(
+        ) -> None:
     clock = Clock()
     health = Health(30, clock)
     assert health.status() == (503, "no successful cycle yet")
@@ -38,13 +39,35 @@ def test_healthz_is_503_until_a_cycle_succeeds_then_200_until_three_intervals_pa
                                     "such workbook")
     health.succeeded()
     clock.now += 89
-    assert health.status() == (200, "ok: the last successful cycle was 89 s ago")
+    assert health.status() == (200, "ok: the last progress was 89 s ago")
     clock.now += 2
     code, reason = health.status()
-    assert code == 503
-    assert reason == "the last successful cycle was 91 s ago (more than 3 intervals, 90 s)"
-    assert respond("/healthz", health)[:2] == (503, "text/plain; charset=utf-8")
+    assert code == 503  # stuck: nothing completed, nothing delivered for max(3 x 30 s, 60 s)
+    assert reason == ("no progress for 91 s (no cycle completed, no effect delivered in "
+                      "max(3 intervals, 60 s) = 90 s)")
+    health.progressed()  # a courier delivered an effect: that is progress too
+    assert health.status()[0] == 200
+    assert respond("/healthz", health)[:2] == (200, "text/plain; charset=utf-8")
     assert respond("/nothing", health)[0] == 404
+
+
+def test_healthz_is_503_when_cycles_keep_failing_though_effects_still_go_out() -> None:
+    clock = Clock()
+    health = Health(5, clock)  # a short interval: the window is 60 s, not 15
+    health.succeeded()
+    health.failed("spreadsheet 1abc: no answer from Google Sheets (timed out)")
+    for _ in range(6):
+        clock.now += 10
+        health.progressed()  # the backlog drains while every cycle fails
+        health.failed("spreadsheet 1abc: no answer from Google Sheets (timed out)")
+    assert health.status()[0] == 200  # failing for 60 s: not yet more than the window
+    clock.now += 1
+    health.progressed()
+    assert health.status() == (503, "cycles have failed for 61 s (more than 60 s); last "
+                                    "error: spreadsheet 1abc: no answer from Google Sheets "
+                                    "(timed out)")
+    health.succeeded()  # one good cycle ends it
+    assert health.status()[0] == 200
 
 
 def test_the_daemon_serves_healthz_and_metrics_while_it_runs(tmp_path: Path) -> None:
@@ -65,7 +88,7 @@ def test_the_daemon_serves_healthz_and_metrics_while_it_runs(tmp_path: Path) -> 
     assert run_daemon(config, stop=Ticks(3, scrape), environ={},
                       metrics_at=("127.0.0.1", 0)) == 0
     assert seen["/healthz"][0] == 200
-    assert seen["/healthz"][1].startswith("ok: the last successful cycle was")
+    assert seen["/healthz"][1].startswith("ok: the last progress was")
     text = seen["/metrics"][1]
     # One tracker: its label is empty (as if absent, to PromQL).
     assert 'sheetsync_rows{tracker=""} 16.0' in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 
@@ -27,23 +28,27 @@ class Pacer:
         self.clock = clock
         self.sleep = sleep
         self._next: dict[str, float] = {}
+        self._lock = threading.Lock()  # couriers of several destinations share one token
 
     def wait(self, key: str = "") -> None:
-        """Wait for `key`'s next slot and take it."""
-        now = self.clock()
-        ready = self._next.get(key, now)
+        """Wait for `key`'s next slot and take it (the slot is taken before the wait, so two
+        threads never take the same one)."""
+        with self._lock:
+            now = self.clock()
+            ready = max(self._next.get(key, now), now)
+            self._next[key] = ready + self.interval
         if ready > now:
             self.sleep(ready - now)
-            now = ready
-        self._next[key] = now + self.interval
 
     def done(self, key: str = "") -> None:
         """The call for `key` has ended: the next one waits `interval` from now."""
-        self._next[key] = max(self._next.get(key, 0.0), self.clock() + self.interval)
+        with self._lock:
+            self._next[key] = max(self._next.get(key, 0.0), self.clock() + self.interval)
 
     def back_off(self, seconds: float, key: str = "") -> None:
         """The service asked for a pause: nothing for `key` before `seconds` from now."""
-        self._next[key] = max(self._next.get(key, 0.0), self.clock() + seconds)
+        with self._lock:
+            self._next[key] = max(self._next.get(key, 0.0), self.clock() + seconds)
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 30.0,

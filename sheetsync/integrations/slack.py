@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -129,11 +130,13 @@ class SlackSink:
         self.sleep = sleep or self.pacer.sleep
         self.jitter = jitter
         self._ids: dict[str, str] = {}  # channel names and IDs, as resolved
-        self._calling = ""  # the channel of the message call in progress (a 429 slows it)
+        self._calling = threading.local()  # each courier's message call in progress: the
+        # channel a 429 slows
         quiet = logging.getLogger("sheetsync.slack_sdk")  # we log each fault ourselves
         quiet.setLevel(logging.CRITICAL)
         self.rate_limits = _PacedRateLimitHandler(self.pacer,
-                                                  lambda: self._calling,
+                                                  lambda: getattr(self._calling, "channel",
+                                                                  ""),
                                                   self.sleep)
         self.client = _CountedClient(token=token, base_url=api_url, timeout=timeout,
                                      logger=quiet, retry_handlers=[self.rate_limits])
@@ -187,7 +190,7 @@ class SlackSink:
     def _paced(self, channel: str) -> Iterator[None]:
         """One message call in `channel`, spaced from the end of the one before."""
         self.pacer.wait(channel)
-        self._calling = channel
+        self._calling.channel = channel
         try:
             yield
         finally:

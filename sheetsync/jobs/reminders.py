@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from sheetsync.config import Config
-from sheetsync.dispatch import Sinks, dispatch
+from sheetsync.dispatch import Sinks, hand_off
 from sheetsync.reminders import DAYS, STALE, check_backs, follow_ups, quiet
 from sheetsync.effects import Effect
 from sheetsync.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
@@ -80,5 +80,5 @@ def _send(store: StateStore, due: list[Effect], now: datetime, sinks: Sinks | No
     if fresh:
         store.add_effects(fresh, now)
         if sinks is not None:
-            dispatch(store, sinks, now)
+            hand_off(store, sinks, now)
     return len(fresh)

@@ -13,7 +13,7 @@ from sheetsync import kpis
 from sheetsync.backends import TrackerBackend, open_backend
 from sheetsync.backends.report_layout import ROLLING
 from sheetsync.config import Config
-from sheetsync.dispatch import Sinks, dispatch
+from sheetsync.dispatch import Sinks, hand_off
 from sheetsync.effects import Effect
 from sheetsync.jobs import daily, monthly, morning, weekly
 from sheetsync.jobs.reminders import working_calendar
@@ -76,7 +76,7 @@ def run_report(config: Config, period: Period, at: datetime, store: StateStore,
                                          **({"not_before": until.isoformat()} if until else {})})],
                           at)
         if sinks is not None:
-            dispatch(store, sinks, at)
+            hand_off(store, sinks, at)
     store.record_job(period.job, period.label, at, datetime.now(at.tzinfo))
     return Written(report, tab, None)
 

@@ -2,6 +2,8 @@
 
 The order is the contract: everything the cycle learned is committed in one transaction
 before any effect is dispatched, and the sheet is written last, only cells sheetsync owns.
+In the daemon, dispatch hands the committed effects off to one courier per destination and
+does not wait for their delivery (a one-shot `sheetsync sync` delivers them before it ends).
 A crash anywhere leaves a state the next cycle resumes from without losing or repeating an
 effect.
 """
@@ -21,7 +23,7 @@ from sheetsync import logs
 from sheetsync.backends import TrackerBackend, open_backend
 from sheetsync.backends.cells import CellMark, CellWrite
 from sheetsync.config import Config
-from sheetsync.dispatch import Sinks, TaskTracker, dispatch, open_sinks
+from sheetsync.dispatch import Sinks, TaskTracker, hand_off, open_sinks
 from sheetsync.effects import Effect
 from sheetsync.errors import TrackerError
 from sheetsync.delta import Changes, LastCycle, changes, position_of, shared_texts
@@ -224,7 +226,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
                 t.ticket_id for t in scope.tickets)))
         store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
         lap("state")
-        delivered = dispatch(store, sinks, now)
+        delivered = hand_off(store, sinks, now)
         delivered += _link_created_tasks(store, sinks, details, policy, now)
         lap("dispatch")
         links, notes = store.tasks(), _incident_notes(store)
@@ -407,7 +409,7 @@ def _link_created_tasks(store: StateStore, sinks: Sinks,
     if not updates:
         return 0
     store.add_effects(updates, now)
-    return dispatch(store, sinks, now)
+    return hand_off(store, sinks, now)
 
 
 def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
