@@ -7,6 +7,7 @@ Exit codes, for every command: 0 done; 1 done and found problems (or could not c
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sqlite3
@@ -15,11 +16,13 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import TextIO
 
 from sheetsync import __version__
 from sheetsync import logs
 from sheetsync.config import Config, load_config, load_configs
 from sheetsync.demo import DEMO_LOCALES, make_demo
+from sheetsync.effects import Effect
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.faults import one_line
 from sheetsync.privacy import mask_phones_in
@@ -41,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     `Error: ...`; output piped into a program that stopped reading (`| head`) ends quietly
     with 1; anything unexpected as one masked line, its traceback only with SHEETSYNC_DEBUG.
     """
+    shown = sys.stdout
+    sys.stdout = _Masked(shown)  # type: ignore[assignment]
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
@@ -61,6 +66,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(f"unexpected {one_line(exc)} (set SHEETSYNC_DEBUG=1 to see where; please "
                "report it)")
         return EXIT_PROBLEMS
+    finally:
+        sys.stdout = shown
+
+
+class _Masked(io.TextIOBase):
+    """Standard output with every phone number masked: what the CLI prints leaves the
+    tracker, so it shows no full number (the tracker itself shows them to who may see)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(mask_phones_in(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
 
 
 def _error(line: str) -> None:
@@ -370,10 +398,12 @@ def _status(args: argparse.Namespace) -> int:
         upcoming = sorted(((next_moment(job, getattr(settings, f"{job}_at"), now), job)
                            for job in settings.jobs),
                           key=lambda u: (u[0], JOBS.index(u[1])))
+        where = _destinations(config, [*pending, *failed], store)
         report = {"adopted_at": store.adopted_at, "last_cycle": cycle,
                   "pending_effects": [e.key for e in pending],
                   "failed_effects": [e.key for e in failed],
                   "errors": {e.key: e.last_error for e in [*pending, *failed] if e.last_error},
+                  "destinations": where,
                   "next_reports": [{"job": job, "at": at.isoformat()} for at, job in upcoming]}
     if args.format == "json":
         print(json.dumps(report, indent=2))
@@ -386,9 +416,23 @@ def _status(args: argparse.Namespace) -> int:
                               or "none (reports.jobs is empty)"))
     print(f"Effects: {len(pending)} pending, {len(failed)} failed")
     for effect in [*pending, *failed]:
-        print(f"  {effect.status}: {effect.key}" +
+        print(f"  {effect.status}: {effect.key} to {where[effect.key]}" +
               (f" ({effect.last_error})" if effect.last_error else ""))
     return EXIT_OK
+
+
+def _destinations(config: Config, effects: Sequence[Effect], store: StateStore
+                  ) -> dict[str, str]:
+    """Where each effect queues (a Slack channel, a ClickUp list, the outbox), as the
+    environment routes it now."""
+    try:
+        sinks = open_sinks(config, quiet=True)
+    except SheetsyncError:  # a token that cannot be used: its effects wait on the outbox's
+        sinks = open_sinks(config, environ={}, quiet=True)
+    parents = {key: found[0] for e in effects if (key := e.payload.get("parent"))
+               and (found := store.effects(key=str(key)))}
+    return {e.key: sinks.destination(e, parents.get(str(e.payload.get("parent"))))
+            for e in effects}
 
 
 def _outbox(args: argparse.Namespace) -> int:

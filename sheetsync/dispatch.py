@@ -107,7 +107,7 @@ class TaskTracker(Protocol):
 
 
 def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
-               echo: Callable[[str], None] | None = None) -> Sinks:
+               echo: Callable[[str], None] | None = None, quiet: bool = False) -> Sinks:
     """The sinks the config and the environment select; tokens come only from `environ`.
 
     A token without the settings it needs is a configuration error naming the setting; the
@@ -119,7 +119,8 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
     source = str(config.source or "built-in defaults")
     by_kind: dict[str, Sink] = {}
     slack_settings = config.settings.slack
-    if _wanted(source, "slack", slack.TOKEN_ENV, environ, {"channel": slack_settings.channel}):
+    if _wanted(source, "slack", slack.TOKEN_ENV, environ, {"channel": slack_settings.channel},
+               quiet):
         assert slack_settings.channel is not None
         slack_sink = slack.SlackSink(read_token(environ, slack.TOKEN_ENV), slack_settings.channel,
                                      api_url=slack_settings.api_url, users=slack_settings.users)
@@ -127,7 +128,7 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
     tasks = None
     settings = config.settings.clickup
     if _wanted(source, "clickup", clickup.TOKEN_ENV, environ,
-               {"list_id": settings.list_id, "key_field_id": settings.key_field_id}):
+               {"list_id": settings.list_id, "key_field_id": settings.key_field_id}, quiet):
         assert settings.list_id is not None and settings.key_field_id is not None
         tasks = clickup.ClickUpSink(read_token(environ, clickup.TOKEN_ENV), settings.list_id,
                                     settings.key_field_id, api_url=settings.api_url,
@@ -139,14 +140,14 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
 
 
 def _wanted(source: str, table: str, token_env: str, environ: Mapping[str, str],
-            needed: Mapping[str, str | None]) -> bool:
+            needed: Mapping[str, str | None], quiet: bool = False) -> bool:
     """Whether a service is configured: its token set and every setting it needs given."""
     token = read_token(environ, token_env)
     missing = [key for key, value in needed.items() if value is None]
     if token and missing:
         raise ConfigError(f"{source}: {table}.{missing[0]}: {token_env} is set but "
                           f"{table}.{missing[0]} is not; add it under [{table}]")
-    if not token and len(missing) < len(needed):
+    if not token and len(missing) < len(needed) and not quiet:
         logs.event(f"{table} off", logging.WARNING,
                    reason=f"{token_env} is not set: its effects go to the local outbox")
     return bool(token) and not missing

@@ -66,7 +66,7 @@ def mask_phones_in(text: str) -> str:
 
 #: Credentials by their published shapes: Slack's bot, user and app-level tokens, ClickUp's
 #: personal tokens, an HTTP Authorization value, Google's OAuth access tokens and a PEM key.
-_SECRET = re.compile(r"\b(xox[a-z]-|xapp-|pk_|ya29\.)[\w.-]*"
+_SECRET = re.compile(r"\b(xox[a-z]-|xapp-|pk_|ya29\.)[\w-]{4}[\w.-]*"
                      r"|\b(Bearer |Basic )[\w.~+/=-]+"
                      r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?"
                      r"(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
