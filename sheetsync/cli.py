@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with 1; anything unexpected as one masked line, its traceback only with SHEETSYNC_DEBUG.
     """
     shown = sys.stdout
-    sys.stdout = _Masked(shown)  # type: ignore[assignment]
+    sys.stdout = _Masked(shown)
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))

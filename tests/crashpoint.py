@@ -5,12 +5,16 @@ the real functions, so the process dies exactly as a power cut or an OOM kill wo
 With `SHEETSYNC_FAKE_SLACK=state.json` (or `SHEETSYNC_FAKE_CLICKUP=...`) in the environment,
 Slack (or ClickUp) is the fake, its state kept in that file across processes; the step
 `slack-accepted` (`clickup-accepted`) dies once the service has taken a post (created a
-task), before its answer arrives, and `none` runs without dying.
+task), before its answer arrives, and `none` runs without dying. With
+`SHEETSYNC_FAKE_FAULT_RATE=0.1`, each call to a fake fails at that rate with one of the
+exceptions its libraries raise mid-call (tests.edge_faults.NETWORK), before or after the
+service took it (the soak).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sys
 from contextlib import ExitStack
@@ -24,6 +28,7 @@ from sheetsync.cli import main  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
 from sheetsync.state import StateStore  # noqa: E402
 from tests.fake_clickup import FakeClickUp  # noqa: E402
+from tests.edge_faults import NETWORK  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 
 
@@ -53,10 +58,34 @@ STEPS = {
     "after-write": (workbook.Workbook, "write", "after"),
 }
 
+def flaky(fake: type, rate: float, rng: random.Random) -> None:
+    """Each call to `fake` fails at `rate`: half before it takes the call, half after."""
+    real = fake.handle
+    names = sorted(NETWORK)
+
+    def handle(self: Any, *args: Any) -> Any:
+        if rng.random() >= rate:
+            return real(self, *args)
+        name = rng.choice(names)
+        fault, after = NETWORK[name](), rng.random() < 0.5
+        if os.environ.get("SHEETSYNC_FAKE_FAULT_LOG"):  # for the soak's count
+            with open(os.environ["SHEETSYNC_FAKE_FAULT_LOG"], "a", encoding="utf-8") as log:
+                log.write(f"{fake.__name__} {name} {'after' if after else 'before'}\n")
+        if after:
+            real(self, *args)
+        raise fault
+
+    fake.handle = handle  # type: ignore[method-assign]
+
+
 if __name__ == "__main__":
     step, args = sys.argv[1], sys.argv[2:]
     if step in STEPS:
         kill_around(*STEPS[step])
+    rate = float(os.environ.get("SHEETSYNC_FAKE_FAULT_RATE") or 0)
+    if rate:
+        for fake in (FakeSlack, FakeClickUp):
+            flaky(fake, rate, random.Random())
     with ExitStack() as fakes:
         if "SHEETSYNC_FAKE_SLACK" in os.environ:
             slack = FakeSlack.at(Path(os.environ["SHEETSYNC_FAKE_SLACK"]))
