@@ -454,15 +454,16 @@ def _outbox(args: argparse.Namespace) -> int:
                 raise InputError(f"no effect with key {args.key}") from None
             except ValueError as exc:
                 raise InputError(str(exc)) from None
+        where = _destinations(config, effects, store)
     if args.format == "json":
         print(json.dumps([{"key": e.key, "kind": e.kind, "ticket_id": e.ticket_id,
                            "status": e.status, "attempts": e.attempts,
                            "last_error": e.last_error, "created_at": e.created_at,
-                           "unclear": e.unclear}
+                           "unclear": e.unclear, "destination": where[e.key]}
                           for e in effects], indent=2))
         return EXIT_OK
     for e in effects:
-        print(f"{e.status:9}  {e.key}  attempts={e.attempts}" +
+        print(f"{e.status:9}  {e.key}  to {where[e.key]}  attempts={e.attempts}" +
               (f"  ({e.last_error})" if e.last_error else ""))
     if args.action == "retry":
         print("It goes out with the next cycle.")

@@ -131,8 +131,9 @@ class _Courier(threading.Thread):
                     if not holds:
                         raise Standby(holder, left)
                 queues = queued(store.effects("pending"), couriers.sinks)
-                outcome = drain(store, couriers.sinks, queues.get(self.destination, ()),
-                                couriers.now, more=self.woken.is_set)
+                outcome = drain(store, couriers.sinks, self.destination,
+                                queues.get(self.destination, ()), couriers.now,
+                                more=self.woken.is_set)
                 queues = queued(store.effects("pending"), couriers.sinks)
         except (Standby, LeaseLost) as exc:
             self._fault("courier standing by", str(exc), logging.INFO)

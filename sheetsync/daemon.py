@@ -106,6 +106,9 @@ def run_daemon(config: Config, *, once: bool = False,
                 # On the clock, no read of the tracker; sent only while this replica leads.
                 run_reminders(config, now(), sinks, lease)
                 run_sla(config, now(), sinks, lease)
+                if couriers is not None:  # what a person retried, or an earlier run left
+                    with open_state(config) as store:
+                        couriers.wake(store)
             except (Standby, LeaseLost) as exc:  # another replica took over meanwhile
                 logs.event("standby", logging.WARNING, reason=str(exc))
                 leading = False
@@ -266,8 +269,7 @@ def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
 def _log_cycle(report: CycleReport) -> None:
     logs.event("cycle", rows=report.rows, redone=report.redone, new_tickets=report.new_tickets,
                transitions=len(report.transitions), findings=report.findings,
-               effects=len(report.planned), delivered=report.delivered,
-               written=len(report.writes), duration_ms=round(report.seconds * 1000),
+               effects=len(report.planned), written=len(report.writes), duration_ms=round(report.seconds * 1000),
                **{f"{stage}_ms": round(spent * 1000) for stage, spent in report.timings.items()},
                **({"adopted": True} if report.adopted else {}))
     if report.write_skipped:

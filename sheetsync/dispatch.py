@@ -15,6 +15,7 @@ courier per destination instead (`sheetsync.couriers`), so a cycle never waits o
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -165,7 +166,8 @@ def hand_off(store: StateStore, sinks: Sinks, now: datetime) -> int:
 def dispatch(store: StateStore, sinks: Sinks, now: datetime) -> int:
     """Deliver what is pending, each destination in turn; returns how many were delivered."""
     queues = queued(store.effects("pending"), sinks)
-    return sum(drain(store, sinks, queue, lambda: now).delivered for queue in queues.values())
+    return sum(drain(store, sinks, destination, queue, lambda: now).delivered
+               for destination, queue in queues.items())
 
 
 def queued(pending: Sequence[Effect], sinks: Sinks) -> dict[str, list[Effect]]:
@@ -189,19 +191,22 @@ def delivery_order(queue: Sequence[Effect]) -> list[Effect]:
     for i, effect in enumerate(queue):
         for group in groups(effect):
             waiting.setdefault(group, []).append(i)
-    ready = {i for i, effect in enumerate(queue)
-             if all(waiting[g][0] == i for g in groups(effect))}
+    def urgency(i: int) -> tuple[int, int]:
+        return URGENCY.get(queue[i].kind, len(URGENCY)), i
+
+    ready = [urgency(i) for i, effect in enumerate(queue)
+             if all(waiting[g][0] == i for g in groups(effect))]
+    heapq.heapify(ready)
     order: list[Effect] = []
     while ready:
-        i = min(ready, key=lambda j: (URGENCY.get(queue[j].kind, 9), j))
-        ready.discard(i)
+        _, i = heapq.heappop(ready)
         order.append(queue[i])
         for group in groups(queue[i]):
             waiting[group].pop(0)
             if waiting[group]:
                 j = waiting[group][0]
                 if all(waiting[g][0] == j for g in groups(queue[j])):
-                    ready.add(j)
+                    heapq.heappush(ready, urgency(j))
     return order
 
 
@@ -214,7 +219,7 @@ class Drained:
     stopped: str | None = None  # why the destination stopped: a passing or setup fault
 
 
-def drain(store: StateStore, sinks: Sinks, queue: Sequence[Effect],
+def drain(store: StateStore, sinks: Sinks, destination: str, queue: Sequence[Effect],
           now: Callable[[], datetime], more: Callable[[], bool] = lambda: False) -> Drained:
     """Deliver one destination's effects in delivery order until done or stopped; `more`
     says that newer effects came in and the order should be worked out again."""
@@ -246,6 +251,7 @@ def drain(store: StateStore, sinks: Sinks, queue: Sequence[Effect],
             outcome.stopped = one_line(exc)
             return outcome
         store.settle(effect.key, "sent", at, result=result)
+        logs.event("delivered", key=effect.key, to=destination)
         outcome.delivered += 1
         if more():
             return outcome

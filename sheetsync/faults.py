@@ -68,19 +68,19 @@ def state_fault(exc: BaseException, where: object) -> SheetsyncError | None:
     """
     if isinstance(exc, SheetsyncError):
         return exc
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return StateUnavailable(f"{where}: the disk is full; free some space (the state is "
-                                "intact, sheetsync tries again next cycle)")
-    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return StateUnavailable(f"{where}: cannot be written ({exc.strerror or exc}); make the "
-                                "file and its folder writable by this user")
+    full = StateUnavailable(f"{where}: the disk is full; free some space (the state is intact, "
+                            "sheetsync tries again next cycle)")
     if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return full
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return StateUnavailable(f"{where}: cannot be written ({exc.strerror or exc}); make "
+                                    "the file and its folder writable by this user")
         return StateUnavailable(f"{where}: {exc.strerror or exc}")
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", "") or ""
         if name.startswith("SQLITE_FULL"):
-            return StateUnavailable(f"{where}: the disk is full; free some space (the state is "
-                                    "intact, sheetsync tries again next cycle)")
+            return full
         if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
             return StateUnavailable(f"{where}: cannot be written ({exc}); make the file and its "
                                     "folder writable by this user")
@@ -99,13 +99,12 @@ def state_fault(exc: BaseException, where: object) -> SheetsyncError | None:
                 "away and put the latest copy from `sheetsync backup` in its place (a tracker "
                 "adopted anew records a baseline and sends nothing for what came before)")
         return StateUnavailable(f"{where}: {exc}")
-    if isinstance(exc, PgOperationalError):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return StateUnavailable(f"{where}: the database is unreachable ({first}); sheetsync "
-                                "tries again next cycle")
     if isinstance(exc, PgError):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return StateUnavailable(f"{where}: {first}")
+        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, PgOperationalError):
+            return StateUnavailable(f"{where}: the database is unreachable ({said}); sheetsync "
+                                    "tries again next cycle")
+        return StateUnavailable(f"{where}: {said}")
     return None
 
 

@@ -9,6 +9,8 @@ otherwise, and serves nothing else.
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from sheetsync import logs
 from sheetsync.logs import TRACKER
 
 REGISTRY = CollectorRegistry()
@@ -170,7 +173,17 @@ def serve(host: str, port: int, health: Health | Fleet) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             pass  # scrapes every few seconds are not news
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            """A scraper that hung up mid-answer, or a fault answering it: one debug line,
+            never a traceback on stderr, and the server goes on."""
+            error = sys.exc_info()[1]
+            logs.event("metrics request failed", logging.DEBUG,
+                       error=f"{type(error).__name__}: {error}")
+
+    server = Server((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="sheetsync-metrics",
                      daemon=True).start()
     return server

@@ -169,3 +169,27 @@ def test_a_cycle_hands_its_effects_off_and_does_not_wait_for_delivery(
     finally:
         gate.set()
         couriers.stop()
+
+
+def test_the_running_daemon_delivers_what_a_person_retried_without_a_change_in_the_sheet(
+        demo: Path, fake: FakeSlack) -> None:
+    from sheetsync.daemon import run_daemon
+
+    demo.write_text(demo.read_text(encoding="utf-8").replace("interval_seconds = 30",
+                                                             "interval_seconds = 1"),
+                    encoding="utf-8")
+    config = load_config(demo, environ={})
+    run_sync(config, NOW, sinks=slack_sinks(config.outbox_path))  # the baseline
+    with StateStore(config.state_path) as store:  # planned now: not stale
+        store.add_effects([escalation("INT-000005")], datetime.now(timezone.utc))
+    stop = threading.Event()
+    daemon = threading.Thread(target=run_daemon, args=(config,),
+                              kwargs={"stop": stop, "environ": {"SLACK_BOT_TOKEN": TOKEN}})
+    daemon.start()
+    try:
+        until(lambda: "slack.message:escalation:INT-000005:1" in fake.keys())
+    finally:
+        stop.set()
+        daemon.join(30)
+    assert not daemon.is_alive()
+    assert fake.keys().count("slack.message:escalation:INT-000005:1") == 1

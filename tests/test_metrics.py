@@ -8,6 +8,7 @@ import urllib.request
 from datetime import datetime, timezone
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,37 @@ def test_a_metrics_port_in_use_is_a_clear_error(tmp_path: Path,
         assert main(["run", "--once", "--metrics-port", str(port),
                      "--config", str(made.config_path)]) == 2
     assert f"--metrics-port {port}: cannot serve on 127.0.0.1" in capsys.readouterr().err
+
+
+def test_a_fault_answering_a_scrape_is_one_debug_line_and_the_server_goes_on(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    import urllib.error
+    import urllib.request
+
+    from sheetsync import metrics
+
+    stream = StringIO()
+    logs.setup("text", stream, level=10)
+    health = Health(30)
+    health.succeeded()
+    server = metrics.serve("127.0.0.1", 0, health)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    real, calls = metrics.respond, []
+
+    def broken(path: str, health: Any) -> Any:
+        calls.append(path)
+        if len(calls) == 1:
+            raise ConnectionResetError("the scraper hung up")
+        return real(path, health)
+
+    monkeypatch.setattr(metrics, "respond", broken)
+    try:
+        with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+            urllib.request.urlopen(url + "/healthz", timeout=5)
+        with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Traceback" not in capfd.readouterr().err
+    assert "metrics request failed" in stream.getvalue()
