@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sheetsync import logs, metrics
 from sheetsync.config import Config
@@ -32,10 +32,12 @@ class Couriers:
 
     def __init__(self, config: Config, sinks: Sinks, *, lease: Lease | None = None,
                  interval: float | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                  on_progress: Callable[[], None] = lambda: None) -> None:
-        self.config, self.sinks, self.lease, self.now = config, sinks, lease, now
+        self.config, self.sinks, self.lease = config, sinks, lease
         self.interval = float(interval or config.settings.sync.interval_seconds)
+        # The time as the daemon last told it (its clock may be a test's), moved on since
+        # by the monotonic clock: the couriers never read the daemon's clock themselves.
+        self._told = (datetime.now(timezone.utc), time.monotonic())
         self.on_progress = on_progress
         self.tracker = logs.TRACKER.get()
         self.stopping = threading.Event()
@@ -43,8 +45,14 @@ class Couriers:
         self._couriers: dict[str, _Courier] = {}
         sinks.couriers = self
 
-    def wake(self, store: StateStore) -> None:
-        """Start a courier for each destination with pending effects, and wake them all."""
+    def now(self) -> datetime:
+        told, at = self._told
+        return told + timedelta(seconds=time.monotonic() - at)
+
+    def wake(self, store: StateStore, now: datetime) -> None:
+        """Start a courier for each destination with pending effects, and wake them all;
+        `now` is the daemon's time."""
+        self._told = (now, time.monotonic())
         queues = queued(store.effects("pending"), self.sinks)
         with self._lock:
             if self.stopping.is_set():

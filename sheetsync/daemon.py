@@ -57,7 +57,7 @@ def run_daemon(config: Config, *, once: bool = False,
     lease = Lease.for_this_process(3 * interval)
     # A run that goes on hands its effects to couriers, one per destination, and never waits
     # on delivery; a single cycle (--once) delivers before it ends.
-    couriers = None if once else Couriers(config, sinks, lease=lease, now=now,
+    couriers = None if once else Couriers(config, sinks, lease=lease,
                                           on_progress=health.progressed)
     server = _serve(metrics_at, health)
     stop = stop or threading.Event()
@@ -105,10 +105,10 @@ def run_daemon(config: Config, *, once: bool = False,
                     seen = backend.settled(seen)  # the report tabs changed it, not a person
                 # On the clock, no read of the tracker; sent only while this replica leads.
                 run_reminders(config, now(), sinks, lease)
-                run_sla(config, now(), sinks, lease)
+                run_sla(config, at := now(), sinks, lease)
                 if couriers is not None:  # what a person retried, or an earlier run left
                     with open_state(config) as store:
-                        couriers.wake(store)
+                        couriers.wake(store, at)
             except (Standby, LeaseLost) as exc:  # another replica took over meanwhile
                 logs.event("standby", logging.WARNING, reason=str(exc))
                 leading = False

@@ -94,7 +94,7 @@ class Sinks:
 class Courier(Protocol):
     """What takes effects off the cycle's hands (sheetsync.couriers.Couriers)."""
 
-    def wake(self, store: StateStore) -> None: ...
+    def wake(self, store: StateStore, now: datetime) -> None: ...
 
 
 class TaskTracker(Protocol):
@@ -158,7 +158,7 @@ def hand_off(store: StateStore, sinks: Sinks, now: datetime) -> int:
     """Committed effects to their couriers, without waiting (the daemon), or delivered here and
     now (one-shot commands); returns how many were delivered here."""
     if sinks.couriers is not None:
-        sinks.couriers.wake(store)
+        sinks.couriers.wake(store, now)
         return 0
     return dispatch(store, sinks, now)
 

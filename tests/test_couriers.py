@@ -109,11 +109,11 @@ def test_a_backlog_on_one_channel_does_not_delay_an_escalation_on_another(
             backlog = [escalation(f"INT-{n:06d}") for n in range(1, 1001)]
             store.commit_cycle(CycleRecord(started_at=NOW, rows=0, snapshot={}, transitions=[],
                                            effects=backlog, next_ticket_number=1))
-            couriers.wake(store)
+            couriers.wake(store, NOW)
             until(lambda: len(fake.messages) >= 5)  # the backlog is draining
             other = escalation("INT-009999", channel="C0TECHSUP1")
             store.add_effects([other], NOW)
-            couriers.wake(store)
+            couriers.wake(store, NOW)
         until(lambda: any(m["channel"] == "C0TECHSUP1" for m in fake.messages))
         left = [e for e in pending(demo) if e.ticket_id != "INT-009999"]
         assert len(left) > 500  # it went while most of the backlog still waited
@@ -134,7 +134,7 @@ def test_a_failing_channel_delays_no_other(demo: Path, fake: FakeSlack) -> None:
                 started_at=NOW, rows=0, snapshot={}, transitions=[], next_ticket_number=1,
                 effects=[escalation("INT-000001", channel="C0NOWHERE1"),
                          *(escalation(f"INT-{n:06d}") for n in range(2, 10))]))
-            couriers.wake(store)
+            couriers.wake(store, NOW)
         until(lambda: len(fake.messages) == 8 and bool(pending(demo)[0].last_error))
         [stuck] = pending(demo)
         assert stuck.ticket_id == "INT-000001" and "channel_not_found" in (stuck.last_error or "")
