@@ -26,11 +26,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheetsync.dispatch import Sinks, dispatch  # noqa: E402
-from sheetsync.effects import Effect  # noqa: E402
+from sheetsync.integrations.dispatch import Sinks, dispatch  # noqa: E402
+from sheetsync.core.effects import Effect  # noqa: E402
 from sheetsync.integrations.clickup import ClickUpSink  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
-from sheetsync.rules import CLICKUP_TASK  # noqa: E402
+from sheetsync.core.rules import CLICKUP_TASK  # noqa: E402
 from sheetsync.state import CycleRecord, StateStore  # noqa: E402
 from tests.fake_clickup import KEY_FIELD, LIST_ID, TOKEN, FakeClickUp  # noqa: E402
 

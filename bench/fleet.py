@@ -88,10 +88,10 @@ def person(folder: Path, trackers: int, stop_after: float) -> None:
 
 
 def fleet(trackers: int, rows: int, seconds: float) -> dict[str, Any]:
-    from sheetsync import logs
+    from sheetsync.app import logs
     from sheetsync.config import load_configs
-    from sheetsync.daemon import run_fleet
-    from sheetsync.dispatch import open_sinks
+    from sheetsync.app.daemon import run_fleet
+    from sheetsync.integrations.dispatch import open_sinks
     from sheetsync.jobs.sync import run_sync
     from tests.fake_slack import TOKEN, FakeSlack
 
@@ -141,7 +141,7 @@ def fleet(trackers: int, rows: int, seconds: float) -> dict[str, Any]:
 
 def failovers(count: int) -> list[float]:
     """Seconds from the leader's SIGKILL to the standby's "leading", `count` times."""
-    from sheetsync.demo import make_demo
+    from sheetsync.app.demo import make_demo
     from tests.postgres import postgres_server
 
     server = postgres_server()

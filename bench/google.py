@@ -421,7 +421,7 @@ def cycles(rows: int, seed: int) -> dict[str, Any]:
 
     from sheetsync.backends.google import GoogleSheet
     from sheetsync.backends.google_http import GoogleHTTPClient
-    from sheetsync.dispatch import open_sinks
+    from sheetsync.integrations.dispatch import open_sinks
     from sheetsync.jobs.sync import run_sync
 
     warnings = Warnings()
@@ -485,7 +485,7 @@ def quota(rows: int, seed: int, every: int, minutes: int) -> dict[str, Any]:
 
     from sheetsync.backends.google import GoogleSheet
     from sheetsync.backends.google_http import GoogleHTTPClient
-    from sheetsync.daemon import run_daemon
+    from sheetsync.app.daemon import run_daemon
     from tests.helpers import Clock, Ticks
 
     warnings = Warnings()

@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from validate import NOW, generate  # noqa: E402
 
-from sheetsync import kpis  # noqa: E402
+from sheetsync.core import kpis  # noqa: E402
 from sheetsync.config import load_config  # noqa: E402
-from sheetsync.jobs import monthly, weekly  # noqa: E402
-from sheetsync.reporting import period_containing  # noqa: E402
+from sheetsync.core.reports import monthly, weekly  # noqa: E402
+from sheetsync.core.reporting import period_containing  # noqa: E402
 from sheetsync.schema import PRESETS, bind  # noqa: E402
-from sheetsync.table import Grid  # noqa: E402
+from sheetsync.core.table import Grid  # noqa: E402
 
 
 def tracker(rows: int) -> tuple[Any, list[tuple[str, str, str | None, str | None, str]]]:

@@ -31,12 +31,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheetsync.dispatch import Sinks, dispatch  # noqa: E402
-from sheetsync.effects import Effect  # noqa: E402
+from sheetsync.integrations.dispatch import Sinks, dispatch  # noqa: E402
+from sheetsync.core.effects import Effect  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
 from sheetsync.integrations.pacing import Pacer  # noqa: E402
 from sheetsync.integrations.slack import PACE_SECONDS, SlackSink  # noqa: E402
-from sheetsync.rules import SLACK_MESSAGE  # noqa: E402
+from sheetsync.core.rules import SLACK_MESSAGE  # noqa: E402
 from sheetsync.state import CycleRecord, StateStore  # noqa: E402
 from tests.fake_slack import TOKEN, FakeSlack  # noqa: E402
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sheetsync.config import load_config  # noqa: E402
-from sheetsync.demo import make_demo  # noqa: E402
+from sheetsync.app.demo import make_demo  # noqa: E402
 from sheetsync.state import StateStore  # noqa: E402
 from tests.fake_clickup import KEY_FIELD, LIST_ID, FakeClickUp  # noqa: E402
 from tests.fake_clickup import TOKEN as CLICKUP_TOKEN  # noqa: E402

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from validate import generate  # noqa: E402
 
 from sheetsync.config import load_config  # noqa: E402
-from sheetsync.incidents import Report, detect, is_problem  # noqa: E402
+from sheetsync.core.incidents import Report, detect, is_problem  # noqa: E402
 from sheetsync.jobs.sync import _suggestions  # noqa: E402
 from sheetsync.schema import PRESETS, bind  # noqa: E402
-from sheetsync.table import Grid  # noqa: E402
+from sheetsync.core.table import Grid  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 PROBLEMS = ["Cannot add products", "Payout has not arrived", "Orders page shows nothing",

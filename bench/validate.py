@@ -115,9 +115,9 @@ Run = Callable[[list[tuple[Any, ...]]], set[int]]
 
 def setup_sheetsync() -> Run:
     from sheetsync.schema import PRESETS, bind
-    from sheetsync.table import Grid
+    from sheetsync.core.table import Grid
     from sheetsync.validators import CheckContext, check
-    from sheetsync.values import clear_caches
+    from sheetsync.core.values import clear_caches
 
     schema = PRESETS["seller-support"]
     context = CheckContext(now=NOW, timezone=TZ, phone_region="IN")

@@ -2,6 +2,6 @@
 
 import sys
 
-from sheetsync.cli import main
+from sheetsync.app.cli import main
 
 sys.exit(main())

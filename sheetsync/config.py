@@ -29,7 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 from pydantic_core import PydanticCustomError
 
 from sheetsync.errors import ConfigError
-from sheetsync.triage import PriorityRule
+from sheetsync.core.triage import PriorityRule
 from sheetsync.schema import (
     PRESETS,
     ColumnOverride,

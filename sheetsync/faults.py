@@ -23,7 +23,7 @@ from psycopg import Error as PgError
 from psycopg import OperationalError as PgOperationalError
 
 from sheetsync.errors import InputError, SheetsyncError
-from sheetsync.privacy import mask_phones_in
+from sheetsync.core.privacy import mask_phones_in
 
 #: No answer, or half of one: the request may or may not have reached the service.
 NETWORK: tuple[type[Exception], ...] = (

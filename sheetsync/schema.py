@@ -17,9 +17,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from sheetsync.errors import TrackerError
-from sheetsync.perf import without_gc
-from sheetsync.table import Grid, column_letter, has_content, is_blank
-from sheetsync.values import text_of
+from sheetsync.core.perf import without_gc
+from sheetsync.core.table import Grid, column_letter, has_content, is_blank
+from sheetsync.core.values import text_of
 
 ColumnKind = Literal[
     "text",  # free text; only the required check applies

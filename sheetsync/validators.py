@@ -18,10 +18,10 @@ from functools import partial
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sheetsync.perf import without_gc
+from sheetsync.core.perf import without_gc
 from sheetsync.schema import Column, Schema, Sheet, normalize
-from sheetsync.table import is_blank
-from sheetsync.values import (
+from sheetsync.core.table import is_blank
+from sheetsync.core.values import (
     EMAIL,
     NOT_APPLICABLE,
     TIMESTAMP_FORMAT,

@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sheetsync.backends import workbook  # noqa: E402
-from sheetsync.cli import main  # noqa: E402
+from sheetsync.app.cli import main  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
 from sheetsync.state import StateStore  # noqa: E402
 from tests.fake_clickup import FakeClickUp  # noqa: E402

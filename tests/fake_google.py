@@ -38,7 +38,7 @@ from typing import Any
 import jsonschema
 import requests
 
-from sheetsync.table import column_letter
+from sheetsync.core.table import column_letter
 from tests import google_discovery as discovery
 from tests.transport import json_response, mounted
 

@@ -18,7 +18,7 @@ from google.oauth2.credentials import Credentials
 from sheetsync.backends.google import GoogleSheet
 from sheetsync.backends.google_http import GoogleHTTPClient
 from sheetsync.config import Config, load_config
-from sheetsync.demo import make_demo
+from sheetsync.app.demo import make_demo
 from tests.fake_google import SPREADSHEET_ID, TOKEN, FakeSheets
 from tests.helpers import Clock
 

@@ -16,7 +16,7 @@ import pytest
 
 from sheetsync.config import Config
 from sheetsync.schema import PRESETS, Schema, Sheet, bind
-from sheetsync.table import Grid
+from sheetsync.core.table import Grid
 from sheetsync.validators import CheckContext, Finding, check
 
 KOLKATA = ZoneInfo("Asia/Kolkata")

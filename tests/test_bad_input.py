@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetsync.cli import main
+from sheetsync.app.cli import main
 from sheetsync.config import load_config
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import Sinks
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import Sinks
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.jobs.sync import run_sync
-from sheetsync.privacy import mask_free_text, mask_phones_in
+from sheetsync.core.privacy import mask_free_text, mask_phones_in
 from sheetsync.state import StateStore
 from tests.helpers import edit
 
@@ -161,7 +161,7 @@ def test_a_crash_while_making_a_state_leaves_no_half_state(demo: Path,
     def dies(*args: object) -> None:
         raise KeyboardInterrupt  # the process stopped half-way through the migrations
 
-    monkeypatch.setattr("sheetsync.state.os.replace", dies)
+    monkeypatch.setattr("sheetsync.state.store.os.replace", dies)
     with pytest.raises(KeyboardInterrupt):
         StateStore(config.state_path)
     monkeypatch.undo()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from sheetsync.cli import build_parser, main
-from sheetsync.render import JSON_KEYS
+from sheetsync.app.cli import build_parser, main
+from sheetsync.core.render import JSON_KEYS
 from tests.helpers import GUIDE_EXAMPLE, SAYPRO_SAMPLE, write_workbook
 
 

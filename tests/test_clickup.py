@@ -16,11 +16,11 @@ import jsonschema
 import openpyxl
 import pytest
 
-from sheetsync.clickup_task import task_body
+from sheetsync.core.clickup_task import task_body
 from sheetsync.config import Config, load_config
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import SLACK_KINDS, Sinks, dispatch, open_sinks
-from sheetsync.effects import Effect
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import SLACK_KINDS, Sinks, dispatch, open_sinks
+from sheetsync.core.effects import Effect
 from sheetsync.errors import ConfigError
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.clickup import ClickUpSink
@@ -28,7 +28,7 @@ from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.integrations.pacing import Pacer
 from sheetsync.integrations.slack import SlackSink
 from sheetsync.jobs.sync import run_sync
-from sheetsync.rules import CLICKUP_TASK
+from sheetsync.core.rules import CLICKUP_TASK
 from sheetsync.state import CycleRecord, StateStore
 from tests.fake_clickup import CREATE_TASK, KEY_FIELD, LIST_ID, TOKEN, FakeClickUp
 from tests.fake_slack import TOKEN as SLACK_TOKEN

@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 import vcr
 
-from sheetsync.dispatch import Sinks, dispatch
-from sheetsync.effects import Effect
+from sheetsync.integrations.dispatch import Sinks, dispatch
+from sheetsync.core.effects import Effect
 from sheetsync.integrations.clickup import ClickUpSink
 from sheetsync.integrations.outbox import LocalOutbox
-from sheetsync.rules import CLICKUP_TASK
+from sheetsync.core.rules import CLICKUP_TASK
 from sheetsync.state import CycleRecord, StateStore
 from tests.cassettes import Exchange, write_cassette
 from tests.fake_clickup import KEY_FIELD, LIST_ID, TOKEN, FakeClickUp

@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from sheetsync import metrics
+from sheetsync.app import metrics
 from sheetsync.config import load_config
-from sheetsync.couriers import Couriers
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import SLACK_KINDS, Sinks, delivery_order
-from sheetsync.effects import Effect
+from sheetsync.integrations.couriers import Couriers
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import SLACK_KINDS, Sinks, delivery_order
+from sheetsync.core.effects import Effect
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.integrations.pacing import Pacer
 from sheetsync.integrations.slack import SlackSink
 from sheetsync.jobs.sync import run_sync
-from sheetsync.rules import (
+from sheetsync.core.rules import (
     SLACK_DIGEST,
     SLACK_INCIDENT,
     SLACK_MESSAGE,
@@ -173,7 +173,7 @@ def test_a_cycle_hands_its_effects_off_and_does_not_wait_for_delivery(
 
 def test_the_running_daemon_delivers_what_a_person_retried_without_a_change_in_the_sheet(
         demo: Path, fake: FakeSlack) -> None:
-    from sheetsync.daemon import run_daemon
+    from sheetsync.app.daemon import run_daemon
 
     demo.write_text(demo.read_text(encoding="utf-8").replace("interval_seconds = 30",
                                                              "interval_seconds = 1"),

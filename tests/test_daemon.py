@@ -17,10 +17,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsync import logs
+from sheetsync.app import logs
 from sheetsync.config import load_config
-from sheetsync.daemon import run_daemon
-from sheetsync.demo import make_demo
+from sheetsync.app.daemon import run_daemon
+from sheetsync.app.demo import make_demo
 from sheetsync.state import StateStore
 from tests.crashpoint import STEPS
 from tests.helpers import Ticks
@@ -214,7 +214,7 @@ def test_no_log_line_holds_a_full_phone_number() -> None:
 
 
 def test_an_unchanged_workbook_costs_no_read(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sheetsync.daemon as daemon
+    import sheetsync.app.daemon as daemon
     from sheetsync.backends.workbook import Workbook
 
     config = load_config(demo, environ={})
@@ -235,7 +235,7 @@ def test_an_unchanged_workbook_costs_no_read(demo: Path, monkeypatch: pytest.Mon
 def test_a_write_skipped_for_a_lock_is_retried_once_the_lock_goes(
     demo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sheetsync.daemon as daemon
+    import sheetsync.app.daemon as daemon
 
     config = load_config(demo, environ={})
     lock = config.workbook_path.parent / "~$tracker.xlsx"
@@ -250,7 +250,7 @@ def test_a_write_skipped_for_a_lock_is_retried_once_the_lock_goes(
 
 def test_a_one_shot_sync_does_not_race_a_running_daemon_for_the_effects(
         demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from sheetsync.cli import main
+    from sheetsync.app.cli import main
     from sheetsync.state import Lease, open_state
 
     config = load_config(demo, environ={})

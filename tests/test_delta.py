@@ -12,12 +12,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetsync.backends.cells import CellMark, CellWrite
+from sheetsync.core.cells import CellMark, CellWrite
 from sheetsync.config import Config, load_config
-from sheetsync.dispatch import open_sinks
+from sheetsync.integrations.dispatch import open_sinks
 from sheetsync.jobs.sync import CycleReport, forget_last_cycle, run_sync
 from sheetsync.state import StateStore
-from sheetsync.table import Grid
+from sheetsync.core.table import Grid
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
 HEADER = ["Ticket ID", "Timestamp", "WhatsApp Number", "Seller Name", "Issue Type",

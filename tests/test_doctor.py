@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sheetsync.cli import main
+from sheetsync.app.cli import main
 from sheetsync.config import load_config
-from sheetsync.demo import make_demo
+from sheetsync.app.demo import make_demo
 from sheetsync.jobs.sync import run_sync
 from tests.fake_clickup import KEY_FIELD, LIST_ID, FakeClickUp
 from tests.fake_clickup import TOKEN as CLICKUP_TOKEN

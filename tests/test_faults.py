@@ -38,12 +38,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from sheetsync import logs
+from sheetsync.app import logs
 from sheetsync.config import load_config
-from sheetsync.daemon import run_daemon
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import SLACK_KINDS, Sinks, dispatch
-from sheetsync.effects import Effect
+from sheetsync.app.daemon import run_daemon
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import SLACK_KINDS, Sinks, dispatch
+from sheetsync.core.effects import Effect
 from sheetsync.errors import SheetsyncError
 from sheetsync.faults import DamagedState, StateUnavailable, state_fault
 from sheetsync.integrations.clickup import ClickUpSink
@@ -51,8 +51,8 @@ from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.integrations.pacing import Pacer
 from sheetsync.integrations.slack import PACE_SECONDS, SlackSink
 from sheetsync.jobs.sync import run_sync
-from sheetsync.metrics import Health
-from sheetsync.rules import CLICKUP_TASK, SLACK_MESSAGE
+from sheetsync.app.metrics import Health
+from sheetsync.core.rules import CLICKUP_TASK, SLACK_MESSAGE
 from sheetsync.state import CycleRecord, StateStore
 from tests.edge_faults import NETWORK, STATE, WORKBOOK, raised_once
 from tests.fake_clickup import KEY_FIELD, LIST_ID, FakeClickUp
@@ -271,7 +271,7 @@ def test_the_daemon_survives_any_fault_a_cycle_raises_and_recovers(
             raise EVERYTHING[name]()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("sheetsync.daemon.run_sync", faulty)
+    monkeypatch.setattr("sheetsync.app.daemon.run_sync", faulty)
     health = Health(30)
     assert run_daemon(config, stop=Ticks(3), environ={}, health=health) == 0
     text = stream.getvalue()
@@ -291,7 +291,7 @@ def test_an_unexpected_fault_shows_its_traceback_only_at_debug_level(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("seller +919812345699 broke it")
 
-    monkeypatch.setattr("sheetsync.daemon.run_sync", broken)
+    monkeypatch.setattr("sheetsync.app.daemon.run_sync", broken)
     assert run_daemon(config, once=True, environ={}) == 1
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     failed = [line for line in lines if line["event"] == "cycle failed"]

@@ -14,11 +14,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsync import logs
-from sheetsync.cli import main
+from sheetsync.app import logs
+from sheetsync.app.cli import main
 from sheetsync.config import load_config, load_configs
-from sheetsync.daemon import run_fleet
-from sheetsync.demo import make_demo
+from sheetsync.app.daemon import run_fleet
+from sheetsync.app.demo import make_demo
 from sheetsync.errors import ConfigError
 from tests.helpers import Ticks
 

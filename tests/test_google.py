@@ -17,13 +17,13 @@ import openpyxl
 import pytest
 from google.oauth2.credentials import Credentials
 
-from sheetsync import logs
+from sheetsync.app import logs
 from sheetsync.backends.google_http import GoogleHTTPClient
 from sheetsync.config import load_config
-from sheetsync.daemon import run_daemon
-from sheetsync.dispatch import open_sinks
+from sheetsync.app.daemon import run_daemon
+from sheetsync.integrations.dispatch import open_sinks
 from sheetsync.errors import SheetsyncError, TrackerError
-from sheetsync.jobs.setup import plan_setup
+from sheetsync.core.setup import plan_setup
 from sheetsync.jobs.sync import CycleReport, run_sync
 from sheetsync.state import StateStore
 from tests.fake_google import SPREADSHEET_ID, TOKEN
@@ -366,7 +366,7 @@ def test_setup_creates_the_tab_from_a_csv_import(tmp_path: Path) -> None:
 
 def test_a_report_is_a_tab_with_its_charts_rewritten_in_place(tracker: GoogleTracker) -> None:
     from sheetsync.jobs.reports import run_report
-    from sheetsync.reporting import period_containing
+    from sheetsync.core.reporting import period_containing
 
     cycle(tracker)
     period = period_containing("daily", NOW.astimezone(tracker.config.timezone))
@@ -384,7 +384,7 @@ def test_a_report_is_a_tab_with_its_charts_rewritten_in_place(tracker: GoogleTra
 
 def test_old_period_tabs_beyond_keep_are_deleted(tracker: GoogleTracker) -> None:
     from sheetsync.jobs.reports import run_report
-    from sheetsync.reporting import period_containing
+    from sheetsync.core.reporting import period_containing
 
     cycle(tracker)
     for day in range(4):
@@ -424,7 +424,7 @@ def test_a_person_with_a_key_file_runs_setup_then_the_daemon_and_sees_an_escalat
         tracker: GoogleTracker, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """The README's Google Sheets steps, through the CLI, the key file and the fake."""
-    from sheetsync.cli import main
+    from sheetsync.app.cli import main
 
     tracker.fake.serve_tokens = True
     key = tracker.folder / "authorized_user.json"

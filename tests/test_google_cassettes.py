@@ -38,12 +38,12 @@ from vcr.serializers import yamlserializer
 from sheetsync.backends.google import GoogleSheet
 from sheetsync.backends.google_http import GoogleHTTPClient
 from sheetsync.config import Config, load_config
-from sheetsync.dispatch import open_sinks
+from sheetsync.integrations.dispatch import open_sinks
 from sheetsync.errors import TrackerError
 from sheetsync.jobs.reports import run_report
-from sheetsync.jobs.setup import plan_setup
+from sheetsync.core.setup import plan_setup
 from sheetsync.jobs.sync import CycleReport, run_sync
-from sheetsync.reporting import period_containing
+from sheetsync.core.reporting import period_containing
 from sheetsync.schema import PRESETS
 from sheetsync.state import StateStore
 from tests import google_discovery

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sheetsync.backends.google_cells import (
+from sheetsync.core.google_cells import (
     a1,
     column_runs,
     from_serial,

@@ -10,8 +10,8 @@ from pathlib import Path
 import openpyxl
 
 from sheetsync.config import Config, load_config
-from sheetsync.demo import make_demo
-from sheetsync.incidents import Incident, Report, detect, incident_text
+from sheetsync.app.demo import make_demo
+from sheetsync.core.incidents import Incident, Report, detect, incident_text
 from sheetsync.jobs.sync import run_sync
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -112,7 +112,7 @@ def dump(path: Path) -> str:
 
 
 def test_questions_and_requests_many_sellers_ask_alike_are_not_incidents() -> None:
-    from sheetsync.incidents import is_problem
+    from sheetsync.core.incidents import is_problem
 
     question = report(1, "+91981", "How do I change my shop name?")
     assert not is_problem(question, "Help")

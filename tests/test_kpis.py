@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from sheetsync import kpis
-from sheetsync.jobs import daily, monthly, morning, weekly
-from sheetsync.reporting import period_for
+from sheetsync.core import kpis
+from sheetsync.core.reports import daily, monthly, morning, weekly
+from sheetsync.core.reporting import period_for
 from tests.helpers import sheet_of
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -236,7 +236,7 @@ def test_the_saypro_preset_uses_its_own_columns() -> None:
 
 
 def test_with_working_hours_the_kpis_count_as_the_sla_timers_do() -> None:
-    from sheetsync.sla import Calendar, due, working_hours
+    from sheetsync.core.sla import Calendar, due, working_hours
 
     sheet = sheet_of(ROWS)
     f = kpis.facts(kpis.ticket_frame(sheet, IST), kpis.history_frame(HISTORY), ADOPTED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sheetsync.messages import brief_description, escalation_text
+from sheetsync.core.messages import brief_description, escalation_text
 from tests.helpers import GUIDE_EXAMPLE
 
 

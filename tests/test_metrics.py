@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from sheetsync import logs
-from sheetsync.cli import main
+from sheetsync.app import logs
+from sheetsync.app.cli import main
 from sheetsync.config import load_config
-from sheetsync.daemon import run_daemon
-from sheetsync.demo import make_demo
-from sheetsync.metrics import Health, respond
+from sheetsync.app.daemon import run_daemon
+from sheetsync.app.demo import make_demo
+from sheetsync.app.metrics import Health, respond
 from tests.helpers import Ticks
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
@@ -115,7 +115,7 @@ def test_a_fault_answering_a_scrape_is_one_debug_line_and_the_server_goes_on(
     import urllib.error
     import urllib.request
 
-    from sheetsync import metrics
+    from sheetsync.app import metrics
 
     stream = StringIO()
     logs.setup("text", stream, level=10)

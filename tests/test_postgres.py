@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from sheetsync.config import Config, load_config
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import open_sinks
-from sheetsync.effects import Effect
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import open_sinks
+from sheetsync.core.effects import Effect
 from sheetsync.jobs.sync import run_sync
 from sheetsync.state import MIGRATIONS, Lease, LeaseLost, Standby, StateStore, open_state
 from tests.fake_slack import TOKEN, FakeSlack
@@ -167,7 +167,7 @@ def test_the_standby_takes_over_when_the_leader_dies_and_nothing_is_lost_or_sent
 
 def test_doctor_reads_the_postgresql_state_and_who_holds_the_lease(
         server: str, tmp_path: Path) -> None:
-    from sheetsync.doctor import diagnose
+    from sheetsync.app.doctor import diagnose
 
     config = demo_on(tmp_path / "demo", server)
     [before] = [c for c in diagnose(str(config.source), {}, tmp_path) if c.name == "state"]

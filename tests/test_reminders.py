@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from sheetsync.config import Config, load_config
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import Sinks
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import Sinks
 from sheetsync.errors import ConfigError
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.jobs.reminders import run_reminders
 from sheetsync.jobs.sync import run_sync
-from sheetsync.reminders import quiet
+from sheetsync.core.reminders import quiet
 from tests.helpers import edit, killed_after_the_outbox_takes_one
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)  # a Monday, 12:00 in Kolkata
@@ -108,7 +108,7 @@ def digests(config: Config) -> list[str]:
 
 
 def test_a_digest_written_in_quiet_hours_waits_for_them_to_end(resolved: Config) -> None:
-    from sheetsync.dispatch import dispatch
+    from sheetsync.integrations.dispatch import dispatch
     from sheetsync.jobs.reports import run_due
     from sheetsync.state import StateStore
 

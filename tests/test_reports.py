@@ -12,18 +12,18 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from sheetsync import logs
+from sheetsync.app import logs
 from sheetsync.backends.workbook import Workbook
-from sheetsync.cli import main
+from sheetsync.app.cli import main
 from sheetsync.config import Config, load_config
-from sheetsync.daemon import run_daemon
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import Sinks
+from sheetsync.app.daemon import run_daemon
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import Sinks
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.jobs.reports import run_due, run_report
-from sheetsync.jobs.schedule import due
+from sheetsync.core.schedule import due
 from sheetsync.jobs.sync import run_sync
-from sheetsync.reporting import period_for
+from sheetsync.core.reporting import period_for
 from sheetsync.state import StateStore
 from tests.helpers import Ticks
 
@@ -217,7 +217,7 @@ def test_a_day_of_the_daemon_writes_the_morning_review_and_the_daily_summary(
 def test_status_shows_when_each_report_is_next_due(
         adopted: Config, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import sheetsync.cli as cli
+    import sheetsync.app.cli as cli
 
     monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 11, 30, 10, 0, tzinfo=IST))
     capsys.readouterr()
@@ -235,7 +235,7 @@ def test_a_report_the_workbook_cannot_take_now_is_retried_and_said_once(
     lock.write_text("someone has it open")
     stream = StringIO()
     logs.setup("text", stream)
-    from sheetsync.daemon import _log_report
+    from sheetsync.app.daemon import _log_report
 
     back = datetime(2026, 11, 3, 9, 30, tzinfo=IST)
     for minutes in (0, 1, 2):

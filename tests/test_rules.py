@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sheetsync.rules import Past, Policy, TicketDetails, plan, task_linked
-from sheetsync.task_links import TaskLink
-from sheetsync.transitions import Transition
+from sheetsync.core.rules import Past, Policy, TicketDetails, plan, task_linked
+from sheetsync.core.task_links import TaskLink
+from sheetsync.core.transitions import Transition
 from tests.helpers import GUIDE_EXAMPLE
 
 RICE = TicketDetails(

@@ -9,7 +9,7 @@ import pytest
 from sheetsync.config import config_from_dict
 from sheetsync.errors import ConfigError, TrackerError
 from sheetsync.schema import PRESETS, Schema, bind
-from sheetsync.table import Grid
+from sheetsync.core.table import Grid
 from sheetsync.validators import check
 from tests.helpers import CONTEXT, GUIDE_EXAMPLE, grid
 

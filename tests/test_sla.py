@@ -12,12 +12,12 @@ import openpyxl
 import pytest
 
 from sheetsync.config import Config, load_config
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import Sinks
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import Sinks
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.jobs.reminders import run_sla
 from sheetsync.jobs.sync import run_sync
-from sheetsync.sla import Calendar, Clock, alerts, due
+from sheetsync.core.sla import Calendar, Clock, alerts, due
 from tests.helpers import edit, killed_after_the_outbox_takes_one
 
 IST = ZoneInfo("Asia/Kolkata")

@@ -18,19 +18,19 @@ from typing import Any
 
 import pytest
 
-from sheetsync import logs
-from sheetsync.cli import main
-from sheetsync.daemon import run_daemon
+from sheetsync.app import logs
+from sheetsync.app.cli import main
+from sheetsync.app.daemon import run_daemon
 from sheetsync.config import Config, load_config
-from sheetsync.demo import make_demo
-from sheetsync.dispatch import SLACK_KINDS, Sinks, dispatch, open_sinks
+from sheetsync.app.demo import make_demo
+from sheetsync.integrations.dispatch import SLACK_KINDS, Sinks, dispatch, open_sinks
 from sheetsync.errors import ConfigError
-from sheetsync.effects import Effect
+from sheetsync.core.effects import Effect
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.integrations.pacing import Pacer
 from sheetsync.integrations.slack import PACE_SECONDS, SlackSink
 from sheetsync.jobs.sync import run_sync
-from sheetsync.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
+from sheetsync.core.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
 from sheetsync.state import CycleRecord, StateStore
 from tests.fake_slack import TOKEN, FakeSlack
 from tests.helpers import Clock, Killed, edit

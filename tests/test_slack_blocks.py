@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from slack_sdk.models.blocks import Block
 
-from sheetsync.messages import escalation_text
-from sheetsync.slack_blocks import escalation_message, follow_up_message, inert
+from sheetsync.core.messages import escalation_text
+from sheetsync.core.slack_blocks import escalation_message, follow_up_message, inert
 from tests.helpers import GUIDE_EXAMPLE
 
 HOSTILE = {

@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 import vcr
 
-from sheetsync.dispatch import Sinks, dispatch
-from sheetsync.effects import Effect
+from sheetsync.integrations.dispatch import Sinks, dispatch
+from sheetsync.core.effects import Effect
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.integrations.pacing import Pacer
 from sheetsync.integrations.slack import PACE_SECONDS, SlackSink
-from sheetsync.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
+from sheetsync.core.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
 from sheetsync.state import CycleRecord, StateStore
 from tests.fake_slack import TOKEN, FakeSlack
 from tests.helpers import Clock

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from sheetsync.errors import InputError
-from sheetsync.effects import Effect
+from sheetsync.core.effects import Effect
 from sheetsync.state import MIGRATIONS, CycleRecord, StateStore
-from sheetsync.tickets import Snapshot
-from sheetsync.transitions import Transition
+from sheetsync.core.tickets import Snapshot
+from sheetsync.core.transitions import Transition
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsync.backends.cells import CellWrite
+from sheetsync.core.cells import CellWrite
 from sheetsync.backends.workbook import Workbook
 from sheetsync.config import Config, load_config
-from sheetsync.demo import make_demo
+from sheetsync.app.demo import make_demo
 from sheetsync.jobs.sync import run_sync
 from sheetsync.state import StateStore
 from tests.helpers import edit
@@ -186,7 +186,7 @@ def test_an_effect_stuck_for_a_day_waits_for_a_person(demo: Config,
                                                        ) -> None:
     from datetime import timedelta
 
-    from sheetsync.cli import main
+    from sheetsync.app.cli import main
 
     run_sync(demo, NOW)
     edit(demo, "Vijay Auto Parts", Status="Escalated",
@@ -280,7 +280,7 @@ def test_a_mark_follows_its_ticket_when_the_sheet_is_sorted(demo: Config) -> Non
 
 
 def test_purge_from_the_command_line(demo: Config, capsys: pytest.CaptureFixture[str]) -> None:
-    from sheetsync.cli import main
+    from sheetsync.app.cli import main
 
     run_sync(demo, NOW)
     assert main(["purge", "--before", "2100-01-01", "--config", str(demo.source)]) == 0

@@ -7,10 +7,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetsync.identity import identify
+from sheetsync.core.identity import identify
 from sheetsync.schema import PRESETS, bind
-from sheetsync.tickets import Snapshot
-from sheetsync.transitions import Transition, diff, next_snapshot
+from sheetsync.core.tickets import Snapshot
+from sheetsync.core.transitions import Transition, diff, next_snapshot
 from tests.helpers import grid
 
 SCHEMA = PRESETS["seller-support"]

@@ -8,11 +8,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsync.cli import main
+from sheetsync.app.cli import main
 from sheetsync.config import load_config
-from sheetsync.demo import make_demo
+from sheetsync.app.demo import make_demo
 from sheetsync.jobs.sync import run_sync
-from sheetsync.triage import PriorityRule, suggest, suggest_category
+from sheetsync.core.triage import PriorityRule, suggest, suggest_category
 from tests.helpers import GUIDE_EXAMPLE
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
@@ -142,6 +142,6 @@ def test_the_saypro_cycle_suggests_a_category_only_where_the_person_left_it_blan
 ])
 def test_the_escalation_level_is_the_teams_else_the_rules(
         given: str | None, description: str, technical: bool, level: str) -> None:
-    from sheetsync.triage import escalation_level
+    from sheetsync.core.triage import escalation_level
 
     assert escalation_level(given, description, technical).value == level

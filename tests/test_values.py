@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sheetsync.values import (
+from sheetsync.core.values import (
     check_phone,
     clear_caches,
     format_duration,

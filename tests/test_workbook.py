@@ -13,7 +13,7 @@ from openpyxl.chart import BarChart, Reference
 
 from sheetsync.backends.workbook import Workbook, write_new_workbook
 from sheetsync.errors import TrackerError
-from sheetsync.table import is_blank
+from sheetsync.core.table import is_blank
 from tests.helpers import GUIDE_EXAMPLE, write_workbook
 
 
@@ -126,7 +126,7 @@ def test_a_date_time_cell_at_midnight_is_a_timestamp_and_a_date_cell_is_not(
 
 def test_setup_on_a_new_workbook_creates_it_from_a_csv_and_runs_twice_quietly(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from sheetsync.cli import main
+    from sheetsync.app.cli import main
 
     (tmp_path / "tickets.csv").write_text(
         "Seller Name,WhatsApp Number,Status,Issue Type,Description,Timestamp,Channel\n"
@@ -161,9 +161,9 @@ def test_setup_on_a_new_workbook_creates_it_from_a_csv_and_runs_twice_quietly(
 def test_setup_remove_takes_sheetsyncs_notes_and_highlights_off_the_workbook(
         tmp_path: Path) -> None:
     from sheetsync.config import load_config
-    from sheetsync.demo import make_demo
-    from sheetsync.dispatch import open_sinks
-    from sheetsync.jobs.setup import plan_setup
+    from sheetsync.app.demo import make_demo
+    from sheetsync.integrations.dispatch import open_sinks
+    from sheetsync.core.setup import plan_setup
     from sheetsync.jobs.sync import run_sync
 
     made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN",

@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.config import Config
-from sheetsync.table import Grid
+from sheetsync.core.table import Grid
 
 if TYPE_CHECKING:
-    from sheetsync.backends.cells import CellMark, CellWrite
-    from sheetsync.jobs.setup import Changes, TrackerSetup
-    from sheetsync.reporting import Report
+    from sheetsync.core.cells import CellMark, CellWrite
+    from sheetsync.core.setup import Changes, TrackerSetup
+    from sheetsync.core.reporting import Report
 
 
 class TrackerBackend(Protocol):

@@ -30,9 +30,9 @@ from google.auth.exceptions import GoogleAuthError, RefreshError
 from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
-from sheetsync import logs
-from sheetsync.backends.cells import NOTE_SECTION, CellMark, CellWrite, merged_note
-from sheetsync.backends.google_cells import (
+from sheetsync.app import logs
+from sheetsync.core.cells import NOTE_SECTION, CellMark, CellWrite, merged_note
+from sheetsync.core.google_cells import (
     Key,
     a1,
     cell_value,
@@ -55,20 +55,20 @@ from sheetsync.backends.google_cells import (
     value_cell,
 )
 from sheetsync.backends.google_http import GoogleHTTPClient
-from sheetsync.backends.google_reports import new_sheet_id, report_requests
-from sheetsync.backends.report_layout import layout, to_prune
+from sheetsync.core.google_reports import new_sheet_id, report_requests
+from sheetsync.core.report_layout import layout, to_prune
 from sheetsync.config import Config
 from sheetsync.errors import SheetsyncError, TrackerError
 from sheetsync.faults import NETWORK, describe
-from sheetsync.jobs.setup import (
+from sheetsync.core.setup import (
     MARK,
     Changes,
     TrackerSetup,
     protection_description,
 )
-from sheetsync.reporting import Report
+from sheetsync.core.reporting import Report
 from sheetsync.schema import Column, find_header, normalize
-from sheetsync.table import Grid, column_letter, is_blank
+from sheetsync.core.table import Grid, column_letter, is_blank
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",
           # files.get for the version, the change probe (drive.file would not see a sheet

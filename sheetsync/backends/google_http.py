@@ -29,7 +29,7 @@ from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
-from sheetsync import metrics
+from sheetsync.app import metrics
 from sheetsync.integrations.pacing import Budget, Clock, Sleep
 
 #: Statuses Google documents as worth a retry (408, 429, 5xx).

@@ -13,8 +13,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from sheetsync.backends.report_layout import ChartAt, layout, to_prune
-from sheetsync.reporting import Job, Report
+from sheetsync.core.report_layout import ChartAt, layout, to_prune
+from sheetsync.core.reporting import Job, Report
 
 HEADER_FILL = PatternFill("solid", start_color="DDEBF7")
 FONTS = {"title": Font(bold=True, size=14), "heading": Font(bold=True, size=12),

@@ -21,7 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sheetsync.backends.cells import (
+from sheetsync.core.cells import (
     NOTE_AUTHOR,
     NOTE_SECTION,
     CellMark,
@@ -29,14 +29,14 @@ from sheetsync.backends.cells import (
     merged_note,
     persons_note,
 )
-from sheetsync.backends.report_layout import is_report_tab
+from sheetsync.core.report_layout import is_report_tab
 from sheetsync.backends.report_tabs import prune, render, set_value
 from sheetsync.faults import HALF_WRITTEN
 from sheetsync.errors import TrackerError
-from sheetsync.reporting import Report
-from sheetsync.jobs.setup import MARK, Changes, TrackerSetup, validation_message
+from sheetsync.core.reporting import Report
+from sheetsync.core.setup import MARK, Changes, TrackerSetup, validation_message
 from sheetsync.schema import find_header, normalize
-from sheetsync.table import Grid, is_blank
+from sheetsync.core.table import Grid, is_blank
 
 #: Parts of an .xlsx that openpyxl drops or damages when it saves a workbook it loaded.
 _UNSAVEABLE_PARTS = (

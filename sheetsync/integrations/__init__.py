@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, Protocol
 
-from sheetsync.effects import Effect
+from sheetsync.core.effects import Effect
 from sheetsync.errors import ConfigError
 
 #: retry: a passing fault, try again next cycle; blocked: the configuration must be fixed,

@@ -19,13 +19,13 @@ from typing import Any
 
 import requests
 
-from sheetsync import metrics
-from sheetsync.clickup_task import task_body
-from sheetsync.effects import Effect
+from sheetsync.app import metrics
+from sheetsync.core.clickup_task import task_body
+from sheetsync.core.effects import Effect
 from sheetsync.faults import NETWORK, describe
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.pacing import Clock, Pacer, Sleep, backoff
-from sheetsync.task_links import TaskState
+from sheetsync.core.task_links import TaskState
 
 TOKEN_ENV = "CLICKUP_API_TOKEN"
 API_URL = "https://api.clickup.com/api/v2/"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sheetsync.effects import Effect
+from sheetsync.core.effects import Effect
 from sheetsync.integrations import DeliveryError
 
 

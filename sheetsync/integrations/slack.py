@@ -27,12 +27,12 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from sheetsync import metrics
-from sheetsync.effects import Effect
+from sheetsync.app import metrics
+from sheetsync.core.effects import Effect
 from sheetsync.faults import NETWORK, describe
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.pacing import Pacer, Sleep, backoff
-from sheetsync.rules import (
+from sheetsync.core.rules import (
     SLACK_INCIDENT,
     SLACK_MESSAGE,
     SLACK_REMINDER,
@@ -40,8 +40,8 @@ from sheetsync.rules import (
     SLACK_SLA,
     SLACK_UPDATE,
 )
-from sheetsync.values import split_people
-from sheetsync.slack_blocks import (
+from sheetsync.core.values import split_people
+from sheetsync.core.slack_blocks import (
     SlackMessage,
     escalation_message,
     follow_up_message,

@@ -1,1 +1,2 @@
-"""Jobs: what sheetsync runs over a tracker, each a core computation with thin I/O around it."""
+"""Jobs: what sheetsync runs over a tracker (check, the sync cycle, the reports, reminders and
+SLA alerts), each the thin I/O around a computation of the core."""

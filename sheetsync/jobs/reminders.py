@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from sheetsync.config import Config
-from sheetsync.dispatch import Sinks, hand_off
-from sheetsync.reminders import DAYS, STALE, check_backs, follow_ups, quiet
-from sheetsync.effects import Effect
-from sheetsync.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
+from sheetsync.integrations.dispatch import Sinks, hand_off
+from sheetsync.core.reminders import DAYS, STALE, check_backs, follow_ups, quiet
+from sheetsync.core.effects import Effect
+from sheetsync.core.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
 from sheetsync.state import Lease, StateStore, has_state, open_state
 
 WATCHED = timedelta(days=30)  # tickets first seen longer ago than this get no SLA alert

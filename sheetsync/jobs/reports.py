@@ -9,21 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sheetsync import kpis
+from sheetsync.core import kpis
 from sheetsync.backends import TrackerBackend, open_backend
-from sheetsync.backends.report_layout import ROLLING
+from sheetsync.core.report_layout import ROLLING
 from sheetsync.config import Config
-from sheetsync.dispatch import Sinks, hand_off
-from sheetsync.effects import Effect
-from sheetsync.jobs import daily, monthly, morning, weekly
+from sheetsync.integrations.dispatch import Sinks, hand_off
+from sheetsync.core.effects import Effect
+from sheetsync.core.reports import daily, monthly, morning, weekly
 from sheetsync.jobs.reminders import working_calendar
-from sheetsync.jobs.schedule import due
-from sheetsync.reminders import quiet_until
-from sheetsync.reporting import Job, Period, Report
-from sheetsync.rules import SLACK_DIGEST
+from sheetsync.core.schedule import due
+from sheetsync.core.reminders import quiet_until
+from sheetsync.core.reporting import Job, Period, Report
+from sheetsync.core.rules import SLACK_DIGEST
 from sheetsync.schema import Sheet, bind
 from sheetsync.state import Lease, StateStore, open_state
-from sheetsync.transitions import TICKET
+from sheetsync.core.transitions import TICKET
 
 HISTORY_FIELDS = (TICKET, "status", "assignee", "escalated", "resolved")
 

@@ -19,22 +19,22 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sheetsync import logs
+from sheetsync.app import logs
 from sheetsync.backends import TrackerBackend, open_backend
-from sheetsync.backends.cells import CellMark, CellWrite
+from sheetsync.core.cells import CellMark, CellWrite
 from sheetsync.config import Config
-from sheetsync.dispatch import Sinks, TaskTracker, hand_off, open_sinks
-from sheetsync.effects import Effect
+from sheetsync.integrations.dispatch import Sinks, TaskTracker, hand_off, open_sinks
+from sheetsync.core.effects import Effect
 from sheetsync.errors import TrackerError
-from sheetsync.delta import Changes, LastCycle, changes, position_of, shared_texts
-from sheetsync.identity import Identity, carry, identify
-from sheetsync.incidents import Incident, Report, detect, is_problem
-from sheetsync.incidents import effects as incident_effects
-from sheetsync.incidents import note as incident_note
+from sheetsync.core.delta import Changes, LastCycle, changes, position_of, shared_texts
+from sheetsync.core.identity import Identity, carry, identify
+from sheetsync.core.incidents import Incident, Report, detect, is_problem
+from sheetsync.core.incidents import effects as incident_effects
+from sheetsync.core.incidents import note as incident_note
 from sheetsync.integrations.clickup import ClickUpFault
-from sheetsync.perf import without_gc
-from sheetsync.privacy import mask_free_text, mask_phone
-from sheetsync.rules import (
+from sheetsync.core.perf import without_gc
+from sheetsync.core.privacy import mask_free_text, mask_phone
+from sheetsync.core.rules import (
     CLICKUP_TASK,
     SLACK_MESSAGE,
     Past,
@@ -53,8 +53,8 @@ from sheetsync.state import (
     open_state,
     state_url,
 )
-from sheetsync.table import Grid, is_blank
-from sheetsync.task_links import (
+from sheetsync.core.table import Grid, is_blank
+from sheetsync.core.task_links import (
     CREATED_BY_SHEETSYNC,
     TYPED_BY_A_PERSON,
     TaskLink,
@@ -62,8 +62,8 @@ from sheetsync.task_links import (
     follow,
     task_note,
 )
-from sheetsync.tickets import YES, Snapshot, Ticket, row_hashes, tracked_fields
-from sheetsync.triage import (
+from sheetsync.core.tickets import YES, Snapshot, Ticket, row_hashes, tracked_fields
+from sheetsync.core.triage import (
     GUIDELINES,
     Suggested,
     Suggestion,
@@ -71,10 +71,10 @@ from sheetsync.triage import (
     suggest,
     suggest_category,
 )
-from sheetsync.triage import note as triage_note
-from sheetsync.transitions import CREATED, TICKET, Transition, diff, next_snapshot
+from sheetsync.core.triage import note as triage_note
+from sheetsync.core.transitions import CREATED, TICKET, Transition, diff, next_snapshot
 from sheetsync.validators import CLOCK_CODES, CheckContext, Finding, check
-from sheetsync.values import parse_date, text_of
+from sheetsync.core.values import parse_date, text_of
 
 
 @dataclass(frozen=True)

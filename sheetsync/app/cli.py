@@ -1,0 +1,637 @@
+"""The `sheetsync` command: a thin shell that parses options, calls one job, prints its result.
+
+Exit codes, for every command: 0 done; 1 done and found problems (or could not complete);
+2 usage, configuration or input error, with a one-line `Error: ...` on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sqlite3
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import TextIO
+
+from sheetsync import __version__
+from sheetsync.app import logs
+from sheetsync.config import Config, load_config, load_configs
+from sheetsync.app.demo import DEMO_LOCALES, make_demo
+from sheetsync.core.effects import Effect
+from sheetsync.errors import InputError, SheetsyncError
+from sheetsync.faults import one_line
+from sheetsync.core.privacy import mask_phones_in
+from sheetsync.integrations.dispatch import open_sinks
+from sheetsync.jobs.check import CheckReport, run_check
+from sheetsync.jobs.sync import run_sync
+from sheetsync.core.render import findings_json, findings_text
+from sheetsync.core.reporting import JOBS, period_containing, period_for
+from sheetsync.schema import PRESETS
+from sheetsync.state import Lease, StateStore, has_state, open_state
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    Whatever happens, a person sees one line, never a traceback: sheetsync's own errors as
+    `Error: ...`; output piped into a program that stopped reading (`| head`) ends quietly
+    with 1; anything unexpected as one masked line, its traceback only with SHEETSYNC_DEBUG.
+    """
+    shown = sys.stdout
+    sys.stdout = _Masked(shown)
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.handler(args))
+    except SheetsyncError as exc:
+        for line in str(exc).splitlines():
+            _error(line)
+        return exc.exit_code
+    except SystemExit as exc:  # argparse: --help, --version, a usage error (said on stderr)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT if exc.code else EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PROBLEMS
+    except Exception as exc:
+        if os.environ.get("SHEETSYNC_DEBUG"):
+            traceback.print_exc()
+        _error(f"unexpected {one_line(exc)} (set SHEETSYNC_DEBUG=1 to see where; please "
+               "report it)")
+        return EXIT_PROBLEMS
+    finally:
+        sys.stdout = shown
+
+
+class _Masked(io.TextIOBase):
+    """Standard output with every phone number masked: what the CLI prints leaves the
+    tracker, so it shows no full number (the tracker itself shows them to who may see)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(mask_phones_in(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+
+def _error(line: str) -> None:
+    try:
+        print(f"Error: {mask_phones_in(line)}", file=sys.stderr)
+    except (BrokenPipeError, ValueError):  # stderr itself is closed
+        pass
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null, so Python's own flush at exit does not
+    print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _port(text: str) -> int:
+    """A TCP port: 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sheetsync",
+        description="Keep a support team's ticket spreadsheet the source of truth.")
+    parser.add_argument("--version", action="version", version=f"sheetsync {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE",
+                        help="the config file (default: $SHEETSYNC_CONFIG, then ./sheetsync.toml, "
+                             "then built-in defaults)")
+    common.add_argument("--tracker", metavar="NAME",
+                        help="which of the config's [[trackers]] (needed when it has several; "
+                             "`run` without it serves them all)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str,
+                description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help, description=description)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    check = command(
+        "check", _check, help="report every invalid cell in the tracker; change nothing",
+        description="Report every invalid cell in the tracker, grouped by row. Changes nothing. "
+                    "Exit 0 when clean, 1 when there are findings, 2 on a config or input error.")
+    _format_option(check, "one array of findings")
+
+    demo = command(
+        "demo", _demo, help="create a demo tracker in ./demo and run sheetsync on it",
+        description="Create a demo/ folder with a config and a tracker workbook of realistic "
+                    "tickets, some of them invalid, and run sheetsync there. An existing demo "
+                    "is reused, with your edits. The demo always uses the local outbox.")
+    demo.add_argument("--dir", default="demo", metavar="DIR",
+                      help="where to create the demo (default: demo)")
+    demo.add_argument("--preset", choices=sorted(PRESETS),
+                      help="the tracker layout (default: the config's preset, else seller-support)")
+    demo.add_argument("--reset", action="store_true",
+                      help="recreate the demo tracker even if one exists")
+    demo.add_argument("--once", action="store_true",
+                      help="run one cycle and exit instead of running the daemon")
+
+    run = command(
+        "run", _run, help="run the daemon: a sync cycle every interval",
+        description="Run a sync cycle every sync.interval_seconds until SIGINT or SIGTERM, "
+                    "which stop it after the cycle in progress. Logs go to stderr, one line "
+                    "per cycle.")
+    _format_option(run, "one JSON object a line", name="--log-format")
+    run.add_argument("--once", action="store_true", help="run one cycle and exit")
+    run.add_argument("--metrics-port", type=_port, metavar="PORT",
+                     help="serve /healthz and Prometheus /metrics on this port")
+    run.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                     help="the address to serve them on (default 127.0.0.1; 0.0.0.0 in a "
+                          "container)")
+
+    sync = command(
+        "sync", _sync, help="run one sync cycle and exit",
+        description="Run one cycle: give rows their ticket IDs, record transitions, plan and "
+                    "deliver effects, write Sync Notes. Exit 0 when the cycle completed, "
+                    "findings or not.")
+    sync.add_argument("--dry-run", action="store_true",
+                      help="print the plan; commit, send and write nothing")
+    _format_option(sync, "the cycle's report")
+
+    history = command(
+        "history", _history, help="list a ticket's transitions",
+        description="List a ticket's transitions, oldest first.")
+    history.add_argument("ticket", metavar="TICKET", help="a ticket ID, such as INT-000001")
+    _format_option(history, "objects with ticket_id, field, from, to, at")
+
+    status = command(
+        "status", _status, help="show adoption, the last cycle and the effects",
+        description="Show when the tracker was adopted, the last cycle, and pending and "
+                    "failed effects.")
+    _format_option(status, "one object")
+
+    outbox = command(
+        "outbox", _outbox, help="list the effects, or retry or cancel one",
+        description="See and settle effects. An effect undelivered for longer than "
+                    "outbox.hold_after_hours is not sent automatically: it waits here for a "
+                    "person to retry or cancel it.")
+    outbox.add_argument("action", choices=("list", "retry", "cancel"),
+                        help="list the effects; retry KEY: send it again; cancel KEY: never")
+    outbox.add_argument("key", nargs="?", metavar="KEY", help="the effect's key (retry, cancel)")
+    outbox.add_argument("--not-sent", action="store_true",
+                        help="retry: you looked in Slack and it is not there, so send it "
+                             "without looking it up first (for an effect held because "
+                             "sheetsync could not look)")
+    _format_option(outbox, "objects with key, kind, ticket_id, status, attempts, last_error, "
+                           "created_at, unclear")
+
+    triage = command(
+        "triage", _triage, help="explain the priority suggested for a ticket",
+        description="Show which Prioritization Guidelines rule gives a ticket its Suggested "
+                    "Priority, and why, beside the Priority a person gave it.")
+    triage.add_argument("ticket", metavar="TICKET", help="a ticket ID, such as INT-000001")
+
+    doctor = command(
+        "doctor", _doctor, help="check the setup before running",
+        description="Check the config, the tracker and its columns, the state store, and "
+                    "Slack and ClickUp where configured, and say how to fix each failure. "
+                    "Sends nothing and changes nothing. Exit 0 when every check passes, 1 "
+                    "when any fails (a config that cannot be read is a failed check).")
+    _format_option(doctor, "objects with name, ok (true, false, or null: not checked), "
+                           "detail, fix")
+
+    backup = command(
+        "backup", _backup, help="copy the state store safely while the daemon runs",
+        description="Write a consistent copy of the state store (ticket snapshots, history, "
+                    "the effect outbox) to PATH, while the daemon keeps running.")
+    backup.add_argument("path", metavar="PATH", help="where to write the copy")
+
+    report = command(
+        "report", _report, help="write a summary tab now",
+        description="Write a report's tab now: the morning review or the daily summary for a "
+                    "day (today by default), the weekly report for an ISO week, the monthly "
+                    "analysis for a month (by default the last complete one). Its digest goes "
+                    "to Slack (or the outbox), and the schedule will not write it again.")
+    report.add_argument("job", choices=JOBS, help="which report")
+    report.add_argument("--for", dest="period", metavar="PERIOD",
+                        help="2026-11-23 (morning, daily), 2026-W47 (weekly), 2026-11 (monthly)")
+    _format_option(report, "one object with job, period, tab, written, skipped, figures")
+
+    setup = command(
+        "setup", _setup, help="prepare the tracker: header, dropdowns, protected columns",
+        description="Prepare the tracker tab: create it with the preset's header when missing "
+                    "(or with the tickets of a CSV file), freeze the header row, turn on the "
+                    "filter, add dropdowns for Status, Issue Type and the other vocabularies "
+                    "(odd values are flagged by sheetsync, not rejected), and put a warning "
+                    "on the columns sheetsync writes (Google Sheets). Running it again changes "
+                    "nothing. --remove takes back everything setup and the daemon added: "
+                    "dropdowns, protections, highlight rules and notes; people's data and "
+                    "columns stay.")
+    setup.add_argument("--import", dest="imported", metavar="CSV",
+                       help="create the tab with the tickets of this CSV file (its first row "
+                            "is the header)")
+    setup.add_argument("--remove", action="store_true",
+                       help="take back what setup and the daemon added")
+
+    purge = command(
+        "purge", _purge, help="forget history older than a date",
+        description="Remove transitions, sent and cancelled effects and cycle records observed "
+                    "before DATE (in the configured timezone). Tickets, and effects still "
+                    "owed, are kept.")
+    purge.add_argument("--before", required=True, metavar="DATE",
+                       help="YYYY-MM-DD: forget what was observed before this day began")
+    return parser
+
+
+def _format_option(command: argparse.ArgumentParser, json_shape: str,
+                   name: str = "--format") -> None:
+    command.add_argument(name, choices=("text", "json"), default="text",
+                         help=f"text for people (default); json: {json_shape}")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = load_config(args.config, tracker=args.tracker)
+    report = run_check(config, _now())
+    _print_report(report, args.format)
+    return EXIT_PROBLEMS if report.findings else EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    settings = load_config(args.config, tracker=args.tracker).settings \
+        if args.config or os.environ.get("SHEETSYNC_CONFIG") else None
+    preset = args.preset or (settings.preset if settings else "seller-support")
+    timezone, region = DEMO_LOCALES[preset]
+    if settings is not None and settings.preset == preset:  # the team's own locale
+        timezone, region = settings.timezone, settings.phone_region
+    demo = make_demo(Path(args.dir), preset=preset, timezone=timezone, phone_region=region,
+                     now=_now(), reset=args.reset)
+    if demo.created:
+        print(f"Created the demo tracker {demo.workbook_path} and its config {demo.config_path}.")
+    else:
+        print(f"Using the existing demo in {demo.folder}/ (run `sheetsync demo --reset` "
+              "to start over).")
+    config = load_config(demo.config_path)
+    report = run_check(config, _now())
+    print()
+    _print_report(report, "text")
+    print()
+    print(f"Running sheetsync on {demo.folder}/{'' if args.once else ' (Ctrl-C to stop)'}. "
+          f"Set a row's Status to Escalated in {demo.workbook_path}, with two people in "
+          f"Assigned To, save, and the escalation lands in {config.outbox_path.name}.",
+          flush=True)
+    logs.setup("text")
+    from sheetsync.app.daemon import run_daemon  # the reports' pandas: loaded only for the daemon
+
+    return run_daemon(config, once=args.once, environ={})  # no token reaches the demo
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sheetsync.app.daemon import run_daemon, run_fleet  # pandas: loaded only for the daemon
+
+    configs = [load_config(args.config, tracker=args.tracker)] if args.tracker else \
+        load_configs(args.config)
+    logs.setup(args.log_format)
+    metrics_at = (args.metrics_host, args.metrics_port) if args.metrics_port is not None \
+        else None
+    if len(configs) > 1:
+        return run_fleet(configs, once=args.once, metrics_at=metrics_at)
+    return run_daemon(configs[0], once=args.once, metrics_at=metrics_at)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    config = load_config(args.config, tracker=args.tracker)
+    logs.setup("text")  # a delivery fault is one line on stderr
+    # A cycle that sends takes the lease, as a daemon does: with a daemon running (here or
+    # on another machine sharing the state) it stops with a Standby error instead of racing
+    # it for the same effects, and it hands the lease back when done.
+    lease = None if args.dry_run else Lease.for_this_process(60)
+    try:
+        report = run_sync(config, _now(), dry_run=args.dry_run,
+                          echo=None if args.format == "json" else print, lease=lease)
+    finally:
+        if lease is not None and has_state(config):
+            with open_state(config, lease=lease) as store:
+                store.release_lease()
+    if args.format == "json":
+        print(json.dumps({
+            "rows": report.rows, "adopted": report.adopted, "new_tickets": report.new_tickets,
+            "transitions": [{"ticket_id": t.ticket_id, "field": t.field, "from": t.before,
+                             "to": t.after} for t in report.transitions],
+            "findings": report.findings,
+            "effects": [{"key": e.key, "kind": e.kind, "ticket_id": e.ticket_id,
+                         **e.payload} for e in report.planned],
+            "delivered": report.delivered, "cells_written": len(report.writes),
+            "write_skipped": report.write_skipped, "dry_run": args.dry_run,
+        }, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if report.adopted:
+        print(f"Baseline{' would be' if args.dry_run else ''} recorded: {report.rows} rows; "
+              "nothing is sent for what happened before sheetsync saw the tracker.")
+    print(f"{report.rows} rows, {report.new_tickets} new tickets, "
+          f"{len(report.transitions)} transitions, {report.findings} findings; "
+          f"{len(report.planned)} effects {'would be ' if args.dry_run else ''}planned, "
+          f"{report.delivered} delivered, {len(report.writes)} cells "
+          f"{'would be ' if args.dry_run else ''}written.")
+    if args.dry_run:
+        for effect in report.planned:
+            print(f"  would send {effect.kind} {effect.ticket_id}: "
+                  f"{effect.payload.get('text') or effect.payload.get('name')}")
+        for write in report.writes[:20]:
+            print(f"  would write row {write.row}, {write.column}: {write.value!r}")
+    elif report.write_skipped:
+        print(f"Did not write the tracker: {report.write_skipped}; trying again next cycle.",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    config = load_config(args.config, tracker=args.tracker)
+    with _open_state(config) as store:
+        entries = store.history(args.ticket.strip().upper())
+    if args.format == "json":
+        print(json.dumps([{"ticket_id": e.ticket_id, "field": e.field, "from": e.before,
+                           "to": e.after, "at": e.at} for e in entries], indent=2))
+        return EXIT_OK
+    if not entries:
+        print(f"No transitions recorded for {args.ticket}.")
+    for e in entries:
+        print(f"{e.at}  {e.ticket_id}  {e.field}: {e.before or '-'} -> {e.after or '-'}")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    from sheetsync.core.schedule import next_moment
+
+    config = load_config(args.config, tracker=args.tracker)
+    with _open_state(config) as store:
+        cycle = store.last_cycle()
+        pending, failed = store.effects("pending"), store.effects("failed")
+        settings = config.settings.reports
+        now = _now().astimezone(config.timezone)
+        upcoming = sorted(((next_moment(job, getattr(settings, f"{job}_at"), now), job)
+                           for job in settings.jobs),
+                          key=lambda u: (u[0], JOBS.index(u[1])))
+        where = _destinations(config, [*pending, *failed], store)
+        report = {"adopted_at": store.adopted_at, "last_cycle": cycle,
+                  "pending_effects": [e.key for e in pending],
+                  "failed_effects": [e.key for e in failed],
+                  "errors": {e.key: e.last_error for e in [*pending, *failed] if e.last_error},
+                  "destinations": where,
+                  "next_reports": [{"job": job, "at": at.isoformat()} for at, job in upcoming]}
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    print(f"Adopted: {report['adopted_at'] or 'not yet (the first cycle records a baseline)'}")
+    if cycle:
+        print(f"Last cycle: {cycle['at']}: {cycle['rows']} rows, {cycle['new_tickets']} new "
+              f"tickets, {cycle['transitions']} transitions, {cycle['findings']} findings")
+    print("Next reports: " + (", ".join(f"{job} {at:%Y-%m-%d %H:%M}" for at, job in upcoming)
+                              or "none (reports.jobs is empty)"))
+    print(f"Effects: {len(pending)} pending, {len(failed)} failed")
+    for effect in [*pending, *failed]:
+        print(f"  {effect.status}: {effect.key} to {where[effect.key]}" +
+              (f" ({effect.last_error})" if effect.last_error else ""))
+    return EXIT_OK
+
+
+def _destinations(config: Config, effects: Sequence[Effect], store: StateStore
+                  ) -> dict[str, str]:
+    """Where each effect queues (a Slack channel, a ClickUp list, the outbox), as the
+    environment routes it now."""
+    try:
+        sinks = open_sinks(config, quiet=True)
+    except SheetsyncError:  # a token that cannot be used: its effects wait on the outbox's
+        sinks = open_sinks(config, environ={}, quiet=True)
+    parents = {key: found[0] for e in effects if (key := e.payload.get("parent"))
+               and (found := store.effects(key=str(key)))}
+    return {e.key: sinks.destination(e, parents.get(str(e.payload.get("parent"))))
+            for e in effects}
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    config = load_config(args.config, tracker=args.tracker)
+    if args.not_sent and args.action != "retry":
+        raise InputError("--not-sent goes with `outbox retry KEY`")
+    if args.action != "list" and not args.key:
+        raise InputError(f"outbox {args.action} needs the effect's KEY (see `sheetsync outbox "
+                         "list`)")
+    with _open_state(config) as store:
+        if args.action == "list":
+            effects = store.effects()
+        else:
+            try:
+                effects = [store.decide(args.key, "pending" if args.action == "retry"
+                                        else "cancelled", _now(),
+                                        checked=args.not_sent and args.action == "retry")]
+            except KeyError:
+                raise InputError(f"no effect with key {args.key}") from None
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+        where = _destinations(config, effects, store)
+    if args.format == "json":
+        print(json.dumps([{"key": e.key, "kind": e.kind, "ticket_id": e.ticket_id,
+                           "status": e.status, "attempts": e.attempts,
+                           "last_error": e.last_error, "created_at": e.created_at,
+                           "unclear": e.unclear, "destination": where[e.key]}
+                          for e in effects], indent=2))
+        return EXIT_OK
+    for e in effects:
+        print(f"{e.status:9}  {e.key}  to {where[e.key]}  attempts={e.attempts}" +
+              (f"  ({e.last_error})" if e.last_error else ""))
+    if args.action == "retry":
+        print("It goes out with the next cycle.")
+    return EXIT_OK
+
+
+def _triage(args: argparse.Namespace) -> int:
+    from sheetsync.backends import open_backend
+    from sheetsync.schema import bind
+    from sheetsync.core.triage import GUIDELINES, suggest
+
+    config = load_config(args.config, tracker=args.tracker)
+    sheet = bind(open_backend(config).read(), config.schema)
+    roles = config.schema.roles
+    ids = [config.schema.ticket_id.read(v) for v in sheet.columns.get(roles.ticket_id, ())]
+    if args.ticket not in ids:
+        raise InputError(f"no row with ticket ID {args.ticket} in {config.tracker_label}")
+    i = ids.index(args.ticket)
+    rules = config.settings.triage.priority_rules or GUIDELINES
+    found = suggest(sheet.text(roles.description, i), sheet.text(roles.type, i), rules)
+    given = sheet.text(roles.priority, i) or "blank"
+    if found is None:
+        print(f"{args.ticket}: no rule matches; Priority {given}.")
+    else:
+        print(f"{args.ticket}: Suggested Priority {found.value}: {found.reason} "
+              f'(matched "{found.matched}"); the person\'s Priority is {given}.')
+    return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from sheetsync.app.doctor import diagnose
+
+    checks = diagnose(args.config, os.environ, Path.cwd(), args.tracker)
+    if args.format == "json":
+        print(json.dumps([{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix}
+                          for c in checks], ensure_ascii=False, indent=2))
+    else:
+        for check in checks:
+            mark = {True: "ok  ", False: "FAIL", None: "--  "}[check.ok]
+            print(f"{mark} {check.name}: {check.detail}")
+            if check.ok is False and check.fix:
+                print(f"     fix: {check.fix}")
+        failed = sum(1 for c in checks if c.ok is False)
+        print(f"{failed} problem{'s' if failed != 1 else ''} found." if failed else
+              "Everything checked is ready.")
+    return EXIT_PROBLEMS if any(c.ok is False for c in checks) else EXIT_OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    config = load_config(args.config, tracker=args.tracker)
+    target = Path(args.path)
+    if target.resolve() == config.state_path.resolve():
+        raise InputError(f"{target}: that is the state file itself; give another path")
+    with _open_state(config) as store:
+        try:
+            store.backup(target)
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(f"{target}: cannot write the copy there "
+                             f"({getattr(exc, 'strerror', None) or exc})") from None
+    print(f"Copied {config.state_path} to {target}.")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sheetsync.jobs.reports import run_report  # pandas: loaded only for reports
+
+    config = load_config(args.config, tracker=args.tracker)
+    now = _now().astimezone(config.timezone)
+    try:
+        period = period_for(args.job, args.period, config.timezone) if args.period else \
+            period_containing(args.job, now) if args.job in ("morning", "daily") else \
+            period_containing(args.job, period_containing(args.job, now).start - timedelta(
+                seconds=1))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    logs.setup("text")
+    with _open_state(config) as store:
+        written = run_report(config, period, now, store, open_sinks(config))
+    report = written.report
+    if args.format == "json":
+        print(json.dumps({"job": args.job, "period": period.label, "tab": written.tab,
+                          "written": written.skipped is None, "skipped": written.skipped,
+                          "figures": {name: value for name, value in report.figures}},
+                         ensure_ascii=False, indent=2, default=str))
+    elif written.skipped is None:
+        print(f"Wrote the {report.title} into the tab \"{written.tab}\" of "
+              f"{config.tracker_label}: {len(report.tables)} tables, "
+              f"{len(report.charts)} chart{'s' if len(report.charts) != 1 else ''}.")
+        for name, value in report.figures:
+            print(f"  {name}: {value if value is not None else 'n/a'}")
+    else:
+        print(f"Did not write the {report.title}: {written.skipped}.", file=sys.stderr)
+    return EXIT_OK if written.skipped is None else EXIT_PROBLEMS
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from sheetsync.backends import open_backend
+    from sheetsync.core.setup import plan_setup
+
+    config = load_config(args.config, tracker=args.tracker)
+    if args.imported and args.remove:
+        raise InputError("--import and --remove: give one of them")
+    text = None
+    if args.imported:
+        try:
+            text = Path(args.imported).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"--import {args.imported}: cannot be read ({exc})") from None
+    plan = plan_setup(config.schema, text)
+    backend = open_backend(config)
+    if args.remove:
+        changes = backend.remove_setup(plan)
+    else:
+        changes = backend.setup(plan, _progress)
+    where = config.tracker_label
+    for line in changes.done:
+        print(f"  {line}")
+    for line in changes.skipped:
+        print(f"  not done: {line}", file=sys.stderr)
+    print(f"{where}: " + ("nothing to change." if not changes.done else
+                          f"{len(changes.done)} change{'s' if len(changes.done) != 1 else ''}."))
+    return EXIT_OK
+
+
+def _progress(done: int, total: int) -> None:
+    """A progress bar on stderr for a long import (only where a person watches)."""
+    if total < 1000 or not sys.stderr.isatty():
+        return
+    filled = 30 * done // total
+    print(f"\r  importing [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} rows",
+          end="\n" if done >= total else "", file=sys.stderr, flush=True)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    config = load_config(args.config, tracker=args.tracker)
+    try:
+        day = date.fromisoformat(args.before)
+    except ValueError:
+        raise InputError(f'--before: expected a date as YYYY-MM-DD, got "{args.before}"') from None
+    start = datetime.combine(day, time(0), tzinfo=config.timezone)
+    with _open_state(config) as store:
+        counts = store.purge(start)
+    print(f"Removed {counts['transitions']} transitions, {counts['effects']} settled effects and "
+          f"{counts['cycles']} cycle records from before {start.isoformat()}.")
+    return EXIT_OK
+
+
+def _open_state(config: Config) -> StateStore:
+    if not has_state(config):
+        raise InputError(f"{config.state_path}: no state yet; run `sheetsync sync` first")
+    return open_state(config)
+
+
+def _print_report(report: CheckReport, fmt: str) -> None:
+    if report.save_blockers:
+        print(f"Warning: {report.where} holds {', '.join(report.save_blockers)}, which openpyxl "
+              "cannot carry through a save; sheetsync will only read this workbook, never save "
+              "over it.", file=sys.stderr)
+    if fmt == "json":
+        print(findings_json(report.findings))
+        return
+    for line in findings_text(report.findings, report.where, report.rows_checked):
+        print(line)
+    if report.unknown_columns:
+        print()
+        print(f"Left alone {len(report.unknown_columns)} column(s) sheetsync does not know: "
+              f"{', '.join(report.unknown_columns)}.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

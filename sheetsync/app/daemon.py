@@ -1,0 +1,288 @@
+"""`sheetsync run`: a sync cycle every interval until SIGINT or SIGTERM, and each report when
+it falls due (a report missed while the daemon was down runs once when it is back).
+
+Cycles hand their effects to couriers, one per destination, and go on: delivery never holds a
+cycle up. Whatever a cycle meets (a cut answer, a damaged file, a bug), the daemon logs one
+line, marks the tracker failing in /healthz, and tries again next interval.
+
+A signal stops the loop after the cycle in progress; a fault in one cycle (the workbook
+missing, locked or unreadable for a moment) is logged and the next cycle tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from http.server import ThreadingHTTPServer
+from types import FrameType
+from typing import Any
+
+from sheetsync.app import logs, metrics
+from sheetsync.backends import TrackerBackend, open_backend
+from sheetsync.config import Config
+from sheetsync.integrations.couriers import Couriers
+from sheetsync.integrations.dispatch import Sinks, open_sinks
+from sheetsync.errors import InputError, SheetsyncError
+from sheetsync.faults import one_line, state_fault
+from sheetsync.jobs.reminders import run_reminders, run_sla
+from sheetsync.jobs.reports import Written, run_due
+from sheetsync.jobs.sync import CycleReport, run_sync
+from sheetsync.state import Lease, LeaseLost, Standby, open_state
+
+
+def run_daemon(config: Config, *, once: bool = False,
+               now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+               stop: threading.Event | None = None,
+               environ: Mapping[str, str] | None = None,
+               metrics_at: tuple[str, int] | None = None,
+               backend: TrackerBackend | None = None,
+               health: metrics.Health | None = None) -> int:
+    """Run cycles until stopped; returns the exit code (0 after a clean stop).
+
+    The sinks (Slack when its token is in `environ`) are opened once, so a channel name is
+    looked up once per start, not every cycle. With `metrics_at` (host, port), /healthz and
+    /metrics are served while it runs. The backend is opened in the loop: a credential that
+    cannot be loaded yet is a failed cycle, tried again each interval, not a dead daemon.
+    """
+    sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
+    interval = config.settings.sync.interval_seconds
+    health = health or metrics.Health(interval)
+    # Only the replica holding the lease runs cycles and sends; a standby takes over within
+    # three intervals of the leader's last renewal.
+    lease = Lease.for_this_process(3 * interval)
+    # A run that goes on hands its effects to couriers, one per destination, and never waits
+    # on delivery; a single cycle (--once) delivers before it ends.
+    couriers = None if once else Couriers(config, sinks, lease=lease,
+                                          on_progress=health.progressed)
+    server = _serve(metrics_at, health)
+    stop = stop or threading.Event()
+    previous = _install_stop_handlers(stop)
+    if server is None:
+        logs.event("started", sheet=config.tracker_label, interval_seconds=interval)
+    else:
+        host, port = server.server_address[:2]
+        logs.event("started", sheet=config.tracker_label, interval_seconds=interval,
+                   metrics=f"http://{host!s}:{port}/metrics")
+    sinks.start()
+    seen: object = None  # the tracker as the last completed cycle left it
+    full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
+    read_at: datetime | None = None
+    leading: bool | None = None  # None: not yet known
+    try:
+        while not stop.is_set():
+            try:
+                if not _lead(config, lease, leading):
+                    leading, seen = False, None  # on taking over: read, whatever the probe
+                    health.succeeded()
+                    if once:
+                        break
+                    stop.wait(interval)
+                    continue
+                leading = True
+                backend = backend or open_backend(config, environ)
+                stamp = backend.probe()
+                due = stamp is None or stamp != seen or read_at is None
+                if not due and read_at is not None:
+                    at = now()  # unchanged: a cycle only for a safety read or what is owed
+                    due = at - read_at >= full_read or _owed(config, sinks, at)
+                if due:
+                    read_at = now()
+                    report = run_sync(config, read_at, sinks=sinks, backend=backend,
+                                      lease=lease)
+                    # A skipped write (the file was open elsewhere) is owed: the next tick
+                    # retries even if the file itself has not changed.
+                    seen = backend.settled(stamp) if report.write_skipped is None else None
+                    _log_cycle(report)
+                    _observe(config, report)
+                # else: unchanged, nothing owed: no read at all, and all is well
+                health.succeeded()
+                if run_due(config, now(), sinks, _log_report, backend, lease):
+                    seen = backend.settled(seen)  # the report tabs changed it, not a person
+                # On the clock, no read of the tracker; sent only while this replica leads.
+                run_reminders(config, now(), sinks, lease)
+                run_sla(config, at := now(), sinks, lease)
+                if couriers is not None:  # what a person retried, or an earlier run left
+                    with open_state(config) as store:
+                        couriers.wake(store, at)
+            except (Standby, LeaseLost) as exc:  # another replica took over meanwhile
+                logs.event("standby", logging.WARNING, reason=str(exc))
+                leading = False
+            except Exception as exc:  # a fault the next interval may not have: never the end
+                said = _fault(exc)
+                logs.event("cycle failed", logging.ERROR, error=said)
+                metrics.of(metrics.CYCLES, "failed").inc()
+                health.failed(said)
+                if once:
+                    return getattr(exc, "exit_code", 1)
+            if once:
+                break
+            stop.wait(interval)
+    finally:
+        if couriers is not None:
+            couriers.stop()
+        if leading:
+            _release(config, lease)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    logs.event("stopped")
+    return 0
+
+
+def run_fleet(configs: Sequence[Config], *, once: bool = False,
+              now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+              stop: threading.Event | None = None,
+              environ: Mapping[str, str] | None = None,
+              metrics_at: tuple[str, int] | None = None) -> int:
+    """Several trackers in one process ([[trackers]]), each in a thread of its own with its
+    own backend, sinks, state, lease and schedule: one tracker's broken credential or
+    unreachable service stops none of the others. /healthz is 200 while every tracker is
+    healthy and names each; /metrics labels every figure with its tracker."""
+    stop = stop or threading.Event()
+    healths = {c.name: metrics.Health(c.settings.sync.interval_seconds) for c in configs}
+    server = _serve(metrics_at, metrics.Fleet(healths))
+    previous = _install_stop_handlers(stop)
+    if server is not None:
+        host, port = server.server_address[:2]
+        logs.event("serving", trackers=[c.name for c in configs],
+                   metrics=f"http://{host!s}:{port}/metrics")
+    codes: dict[str, int] = {}
+
+    def serve_one(config: Config) -> None:
+        logs.TRACKER.set(config.name)
+        try:
+            codes[config.name] = run_daemon(config, once=once, now=now, stop=stop,
+                                            environ=environ, health=healths[config.name])
+        except SheetsyncError as exc:  # its config cannot run (a token without settings)
+            logs.event("tracker stopped", logging.ERROR, error=str(exc))
+            healths[config.name].failed(str(exc))
+            codes[config.name] = exc.exit_code
+
+    threads = [threading.Thread(target=serve_one, args=(c,), name=f"sheetsync-{c.name}")
+               for c in configs]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.5)  # the main thread stays free for SIGTERM
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    return max(codes.values(), default=0)
+
+
+def _serve(at: tuple[str, int] | None, health: metrics.Health | metrics.Fleet
+           ) -> ThreadingHTTPServer | None:
+    """/healthz and /metrics on (host, port), when asked for."""
+    if at is None:
+        return None
+    try:
+        return metrics.serve(*at, health)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise InputError(f"--metrics-port {at[1]}: cannot serve on {at[0]} "
+                         f"({exc.strerror or exc})") from None
+
+
+def _fault(exc: Exception) -> str:
+    """A failed cycle in one line: sheetsync's own words, or an unexpected fault masked, with
+    its traceback at debug level."""
+    if isinstance(exc, SheetsyncError):
+        return str(exc)
+    if (said := state_fault(exc, "the state")) is not None:
+        return str(said)
+    logs.debug_traceback("cycle failed", exc)
+    return f"unexpected {one_line(exc)}; trying again next interval"
+
+
+def _lead(config: Config, lease: Lease, leading: bool | None) -> bool:
+    """Take or renew the lease; whether this replica leads. Says so when that changes."""
+    with open_state(config, lease=lease) as store:
+        holds, holder, left = store.hold_lease()
+    if holds and leading is False:  # a standby takes over (a lone daemon just runs)
+        logs.event("leading", holder=lease.holder, lease_seconds=lease.seconds)
+    elif not holds and leading is not False:
+        logs.event("standby", leader=holder, seconds_left=round(left, 1))
+    return holds
+
+
+def _release(config: Config, lease: Lease) -> None:
+    """A clean stop hands the lease on at once instead of making a standby wait it out."""
+    try:
+        with open_state(config, lease=lease) as store:
+            store.release_lease()
+    except Exception:  # noqa: BLE001 - whatever stops the release, the lease expires by itself
+        pass
+
+
+def _observe(config: Config, report: CycleReport) -> None:
+    """The cycle's figures, and the outbox as it stands, for /metrics."""
+    metrics.observe_cycle(report.seconds, report.rows, report.findings_by_code,
+                          Counter(t.field for t in report.transitions))
+    with open_state(config) as store:
+        metrics.observe_effects(store.effect_counts())
+
+
+def _log_report(written: Written) -> None:
+    report = written.report
+    if written.skipped is None:
+        metrics.of(metrics.REPORT_RUNS, report.period.job).inc()
+        metrics.of(metrics.REPORT_LAST_SUCCESS, report.period.job).set(
+            time.time())
+        logs.event("report", job=report.period.job, period=report.period.label,
+                   tab=written.tab, tables=len(report.tables), charts=len(report.charts))
+    elif _SKIPPED.get((logs.TRACKER.get(), report.period.job)) != written.skipped:  # once
+        logs.event("report skipped", logging.WARNING, job=report.period.job,
+                   period=report.period.label, reason=written.skipped)
+    if written.skipped is None:
+        _SKIPPED.pop((logs.TRACKER.get(), report.period.job), None)
+    else:
+        _SKIPPED[(logs.TRACKER.get(), report.period.job)] = written.skipped
+
+
+_SKIPPED: dict[tuple[str, str], str] = {}  # why each tracker's job's report was last not
+# written, in this process
+
+
+def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
+    """Whether a cycle is owed though the tracker has not changed: an effect still to deliver
+    (when no courier delivers it), a task created and not yet written into its row, or
+    ClickUp's tasks due to be asked about."""
+    with open_state(config) as store:
+        if store.unlinked_tasks() or (sinks.couriers is None and store.effects("pending")):
+            return True
+        last = store.tasks_polled_at
+    return sinks.tasks is not None and (
+        last is None or now - last >= timedelta(minutes=config.settings.clickup.poll_minutes))
+
+
+def _log_cycle(report: CycleReport) -> None:
+    logs.event("cycle", rows=report.rows, redone=report.redone, new_tickets=report.new_tickets,
+               transitions=len(report.transitions), findings=report.findings,
+               effects=len(report.planned), written=len(report.writes), duration_ms=round(report.seconds * 1000),
+               **{f"{stage}_ms": round(spent * 1000) for stage, spent in report.timings.items()},
+               **({"adopted": True} if report.adopted else {}))
+    if report.write_skipped:
+        logs.event("write skipped", logging.WARNING, reason=report.write_skipped)
+
+
+def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:
+    """SIGINT and SIGTERM set `stop`; the cycle in progress finishes first."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        logs.event("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    return {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -1,0 +1,225 @@
+"""Support KPIs: each ticket's life from its row and its transition history, and the figures
+the source documents name, computed by this one module for every report.
+
+Pure: pandas frames in, frames and numbers out. The definitions (the README repeats them):
+
+- **reported**: the row's Timestamp.
+- **resolution time**: the first time the ticket was seen resolved minus its Timestamp (the
+  preset's Resolution Time column where it has one). Unknown, and left out of averages, for a
+  ticket already resolved when sheetsync adopted the tracker.
+- **first response**: the first change away from the status the ticket was first seen with,
+  or its first assignment, whichever came first, minus its Timestamp (the preset's Initial
+  Response Time where it has one). A ticket entered already assigned or already past its
+  first status was answered when it was entered. Unknown for a ticket that was already
+  answered when sheetsync adopted the tracker.
+- **first-contact resolution**: resolved without ever being escalated or in a waiting status
+  (Awaiting Seller Response), and never reopened.
+- **repeat issue**: the same seller (WhatsApp number; User ID in the SayPro preset) and the
+  same issue type as a ticket reported in the 7 days before.
+- **satisfaction**: a rating out of 5 read from Feedback from User (`4/5`, `4 stars`), where
+  the preset has that column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from sheetsync.schema import Sheet
+from sheetsync.core.sla import Calendar, working_hours
+from sheetsync.core.table import is_blank
+from sheetsync.core.tickets import YES, tracked_fields
+from sheetsync.core.transitions import CREATED, TICKET
+from sheetsync.core.values import parse_duration, parse_timestamp, text_of
+
+REPEAT_WINDOW = timedelta(days=7)
+HISTORY_COLUMNS = ["ticket_id", "field", "before", "after", "at"]
+_RATING = re.compile(r"\b([0-5](?:\.\d)?)\s*(?:/\s*5|out of 5|stars?)\b", re.IGNORECASE)
+
+
+def history_frame(rows: Iterable[tuple[str, str, str | None, str | None, str]]
+                  ) -> pd.DataFrame:
+    """Transitions (ticket, field, before, after, observed ISO time) as a frame, in order."""
+    frame = pd.DataFrame(list(rows), columns=HISTORY_COLUMNS)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
+    return frame
+
+
+def ticket_frame(sheet: Sheet, tz: ZoneInfo) -> pd.DataFrame:
+    """One row per ticket with an ID: what the reports need of its row, canonical."""
+    roles, schema = sheet.schema.roles, sheet.schema
+    ids = [schema.ticket_id.read(v) for v in sheet.columns.get(roles.ticket_id, ())]
+    fields = tracked_fields(sheet)
+
+    def column(key: str | None) -> Sequence[Any]:
+        values = sheet.columns.get(key) if key else None
+        return values if values is not None else [None] * len(sheet.numbers)
+
+    def text(value: Any) -> str | None:
+        return None if is_blank(value) else " ".join(text_of(value).split())
+
+    frame = pd.DataFrame({
+        "ticket_id": ids,
+        "row": list(sheet.numbers),
+        "reported_at": [parse_timestamp(v, tz).value for v in column(roles.timestamp)],
+        "seller": [text(v) for v in column(roles.seller)],
+        "seller_name": [text(v) for v in column(roles.seller_name)],
+        "type": [f.get("type") for f in fields],
+        "status": [f.get("status") for f in fields],
+        "priority": [f.get("priority") for f in fields],
+        "assignee": [f.get("assignee") for f in fields],
+        "description": [text(v) for v in column(roles.description)],
+        "escalated": [f.get("escalated") == YES for f in fields],
+        "resolved": [f.get("resolved") == YES for f in fields],
+        "response_given": [_duration(v) for v in column(roles.first_response)],
+        "resolution_given": [_duration(v) for v in column(roles.resolution_time)],
+        "rating": [_rating(v) for v in column(roles.feedback)],
+        "followup_required": [text(v) for v in column(roles.followup_required)],
+        "followup_date": [text(v) for v in column(roles.followup_date)],
+    })
+    frame = frame[frame["ticket_id"].notna()].drop_duplicates("ticket_id")
+    frame["reported_at"] = pd.to_datetime(frame["reported_at"], utc=True)
+    for name in ("response_given", "resolution_given", "rating"):
+        frame[name] = pd.to_numeric(frame[name]).astype(float)
+    return frame.set_index("ticket_id")
+
+
+def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | None,
+          waiting: Sequence[str] = (), calendar: Calendar | None = None,
+          tz: ZoneInfo | None = None) -> pd.DataFrame:
+    """Each ticket's life: first seen, first response, first resolved, escalated, reopened,
+    first-contact resolution, repeat issue; in hours where a duration (working hours when a
+    calendar is given, as the SLA timers count them)."""
+    out = tickets.copy()
+    h = history[history["ticket_id"].isin(out.index)]
+    adopted = pd.Timestamp(adopted_at) if adopted_at is not None else None
+
+    created = h[(h["field"] == TICKET) & (h["after"] == CREATED)].groupby("ticket_id")["at"].min()
+    out["first_seen"] = created.reindex(out.index)
+    out["adopted"] = out["first_seen"].isna() | (
+        (out["first_seen"] <= adopted) if adopted is not None else False)
+
+    status = h[h["field"] == "status"].sort_values("at", kind="stable")
+    first_change = _first(status)
+    out["initial_status"] = first_change["before"].reindex(out.index).where(
+        out.index.isin(first_change.index), out["status"])
+    out["first_status_change"] = first_change["at"].reindex(out.index)
+    assignee = h[h["field"] == "assignee"].sort_values("at", kind="stable")
+    first_assignee = _first(assignee)
+    out["initial_assignee"] = first_assignee["before"].reindex(out.index).where(
+        out.index.isin(first_assignee.index), out["assignee"])
+    assigned = assignee[assignee["before"].isna() & assignee["after"].notna()]
+    out["first_assigned"] = assigned.groupby("ticket_id")["at"].min().reindex(out.index)
+
+    answered_on_entry = out["initial_assignee"].notna() | (
+        out["initial_status"].notna() & (out["initial_status"] != first_status(out)))
+    response = pd.concat([out["first_status_change"], out["first_assigned"]], axis=1).min(axis=1)
+    response = response.where(~answered_on_entry, out["first_seen"])
+    response = response.where(~(out["adopted"] & answered_on_entry))  # before sheetsync
+    out["first_response_at"] = response
+    out["first_response_h"] = out["response_given"].fillna(
+        _span(out["reported_at"], out["first_response_at"], calendar, tz))  # preset's first
+
+    resolved = h[h["field"] == "resolved"].sort_values("at", kind="stable")
+    first_resolved_flag = _first(resolved)
+    initially_resolved = (first_resolved_flag["before"] == YES).reindex(out.index)
+    initially_resolved = initially_resolved.where(initially_resolved.notna(),
+                                                  out["resolved"]).astype(bool)
+    became = resolved[resolved["after"] == YES].groupby("ticket_id")["at"].min()
+    out["resolved_at"] = became.reindex(out.index).where(
+        ~initially_resolved, out["first_seen"].where(~out["adopted"]))
+    out["resolution_h"] = out["resolution_given"].fillna(
+        _span(out["reported_at"], out["resolved_at"], calendar, tz))
+    out["ever_resolved"] = out["resolved_at"].notna() | out["resolved"]
+
+    escalated = h[(h["field"] == "escalated") & (h["after"] == YES)]
+    out["escalated_at"] = escalated.groupby("ticket_id")["at"].min().reindex(out.index)
+    out["ever_escalated"] = out["escalated_at"].notna() | out["escalated"]
+    waits = {w.lower() for w in waiting}
+    waited = status[status["after"].str.lower().isin(waits)]["ticket_id"].unique()
+    out["ever_waiting"] = out.index.isin(waited) | out["initial_status"].str.lower().isin(
+        waits).fillna(False).astype(bool)
+    out["reopened"] = out.index.isin(
+        resolved[(resolved["before"] == YES) & resolved["after"].isna()]["ticket_id"].unique())
+    # Known only where the resolution is: a ticket resolved before adoption may have been
+    # escalated or reopened before sheetsync saw it.
+    out["first_contact"] = out["resolution_h"].notna() & ~out["ever_escalated"] & \
+        ~out["ever_waiting"] & ~out["reopened"]
+    out["last_change"] = h.groupby("ticket_id")["at"].max().reindex(out.index)
+    out["repeat"] = _repeats(out)
+    return out
+
+
+def _first(changes: pd.DataFrame) -> pd.DataFrame:
+    """Each ticket's first change of a field, by ticket (its `before` may be blank)."""
+    return changes.drop_duplicates("ticket_id", keep="first").set_index("ticket_id")
+
+
+def _repeats(out: pd.DataFrame) -> pd.Series:
+    """A ticket is a repeat when the same seller reported the same type in the 7 days before."""
+    known = out[out["seller"].notna() & out["type"].notna() & out["reported_at"].notna()]
+    ordered = known.sort_values("reported_at", kind="stable")
+    previous = ordered.groupby(["seller", "type"])["reported_at"].shift(1)
+    repeat = (ordered["reported_at"] - previous) <= pd.Timedelta(REPEAT_WINDOW)
+    return repeat.reindex(out.index, fill_value=False).astype(bool)
+
+
+def first_status(out: pd.DataFrame) -> str | None:
+    """The status a new ticket starts with: the most common first-seen status (Pending)."""
+    seen = out.loc[~out["adopted"], "initial_status"].dropna()
+    pool = seen if len(seen) else out["initial_status"].dropna()
+    return str(pool.mode().iloc[0]) if len(pool) else None
+
+
+def _span(start: pd.Series, end: pd.Series, calendar: Calendar | None, tz: ZoneInfo | None
+          ) -> pd.Series:
+    """Hours from each start to its end: calendar time, or working hours by the calendar read
+    in the configured timezone `tz`."""
+    if calendar is None:
+        return _hours(end - start)
+    zone = tz or ZoneInfo("UTC")
+    hours = [working_hours(a.to_pydatetime().astimezone(zone), b.to_pydatetime().astimezone(zone),
+                           calendar) if pd.notna(a) and pd.notna(b) and b >= a else None
+             for a, b in zip(start, end)]
+    return pd.Series(hours, index=start.index, dtype=float)
+
+
+def _hours(span: pd.Series) -> pd.Series:
+    hours = span.dt.total_seconds() / 3600
+    return hours.where(hours >= 0)  # a Timestamp after the change: a typing slip, unknown
+
+
+def _duration(value: Any) -> float | None:
+    parsed = parse_duration(value) if not is_blank(value) else None
+    return parsed.value.total_seconds() / 3600 if parsed is not None and parsed.value else None
+
+
+def _rating(value: Any) -> float | None:
+    found = _RATING.search(text_of(value)) if not is_blank(value) else None
+    return float(found.group(1)) if found else None
+
+
+# --- the figures --------------------------------------------------------------------------
+
+def median(values: pd.Series) -> float | None:
+    clean = values.dropna()
+    return float(clean.median()) if len(clean) else None
+
+
+def mean(values: pd.Series) -> float | None:
+    clean = values.dropna()
+    return float(clean.mean()) if len(clean) else None
+
+
+def rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def between(times: pd.Series, start: datetime, end: datetime) -> pd.Series:
+    """Which times fall in [start, end)."""
+    return (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))

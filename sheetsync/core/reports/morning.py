@@ -1,0 +1,66 @@
+"""The 09:00 morning review: what needs someone before the day starts.
+
+Pure: ticket facts + the day + the first-response target -> a Report. New issues with nobody
+assigned; issues pending since before today and not updated since; open escalations; tickets
+at risk of missing the first-response target; follow-ups due today (where the preset records
+them). Each ordered by priority, then age.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from sheetsync.core.kpis import first_status
+from sheetsync.core.reports.tables import TICKET_COLUMNS, by_priority_then_age, counts, ticket_rows
+from sheetsync.core.reporting import Chart, Period, Report, Table
+
+AT_RISK = 0.75  # share of the target gone without a first response: at risk
+
+
+def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float) -> Report:
+    """The review for `period`'s day as things stand at `at` (its 09:00, or now)."""
+    start = pd.Timestamp(period.start)
+    now = pd.Timestamp(at)
+    open_ = facts[~facts["resolved"]]
+    unassigned = open_[open_["assignee"].isna()]
+    first = open_["status"].eq(first_status(facts))
+    stale = open_[first & (open_["reported_at"] < start) &
+                  (open_["last_change"].isna() | (open_["last_change"] < start))]
+    escalations = open_[open_["escalated"]]
+    waiting = open_[open_["first_response_at"].isna() & open_["first_response_h"].isna()]
+    age = (now - waiting["reported_at"]).dt.total_seconds() / 3600
+    at_risk = waiting[age >= target_hours * AT_RISK]
+    wanted = facts["followup_required"].str.lower().eq("yes").fillna(False)
+    followups = facts[wanted & facts["followup_date"].eq(period.label)]
+    overdue = open_[wanted.reindex(open_.index, fill_value=False)
+                    & open_["followup_date"].lt(period.label).fillna(False)
+                    & open_["followup_date"].str.match(r"\d{4}-\d{2}-\d{2}$").fillna(False)]
+    tables = [
+        _tickets("New issues with nobody assigned", unassigned, at),
+        _tickets("Pending since before today and not updated since", stale, at),
+        _tickets("Open escalations", escalations, at),
+        _tickets(f"At risk of missing the {target_hours:g} h first response", at_risk, at,
+                 note=f"no first response yet after {target_hours * AT_RISK:g} h or more; "
+                      f"due {target_hours:g} h after the Timestamp"),
+    ]
+    if facts["followup_date"].notna().any():
+        tables.append(_tickets("Follow-ups due today", followups, at))
+        tables.append(_tickets("Follow-ups overdue", overdue, at,
+                               note="Follow-up Date before today, and still open"))
+    by_type = counts(open_["type"], "Open issues by type")
+    tables.append(by_type)
+    figures = [(t.title, len(t.rows)) for t in tables[:-1]]
+    digest = (f"Morning review {period.label}: {len(unassigned)} new unassigned, "
+              f"{len(stale)} pending from before today, {len(escalations)} open "
+              f"escalation{'s' if len(escalations) != 1 else ''}, {len(at_risk)} at risk of "
+              f"missing the {target_hours:g} h first response"
+              + (f", {len(followups)} follow-up{'s' if len(followups) != 1 else ''} due"
+                 f" ({len(overdue)} overdue)" if len(tables) == 7 else "") + ".")
+    return Report(period, at, figures, tables, [Chart("bar", by_type.title, by_type.title)],
+                  digest)
+
+
+def _tickets(title: str, frame: pd.DataFrame, at: datetime, note: str = "") -> Table:
+    return Table(title, TICKET_COLUMNS, ticket_rows(by_priority_then_age(frame), at), note)

@@ -1,0 +1,109 @@
+"""Slack messages as Block Kit: the guide's line on top, the ticket below, the sheet's text inert.
+
+Pure. Everything that comes from a cell is escaped (`&`, `<`, `>` as Slack's formatting
+reference says), sent in `mrkdwn` objects marked `verbatim` (no auto-linked URLs, no parsed
+mentions), stripped of the control characters that reorder or hide text, and right-to-left
+runs are isolated so they cannot turn the line around them. A cell can never ping `@channel`,
+form a link or break the message's layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sheetsync.core.messages import one_line, without_controls
+
+#: Slack's limits: a section's text 3,000 characters, a field 2,000, ten fields.
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 200  # our own cap for one value: enough for any real name or number
+DESCRIPTION_LIMIT = 2800
+
+_R = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"  # Hebrew, Arabic, Syriac, Thaana...
+#: A right-to-left run: from its first RTL letter to its last, spaces and digits between.
+_RTL_RUN = re.compile(f"[{_R}](?:[{_R}\\s\\d.,'\"-]*[{_R}])?")
+_FSI, _PDI = "\u2068", "\u2069"  # first-strong isolate: the run keeps its own direction
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """What chat.postMessage and chat.update take: the fallback `text` and the `blocks`."""
+
+    text: str  # shown in notifications; escaped like the blocks
+    blocks: list[dict[str, Any]]
+
+
+def inert(text: str) -> str:
+    """Cell text as Slack shows it literally: controls removed, `& < >` escaped, and each
+    right-to-left run isolated, so it cannot reorder the brackets and dashes around it."""
+    text = without_controls(text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _RTL_RUN.sub(lambda run: f"{_FSI}{run.group(0)}{_PDI}", text)
+
+
+def escalation_message(payload: Mapping[str, Any]) -> SlackMessage:
+    """The escalation: the guide's line, the ticket's fields, its description, its links."""
+    line = _line(payload["text"])
+    fields = [(label, payload.get(key)) for label, key in (
+        ("Ticket", "ticket_id"), ("WhatsApp", "contact"), ("Status", "status"),
+        ("Priority", "priority"), ("Assigned to", "assignee"), ("Reported", "reported_at"),
+        ("Level", "level"))]
+    shown = [_field(label, inert(one_line(str(value), FIELD_LIMIT)))
+             for label, value in fields if value]
+    task = payload.get("task_id")
+    if task:
+        url = payload.get("task_url")
+        task_text = inert(one_line(str(task), FIELD_LIMIT))
+        shown.append(_field("ClickUp", f"<{_link(url)}|{task_text}>" if url else task_text))
+    blocks: list[dict[str, Any]] = [_section(line), {"type": "section", "fields": shown}]
+    description = str(payload.get("description") or "").strip()
+    if description:
+        cut = description if len(description) <= DESCRIPTION_LIMIT else \
+            description[:DESCRIPTION_LIMIT - 1] + "…"
+        blocks.append(_section(f"*Description*\n{inert(cut)}"))
+    if payload.get("row_url"):
+        blocks.append({"type": "context", "elements": [
+            _mrkdwn(f"<{_link(payload['row_url'])}|Open the row in the tracker>")]})
+    return SlackMessage(line, blocks)
+
+
+def incident_message(payload: Mapping[str, Any]) -> SlackMessage:
+    """The incident: its line, then one line per ticket in it."""
+    line = _line(payload["text"])
+    tickets = "\n".join(inert(one_line(str(t), FIELD_LIMIT)) for t in payload.get("lines", ()))
+    cut = tickets if len(tickets) <= DESCRIPTION_LIMIT else tickets[:DESCRIPTION_LIMIT - 1] + "…"
+    return SlackMessage(line, [_section(line), *([_section(cut)] if cut else [])])
+
+
+def follow_up_message(payload: Mapping[str, Any], mentions: Sequence[str] = ()
+                      ) -> SlackMessage:
+    """One line (a reply, a reminder, an alert), after the people it is for: Slack user IDs
+    from the configured map, the only mentions sheetsync ever makes."""
+    line = _line(payload["text"])
+    called = " ".join(f"<@{user}>" for user in mentions if _USER_ID.match(user))
+    text = f"{called} {line}" if called else line
+    return SlackMessage(text, [_section(text)])
+
+
+def _line(text: str) -> str:
+    return inert(one_line(text, SECTION_LIMIT // 2))
+
+
+def _link(url: str) -> str:
+    """A URL of our own making, made safe inside `<url|label>`."""
+    return inert(url).replace("|", "%7C")
+
+
+def _field(label: str, value: str) -> dict[str, Any]:
+    return _mrkdwn(f"*{label}*\n{value}")
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
