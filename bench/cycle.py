@@ -71,17 +71,18 @@ def peak_mb() -> float:
 def worker(scenario: str, config_path: Path) -> dict[str, Any]:
     from sheetsync.backends.workbook import Workbook
     from sheetsync.config import load_config
-    from sheetsync.jobs.sync import run_sync
+    from sheetsync.jobs.sync import CycleMemory, run_sync
 
     config = load_config(config_path, environ={})
     if scenario in ("first cycle", "10 edits, whole"):
         return figures(run_sync(config, NOW))
     if scenario == "10 edits, daemon":
-        run_sync(config, NOW)  # the daemon's first cycle in this process: the whole tab
-        run_sync(config, NOW + timedelta(minutes=1))  # nothing changed
+        memory = CycleMemory()  # the daemon's, for this tracker
+        run_sync(config, NOW, memory=memory)  # its first cycle in this process: the whole tab
+        run_sync(config, NOW + timedelta(minutes=1), memory=memory)  # nothing changed
         subprocess.run([sys.executable, __file__, "--edit", str(config.workbook_path)],
                        check=True)
-        return figures(run_sync(config, NOW + timedelta(minutes=2)))
+        return figures(run_sync(config, NOW + timedelta(minutes=2), memory=memory))
     if scenario == "idle probe":
         workbook = Workbook(config.workbook_path, "Tracker")
         start = time.perf_counter()

@@ -422,7 +422,7 @@ def cycles(rows: int, seed: int) -> dict[str, Any]:
     from sheetsync.backends.google import GoogleSheet
     from sheetsync.backends.google_http import GoogleHTTPClient
     from sheetsync.integrations.dispatch import open_sinks
-    from sheetsync.jobs.sync import run_sync
+    from sheetsync.jobs.sync import CycleMemory, run_sync
 
     warnings = Warnings()
     logging.getLogger("sheetsync").addHandler(warnings)
@@ -439,6 +439,7 @@ def cycles(rows: int, seed: int) -> dict[str, Any]:
             setattr(backend, stage, _waiting(remote, waited, stage, getattr(backend, stage)))
         baseline = _peak_mb("VmRSS")
         seen: object = None
+        memory = CycleMemory()  # the daemon's, for this tracker
         for i, (name, edits) in enumerate(TICKS):
             if edits:
                 remote.command("edits", edits)
@@ -452,7 +453,7 @@ def cycles(rows: int, seed: int) -> dict[str, Any]:
             report = None
             if stamp is None or stamp != seen:
                 report = run_sync(config, NOW + timedelta(seconds=30 * i), sinks=sinks,
-                                  backend=backend)
+                                  backend=backend, memory=memory)
                 seen = backend.settled(stamp) if report.write_skipped is None else None
             total = time.perf_counter() - started
             traffic = remote.traffic

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sheetsync.core.cells import CellMark, CellWrite
 from sheetsync.config import Config, load_config
 from sheetsync.integrations.dispatch import open_sinks
-from sheetsync.jobs.sync import CycleReport, forget_last_cycle, run_sync
+from sheetsync.jobs.sync import CycleMemory, CycleReport, run_sync
 from sheetsync.state import StateStore
 from sheetsync.core.table import Grid
 
@@ -121,8 +121,21 @@ def row(n: int, status: str = "Pending", ticket: str | None = None) -> list[Any]
             f"Unable to update stock for product {n}", status, "High", "Priya (Support)", None]
 
 
+#: Each tracker's memory of its last cycle, as the daemon keeps one per tracker.
+MEMORY: dict[Path, CycleMemory] = {}
+
+
 def cycle(config: Config, backend: MemoryTracker, at: datetime) -> CycleReport:
-    return run_sync(config, at, sinks=open_sinks(config, {}), backend=backend)  # type: ignore[arg-type]
+    memory = MEMORY.setdefault(config.state_path, CycleMemory())
+    return run_sync(config, at, sinks=open_sinks(config, {}), backend=backend,  # type: ignore[arg-type]
+                    memory=memory)
+
+
+def forget_last_cycle(config: Config | None = None) -> None:
+    """The next cycle of this tracker (of every one, by default) reads its tab whole."""
+    for path, memory in MEMORY.items():
+        if config is None or path == config.state_path:
+            memory.forget()
 
 
 def test_an_edit_redoes_only_the_edited_rows(tmp_path: Path) -> None:

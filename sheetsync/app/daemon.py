@@ -31,7 +31,7 @@ from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.faults import one_line, state_fault
 from sheetsync.jobs.reminders import run_reminders, run_sla
 from sheetsync.jobs.reports import Written, run_due
-from sheetsync.jobs.sync import CycleReport, run_sync
+from sheetsync.jobs.sync import CycleMemory, CycleReport, run_sync
 from sheetsync.state import Lease, LeaseLost, Standby, open_state
 
 
@@ -70,6 +70,7 @@ def run_daemon(config: Config, *, once: bool = False,
                    metrics=f"http://{host!s}:{port}/metrics")
     sinks.start()
     seen: object = None  # the tracker as the last completed cycle left it
+    memory = CycleMemory()  # what this tracker's last cycle hands the next
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
     read_at: datetime | None = None
     leading: bool | None = None  # None: not yet known
@@ -93,7 +94,7 @@ def run_daemon(config: Config, *, once: bool = False,
                 if due:
                     read_at = now()
                     report = run_sync(config, read_at, sinks=sinks, backend=backend,
-                                      lease=lease)
+                                      lease=lease, memory=memory)
                     # A skipped write (the file was open elsewhere) is owed: the next tick
                     # retries even if the file itself has not changed.
                     seen = backend.settled(stamp) if report.write_skipped is None else None

@@ -2,8 +2,8 @@
 
 Free text (a description, a seller's name, a log line) is masked wherever it leaves the
 tracker: every span of 7 digits or more that phonenumbers' `PhoneNumberMatcher` finds for the
-region (leniency POSSIBLE, so a number missing its country code is found too), and every remaining run of 9 or
-more digits, whatever punctuation surrounds it. The tokens sheetsync formats itself stay
+region (leniency POSSIBLE, so a number missing its country code is found too), and every
+remaining run of 9 or more digits, whatever punctuation surrounds it. The tokens sheetsync formats itself stay
 visible: ticket IDs (`INT-000123`), ClickUp task IDs (`86c0ab1x2`), ISO dates and times, and
 amounts with a decimal separator (`1,234,567.50`).
 """

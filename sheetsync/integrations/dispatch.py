@@ -10,7 +10,8 @@ logged once, not every time, and the effect keeps waiting until the fault is fix
 a person can decide is held for `sheetsync outbox`.
 
 `dispatch` drains every destination in turn (one-shot commands); the daemon hands off to one
-courier per destination instead (`sheetsync.integrations.couriers`), so a cycle never waits on delivery.
+courier per destination instead (`sheetsync.integrations.couriers`), so a cycle never waits
+on delivery.
 """
 
 from __future__ import annotations

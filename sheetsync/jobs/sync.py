@@ -51,7 +51,6 @@ from sheetsync.state import (
     StateStore,
     has_state,
     open_state,
-    state_url,
 )
 from sheetsync.core.table import Grid, is_blank
 from sheetsync.core.task_links import (
@@ -113,158 +112,277 @@ class _Laps:
         return self.last - self.started
 
 
+class CycleMemory:
+    """What one cycle of a tracker hands the next in this process: the tab as it read it and
+    what it worked out, so the next redoes only the rows that changed (see delta). The daemon
+    keeps one per tracker; without one, every cycle reads its tab whole."""
+
+    def __init__(self) -> None:
+        self._last: LastCycle | None = None
+
+    def take(self) -> LastCycle | None:
+        """The last cycle's view, used up: a cycle that fails halfway leaves none behind."""
+        last, self._last = self._last, None
+        return last
+
+    def keep(self, view: LastCycle) -> None:
+        self._last = view
+
+    def forget(self) -> None:
+        """Make the next cycle read its tab whole."""
+        self._last = None
+
+
 def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
              echo: Callable[[str], None] | None = None,
              sinks: Sinks | None = None, backend: TrackerBackend | None = None,
-             lease: Lease | None = None) -> CycleReport:
+             lease: Lease | None = None, memory: CycleMemory | None = None) -> CycleReport:
     """Run one cycle on the configured tracker. A dry run commits, sends and writes nothing.
 
-    `sinks` are where effects go, `backend` where the tracker is (each opened from the config
-    and environment when not given; the daemon keeps one of each). With a `lease`, the cycle
-    runs only while this replica holds it (else Standby), and sends nothing once it is lost.
-    A cycle after another in the same process redoes only the rows that changed (see delta).
+    The stages of the design, in order: read, detect, check and identify, diff, plan, commit,
+    dispatch, write back. `sinks` are where effects go, `backend` where the tracker is (each
+    opened from the config and environment when not given; the daemon keeps one of each).
+    With a `lease`, the cycle runs only while this replica holds it (else Standby), and sends
+    nothing once it is lost. With a `memory`, a cycle after another redoes only what changed.
     """
     lap = _Laps()
     backend = backend or open_backend(config)
+    grid, archived = _read(config, backend)
+    lap("read")
+    if dry_run and not has_state(config):
+        return _plan_only(bind(grid, config.schema), config, now, lap)
+    if sinks is None and not dry_run:
+        sinks = open_sinks(config, echo=echo)
+    last = None if dry_run or memory is None else memory.take()
+    with open_state(config, lease=lease) as store:
+        known = _recall(store, lease)
+        lap("state")
+        view, scope = _check_and_identify(grid, last, known, config, now, store, lap)
+        diffed = _diff(view, scope, known, archived, sinks, config, now, lap)
+        plan = _plan(view, scope, diffed, known, archived, store, config, now,
+                     backend.row_link, lap)
+        if dry_run or sinks is None:  # (no sinks only in a dry run)
+            writes = _writes(view.sheet, view.identity, view.findings, known.links,
+                             view.suggested, _incident_notes(store), scope.positions)[0]
+            return _report(view, scope, diffed, plan, lap, writes=writes)
+        generation = _commit(store, view, scope, diffed, plan, config, now)
+        lap("state")
+        delivered = hand_off(store, sinks, now)
+        delivered += _link_created_tasks(store, sinks, plan.details, plan.policy, now)
+        lap("dispatch")
+        written = _write_back(store, backend, view, scope, plan)
+        lap("write")
+        kept = _remember(view, scope, now=now, generation=generation, written=written,
+                         levels=diffed.levels)
+        if memory is not None:
+            memory.keep(kept)
+    return _report(view, scope, diffed, plan, lap, delivered=delivered, writes=written.writes,
+                   skipped=written.skipped)
+
+
+@dataclass(frozen=True)
+class _Recalled:
+    """What the state says before the cycle."""
+
+    adopting: bool  # no baseline yet: this cycle records it
+    key: bytes  # the secret that keys row hashes
+    next_number: int  # the next ticket number never given out
+    links: dict[str, TaskLink]  # every ticket's task link
+    generation: int  # the last committed cycle's ID
+    polled_at: datetime | None  # when ClickUp was last asked about the tasks
+
+
+@dataclass(frozen=True)
+class _Diffed:
+    """What changed: transitions by ticket ID, task links people typed or ClickUp answered,
+    escalation levels, and when ClickUp was asked (None: not this cycle)."""
+
+    transitions: list[Transition]
+    task_links: list[TaskLink]
+    levels: dict[str, str]
+    polled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the cycle will commit and do."""
+
+    policy: Policy
+    details: Callable[[set[str]], dict[str, TicketDetails]]
+    effects: list[Effect]
+    incidents: list[Incident]
+    joined: list[tuple[int, str, str | None]]
+    snapshot: dict[str, Snapshot]  # the whole snapshot after the cycle
+    changed: frozenset[str]  # the tickets whose snapshot changed
+    marks: list[CellMark]
+    wanted: dict[str, dict[str, str]]  # each changed ticket's marks, once written
+    new_tickets: int
+    findings: int
+    adopting: bool  # this cycle records the tracker's baseline
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What the write-back did: the cells, why it was skipped (None: written), and the task
+    links and incident notes the rows now show."""
+
+    writes: list[CellWrite]
+    marks: list[CellMark]
+    skipped: str | None
+    links: dict[str, TaskLink]
+    notes: dict[str, str]
+    snapshot: dict[str, Snapshot]
+
+
+def _read(config: Config, backend: TrackerBackend) -> tuple[Grid, frozenset[str]]:
+    """Read: the tracker tab, and the ticket IDs in the archive tab where there is one."""
     grid = backend.read()
     archive_tab = config.settings.tracker.archive_tab
     archived = _archived_ids(backend.read_tab(archive_tab, missing_ok=True), config.schema) \
         if archive_tab else frozenset()
-    lap("read")
-    if dry_run and not has_state(config):
-        sheet = bind(grid, config.schema)
-        return _plan_only(sheet, _by_position(sheet, check(sheet, _context(config, now))), lap)
-    if sinks is None and not dry_run:
-        sinks = open_sinks(config, echo=echo)
-    # Used up by this cycle whatever happens: a cycle that fails halfway leaves none behind.
-    last = None if dry_run else _LAST.pop(_memory_key(config), None)
-    with open_state(config, lease=lease) as store:
-        if lease is not None:
-            leading, holder, left = store.hold_lease()
-            if not leading:
-                raise Standby(holder, left)
-        adopting = store.adopted_at is None
-        key, next_number = store.hash_key(), store.next_ticket_number
-        links = store.tasks()
-        generation = store.generation()
-        lap("state")
-        # One pass over the rows, comparing them with the last read (kept in memory), tells
-        # which rows changed; the previous read is let go here too.
-        found = changes(last, grid, config, now, generation) if last is not None else None
-        if last is not None and found is not None:
-            last.body = found.body
-        lap("detect")
-        carried = _carry(last, found, config, now, key) \
-            if last is not None and found is not None else None
-        lap("core")
-        view, scope = carried or _read_whole(grid, config, now, store, key, next_number, lap)
-        sheet, identity = view.sheet, view.identity
-        transitions = diff(scope.known, scope.tickets, identity.disputed, archived)
-        task_links = _typed_tasks(sheet, identity, links, scope.positions)
-        levels = _levels(sheet, identity, scope.tickets)
-        transitions = [*transitions, *_raised(view.stored_levels, levels)]
-        lap("core")
-        polled_at = None
-        if sinks is not None and sinks.tasks is not None and not adopting and _due(
-                store.tasks_polled_at, now, config.settings.clickup.poll_minutes):
-            followed = _follow_tasks(sinks.tasks, {**links, **{k.ticket_id: k for k in
-                                                               task_links}},
-                                     store.tasks_polled_at, now)
-            if followed is not None:  # ClickUp answered: its news is this cycle's too
-                more, answered = followed
-                transitions = [*transitions, *more]
-                task_links = list({k.ticket_id: k for k in [*task_links, *answered]}.values())
-                polled_at = now
-            lap("dispatch")
-        policy = _policy(config)
-        past = _past(store, transitions) if not adopting else Past()
-        lap("state")
-        # Only tickets whose transitions can call for an effect need their message details.
-        involved = set() if adopting and not policy.on_adoption else {
-            t.ticket_id for t in transitions
-            if t.field in ("ticket", "escalated", "technical") or t.ticket_id in past.threads}
-        now_levels = {**view.levels, **levels}
+    return grid, archived
 
-        redone = {t.ticket_id: t for t in scope.tickets}
 
-        def details(ids: set[str]) -> dict[str, TicketDetails]:
-            # A ticket not redone this cycle is as the last cycle committed it.
-            return _details(sheet, identity, [
-                redone[t] if t in redone else _unchanged(view.snapshot[t])
-                for t in sorted(ids) if t in identity.position],
-                full_contact=config.settings.messages.full_contact, levels=now_levels,
-                link=backend.row_link, region=config.settings.phone_region)
+def _recall(store: StateStore, lease: Lease | None) -> _Recalled:
+    """The state before the cycle; with a `lease`, only while this replica holds it."""
+    if lease is not None:
+        leading, holder, left = store.hold_lease()
+        if not leading:
+            raise Standby(holder, left)
+    return _Recalled(store.adopted_at is None, store.hash_key(), store.next_ticket_number,
+                     store.tasks(), store.generation(), store.tasks_polled_at)
 
-        planned = plan(transitions, details(involved), past, adopting, policy)
-        opened, joined, alerts = _incidents(store, sheet, identity, transitions, key, now,
-                                            config) if not adopting else ([], [], [])
-        planned += alerts
-        after = next_snapshot(scope.known, scope.tickets, identity.disputed, archived)
-        changed = frozenset(t for t, s in after.items()
-                            if (before_s := scope.known.get(t)) is not s and before_s != s)
-        snapshot = after if scope.whole else view.snapshot  # (carried: used up, patched)
-        if not scope.whole:
-            snapshot.update(after)
-        marks, wanted = _marks(sheet, identity, view.findings, snapshot, scope.positions)
-        new_tickets = sum(1 for t in transitions if t.after == CREATED)
-        findings = sum(view.by_code.values())
-        lap("core")
-        if dry_run or sinks is None:  # (no sinks only in a dry run)
-            writes = _writes(sheet, identity, view.findings, links, view.suggested,
-                             _incident_notes(store), scope.positions)[0]
-            return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions,
-                               findings, planned, writes=writes, seconds=lap.total,
-                               timings=lap.spent, findings_by_code=_by_code(view.by_code),
-                               redone=len(scope.positions))
-        cycle = store.commit_cycle(CycleRecord(
-            started_at=now, rows=len(sheet.numbers), snapshot=snapshot, transitions=transitions,
-            effects=planned, next_ticket_number=identity.next_number, findings=findings,
-            new_tickets=new_tickets, changed=changed, tasks=task_links,
-            tasks_polled_at=polled_at, incidents=opened, joined=joined,
-            followups=_followups(sheet, identity, scope.tickets, config, scope.positions),
-            levels=levels, scope=None if scope.whole else frozenset(
-                t.ticket_id for t in scope.tickets)))
-        store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
-        lap("state")
-        delivered = hand_off(store, sinks, now)
-        delivered += _link_created_tasks(store, sinks, details, policy, now)
+
+def _check_and_identify(grid: Grid, last: LastCycle | None, known: _Recalled, config: Config,
+                        now: datetime, store: StateStore, lap: _Laps
+                        ) -> tuple[LastCycle, _Scope]:
+    """Detect, check and identify: the rows that changed since the last cycle redone over its
+    view, or (first, or when only the whole tab can settle it) the whole tab."""
+    # One pass over the rows, comparing them with the last read (kept in memory), tells which
+    # rows changed; the previous read is let go here too.
+    found = changes(last, grid, config, now, known.generation) if last is not None else None
+    if last is not None and found is not None:
+        last.body = found.body
+    lap("detect")
+    carried = _carry(last, found, config, now, known.key) \
+        if last is not None and found is not None else None
+    lap("core")
+    return carried or _read_whole(grid, config, now, store, known.key, known.next_number, lap)
+
+
+def _diff(view: LastCycle, scope: _Scope, known: _Recalled, archived: frozenset[str],
+          sinks: Sinks | None, config: Config, now: datetime, lap: _Laps) -> _Diffed:
+    """Diff by ticket ID (never by row), with the levels raised, the task IDs people typed,
+    and what ClickUp says of the tasks when it is due to be asked."""
+    sheet, identity = view.sheet, view.identity
+    transitions = diff(scope.known, scope.tickets, identity.disputed, archived)
+    task_links = _typed_tasks(sheet, identity, known.links, scope.positions)
+    levels = _levels(sheet, identity, scope.tickets)
+    transitions = [*transitions, *_raised(view.stored_levels, levels)]
+    lap("core")
+    polled_at = None
+    if sinks is not None and sinks.tasks is not None and not known.adopting and _due(
+            known.polled_at, now, config.settings.clickup.poll_minutes):
+        followed = _follow_tasks(sinks.tasks, {**known.links, **{k.ticket_id: k for k in
+                                                                 task_links}},
+                                 known.polled_at, now)
+        if followed is not None:  # ClickUp answered: its news is this cycle's too
+            more, answered = followed
+            transitions = [*transitions, *more]
+            task_links = list({k.ticket_id: k for k in [*task_links, *answered]}.values())
+            polled_at = now
         lap("dispatch")
-        links, notes = store.tasks(), _incident_notes(store)
-        rows = scope.positions if scope.whole else sorted({*scope.positions, *(
-            identity.position[t] for t in _changed_keys(view.links, links) |
-            _changed_keys(view.ticket_notes, notes) if t in identity.position)})
-        writes, written = _writes(sheet, identity, view.findings, links, view.suggested, notes,
-                                  rows)
-        skipped = backend.write(sheet.binding.header_row, writes, marks)
-        if skipped is None and written:
-            store.save_tasks(written)  # their IDs are in the rows now
-            links = {**links, **{k.ticket_id: k for k in written}}
-        if skipped is None and wanted:
-            store.record_marks(wanted)  # only once they are in the sheet
-            snapshot |= {t: replace(snapshot[t], marks=m) for t, m in wanted.items()}
-        lap("write")
-        _remember(view, scope, now=now, generation=cycle, snapshot=snapshot, levels=levels,
-                  links=links, notes=notes, touched=[*writes, *marks])
-    return CycleReport(len(sheet.numbers), adopting, new_tickets, transitions, findings,
-                       planned, delivered=delivered, writes=writes, write_skipped=skipped,
-                       seconds=lap.total, timings=lap.spent,
-                       findings_by_code=_by_code(view.by_code), redone=len(scope.positions))
+    return _Diffed(transitions, task_links, levels, polled_at)
 
 
-#: Each tracker's last cycle in this process (by its state), for the next to carry over.
-_LAST: dict[str, LastCycle] = {}
+def _plan(view: LastCycle, scope: _Scope, diffed: _Diffed, known: _Recalled,
+          archived: frozenset[str], store: StateStore, config: Config, now: datetime,
+          row_link: Callable[[int], str | None], lap: _Laps) -> _Plan:
+    """Plan: the effects the transitions call for (and the incidents new tickets make), the
+    snapshot after the cycle, and the marks its findings put on cells."""
+    sheet, identity, transitions = view.sheet, view.identity, diffed.transitions
+    policy = _policy(config)
+    past = _past(store, transitions) if not known.adopting else Past()
+    lap("state")
+    # Only tickets whose transitions can call for an effect need their message details.
+    involved = set() if known.adopting and not policy.on_adoption else {
+        t.ticket_id for t in transitions
+        if t.field in ("ticket", "escalated", "technical") or t.ticket_id in past.threads}
+    now_levels = {**view.levels, **diffed.levels}
+    redone = {t.ticket_id: t for t in scope.tickets}
+
+    def details(ids: set[str]) -> dict[str, TicketDetails]:
+        # A ticket not redone this cycle is as the last cycle committed it.
+        return _details(sheet, identity, [
+            redone[t] if t in redone else _unchanged(view.snapshot[t])
+            for t in sorted(ids) if t in identity.position],
+            full_contact=config.settings.messages.full_contact, levels=now_levels,
+            link=row_link, region=config.settings.phone_region)
+
+    planned = plan(transitions, details(involved), past, known.adopting, policy)
+    opened, joined, alerts = _incidents(store, sheet, identity, transitions, known.key, now,
+                                        config) if not known.adopting else ([], [], [])
+    after = next_snapshot(scope.known, scope.tickets, identity.disputed, archived)
+    changed = frozenset(t for t, s in after.items()
+                        if (before := scope.known.get(t)) is not s and before != s)
+    snapshot = after if scope.whole else view.snapshot  # (carried: used up, patched)
+    if not scope.whole:
+        snapshot.update(after)
+    marks, wanted = _marks(sheet, identity, view.findings, snapshot, scope.positions)
+    lap("core")
+    return _Plan(policy, details, [*planned, *alerts], opened, joined, snapshot, changed,
+                 marks, wanted, sum(1 for t in transitions if t.after == CREATED),
+                 sum(view.by_code.values()), known.adopting)
 
 
-def forget_last_cycle(config: Config | None = None) -> None:
-    """Make the next cycle of this tracker (of every one, by default) read its tab whole."""
-    if config is None:
-        _LAST.clear()
-    else:
-        _LAST.pop(_memory_key(config), None)
+def _commit(store: StateStore, view: LastCycle, scope: _Scope, diffed: _Diffed, plan: _Plan,
+            config: Config, now: datetime) -> int:
+    """Commit everything the cycle learned in one transaction, before anything is sent;
+    returns the cycle's ID. Effects pending too long are then held for a person."""
+    sheet, identity = view.sheet, view.identity
+    generation = store.commit_cycle(CycleRecord(
+        started_at=now, rows=len(sheet.numbers), snapshot=plan.snapshot,
+        transitions=diffed.transitions, effects=plan.effects,
+        next_ticket_number=identity.next_number, findings=plan.findings,
+        new_tickets=plan.new_tickets, changed=plan.changed, tasks=diffed.task_links,
+        tasks_polled_at=diffed.polled_at, incidents=plan.incidents, joined=plan.joined,
+        followups=_followups(sheet, identity, scope.tickets, config, scope.positions),
+        levels=diffed.levels, scope=None if scope.whole else frozenset(
+            t.ticket_id for t in scope.tickets)))
+    store.hold_stale(now - timedelta(hours=config.settings.outbox.hold_after_hours))
+    return generation
 
 
-def _memory_key(config: Config) -> str:
-    return repr((state_url(config), str(config.state_path), config.settings.state.namespace))
+def _write_back(store: StateStore, backend: TrackerBackend, view: LastCycle, scope: _Scope,
+                plan: _Plan) -> _Written:
+    """Write back only what sheetsync owns, in the rows this cycle looked at (and those whose
+    task link or incident note changed); record the task IDs and marks once they are in."""
+    sheet, identity, snapshot = view.sheet, view.identity, plan.snapshot
+    links, notes = store.tasks(), _incident_notes(store)
+    rows = scope.positions if scope.whole else sorted({*scope.positions, *(
+        identity.position[t] for t in _changed_keys(view.links, links) |
+        _changed_keys(view.ticket_notes, notes) if t in identity.position)})
+    writes, written = _writes(sheet, identity, view.findings, links, view.suggested, notes,
+                              rows)
+    skipped = backend.write(sheet.binding.header_row, writes, plan.marks)
+    if skipped is None and written:
+        store.save_tasks(written)  # their IDs are in the rows now
+        links = {**links, **{k.ticket_id: k for k in written}}
+    if skipped is None and plan.wanted:
+        store.record_marks(plan.wanted)  # only once they are in the sheet
+        snapshot |= {t: replace(snapshot[t], marks=m) for t, m in plan.wanted.items()}
+    return _Written(writes, plan.marks, skipped, links, notes, snapshot)
+
+
+def _report(view: LastCycle, scope: _Scope, diffed: _Diffed, plan: _Plan, lap: _Laps, *,
+            delivered: int = 0, writes: list[CellWrite] | None = None,
+            skipped: str | None = None) -> CycleReport:
+    """What the cycle saw and did, for the log, the metrics and `sheetsync sync`."""
+    return CycleReport(len(view.sheet.numbers), plan.adopting, plan.new_tickets,
+                       diffed.transitions, plan.findings, plan.effects, delivered=delivered,
+                       writes=writes or [], write_skipped=skipped, seconds=lap.total,
+                       timings=lap.spent, findings_by_code=_by_code(view.by_code),
+                       redone=len(scope.positions))
 
 
 @dataclass(frozen=True)
@@ -341,19 +459,18 @@ def _carry(last: LastCycle, found: Changes, config: Config, now: datetime, key: 
 
 
 def _remember(view: LastCycle, scope: _Scope, *, now: datetime, generation: int,
-              snapshot: dict[str, Snapshot], levels: dict[str, str],
-              links: dict[str, TaskLink], notes: dict[str, str],
-              touched: Sequence[CellWrite | CellMark]) -> None:
-    """Keep what this committed cycle worked out, for the next cycle of this tracker."""
+              written: _Written, levels: dict[str, str]) -> LastCycle:
+    """What this committed cycle worked out, kept for the next cycle of this tracker."""
     timely = set() if scope.whole else view.timely - set(scope.positions)
     timely.update(p for p in scope.positions for f in view.findings.get(p, ())
                   if f.code in CLOCK_CODES)
-    view.generation, view.now, view.snapshot = generation, now, snapshot
+    view.generation, view.now, view.snapshot = generation, now, written.snapshot
     view.levels = {**view.levels, **levels}
     view.stored_levels |= levels
-    view.links, view.ticket_notes, view.timely = links, notes, timely
+    view.links, view.ticket_notes, view.timely = written.links, written.notes, timely
+    touched: list[CellWrite | CellMark] = [*written.writes, *written.marks]
     view.again = timely | {position_of(view.sheet, c.row) for c in touched}
-    _LAST[_memory_key(view.config)] = view
+    return view
 
 
 def _unchanged(snapshot: Snapshot) -> Ticket:
@@ -424,9 +541,9 @@ def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
     return frozenset(t for t in map(schema.ticket_id.read, ids) if t)
 
 
-def _plan_only(sheet: Sheet, findings: Mapping[int, Sequence[Finding]], lap: _Laps
-               ) -> CycleReport:
+def _plan_only(sheet: Sheet, config: Config, now: datetime, lap: _Laps) -> CycleReport:
     """A dry run before the first cycle: the baseline it would record."""
+    findings = _by_position(sheet, check(sheet, _context(config, now)))
     identity, tickets = identify(sheet, {}, b"dry-run", 1)
     writes = _writes(sheet, identity, findings, {}, [], {}, range(len(sheet.numbers)))[0]
     lap("core")

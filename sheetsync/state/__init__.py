@@ -1,15 +1,15 @@
 """The state store: ticket snapshots, transition history, the effect outbox, job runs, the lease.
 
-Embedded SQLite by default, PostgreSQL when replicas share one state (`store.py`).
+Embedded SQLite by default, PostgreSQL when replicas share one state. `StateStore` is the
+facade; each concern is a repository module beside it (snapshots, outbox, jobs, incidents,
+tasks, lease), sharing one connection (database).
 """
 
+from sheetsync.state.lease import Lease, LeaseLost, Standby
+from sheetsync.state.migrations import MIGRATIONS
+from sheetsync.state.snapshots import HistoryEntry
 from sheetsync.state.store import (
-    MIGRATIONS,
     CycleRecord,
-    HistoryEntry,
-    Lease,
-    LeaseLost,
-    Standby,
     StateStore,
     has_state,
     open_state,
