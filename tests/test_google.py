@@ -143,7 +143,8 @@ def test_a_cell_a_person_typed_in_meanwhile_is_not_overwritten(tracker: GoogleTr
     report = cycle(tracker)
     # The row's key changed under the write (a person gave it an ID): none of its cells is
     # written this cycle.
-    assert report.write_skipped == "4 of 4 cells not written: their rows moved or changed " \
+    # (Its ID, Suggested Priority, Sync Notes, and the suggestion's reason on its cell.)
+    assert report.write_skipped == "5 of 5 cells not written: their rows moved or changed " \
         "while sheetsync was writing; it writes them next cycle"
     assert fake.value("Tracker", 18, ticket) == "INT-000099"  # the person's, kept
 

@@ -44,10 +44,15 @@ def test_the_first_cycle_gives_every_row_an_id_and_sends_nothing(demo: Config) -
     assert report.adopted and report.new_tickets == 16 and report.planned == []
     rows = sheet_rows(demo)
     assert [r["Ticket ID"] for r in rows] == [f"INT-{i:06d}" for i in range(1, 17)]
-    # The guide's example entry is clean: its note is only the suggested priority's reason.
-    assert rows[0]["Sync Notes"] == ('Suggested Priority Medium: Functionality issues affecting '
-                                     'single seller ("Bug")')
+    # The guide's example entry is clean: no Sync Notes. Why its Suggested Priority differs
+    # from its (blank) Priority is that cell's own note, in the guide's words.
+    assert rows[0]["Sync Notes"] is None
     assert rows[0]["Suggested Priority"] == "Medium"
+    sheet = openpyxl.load_workbook(demo.workbook_path)["Tracker"]
+    header = [c.value for c in sheet[1]]
+    suggested = sheet.cell(row=2, column=header.index("Suggested Priority") + 1)
+    assert suggested.comment is not None and suggested.comment.text.endswith(
+        'Suggested Priority Medium: Functionality issues affecting single seller ("Bug")')
     assert rows[2]["Sync Notes"].startswith("WhatsApp Number: The WhatsApp Number has no "
                                             "country code")
     assert outbox(demo) == []

@@ -305,12 +305,13 @@ class GoogleSheet:
                 continue
             values[(there, column)] = value_cell(c.value)
         for m in marks:
-            column = where.get(normalize(m.column))
+            column = where.get(normalize(m.column), added.get(m.column))
             there = found.get(m.row)
             if column is None or there is None:
                 left += 1
                 continue
-            current = at(column, there).get("note") or None
+            # A column this write adds holds no note yet (a suggestion's reason, say).
+            current = None if m.column in added else at(column, there).get("note") or None
             if (note := merged_note(current, m.note)) != current:
                 notes[(there, column)] = note_cell(note)
         requests_ = self._added_columns(sheet, header_row, added, values)

@@ -328,7 +328,8 @@ def _plan(view: LastCycle, scope: _Scope, diffed: _Diffed, known: _Recalled,
     snapshot = after if scope.whole else view.snapshot  # (carried: used up, patched)
     if not scope.whole:
         snapshot.update(after)
-    marks, wanted = _marks(sheet, identity, view.findings, snapshot, scope.positions)
+    marks, wanted = _marks(sheet, identity, view.findings, view.suggested, snapshot,
+                           scope.positions)
     lap("core")
     return _Plan(policy, details, [*planned, *alerts], opened, joined, snapshot, changed,
                  marks, wanted, sum(1 for t in transitions if t.after == CREATED),
@@ -629,10 +630,12 @@ def _details(sheet: Sheet, identity: Identity, tickets: Sequence[Ticket], *,
 
 
 def _marks(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Finding]],
-           snapshot: Mapping[str, Snapshot], positions: Iterable[int]
-           ) -> tuple[list[CellMark], dict[str, dict[str, str]]]:
+           suggested: Sequence[Suggested], snapshot: Mapping[str, Snapshot],
+           positions: Iterable[int]) -> tuple[list[CellMark], dict[str, dict[str, str]]]:
     """The notes and highlights to put on or take off the cells of the rows at `positions`,
-    and each ticket's marks after.
+    and each ticket's marks after: a finding's on its cell, and a suggestion's reason on the
+    suggestion's own cell where it differs from the person's value (not in Sync Notes, which
+    are for what a person must fix).
 
     Marks are kept by ticket and column, not by cell address, so after a sort or a column move
     sheetsync still takes its note off the right cell once it is fixed.
@@ -648,6 +651,9 @@ def _marks(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Fin
         for f in findings.get(i, ()):
             if (key := key_of.get(f.column)) is not None:
                 now[key] = f"{now[key]}\n{f.message}" if key in now else f.message
+        for column in suggested:
+            if (reason := _differs(sheet, column, i)) is not None:
+                now[column.key] = reason
         before = snapshot[ticket].marks if ticket in snapshot else {}
         if now == before:
             continue
@@ -668,9 +674,9 @@ def _writes(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Fi
 
     New ticket IDs; the IDs of tasks sheetsync created, into blank ClickUp Task ID cells only;
     the suggestions (Suggested Priority, Suggested Category); and Sync Notes, recomputed from
-    the row's current state (its findings, what identity says about it, its task, why a
-    suggestion differs from the person's value), so it is never a log and a fixed cell clears
-    its note.
+    the row's current state (its findings, what identity says about it, its task, its
+    incident), so it is never a log and a fixed cell clears its note. Why a suggestion differs
+    from the person's value is the suggestion cell's own note (see `_marks`).
     """
     roles = sheet.schema.roles
     notes_header = sheet.header(roles.sync_notes)
@@ -679,8 +685,8 @@ def _writes(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Fi
               for i, ticket in sorted(identity.written.items())]
     task_writes, written, task_notes = _task_cells(sheet, identity, links, positions)
     writes += task_writes
-    priority_writes, standing = _suggested_cells(sheet, suggested, positions)
-    writes += priority_writes
+    writes += _suggested_cells(sheet, suggested, positions)
+    standing: dict[int, list[str]] = defaultdict(list)
     whole = isinstance(positions, range) and len(positions) == len(sheet.numbers)
     within = positions if whole else set(positions)
     for ticket, note in ticket_notes.items():  # standing facts kept by ticket (incidents)
@@ -808,26 +814,32 @@ def _suggestions(sheet: Sheet, config: Config, tab_rows: int | None = None) -> l
 
 
 def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggested], positions: Sequence[int]
-                     ) -> tuple[list[CellWrite], dict[int, list[str]]]:
-    """Suggestion cells to write in the rows at `positions`, and the reason for each row whose
-    person-owned value differs from the suggestion (blank included), by position."""
+                     ) -> list[CellWrite]:
+    """Suggestion cells to write in the rows at `positions` (a blank one where nothing is
+    suggested)."""
     writes: list[CellWrite] = []
-    notes: dict[int, list[str]] = defaultdict(list)
     for column in suggested:
         header = sheet.header(column.key)
         current = sheet.columns.get(column.key)
-        given = sheet.columns.get(column.person)
         for i in positions:
             suggestion = column.values[i]
             value = suggestion.value if suggestion is not None else None
             now = current[i] if current is not None else None
             if value != (None if is_blank(now) else text_of(now).strip()):
                 writes.append(CellWrite(sheet.numbers[i], header, value))
-            person = given[i] if given is not None else None
-            if suggestion is not None and (is_blank(person) or text_of(person).strip().lower()
-                                           != suggestion.value.lower()):
-                notes[i].append(triage_note(suggestion, column.what))
-    return writes, notes
+    return writes
+
+
+def _differs(sheet: Sheet, column: Suggested, i: int) -> str | None:
+    """Why row `i`'s suggestion differs from the person's value (blank included), in the
+    guide's words; None when they agree or nothing is suggested."""
+    suggestion = column.values[i] if i < len(column.values) else None
+    given = sheet.columns.get(column.person)
+    person = given[i] if given is not None else None
+    if suggestion is None or (not is_blank(person) and text_of(person).strip().lower() ==
+                              suggestion.value.lower()):
+        return None
+    return triage_note(suggestion, column.what)
 
 
 def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
