@@ -21,6 +21,7 @@ from sheetsync.core.effects import Effect
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.integrations.pacing import Pacer
 from sheetsync.integrations.slack import SlackSink
+from sheetsync.app.metrics import Health
 from sheetsync.jobs.sync import run_sync
 from sheetsync.core.rules import (
     SLACK_DIGEST,
@@ -103,7 +104,8 @@ def test_a_backlog_on_one_channel_does_not_delay_an_escalation_on_another(
         demo: Path, fake: FakeSlack) -> None:
     config = load_config(demo, environ={})
     sinks = slack_sinks(config.outbox_path)
-    couriers = Couriers(config, sinks)
+    health = Health(30)  # no cycle runs here: only the couriers' deliveries are progress
+    couriers = Couriers(config, sinks, on_progress=health.progressed)
     try:
         with StateStore(config.state_path) as store:
             backlog = [escalation(f"INT-{n:06d}") for n in range(1, 1001)]
@@ -117,6 +119,7 @@ def test_a_backlog_on_one_channel_does_not_delay_an_escalation_on_another(
         until(lambda: any(m["channel"] == "C0TECHSUP1" for m in fake.messages))
         left = [e for e in pending(demo) if e.ticket_id != "INT-009999"]
         assert len(left) > 500  # it went while most of the backlog still waited
+        assert health.status()[0] == 200  # a backlog draining is healthy
         assert sorted(couriers.destinations()) == ["slack:C0SELLERS1", "slack:C0TECHSUP1"]
         depth = metrics.REGISTRY.get_sample_value(
             "sheetsync_queue_depth", {"tracker": "", "destination": "slack:C0SELLERS1"})
@@ -135,7 +138,11 @@ def test_a_failing_channel_delays_no_other(demo: Path, fake: FakeSlack) -> None:
                 effects=[escalation("INT-000001", channel="C0NOWHERE1"),
                          *(escalation(f"INT-{n:06d}") for n in range(2, 10))]))
             couriers.wake(store, NOW)
-        until(lambda: len(fake.messages) == 8 and bool(pending(demo)[0].last_error))
+        def settled() -> bool:  # the eight recorded as sent, the stuck one with its error
+            left = pending(demo)
+            return len(fake.messages) == 8 and len(left) == 1 and bool(left[0].last_error)
+
+        until(settled)
         [stuck] = pending(demo)
         assert stuck.ticket_id == "INT-000001" and "channel_not_found" in (stuck.last_error or "")
     finally:
@@ -162,7 +169,6 @@ def test_a_cycle_hands_its_effects_off_and_does_not_wait_for_delivery(
         report = run_sync(config, NOW, sinks=sinks)
         assert len(report.planned) == 2 and report.delivered == 0
         assert len(pending(demo)) == 2  # committed, handed off, and the cycle returned
-        assert report.writes == [] or all(w.value for w in report.writes)
         gate.set()
         until(lambda: not pending(demo))
         assert len(fake.messages) == 2
