@@ -306,7 +306,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"Set a row's Status to Escalated in {demo.workbook_path}, with two people in "
           f"Assigned To, save, and the escalation lands in {config.outbox_path.name}.",
           flush=True)
-    logs.setup("text")
+    logs.setup("text", zone=config.timezone)
     from sheetsync.app.daemon import run_daemon  # the reports' pandas: loaded only for the daemon
 
     return run_daemon(config, once=args.once, environ={})  # no token reaches the demo
@@ -317,7 +317,7 @@ def _run(args: argparse.Namespace) -> int:
 
     configs = [load_config(args.config, tracker=args.tracker)] if args.tracker else \
         load_configs(args.config)
-    logs.setup(args.log_format)
+    logs.setup(args.log_format, zone=configs[0].timezone)  # process-wide: the first's
     metrics_at = (args.metrics_host, args.metrics_port) if args.metrics_port is not None \
         else None
     if len(configs) > 1:
@@ -327,7 +327,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     config = load_config(args.config, tracker=args.tracker)
-    logs.setup("text")  # a delivery fault is one line on stderr
+    logs.setup("text", zone=config.timezone)  # a delivery fault is one line on stderr
     # A cycle that sends takes the lease, as a daemon does: with a daemon running (here or
     # on another machine sharing the state) it stops with a Standby error instead of racing
     # it for the same effects, and it hands the lease back when done.
@@ -377,12 +377,14 @@ def _history(args: argparse.Namespace) -> int:
         entries = store.history(args.ticket.strip().upper())
     if args.format == "json":
         print(json.dumps([{"ticket_id": e.ticket_id, "field": e.field, "from": e.before,
-                           "to": e.after, "at": e.at} for e in entries], indent=2))
+                           "to": e.after, "at": _local(e.at, config)} for e in entries],
+                         indent=2))
         return EXIT_OK
     if not entries:
         print(f"No transitions recorded for {args.ticket}.")
     for e in entries:
-        print(f"{e.at}  {e.ticket_id}  {e.field}: {e.before or '-'} -> {e.after or '-'}")
+        print(f"{_local(e.at, config)}  {e.ticket_id}  {e.field}: {e.before or '-'} -> "
+              f"{e.after or '-'}")
     return EXIT_OK
 
 
@@ -399,12 +401,15 @@ def _status(args: argparse.Namespace) -> int:
                            for job in settings.jobs),
                           key=lambda u: (u[0], JOBS.index(u[1])))
         where = _destinations(config, [*pending, *failed], store)
-        report = {"adopted_at": store.adopted_at, "last_cycle": cycle,
+        if cycle:
+            cycle = {**cycle, "at": _local(cycle["at"], config)}
+        report = {"adopted_at": _local(store.adopted_at, config), "last_cycle": cycle,
                   "pending_effects": [e.key for e in pending],
                   "failed_effects": [e.key for e in failed],
                   "errors": {e.key: e.last_error for e in [*pending, *failed] if e.last_error},
                   "destinations": where,
-                  "next_reports": [{"job": job, "at": at.isoformat()} for at, job in upcoming]}
+                  "next_reports": [{"job": job, "at": _local(at, config)}
+                                   for at, job in upcoming]}
     if args.format == "json":
         print(json.dumps(report, indent=2))
         return EXIT_OK
@@ -458,7 +463,8 @@ def _outbox(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([{"key": e.key, "kind": e.kind, "ticket_id": e.ticket_id,
                            "status": e.status, "attempts": e.attempts,
-                           "last_error": e.last_error, "created_at": e.created_at,
+                           "last_error": e.last_error,
+                           "created_at": _local(e.created_at, config),
                            "unclear": e.unclear, "destination": where[e.key]}
                           for e in effects], indent=2))
         return EXIT_OK
@@ -539,7 +545,7 @@ def _report(args: argparse.Namespace) -> int:
                 seconds=1))
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    logs.setup("text")
+    logs.setup("text", zone=config.timezone)
     with _open_state(config) as store:
         written = run_report(config, period, now, store, open_sinks(config))
     report = written.report
@@ -609,6 +615,15 @@ def _purge(args: argparse.Namespace) -> int:
     print(f"Removed {counts['transitions']} transitions, {counts['effects']} settled effects and "
           f"{counts['cycles']} cycle records from before {start.isoformat()}.")
     return EXIT_OK
+
+
+def _local(moment: str | datetime | None, config: Config) -> str | None:
+    """A time as every command shows it: ISO 8601 to the second, in the team's timezone with
+    its offset (the state keeps UTC)."""
+    if moment is None or moment == "":
+        return None
+    at = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return at.astimezone(config.timezone).isoformat(timespec="seconds")
 
 
 def _open_state(config: Config) -> StateStore:

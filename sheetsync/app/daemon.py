@@ -49,6 +49,18 @@ def run_daemon(config: Config, *, once: bool = False,
     /metrics are served while it runs. The backend is opened in the loop: a credential that
     cannot be loaded yet is a failed cycle, tried again each interval, not a dead daemon.
     """
+    zone = logs.ZONE.set(config.timezone)  # this tracker's lines in its own zone
+    try:
+        return _run(config, once, now, stop, environ, metrics_at, backend, health)
+    finally:
+        logs.ZONE.reset(zone)
+
+
+def _run(config: Config, once: bool, now: Callable[[], datetime],
+         stop: threading.Event | None, environ: Mapping[str, str] | None,
+         metrics_at: tuple[str, int] | None, backend: TrackerBackend | None,
+         health: metrics.Health | None) -> int:
+    """The loop of `run_daemon`."""
     sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
     interval = config.settings.sync.interval_seconds
     health = health or metrics.Health(interval)

@@ -39,7 +39,7 @@ class Couriers:
         # by the monotonic clock: the couriers never read the daemon's clock themselves.
         self._told = (datetime.now(timezone.utc), time.monotonic())
         self.on_progress = on_progress
-        self.tracker = logs.TRACKER.get()
+        self.tracker, self.zone = logs.TRACKER.get(), logs.ZONE.get()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._couriers: dict[str, _Courier] = {}
@@ -114,6 +114,7 @@ class _Courier(threading.Thread):
 
     def run(self) -> None:
         logs.TRACKER.set(self.couriers.tracker)
+        logs.ZONE.set(self.couriers.zone)
         couriers = self.couriers
         while not couriers.stopping.is_set():
             wait = max(self.paused_until - time.monotonic(), 0.0) or couriers.interval
