@@ -130,7 +130,11 @@ def test_the_saypro_cycle_suggests_a_category_only_where_the_person_left_it_blan
     suggested = [r[names.index("Suggested Category")] for r in rows]
     assert suggested[0] is not None and all(s is None for s in suggested[1:])
     assert rows[0][names.index("Category of Issue/Request")] is None  # still the person's
-    assert f"Suggested Category {suggested[0]}" in rows[0][names.index("Sync Notes")]
+    # Why: the Suggested Category cell's own note, not a Sync Notes line.
+    cell = openpyxl.load_workbook(config.workbook_path)[tab].cell(
+        row=2, column=names.index("Suggested Category") + 1)
+    assert cell.comment is not None and f"Suggested Category {suggested[0]}" in cell.comment.text
+    assert "Suggested Category" not in str(rows[0][names.index("Sync Notes")])
 
 
 @pytest.mark.parametrize(("given", "description", "technical", "level"), [
