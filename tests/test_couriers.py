@@ -199,3 +199,21 @@ def test_the_running_daemon_delivers_what_a_person_retried_without_a_change_in_t
         daemon.join(30)
     assert not daemon.is_alive()
     assert fake.keys().count("slack.message:escalation:INT-000005:1") == 1
+
+
+def test_an_effect_deferred_to_the_end_of_quiet_hours_holds_no_escalation_back(
+        demo: Path, fake: FakeSlack) -> None:
+    from sheetsync.integrations.dispatch import dispatch
+
+    config = load_config(demo, environ={})
+    later = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    with StateStore(config.state_path) as store:
+        store.commit_cycle(CycleRecord(
+            started_at=NOW, rows=0, snapshot={}, transitions=[], next_ticket_number=1,
+            effects=[effect(SLACK_REMINDER, "slack.reminder:INT-000001", "INT-000001",
+                            not_before=later.isoformat()),  # quiet hours: waits
+                     escalation("INT-000001")]))
+        assert dispatch(store, slack_sinks(config.outbox_path), NOW) == 1
+        assert fake.keys() == ["slack.message:escalation:INT-000001:1"]
+        assert dispatch(store, slack_sinks(config.outbox_path), later) == 1
+    assert fake.keys() == ["slack.message:escalation:INT-000001:1", "slack.reminder:INT-000001"]

@@ -184,31 +184,35 @@ def queued(pending: Sequence[Effect], sinks: Sinks) -> dict[str, list[Effect]]:
 def delivery_order(queue: Sequence[Effect]) -> list[Effect]:
     """One destination's effects in the order they go: by urgency, but never ahead of an
     earlier effect of the same ticket or of the same thread. Pure."""
-    def groups(effect: Effect) -> tuple[str, ...]:
-        thread = f"thread:{effect.payload.get('parent') or effect.key}"
-        return (f"ticket:{effect.ticket_id}", thread) if effect.ticket_id else (thread,)
-
     waiting: dict[str, list[int]] = {}  # each group's effects still to go, planned order
     for i, effect in enumerate(queue):
-        for group in groups(effect):
+        for group in _groups(effect):
             waiting.setdefault(group, []).append(i)
+
     def urgency(i: int) -> tuple[int, int]:
         return URGENCY.get(queue[i].kind, len(URGENCY)), i
 
     ready = [urgency(i) for i, effect in enumerate(queue)
-             if all(waiting[g][0] == i for g in groups(effect))]
+             if all(waiting[g][0] == i for g in _groups(effect))]
     heapq.heapify(ready)
     order: list[Effect] = []
     while ready:
         _, i = heapq.heappop(ready)
         order.append(queue[i])
-        for group in groups(queue[i]):
+        for group in _groups(queue[i]):
             waiting[group].pop(0)
             if waiting[group]:
                 j = waiting[group][0]
-                if all(waiting[g][0] == j for g in groups(queue[j])):
+                if all(waiting[g][0] == j for g in _groups(queue[j])):
                     heapq.heappush(ready, urgency(j))
     return order
+
+
+def _groups(effect: Effect) -> tuple[str, ...]:
+    """What an effect must keep its place within: its ticket, and its thread (a reply's is
+    its escalation message's; a message's its own)."""
+    thread = f"thread:{effect.payload.get('parent') or effect.key}"
+    return (f"ticket:{effect.ticket_id}", thread) if effect.ticket_id else (thread,)
 
 
 @dataclass
@@ -225,12 +229,20 @@ def drain(store: StateStore, sinks: Sinks, destination: str, queue: Sequence[Eff
     """Deliver one destination's effects in delivery order until done or stopped; `more`
     says that newer effects came in and the order should be worked out again."""
     outcome = Drained()
+    # Tickets and threads with an effect waiting on its escalation message: theirs wait too.
+    # (One deferred to the end of quiet hours holds nothing back: an escalation never waits
+    # for a reminder's morning.)
+    held_back: set[str] = set()
     for effect in delivery_order(queue):
         at = now()
+        groups = _groups(effect)
+        if held_back.intersection(groups):
+            continue
         if _waiting(effect, at):
             continue
         ready, parent = _parent(store, effect, at)
         if not ready:
+            held_back.update(groups)
             continue
         sink = sinks.for_kind(effect.kind)
         try:
