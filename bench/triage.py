@@ -1,6 +1,10 @@
-"""Triage at scale: the suggested priority over a whole tracker, and incidents among 500 new
-tickets a cycle, with the incidents found measured against seeded ground truth.
+"""Triage: how often the suggested priority is the one the guidelines give, how fast it is
+over a whole tracker, and incidents among 500 new tickets a cycle against seeded truth.
 
+- accuracy: each preset's labelled descriptions (bench/triage/<preset>.jsonl, labelled by the
+  documents' own words; see bench/triage/README.md), on the held-out part the rules were
+  never tuned on: accuracy, precision and recall per level, how many High tickets were
+  suggested Low (the costly mistake), and the confusion table (labelled -> suggested);
 - suggestions: a cycle's suggested priority for every row of bench/validate.py's seeded 10k
   and 100k trackers, every description made distinct: the first cycle works each one out,
   the next finds them remembered (a cycle needs every row's, so Sync Notes can be recomputed
@@ -10,14 +14,18 @@ tickets a cycle, with the incidents found measured against seeded ground truth.
   sellers; one seller three times) and Help questions many sellers ask alike: precision and
   recall of the incidents opened, and the time the cycle's incident step takes.
 
-    pip install -e . && python bench/triage.py
+    pip install -e . && python bench/triage.py [--only accuracy|speed|incidents]
+                                              [--split held_out|tune|all]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import random
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,11 +36,14 @@ from validate import generate  # noqa: E402
 
 from sheetsync.config import load_config  # noqa: E402
 from sheetsync.core.incidents import Report, detect, is_problem  # noqa: E402
+from sheetsync.core.triage import rules_for, suggest  # noqa: E402
 from sheetsync.jobs.sync import _suggestions  # noqa: E402
 from sheetsync.schema import PRESETS, bind  # noqa: E402
 from sheetsync.core.table import Grid  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+LABELLED = Path(__file__).resolve().parent / "triage"
+LEVELS = ("High", "Medium", "Low")
 PROBLEMS = ["Cannot add products", "Payout has not arrived", "Orders page shows nothing",
             "WhatsApp bot not replying", "Stock sync fails with error 500",
             "Invoice download is blank", "Login code never arrives", "Images fail to upload"]
@@ -44,6 +55,40 @@ NOISE = ["How do I change my shop name?", "Please add a dark mode.", "Where is m
          "Need help with GST settings.", "Can I export my orders?", "Thank you for the help!"]
 REWORDS = ["{p}.", "{p} since this morning!", "Hi, {p} - please help", "{p} again today",
            "urgent: {p}"]
+
+
+def labelled(preset: str, split: str = "held_out") -> list[dict[str, str | None]]:
+    """A preset's labelled descriptions in one split ("held_out", "tune") or "all"."""
+    with open(LABELLED / f"{preset}.jsonl", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines if line.strip()]
+    return [r for r in rows if split == "all" or r["split"] == split]
+
+
+def accuracy(preset: str, split: str = "held_out") -> list[str]:
+    """The report's lines for one preset: accuracy, each level's precision and recall, High
+    suggested Low, and the confusion table (a ticket with no suggestion counts as "none")."""
+    rows = labelled(preset, split)
+    rules = rules_for(preset)
+    pairs = Counter()
+    for row in rows:
+        found = suggest(row["description"], row["issue_type"], rules)
+        pairs[(str(row["label"]), found.value if found is not None else "none")] += 1
+    right = sum(n for (label, got), n in pairs.items() if label == got)
+    lines = [f"{preset}, {split.replace('_', '-')} ({len(rows)} descriptions): accuracy "
+             f"{right / len(rows):.3f} ({right}/{len(rows)}); High suggested Low "
+             f"{pairs[('High', 'Low')]}"]
+    for level in LEVELS:
+        suggested = sum(n for (_, got), n in pairs.items() if got == level)
+        actual = sum(n for (label, _), n in pairs.items() if label == level)
+        hit = pairs[(level, level)]
+        lines.append(f"  {level:<6} precision {hit / suggested if suggested else 0:.3f}  recall "
+                     f"{hit / actual if actual else 0:.3f}  ({actual} labelled, {suggested} "
+                     f"suggested)")
+    for level in LEVELS:
+        row = ", ".join(f"{got} {pairs[(level, got)]}" for got in (*LEVELS, "none")
+                        if pairs[(level, got)])
+        lines.append(f"  labelled {level:<6} -> {row}")
+    return lines
 
 
 def suggestions(rows: int) -> tuple[float, float]:
@@ -115,10 +160,27 @@ def incidents(cycles: int = 20, seed: int = 3) -> tuple[int, int, int, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("accuracy", "speed", "incidents"))
+    parser.add_argument("--split", choices=("held_out", "tune", "all"), default="held_out")
+    args = parser.parse_args()
+    if args.only in (None, "accuracy"):
+        for preset in ("seller-support", "saypro-interaction-log"):
+            print("\n".join(accuracy(preset, args.split)))
+    if args.only in (None, "speed"):
+        speed()
+    if args.only in (None, "incidents"):
+        incident_figures()
+
+
+def speed() -> None:
     for rows in (10_000, 100_000):
         first, next_ = suggestions(rows)
         print(f"suggested priority, {rows:>7} rows: first cycle {first:.2f} s, a cycle after "
               f"{next_ * 1000:.0f} ms")
+
+
+def incident_figures() -> None:
     true, false, missed, seconds = incidents()
     precision = true / (true + false) if true + false else 0.0
     recall = true / (true + missed) if true + missed else 0.0

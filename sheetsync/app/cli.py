@@ -479,7 +479,8 @@ def _outbox(args: argparse.Namespace) -> int:
 def _triage(args: argparse.Namespace) -> int:
     from sheetsync.backends import open_backend
     from sheetsync.schema import bind
-    from sheetsync.core.triage import GUIDELINES, suggest
+    from sheetsync.core.triage import suggest
+    from sheetsync.jobs.sync import priority_rules
 
     config = load_config(args.config, tracker=args.tracker)
     sheet = bind(open_backend(config).read(), config.schema)
@@ -488,8 +489,8 @@ def _triage(args: argparse.Namespace) -> int:
     if args.ticket not in ids:
         raise InputError(f"no row with ticket ID {args.ticket} in {config.tracker_label}")
     i = ids.index(args.ticket)
-    rules = config.settings.triage.priority_rules or GUIDELINES
-    found = suggest(sheet.text(roles.description, i), sheet.text(roles.type, i), rules)
+    found = suggest(sheet.text(roles.description, i), sheet.text(roles.type, i),
+                    priority_rules(config))
     given = sheet.text(roles.priority, i) or "blank"
     if found is None:
         print(f"{args.ticket}: no rule matches; Priority {given}.")

@@ -19,7 +19,7 @@ from sheetsync.core.clusters import SIMILAR, cluster, key_of
 from sheetsync.core.effects import Effect
 from sheetsync.core.messages import brief_description, one_line
 from sheetsync.core.rules import SLACK_INCIDENT, SLACK_REPLY
-from sheetsync.core.triage import suggest
+from sheetsync.core.triage import GUIDELINES, PriorityRule, suggest
 
 MINIMUM_SELLERS = 3
 WINDOW = timedelta(hours=6)
@@ -54,12 +54,14 @@ class Incident:
 NOT_PROBLEMS = ("help", "feature request", "general inquiry")
 
 
-def is_problem(report: Report, issue_type: str | None) -> bool:
+def is_problem(report: Report, issue_type: str | None,
+               rules: Sequence[PriorityRule] = GUIDELINES) -> bool:
     """Whether a ticket can be part of an incident: not a question or a request by its type,
-    nor what the guidelines call Low (requests, documentation, polish) by its words."""
+    nor what the guidelines (`rules`: the preset's) call Low (requests, documentation,
+    polish) by its words."""
     if (issue_type or "").strip().lower() in NOT_PROBLEMS:
         return False
-    suggestion = suggest(report.description, issue_type)
+    suggestion = suggest(report.description, issue_type, rules)
     return suggestion is None or suggestion.value != "Low"
 
 

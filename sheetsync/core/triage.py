@@ -1,17 +1,22 @@
-"""Suggested priority: the guide's Prioritization Guidelines as rules, each with its reason.
+"""Suggested priority: the guidelines as a support agent reads them, each rule with its reason.
 
-Pure. A rule matches a ticket by its issue type or by a phrase in its description; the first
-rule that matches gives the suggestion, and its reason is the guide's own words. The default
-rules are ordered High first, then feature requests (a request that mentions a report is still
-a request) and questions about how things work (Low: documentation), then Medium, then Low,
-then any other Bug or Complaint as Medium. The suggestion goes to a daemon-owned Suggested Priority column; the
-person-owned Priority is never changed.
+Pure. The guide's Prioritization Guidelines (and, for the SayPro preset, its documents'
+Urgency Levels) as rules over a ticket's issue type and the words agents log: the first rule
+that matches gives the suggestion, its reason in the guide's own words, with the words that
+decided it (`Suggestion(value, reason, matched)`). The suggestion goes to a daemon-owned
+Suggested Priority column; the person-owned Priority is never changed.
 
 The guide: High: platform not working for multiple sellers; critical business functions
 affected (e.g., cannot add products, view inventory); data loss or security concerns.
 Medium: functionality issues affecting single seller; report generation problems; UI/UX
 issues that impact usability. Low: feature requests; minor UI/UX improvements; documentation
 clarifications.
+
+The rules are ordered so that a harmless ticket that merely mentions an alarming word is
+told apart first: a Feature Request, then a request, a typo or polish, or a question with
+no problem in it, are Low; then the three High bullets; then reports and usability
+(Medium); then any other Bug, Complaint or problem as the single seller's (Medium); then any
+other Help question (Low). How words are read (typos, negations, Hinglish): triage_words.
 """
 
 from __future__ import annotations
@@ -20,29 +25,23 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
-
-Priority = Literal["High", "Medium", "Low"]
-
-
-class PriorityRule(BaseModel):
-    """One line of the guidelines: a priority, its reason, and what makes a ticket match."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    priority: Priority
-    reason: str
-    phrases: tuple[str, ...] = ()  # any of these in the description (words, any case;
-    # "payout+not arrived": every part, anywhere)
-    issue_types: tuple[str, ...] = ()  # or any of these issue types
-
-
-class Suggestion(NamedTuple):
-    value: str  # what is suggested: a priority, or a category
-    reason: str
-    matched: str  # the phrase or issue type that matched
+from sheetsync.core.triage_rules import (
+    Priority as Priority,
+    PriorityRule as PriorityRule,
+    Suggestion as Suggestion,
+    matcher,
+)
+from sheetsync.core.triage_saypro import SAYPRO_GUIDELINES as SAYPRO_GUIDELINES
+from sheetsync.core.triage_words import (
+    COSMETIC,
+    HYPOTHETICAL,
+    PROBLEM,
+    QUESTION,
+    REQUEST,
+    UNUSABLE,
+)
 
 
 @dataclass(frozen=True)
@@ -55,45 +54,142 @@ class Suggested:
     values: list[Suggestion | None]  # by row position (a carried cycle redoes a few in place)
 
 
-#: "Can't", "can not" and "unable to" read as "cannot", so one phrase covers them all.
-_CANNOT = re.compile(r"\b(?:can'?t|can not|unable to|not able to)\b")
-_WORDS = re.compile(r"[a-z0-9']+")
+# The guide's words, as agents log them.
 
-GUIDELINES: tuple[PriorityRule, ...] = (
-    PriorityRule(priority="High", reason="Platform not working for multiple sellers",
-                 phrases=("multiple sellers", "all sellers", "many sellers", "everyone",
-                          "platform down", "platform not working", "outage", "nothing works")),
-    PriorityRule(priority="High", reason="Critical business functions affected",
-                 phrases=("cannot add product", "cannot add products", "cannot view inventory",
-                          "cannot see inventory", "cannot view orders", "cannot see orders",
-                          "orders stuck", "order stuck", "payout+stuck", "payout+not arrived",
-                          "payout+not received", "payout+delayed", "payment failed",
-                          "cannot login", "cannot log in", "account blocked")),
-    PriorityRule(priority="High", reason="Data loss or security concerns",
-                 phrases=("data loss", "lost data", "data lost", "deleted my", "disappeared",
-                          "security", "hacked", "fraud", "phishing", "unauthorised",
-                          "unauthorized", "breach", "password leaked")),
-    PriorityRule(priority="Low", reason="Feature requests",
-                 issue_types=("Feature Request",),
-                 phrases=("feature request", "would like", "please add", "can you add",
-                          "it would be nice")),
-    PriorityRule(priority="Low", reason="Documentation clarifications",
-                 phrases=("how to", "how do i", "documentation", "where can i find",
-                          "what does", "where is my", "can i", "is it possible")),
-    PriorityRule(priority="Medium", reason="Report generation problems",
-                 phrases=("report", "reports", "invoice", "invoices", "statement", "export")),
-    PriorityRule(priority="Medium", reason="UI/UX issues that impact usability",
-                 phrases=("button", "screen", "page not loading", "not loading", "confusing",
-                          "hard to find", "menu")),
-    PriorityRule(priority="Low", reason="Minor UI/UX improvements",
-                 phrases=("colour", "color", "font", "alignment", "typo", "spelling")),
-    PriorityRule(priority="Medium", reason="Functionality issues affecting single seller",
-                 issue_types=("Bug", "Complaint")),
+#: "Platform not working for multiple sellers": many sellers, or the platform itself.
+MANY_SELLERS = (
+    "multiple sellers", "many sellers", "all sellers", "several sellers", "other sellers",
+    "more sellers", "every seller", "each seller", "no seller", "not single seller",
+    "sellers across", "all stores", "all seller", "all regions", "seller group",
+    "beta group", "everyone", "everybody", "anyone", "nobody", "no one", "all users",
+    "all accounts", "across stores", "same issue from", "same complaint", "lot of sellers",
+    "lots of sellers", "flood of calls", "whole platform",
+    "sellers|stores|shops+same error|same issue|same problem|same complaint",
+    "entire platform", "entire app", "platform down", "platform is down", "platform not",
+    "site down", "site not opening", "server down", "server error", "server issue",
+    "outage", "system down", "system went down", "for every", "all android", "all ios",
+    "all shops", "every store", "many stores", "widespread", "everywhere", "app down",
+    "app is down", "bot down", "servers down", "server crash", "for all", "sellers also",
 )
+#: "Critical business functions affected (e.g., cannot add products, view inventory)".
+CRITICAL = (
+    # adding products
+    "cannot add product", "cannot add new product", "cannot add items", "cannot create product",
+    "cannot create new product",
+    "cannot upload product", "cannot upload any product", "cannot add stock items",
+    "add product|adding product|product add|add new product|product creation|"
+    "add flow|creating product+error|fail|fails|failing|crash|freezes|broken|stuck|not|500",
+    "product|products+cannot add|not adding", "cannot add",
+    "product not saved", "product not appear", "product never appears",
+    # viewing inventory
+    "cannot view inventory", "cannot see inventory", "cannot open inventory",
+    "inventory|inventory page|inventory list|stock list|stock page|stock screen+"
+    "not showing|not loading|not opening|not visible|blank|empty|shows 0|showing 0|"
+    "shows zero|showing zero|0 items|zero items|404",
+    "inventory page+error", "stock list+cannot see", "cannot see stock list",
+    # orders
+    "orders not showing", "orders not coming", "orders not visible", "no orders",
+    "not receiving orders", "not receiving new orders", "cannot see orders",
+    "cannot view orders", "cannot accept orders", "orders blank", "order page blank",
+    "never got the order", "order|orders+empty list|shows nothing|returns nothing",
+    "order notification|order notifications+stopped",
+    "orders stuck", "order stuck", "accept button", "cannot confirm",
+    # payouts and payments
+    "payout|payouts|payment|payments|money|settlement+not received|not receiving|"
+    "not coming|not credited|not reaching|not arrived|not come|pending|delayed|delay|failed|"
+    "failing|missing|stuck|short", "no payout", "no settlement", "no payment",
+    "payout status shows failed",
+    # logging in and the account
+    "cannot login", "not login", "login fails", "login failed", "login+invalid",
+    "login error", "login not working", "cannot access account", "account locked",
+    "locked out", "account blocked", "account down", "account deactivated",
+    "account suspended", "account closed", "otp not coming", "number not registered",
+    # selling to customers
+    "customers cannot place order", "cannot place order", "customers cannot order",
+    "cannot take orders", "not take orders", "store unavailable", "store offline",
+    "shop offline", "shop has been offline", "store not accepting", "store link not opening",
+    "catalogue empty", "products not visible", "not visible to anyone", "checkout+stuck|"
+    "broken|fails|failing|error", "losing sales", "lost sales", "cannot pay",
+)
+#: "Data loss or security concerns".
+DATA_OR_SECURITY = (
+    "data loss", "lost data", "data lost", "lost", "wiped", "erased", "deleted",
+    "variants deleted", "disappeared", "gone from", "products gone", "all gone",
+    "missing completely", "history missing", "vanished", "reset to zero", "overwrote",
+    "overwritten", "hacked", "hack", "hacking", "phishing", "fraud", "fake", "scam", "cheat",
+    "unauthorised", "unauthorized", "without approval", "without permission",
+    "without his approval", "did not change", "did not do it", "not do it",
+    "someone else", "someone", "unknown device", "unknown", "leaked", "leak",
+    "another seller", "someone elses", "other sellers orders", "plain text", "security",
+    "breach", "not request", "suspicious", "can still login", "claiming to be", "pretending",
+    "visible on the public", "details visible", "customer data", "data mixed up",
+    "someone elses products", "all+missing", "compromised", "stolen", "cheated", "scammer",
+    "shared otp", "changed without", "not done by", "without knowledge",
+)
+#: "Report generation problems".
+REPORTS = (
+    "report", "reports", "invoice", "invoices", "statement", "export", "summary", "ledger",
+    "bill", "csv", "pdf", "gst",
+)
+#: "UI/UX issues that impact usability".
+USABILITY = (
+    "button", "buttons", "screen", "page not loading", "not loading", "confusing",
+    "hard to find", "hard to use", "very hard", "too many steps", "menu", "dropdown",
+    "scroll", "tap", "click", "layout", "design", "popup", "overlaps", "cut off", "cuts off",
+    "hidden", "hides", "spinner", "freezes", "slow", "white", "keyboard", "pagination",
+    "filter", "search bar", "dialog", "cannot read", "not read", "back button",
+)
+#: Polish that only shows in how something looks ("Minor UI/UX improvements").
+LOOKS = ("logo", "icon", "animation", "bigger", "larger", "banner", "looks")
+
+#: The guide's Prioritization Guidelines, as its words are logged, in the order they are
+#: tried.
+GUIDELINES: tuple[PriorityRule, ...] = (
+    PriorityRule(priority="Low", reason="Feature requests", issue_types=("Feature Request",)),
+    PriorityRule(priority="Low", reason="Feature requests", phrases=REQUEST, unless=PROBLEM),
+    PriorityRule(priority="Low", reason="Minor UI/UX improvements", phrases=COSMETIC,
+                 unless=UNUSABLE + ("hacked", "hacking", "someone", "fraud")),
+    PriorityRule(priority="Low", reason="Documentation clarifications", phrases=HYPOTHETICAL),
+    PriorityRule(priority="Low", reason="Documentation clarifications", phrases=QUESTION,
+                 unless=PROBLEM),
+    PriorityRule(priority="High", reason="Platform not working for multiple sellers",
+                 phrases=MANY_SELLERS),
+    PriorityRule(priority="High", reason="Data loss or security concerns",
+                 phrases=DATA_OR_SECURITY),
+    PriorityRule(priority="High", reason="Critical business functions affected",
+                 phrases=CRITICAL),
+    PriorityRule(priority="Medium", reason="Report generation problems", phrases=REPORTS),
+    PriorityRule(priority="Medium", reason="UI/UX issues that impact usability",
+                 phrases=USABILITY),
+    PriorityRule(priority="Low", reason="Minor UI/UX improvements", phrases=LOOKS,
+                 unless=PROBLEM),
+    PriorityRule(priority="Medium", reason="Functionality issues affecting single seller",
+                 issue_types=("Bug", "Complaint"), phrases=PROBLEM),
+    PriorityRule(priority="Low", reason="Documentation clarifications",
+                 issue_types=("Help",)),
+)
+
+#: Each preset's own rules: the SayPro preset's Urgency Levels are its documents'.
+PRESET_RULES: dict[str, tuple[PriorityRule, ...]] = {
+    "seller-support": GUIDELINES,
+    "saypro-interaction-log": SAYPRO_GUIDELINES,
+}
+
+
+def rules_for(preset: str | None) -> tuple[PriorityRule, ...]:
+    """The default rules for a preset (by its name): the guide's unless it has its own."""
+    return PRESET_RULES.get(preset or "", GUIDELINES)
+
+
+def suggest(description: str | None, issue_type: str | None,
+            rules: Sequence[PriorityRule] = GUIDELINES) -> Suggestion | None:
+    """What the first matching priority rule gives this ticket, with its reason."""
+    return matcher(rules).suggest(description, issue_type)
 
 
 class Rule(NamedTuple):
-    """What any rule comes down to: a value to suggest, why, and what makes a ticket match."""
+    """A category or escalation rule: a value to suggest, why, and what makes a ticket match
+    (the categorisation's simpler matching: the leftmost phrase of the first rule wins)."""
 
     value: str
     reason: str
@@ -101,12 +197,9 @@ class Rule(NamedTuple):
     issue_types: tuple[str, ...] = ()
 
 
-def suggest(description: str | None, issue_type: str | None,
-            rules: Sequence[PriorityRule] = GUIDELINES) -> Suggestion | None:
-    """What the first matching priority rule gives this ticket, with its reason."""
-    return first_match(description, issue_type, tuple(
-        Rule(r.priority, r.reason, r.phrases, r.issue_types) for r in rules))
-
+#: "Can't", "can not" and "unable to" read as "cannot", so one phrase covers them all.
+_CANNOT = re.compile(r"\b(?:can'?t|can not|unable to|not able to)\b")
+_WORDS = re.compile(r"[a-z0-9']+")
 
 @lru_cache(maxsize=64)
 def _compiled(rules: tuple[Rule, ...]

@@ -63,10 +63,11 @@ from sheetsync.core.task_links import (
 )
 from sheetsync.core.tickets import YES, Snapshot, Ticket, row_hashes, tracked_fields
 from sheetsync.core.triage import (
-    GUIDELINES,
+    PriorityRule,
     Suggested,
     Suggestion,
     escalation_level,
+    rules_for,
     suggest,
     suggest_category,
 )
@@ -727,6 +728,7 @@ def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
     roles = sheet.schema.roles
     position = identity.position
     full, region = config.settings.messages.full_contact, config.settings.phone_region
+    rules = priority_rules(config)
 
     def free(text: str | None) -> str | None:  # the incident's messages and label
         return text if full or text is None else mask_free_text(text, region)
@@ -738,7 +740,7 @@ def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
             if seller else None
         found = Report(ticket, hashed, free(sheet.text(roles.seller_name, i)),
                        free(sheet.text(roles.description, i)), seen)
-        return found if is_problem(found, sheet.text(roles.type, i)) else None
+        return found if is_problem(found, sheet.text(roles.type, i), rules) else None
 
     new = [r for t in created if t in position and (r := report(t, now)) is not None]
     earlier = [r for t, seen in store.recent_tickets(now - window).items()
@@ -794,8 +796,7 @@ def _suggestions(sheet: Sheet, config: Config, tab_rows: int | None = None) -> l
     types = [None if is_blank(t) else text_of(t) for t in sheet.columns.get(roles.type) or blank]
     found = []
     if settings.suggest_priority:
-        rules = tuple(settings.priority_rules) if settings.priority_rules is not None \
-            else GUIDELINES
+        rules = priority_rules(config)
         # A row unchanged since an earlier read (a restart, a sort) costs a lookup, not the
         # rules again; the memo is kept to a few times the tab's size.
         seen = _SUGGESTED.setdefault(rules, {})
@@ -811,6 +812,13 @@ def _suggestions(sheet: Sheet, config: Config, tab_rows: int | None = None) -> l
                                [suggest_category(d) if t is None else None
                                 for d, t in zip(descriptions, types)]))
     return found
+
+
+def priority_rules(config: Config) -> tuple[PriorityRule, ...]:
+    """The rules that suggest a priority: the team's own (`[[triage.priority_rules]]`), else
+    its preset's (the Seller Support Tracker Guide's, or SayPro's)."""
+    rules = config.settings.triage.priority_rules
+    return tuple(rules) if rules is not None else rules_for(config.schema.name)
 
 
 def _suggested_cells(sheet: Sheet, suggested: Sequence[Suggested], positions: Sequence[int]
