@@ -35,7 +35,7 @@ Quota: the real daemon loop (`run_daemon`, sync.interval_seconds = 10) on an inj
 a person editing every 10 s (every tick changed, and every edit one that sheetsync writes
 for: a phone number broken, then fixed) and then once a minute; requests per minute from the
 fake, against 60/min per kind. Beside each, a naive poller's cost from first principles (the
-alternative in ../shared/reference/google.md): one values.batchGet every tick, and gspread's
+alternative a team writes with gspread alone): one values.batchGet every tick, and gspread's
 per-cell update_cell / update_note, one write request per cell value or note it changes
 (counted from the cells sheetsync's own batchUpdates carried).
 
@@ -607,7 +607,7 @@ def report_quota(runs: list[dict[str, Any]], rows: int) -> None:
 
 
 def report_naive(results: list[dict[str, Any]]) -> None:
-    print("\nAgainst a naive poller (../shared/reference/google.md): one values.batchGet "
+    print("\nAgainst a naive poller (gspread alone): one values.batchGet "
           "every tick, and gspread's update_cell / update_note, one write request per cell "
           "value or note; at 60 writes/min")
     print(f"{'rows':>8}  {'tick':<16} {'sheetsync reads':>15} {'writes':>6}  | "

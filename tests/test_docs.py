@@ -64,3 +64,12 @@ def test_every_preset_column_is_documented(preset: str) -> None:
         assert f"| `{column.key}` | {column.header} | {column.kind} |" in section, column.key
         for value in column.values:
             assert value in section, (column.key, value)
+
+
+def test_nothing_in_the_project_points_outside_it() -> None:
+    """What the code relies on from the outside world is cited by its public source."""
+    outside = "../" + "shared"
+    for path in [ROOT / "README.md", ROOT / "CHANGELOG.md", *ROOT.glob("cassettes/**/*.md"),
+                 *(ROOT / "sheetsync").rglob("*.py"), *(ROOT / "tests").rglob("*.py"),
+                 *(ROOT / "bench").rglob("*.py"), *(ROOT / "bench").rglob("*.md")]:
+        assert outside not in path.read_text(encoding="utf-8"), path

@@ -1,6 +1,7 @@
 """The tracker in Google Sheets, through gspread's HTTP client over google-auth's session.
 
-Within quota by design (../shared/reference/google.md, sections 1 and 2):
+Within quota by design (https://developers.google.com/sheets/api/limits: 60 reads and 60
+writes a minute per user, 300 per project; Drive's `files.get` counts against Drive's):
 - the change probe is Drive's `files.get?fields=version`, outside the Sheets quota, so an
   idle cycle spends no Sheets request;
 - a changed cycle reads the tracker (and the archive tab) with one `values:batchGet`;

@@ -2,9 +2,9 @@
 
 gspread 6.2.1 has no request timeout by default (gspread#1566 reports hangs), and its
 `BackOffHTTPClient` retries a persistent 429 forever, without jitter, and re-sends
-non-idempotent POSTs after a 5xx (see ../shared/reference/google.md, section 4). This client
-replaces it: every request has a timeout; 408, 429 and 5xx are retried a bounded number of
-times with Google's truncated exponential backoff (`min(2**n + random, 64)` seconds, the
+non-idempotent POSTs after a 5xx (gspread's `http_client.py`, `BackOffHTTPClient.request`).
+This client replaces it: every request has a timeout; 408, 429 and 5xx are retried a bounded
+number of times with Google's truncated exponential backoff (`min(2**n + random, 64)` seconds, the
 Workspace limits pages' algorithm), a `Retry-After` honoured; and requests are spent from a
 per-minute budget below the Sheets quota (60 reads and 60 writes per minute per user, and a
 service account is one user), so the daemon never starts a 429 storm.
