@@ -63,6 +63,8 @@ class Couriers:
                     self._couriers[destination] = courier
                     courier.start()
             for courier in self._couriers.values():
+                if courier.paused_until <= time.monotonic():  # (a paused one stays settled)
+                    courier.settled.clear()
                 courier.woken.set()
         self.observe(queues)
 
@@ -85,9 +87,16 @@ class Couriers:
         finally:
             logs.TRACKER.reset(token)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop every courier after the send in progress (each send is recorded by itself,
-        so one cut short by the process ending is looked up on the next start)."""
+    def stop(self, grace: float = 5.0, timeout: float = 10.0) -> None:
+        """Stop every courier: what was handed off goes out first if it can within `grace`
+        seconds (the outbox's at once; a Slack backlog paced at one a second is left for the
+        next start), then each stops after the send in progress (each send is recorded by
+        itself, so one cut short by the process ending is looked up on the next start)."""
+        with self._lock:
+            couriers = list(self._couriers.values())
+        settle_by = time.monotonic() + grace
+        for courier in couriers:
+            courier.settled.wait(max(settle_by - time.monotonic(), 0.0))
         with self._lock:
             self.stopping.set()
             couriers = list(self._couriers.values())
@@ -109,6 +118,7 @@ class _Courier(threading.Thread):
         super().__init__(name=f"sheetsync-courier-{destination}", daemon=True)
         self.couriers, self.destination = couriers, destination
         self.woken = threading.Event()
+        self.settled = threading.Event()  # its last pass did all it could, nothing new since
         self.paused_until = 0.0  # monotonic: a fault pauses this destination, no other
         self.fault: str | None = None  # the last fault logged, so it is logged once
 
@@ -129,6 +139,8 @@ class _Courier(threading.Thread):
             outcome = self._pass()
             if outcome is None or outcome.stopped:
                 self.paused_until = time.monotonic() + couriers.interval
+            if not self.woken.is_set():  # no newer effects: nothing more to do for now
+                self.settled.set()
 
     def _pass(self) -> Drained | None:
         """One pass over the destination's queue; None when the pass itself failed."""
