@@ -345,6 +345,8 @@ class ReportSettings(_Table):
     tabs: Literal["period", "rolling"] = "period"  # a tab per period, or one per job
     keep: ReportKeep = ReportKeep()
     digests: bool = True  # the morning and daily digests go to Slack (or the outbox)
+    weekly_digest: bool = True  # the weekly report's headline figures and its tab, too
+    monthly_digest: bool = True  # the monthly analysis's, too
 
 
 class TriageSettings(_Table):

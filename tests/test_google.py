@@ -383,6 +383,22 @@ def test_a_report_is_a_tab_with_its_charts_rewritten_in_place(tracker: GoogleTra
     assert tab.row_count >= len(values)
 
 
+def test_a_weekly_digest_links_to_its_tab(tracker: GoogleTracker) -> None:
+    from sheetsync.jobs.reports import run_report
+    from sheetsync.core.reporting import period_for
+
+    cycle(tracker)
+    period = period_for("weekly", "2026-W47", tracker.config.timezone)
+    with StateStore(tracker.config.state_path) as store:
+        assert run_report(tracker.config, period, NOW, store, None,
+                          tracker.backend()).skipped is None
+        [digest] = [e for e in store.effects() if e.kind == "slack.digest"]
+    sheet_id = tracker.fake.tab(period.tab).sheet_id
+    assert digest.payload["tab"] == "Weekly 2026-W47"
+    assert digest.payload["tab_url"] == (f"https://docs.google.com/spreadsheets/d/"
+                                         f"{SPREADSHEET_ID}/edit#gid={sheet_id}")
+
+
 def test_old_period_tabs_beyond_keep_are_deleted(tracker: GoogleTracker) -> None:
     from sheetsync.jobs.reports import run_report
     from sheetsync.core.reporting import period_containing

@@ -94,9 +94,28 @@ def test_a_catch_up_writes_each_missed_report_exactly_once(adopted: Config) -> N
     assert tabs(adopted)[1:] == ["Morning 2026-12-07", "Daily 2026-12-06", "Weekly 2026-W49",
                                  "Monthly 2026-11"]
     digests = [json.loads(line) for line in adopted.outbox_path.read_text().splitlines()]
-    assert [d["key"] for d in digests] == ["slack.digest:morning:2026-12-07",
-                                           "slack.digest:daily:2026-12-06"]
+    # Each caught-up report's digest goes once, the weekly and monthly ones too, naming the
+    # tab (a local workbook has no address to link to).
+    assert [d["key"] for d in digests] == [
+        "slack.digest:morning:2026-12-07", "slack.digest:daily:2026-12-06",
+        "slack.digest:weekly:2026-W49", "slack.digest:monthly:2026-11"]
     assert digests[0]["text"].startswith("Morning review 2026-12-07: ")
+    weekly, monthly = digests[2], digests[3]
+    assert weekly["text"].startswith("Weekly report 2026-W49: Total reported ")
+    assert "Resolved " in weekly["text"] and weekly["tab"] == "Weekly 2026-W49"
+    assert monthly["text"].startswith("Monthly analysis 2026-11: Reported ")
+    assert "tab_url" not in weekly
+
+
+def test_weekly_and_monthly_digests_can_be_switched_off(adopted: Config) -> None:
+    text = adopted.source.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    adopted.source.write_text(text + "\n[reports]\nweekly_digest = false\n"  # type: ignore
+                              "monthly_digest = false\n", encoding="utf-8")
+    config = load_config(adopted.source, environ={})
+    run_due(config, datetime(2026, 12, 7, 9, 30, tzinfo=IST), sinks_for(config),
+            lambda _: None)
+    keys = [json.loads(line)["key"] for line in config.outbox_path.read_text().splitlines()]
+    assert keys == ["slack.digest:morning:2026-12-07", "slack.digest:daily:2026-12-06"]
 
 
 def test_running_a_report_again_replaces_its_tab(adopted: Config) -> None:

@@ -14,7 +14,12 @@ from hypothesis import given, settings, strategies as st
 from slack_sdk.models.blocks import Block
 
 from sheetsync.core.messages import escalation_text
-from sheetsync.core.slack_blocks import escalation_message, follow_up_message, inert
+from sheetsync.core.slack_blocks import (
+    digest_message,
+    escalation_message,
+    follow_up_message,
+    inert,
+)
 from tests.helpers import GUIDE_EXAMPLE
 
 HOSTILE = {
@@ -148,3 +153,13 @@ def test_a_reminder_mentions_only_configured_slack_users() -> None:
                                 ["U0123ABCD", "<!channel>"])
     assert message.text == "<@U0123ABCD> INT-000002 missed its 24 h first response target"
     assert "<!channel>" not in message.text
+
+
+def test_a_digest_links_to_its_tab_on_google_and_names_it_on_a_workbook() -> None:
+    text = "Weekly report 2026-W47: Total reported 42; Resolved 35."
+    url = "https://docs.google.com/spreadsheets/d/1abc/edit#gid=7"
+    linked = digest_message({"text": text, "tab": "Weekly 2026-W47", "tab_url": url})
+    assert linked.text == text
+    assert linked.blocks[1]["elements"][0]["text"] == f"<{url}|Open the tab Weekly 2026-W47>"
+    named = digest_message({"text": text, "tab": "Weekly <!channel>"})
+    assert named.blocks[1]["elements"][0]["text"] == "In the tab Weekly &lt;!channel&gt;"

@@ -38,6 +38,10 @@ class TrackerBackend(Protocol):
         """A link that opens the tracker at this row, where the backend has one."""
         ...
 
+    def tab_link(self, tab: str) -> str | None:
+        """A link that opens one of the spreadsheet's tabs, where the backend has one."""
+        ...
+
     def save_blockers(self) -> list[str]:
         """Why this tracker must never be saved over (empty when it may be)."""
         ...

@@ -233,6 +233,15 @@ class GoogleSheet:
         return (f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
                 f"#gid={sheet_id}&range={row}:{row}")
 
+    def tab_link(self, tab: str) -> str | None:
+        """The spreadsheet opened at a tab (a report's, just written); None if it cannot be
+        found now (the digest names the tab instead)."""
+        try:
+            sheet_id = self._sheet_metadata(tab)["properties"]["sheetId"]
+        except (SheetsyncError, KeyError, TypeError):
+            return None
+        return f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit#gid={sheet_id}"
+
     def settled(self, before: object | None) -> object | None:
         """The probe token a completed cycle leaves as "seen": the one taken before it read,
         so the cycle's own write earns one more read, which finds nothing to do (a fixed

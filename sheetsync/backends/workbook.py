@@ -313,6 +313,9 @@ class Workbook:
     def row_link(self, row: int) -> str | None:
         return None  # a local file has no address a message could link to
 
+    def tab_link(self, tab: str) -> str | None:
+        return None
+
     def settled(self, before: object | None) -> object | None:
         """The stamp a completed cycle leaves as "seen": the file as sheetsync's own save
         left it (a save compares stamps first, so no person's edit hides in it)."""

@@ -8,6 +8,7 @@ same everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -110,8 +111,15 @@ class Report:
     figures: list[tuple[str, Any]]
     tables: list[Table]
     charts: list[Chart] = field(default_factory=list)
-    digest: str = ""  # the short Slack digest (morning and daily)
+    digest: str = ""  # the short Slack digest
 
     @property
     def title(self) -> str:
         return f"{TITLES[self.period.job]} {self.period.label}"
+
+
+def headline(title: str, figures: Sequence[tuple[str, Any]]) -> str:
+    """A report's digest from its headline figures: `Weekly report 2026-W47: Total reported
+    42; Resolved 35; ...` (an unknown figure as "n/a")."""
+    shown = "; ".join(f"{name} {'n/a' if value is None else value}" for name, value in figures)
+    return f"{title}: {shown}."

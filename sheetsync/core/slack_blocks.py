@@ -78,6 +78,20 @@ def incident_message(payload: Mapping[str, Any]) -> SlackMessage:
     return SlackMessage(line, [_section(line), *([_section(cut)] if cut else [])])
 
 
+def digest_message(payload: Mapping[str, Any]) -> SlackMessage:
+    """A report's digest: its headline figures, and the tab it is in (a link on Google
+    Sheets; its name on a local workbook, which has no address)."""
+    line = _line(payload["text"])
+    tab = inert(one_line(str(payload.get("tab") or ""), FIELD_LIMIT))
+    blocks: list[dict[str, Any]] = [_section(line)]
+    if payload.get("tab_url"):
+        blocks.append({"type": "context", "elements": [
+            _mrkdwn(f"<{_link(payload['tab_url'])}|Open the tab {tab}>")]})
+    elif tab:
+        blocks.append({"type": "context", "elements": [_mrkdwn(f"In the tab {tab}")]})
+    return SlackMessage(line, blocks)
+
+
 def follow_up_message(payload: Mapping[str, Any], mentions: Sequence[str] = ()
                       ) -> SlackMessage:
     """One line (a reply, a reminder, an alert), after the people it is for: Slack user IDs

@@ -33,6 +33,7 @@ from sheetsync.faults import NETWORK, describe
 from sheetsync.integrations import DeliveryError
 from sheetsync.integrations.pacing import Pacer, Sleep, backoff
 from sheetsync.core.rules import (
+    SLACK_DIGEST,
     SLACK_INCIDENT,
     SLACK_MESSAGE,
     SLACK_REMINDER,
@@ -43,6 +44,7 @@ from sheetsync.core.rules import (
 from sheetsync.core.values import split_people
 from sheetsync.core.slack_blocks import (
     SlackMessage,
+    digest_message,
     escalation_message,
     follow_up_message,
     incident_message,
@@ -333,6 +335,8 @@ def _message(effect: Effect, users: Mapping[str, str]) -> SlackMessage:
         return escalation_message(effect.payload)
     if effect.kind == SLACK_INCIDENT:
         return incident_message(effect.payload)
+    if effect.kind == SLACK_DIGEST:
+        return digest_message(effect.payload)
     mentions = [users[person] for person in split_people(effect.payload.get("assignee") or "")
                 if person in users] if effect.kind in (SLACK_SLA, SLACK_REMINDER) else []
     return follow_up_message(effect.payload, mentions)

@@ -68,17 +68,27 @@ def run_report(config: Config, period: Period, at: datetime, store: StateStore,
                                    getattr(settings.keep, period.job))
     if skipped is not None:
         return Written(report, tab, skipped)
-    if report.digest and settings.digests and store.adopted_at is not None:
+    wanted = {"weekly": settings.weekly_digest, "monthly": settings.monthly_digest}.get(
+        period.job, settings.digests)
+    if report.digest and wanted and store.adopted_at is not None:
         quiet = config.settings.reminders
         until = quiet_until(at.astimezone(config.timezone), quiet.quiet_hours, quiet.quiet_days)
         store.add_effects([Effect(f"{SLACK_DIGEST}:{period.job}:{period.label}", SLACK_DIGEST,
                                   None, {"text": report.digest, "tab": tab,
+                                         **_tab_link(backend, tab),
                                          **({"not_before": until.isoformat()} if until else {})})],
                           at)
         if sinks is not None:
             hand_off(store, sinks, at)
     store.record_job(period.job, period.label, at, datetime.now(at.tzinfo))
     return Written(report, tab, None)
+
+
+def _tab_link(backend: TrackerBackend, tab: str) -> dict[str, str]:
+    """Where the digest links to: the tab on Google Sheets (a local workbook has no address;
+    the digest names the tab instead)."""
+    link = backend.tab_link(tab)
+    return {"tab_url": link} if link else {}
 
 
 def run_due(config: Config, now: datetime, sinks: Sinks | None,

@@ -14,7 +14,7 @@ import pandas as pd
 from sheetsync.core.clusters import cluster
 from sheetsync.core.kpis import between, median, rate
 from sheetsync.core.reports.tables import counts, daily_volume, hours, percent
-from sheetsync.core.reporting import Chart, Period, Report, Table
+from sheetsync.core.reporting import Chart, Period, Report, Table, headline
 from sheetsync.core.values import split_people
 
 FEATURE = "feature request"
@@ -51,7 +51,8 @@ def build(facts: pd.DataFrame, period: Period, at: datetime) -> Report:
                ("Resolved", int(between(facts["resolved_at"], period.start, period.end).sum())),
                ("Recurring issues", len(recurring)), ("Feature requests", len(requests))]
     return Report(period, at, figures, tables, [Chart("bar", "Issues by type", by_type.title),
-                                                Chart("line", "Daily volume", volume.title)])
+                                                Chart("line", "Daily volume", volume.title)],
+                  headline(f"Monthly analysis {period.label}", figures))
 
 
 def training(month: pd.DataFrame) -> Table:

@@ -13,7 +13,7 @@ import pandas as pd
 from sheetsync.core.clusters import cluster
 from sheetsync.core.kpis import between, mean, median, rate
 from sheetsync.core.reports.tables import daily_volume, hours, percent
-from sheetsync.core.reporting import Chart, Period, Report, Table
+from sheetsync.core.reporting import Chart, Period, Report, Table, headline
 
 RISE = 0.25  # a type up this much week on week (with enough tickets) is worth a look
 RISE_MINIMUM = 3
@@ -50,7 +50,9 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
                                    [(a,) for a in advice])]
     return Report(period, at, figures, tables,
                   [Chart("bar", "Issues by type", types.title),
-                   Chart("line", "Daily volume", volume.title)])
+                   Chart("line", "Daily volume", volume.title)],
+                  headline(f"Weekly report {period.label}", [
+                      figures[0], figures[1], figures[3], figures[4], figures[7]]))
 
 
 def breached(frame: pd.DataFrame, at: datetime, target_hours: float) -> pd.DataFrame:
