@@ -11,14 +11,16 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import compress, count
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sheetsync.core.perf import without_gc
+from sheetsync.core.phone_patterns import valid_e164
 from sheetsync.schema import Column, Schema, Sheet, normalize
 from sheetsync.core.table import is_blank
 from sheetsync.core.values import (
@@ -121,8 +123,10 @@ class QuickPass:
     full check runs only on the rest.
     """
 
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None = None
     at_most: str | None = None
+    # Or all of a column's values at once to the ones proven valid (phone numbers).
+    proven: Callable[[Collection[Any]], set[Any]] | None = None
 
 
 @without_gc
@@ -161,7 +165,8 @@ def check(sheet: Sheet, context: CheckContext) -> list[Finding]:
         if column.key == schema.roles.ticket_id:
             ticket_issues = issues
         if issues:
-            add([i for i, v in enumerate(values) if v in issues], column.key, issues.__getitem__)
+            add(compress(count(), map(issues.__contains__, values)), column.key,
+                issues.__getitem__)
     for i, key, issue in _cross_field(sheet):
         add([i], key, partial(_same, issue))
     for i, issue in _duplicate_ticket_ids(sheet, ticket_issues):
@@ -190,7 +195,10 @@ def _issues_by_value(
         if not column.required:
             return {}
         suspects = {v for v in values if v.__class__ is not str or not v or v.isspace()}
-    elif quick is None:
+    elif quick is not None and quick.proven is not None:
+        suspects = set(values)
+        suspects -= quick.proven(suspects)
+    elif quick is None or quick.pattern is None:
         suspects = set(values)
     elif quick.at_most is None:
         match = quick.pattern.fullmatch
@@ -246,6 +254,8 @@ def _quick_pass(column: Column, schema: Schema, context: CheckContext) -> QuickP
         latest = (context.now + FUTURE_TOLERANCE).astimezone(context.timezone)
         return QuickPass(VALID_TIMESTAMP, at_most=(latest - timedelta(days=1)).strftime(
             TIMESTAMP_FORMAT))
+    if column.kind == "phone":
+        return QuickPass(proven=valid_e164)
     quick = {"date": VALID_DATE, "task_id": _TASK_ID, "contact": EMAIL}.get(column.kind)
     return QuickPass(quick) if quick is not None else None
 
