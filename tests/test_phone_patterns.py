@@ -10,27 +10,10 @@ from hypothesis import strategies as st
 
 from sheetsync.core.phone_patterns import is_valid_e164, valid_e164
 from sheetsync.core.values import check_phone, clear_caches
+from tests.phone_oracle import phonenumbers_verdict
 
 COUNTRY_CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 E164 = phonenumbers.PhoneNumberFormat.E164
-
-
-def phonenumbers_verdict(text: str) -> bool:
-    """is_valid_number on the number the text spells, which must format back to the text.
-
-    Text with a leading zero after the country code is not the fast path's to decide (parse
-    keeps the zero as italian_leading_zero), so it counts as not proven here.
-    """
-    for size in (1, 2, 3):
-        code = int(text[1:1 + size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            national = text[1 + size:]
-            if not national or national[0] == "0":
-                return False
-            number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-            return phonenumbers.is_valid_number(number) and \
-                phonenumbers.format_number(number, E164) == text
-    return False
 
 
 def near_valid_numbers(count: int, seed: int) -> list[str]:
