@@ -11,6 +11,7 @@ amounts with a decimal separator (`1,234,567.50`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
@@ -20,7 +21,8 @@ _DIGIT_RUN = re.compile(r"\+?\d(?:[\s().\-/]*\d)+")
 #: What sheetsync formats itself, never a phone number.
 _OURS = re.compile(
     r"\b[A-Z][A-Z0-9]*-\d+\b"  # a ticket ID: INT-000123 (any prefix a preset gives)
-    r"|\b(?=[0-9a-z]*[a-z])[0-9a-z]{7,12}\b"  # a ClickUp task ID: lower-case, with letters
+    r"|\b(?=[0-9a-z]*[0-9])(?=[0-9a-z]*[a-z])[0-9a-z]{7,12}\b"  # a ClickUp task ID: lower-case
+    # letters and digits, both
     r"|\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # ISO date, time
     r"(?:Z|[+-]\d{2}:?\d{2})?(?!\d)"
     r"|(?<![\d.,])\d{1,3}(?:[,.' ]\d{2,3})*[.,]\d{2}(?![\d.,]?\d)"  # 1,234,567.50 / 12,34,567.00
@@ -34,10 +36,12 @@ def mask_free_text(text: str, region: str | None = None) -> str:
     tracker's phone region (`IN`), for numbers written without their country code."""
     if not text or not any(ch.isdigit() for ch in text):
         return text
-    ours = [m.span() for m in _OURS.finditer(text)]
+    ours = [m.span() for m in _OURS.finditer(text)]  # in order, never overlapping
+    starts = [a for a, _ in ours]
 
     def is_ours(start: int, end: int) -> bool:
-        return any(a <= start and end <= b for a, b in ours)
+        k = bisect_right(starts, start) - 1  # the last of ours that starts at or before it
+        return k >= 0 and end <= ours[k][1]
 
     spans = [(m.start, m.end) for m in PhoneNumberMatcher(text, region or "ZZ",
                                                            leniency=Leniency.POSSIBLE)
