@@ -121,18 +121,19 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
     source = str(config.source or "built-in defaults")
     by_kind: dict[str, Sink] = {}
     slack_settings = config.settings.slack
-    if _wanted(source, "slack", slack.TOKEN_ENV, environ, {"channel": slack_settings.channel},
-               quiet):
+    if token := _wanted(source, "slack", slack.TOKEN_ENV, environ,
+                        {"channel": slack_settings.channel}, quiet):
         assert slack_settings.channel is not None
-        slack_sink = slack.SlackSink(read_token(environ, slack.TOKEN_ENV), slack_settings.channel,
+        slack_sink = slack.SlackSink(token, slack_settings.channel,
                                      api_url=slack_settings.api_url, users=slack_settings.users)
         by_kind.update({kind: slack_sink for kind in SLACK_KINDS})
     tasks = None
     settings = config.settings.clickup
-    if _wanted(source, "clickup", clickup.TOKEN_ENV, environ,
-               {"list_id": settings.list_id, "key_field_id": settings.key_field_id}, quiet):
+    if token := _wanted(source, "clickup", clickup.TOKEN_ENV, environ,
+                        {"list_id": settings.list_id, "key_field_id": settings.key_field_id},
+                        quiet):
         assert settings.list_id is not None and settings.key_field_id is not None
-        tasks = clickup.ClickUpSink(read_token(environ, clickup.TOKEN_ENV), settings.list_id,
+        tasks = clickup.ClickUpSink(token, settings.list_id,
                                     settings.key_field_id, api_url=settings.api_url,
                                     user_ids=settings.assignees,
                                     requests_per_minute=settings.requests_per_minute,
@@ -142,8 +143,9 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
 
 
 def _wanted(source: str, table: str, token_env: str, environ: Mapping[str, str],
-            needed: Mapping[str, str | None], quiet: bool = False) -> bool:
-    """Whether a service is configured: its token set and every setting it needs given."""
+            needed: Mapping[str, str | None], quiet: bool = False) -> str:
+    """The service's token when it is configured (its token set and every setting it needs
+    given), else "": the token is read, and checked, once."""
     token = read_token(environ, token_env)
     missing = [key for key, value in needed.items() if value is None]
     if token and missing:
@@ -152,7 +154,7 @@ def _wanted(source: str, table: str, token_env: str, environ: Mapping[str, str],
     if not token and len(missing) < len(needed) and not quiet:
         logs.event(f"{table} off", logging.WARNING,
                    reason=f"{token_env} is not set: its effects go to the local outbox")
-    return bool(token) and not missing
+    return token if token and not missing else ""
 
 
 def hand_off(store: StateStore, sinks: Sinks, now: datetime) -> int:
