@@ -324,3 +324,38 @@ def test_where_people_own_ids_a_new_row_with_its_own_id_is_carried_and_a_copy_is
     report = cycle(config, backend, NOW)
     assert report.redone == 22 and report.findings_by_code["ticket_id.duplicate"] == 2
     assert report.planned == []  # nothing fires for an ID in dispute
+
+
+def test_task_links_and_incident_lines_are_kept_across_cycles_not_loaded_again(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    # 40 typed task links: a daemon's cycle of a few edits must not load them all again.
+    header = [*HEADER, "ClickUp Task ID"]
+    config = tracker(tmp_path / "t")
+    backend = MemoryTracker([[*row(n), f"86c{n:05d}" if n % 2 else None] for n in range(80)],
+                            header)
+    loads: list[str] = []
+    for method in ("tasks", "incident_members"):
+        original = getattr(StateStore, method)
+        monkeypatch.setattr(StateStore, method, lambda self, _o=original, _m=method: (
+            loads.append(_m), _o(self))[1])
+    cycle(config, backend, NOW)
+    cycle(config, backend, NOW)
+    loads.clear()
+    backend.rows[3][header.index("ClickUp Task ID")] = "86cnew01"  # a person links a task
+    backend.rows[9][header.index("Status")] = "In Progress"
+    assert cycle(config, backend, NOW + timedelta(minutes=1)).redone == 2
+    assert loads == []  # what changed came from the rows, the rest from the last cycle
+    with StateStore(config.state_path) as store:
+        links = store.tasks()
+    assert len(links) == 41 and links[backend.rows[3][0]].task_id == "86cnew01"
+    # Another process commits a cycle (a one-shot `sheetsync sync`): the daemon's memory is
+    # no longer the state's, so its next cycle asks the state again.
+    backend.rows[5][header.index("ClickUp Task ID")] = "86cother"
+    run_sync(config, NOW + timedelta(minutes=2), sinks=open_sinks(config, {}),
+             backend=backend)  # type: ignore[arg-type]
+    loads.clear()
+    backend.rows[5][header.index("Status")] = "Resolved"
+    cycle(config, backend, NOW + timedelta(minutes=3))
+    assert loads.count("tasks") == 1
+    with StateStore(config.state_path) as store:
+        assert store.tasks()[backend.rows[5][0]].task_id == "86cother"

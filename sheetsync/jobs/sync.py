@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sheetsync.app import logs
 from sheetsync.backends import TrackerBackend, open_backend
@@ -156,7 +156,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         sinks = open_sinks(config, echo=echo)
     last = None if dry_run or memory is None else memory.take()
     with open_state(config, lease=lease) as store:
-        known = _recall(store, lease)
+        known = _recall(store, lease, last)
         lap("state")
         view, scope = _check_and_identify(grid, last, known, config, now, store, lap)
         diffed = _diff(view, scope, known, archived, sinks, config, now, lap)
@@ -169,9 +169,13 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         generation = _commit(store, view, scope, diffed, plan, config, now)
         lap("state")
         delivered = hand_off(store, sinks, now)
-        delivered += _link_created_tasks(store, sinks, plan.details, plan.policy, now)
+        created, updates = _link_created_tasks(store, sinks, plan.details, plan.policy, now)
+        delivered += updates
         lap("dispatch")
-        written = _write_back(store, backend, view, scope, plan)
+        links, notes, touched = _after_commit(store, view, scope, plan, known.links,
+                                              [*diffed.task_links, *created])
+        lap("state")
+        written = _write_back(store, backend, view, scope, plan, links, notes, touched)
         lap("write")
         kept = _remember(view, scope, now=now, generation=generation, written=written,
                          levels=diffed.levels)
@@ -244,14 +248,20 @@ def _read(config: Config, backend: TrackerBackend) -> tuple[Grid, frozenset[str]
     return grid, archived
 
 
-def _recall(store: StateStore, lease: Lease | None) -> _Recalled:
-    """The state before the cycle; with a `lease`, only while this replica holds it."""
+def _recall(store: StateStore, lease: Lease | None, last: LastCycle | None) -> _Recalled:
+    """The state before the cycle; with a `lease`, only while this replica holds it.
+
+    The task links come from the `last` cycle's memory when no other process committed a
+    cycle since (they change only in a cycle), so a cycle never loads every link.
+    """
     if lease is not None:
         leading, holder, left = store.hold_lease()
         if not leading:
             raise Standby(holder, left)
+    generation = store.generation()
+    links = last.links if last is not None and last.generation == generation else store.tasks()
     return _Recalled(store.adopted_at is None, store.hash_key(), store.next_ticket_number,
-                     store.tasks(), store.generation(), store.tasks_polled_at)
+                     links, generation, store.tasks_polled_at)
 
 
 def _check_and_identify(grid: Grid, last: LastCycle | None, known: _Recalled, config: Config,
@@ -355,15 +365,30 @@ def _commit(store: StateStore, view: LastCycle, scope: _Scope, diffed: _Diffed, 
     return generation
 
 
+def _after_commit(store: StateStore, view: LastCycle, scope: _Scope, plan: _Plan,
+                  links: dict[str, TaskLink], linked: Sequence[TaskLink]
+                  ) -> tuple[dict[str, TaskLink], dict[str, str], set[str]]:
+    """Every ticket's task link and incident line after the commit, and the tickets whose
+    link or line changed: the cycle's own news applied to what the last cycle kept (the state
+    is asked for the incident lines only when the whole tab is redone or incidents changed)."""
+    links = {**links, **{k.ticket_id: k for k in linked}}
+    touched = {k.ticket_id for k in linked if view.links.get(k.ticket_id) != k}
+    notes = view.ticket_notes
+    if scope.whole or plan.incidents or plan.joined:
+        notes = _incident_notes(store)
+        touched |= _changed_keys(view.ticket_notes, notes)
+    return links, notes, touched
+
+
 def _write_back(store: StateStore, backend: TrackerBackend, view: LastCycle, scope: _Scope,
-                plan: _Plan) -> _Written:
-    """Write back only what sheetsync owns, in the rows this cycle looked at (and those whose
-    task link or incident note changed); record the task IDs and marks once they are in."""
+                plan: _Plan, links: dict[str, TaskLink], notes: dict[str, str],
+                touched: set[str]) -> _Written:
+    """Write back only what sheetsync owns, in the rows this cycle looked at (and those of the
+    `touched` tickets, whose task link or incident note changed); record the task IDs and
+    marks once they are in."""
     sheet, identity, snapshot = view.sheet, view.identity, plan.snapshot
-    links, notes = store.tasks(), _incident_notes(store)
     rows = scope.positions if scope.whole else sorted({*scope.positions, *(
-        identity.position[t] for t in _changed_keys(view.links, links) |
-        _changed_keys(view.ticket_notes, notes) if t in identity.position)})
+        identity.position[t] for t in touched if t in identity.position)})
     writes, written = _writes(sheet, identity, view.findings, links, view.suggested, notes,
                               rows)
     skipped = backend.write(sheet.binding.header_row, writes, plan.marks)
@@ -515,20 +540,20 @@ def _by_code(counts: Counter[str]) -> dict[str, int]:
 
 def _link_created_tasks(store: StateStore, sinks: Sinks,
                         details: Callable[[set[str]], dict[str, TicketDetails]],
-                        policy: Policy, now: datetime) -> int:
-    """Link the tasks this cycle's dispatch created to their tickets, and update those
-    tickets' escalation messages to show them; returns the updates delivered."""
+                        policy: Policy, now: datetime) -> tuple[list[TaskLink], int]:
+    """Link the tasks dispatch created to their tickets, and update those tickets' escalation
+    messages to show them; returns the new links and the updates delivered."""
     new_links = store.link_created_tasks()
     if not new_links:
-        return 0
+        return [], 0
     ids = {k.ticket_id for k in new_links}
     threads = store.effect_keys(SLACK_MESSAGE, ids)
     updates = task_linked(new_links, details(ids),
                           Past(threads={t: keys[-1] for t, keys in threads.items()}), policy)
     if not updates:
-        return 0
+        return new_links, 0
     store.add_effects(updates, now)
-    return hand_off(store, sinks, now)
+    return new_links, hand_off(store, sinks, now)
 
 
 def _archived_ids(grid: Grid, schema: Schema) -> frozenset[str]:
@@ -687,12 +712,9 @@ def _writes(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Fi
     task_writes, written, task_notes = _task_cells(sheet, identity, links, positions)
     writes += task_writes
     writes += _suggested_cells(sheet, suggested, positions)
-    standing: dict[int, list[str]] = defaultdict(list)
+    # standing facts kept by ticket (incidents)
+    standing = {i: [note] for i, note in _at_rows(ticket_notes, identity, positions).items()}
     whole = isinstance(positions, range) and len(positions) == len(sheet.numbers)
-    within = positions if whole else set(positions)
-    for ticket, note in ticket_notes.items():  # standing facts kept by ticket (incidents)
-        if (i := identity.position.get(ticket)) is not None and i in within:
-            standing[i].append(note)
     if whole:  # only rows with something to say now, or a note to clear, can need a write
         noted = [] if current_notes is None else \
             [i for i, v in enumerate(current_notes) if v is not None and v != ""]
@@ -860,11 +882,7 @@ def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
     key = sheet.schema.roles.task_id
     cells = sheet.columns.get(key)
     writes, written, notes = [], [], {}
-    within = positions if isinstance(positions, range) else set(positions)
-    for link in links.values():
-        i = identity.position.get(link.ticket_id)
-        if i is None or i not in within:
-            continue
+    for i, link in _at_rows(links, identity, positions).items():
         if (note := task_note(link)) is not None:
             notes[i] = note
         if link.written or link.source != CREATED_BY_SHEETSYNC:
@@ -876,6 +894,21 @@ def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
         elif text_of(cell).strip() == link.task_id:
             written.append(replace(link, written=True))
     return writes, written, notes
+
+
+_T = TypeVar("_T")
+
+
+def _at_rows(by_ticket: Mapping[str, _T], identity: Identity, positions: Sequence[int]
+             ) -> dict[int, _T]:
+    """The values of the tickets at `positions`, by position, in row order: looked up row by
+    row when the rows are fewer, so a cycle of a few edits never walks every ticket's."""
+    if len(positions) < len(by_ticket):
+        return {i: by_ticket[t] for i in positions if (t := identity.ids[i]) is not None
+                and t in by_ticket and identity.position.get(t) == i}
+    within = positions if isinstance(positions, range) else set(positions)
+    return dict(sorted((i, v) for t, v in by_ticket.items()
+                       if (i := identity.position.get(t)) is not None and i in within))
 
 
 def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
