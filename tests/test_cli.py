@@ -219,3 +219,30 @@ def test_every_command_and_option_has_help() -> None:
         assert sub.description, name
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings}"
+
+
+def test_each_commands_help_ends_with_examples_that_parse(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+
+    commands = build_parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
+    for name in commands.choices:
+        assert main([name, "--help"]) == 0
+        shown = capsys.readouterr().out
+        examples = shown.split("\nexamples:\n")[-1].splitlines()
+        assert examples and all(e.startswith(f"  sheetsync {name}") for e in examples), name
+        for example in examples:  # each is a command line the parser takes
+            line = example.split(" > ")[0].replace("$(date +%F)", "x")  # the shell's parts
+            args = build_parser().parse_args(shlex.split(line)[1:])
+            assert args.command == name
+
+
+def test_the_top_level_help_gives_the_exit_codes_and_the_docs(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    shown = capsys.readouterr().out
+    codes = dict(line.split(None, 1) for line in
+                 shown.split("exit codes:\n")[1].split("\n\n")[0].splitlines())
+    assert codes.keys() == {"0", "1", "2", "130"}
+    assert main(["history"]) == 2  # a usage error is 2, as the help says
+    assert "docs: README.md" in shown

@@ -119,9 +119,33 @@ def _port(text: str) -> int:
     return port
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with the epilog (examples, exit codes) kept line for line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line if line else line for line in text.splitlines(True))
+        return super()._fill_text(text, width, indent)
+
+
+EPILOG = """exit codes:
+  0    done
+  1    done and found problems, or could not complete
+  2    a usage, configuration or input error (one line "Error: ..." on stderr)
+  130  stopped by Ctrl-C
+
+examples:
+  sheetsync demo                 a demo tracker in ./demo, and the daemon on it
+  sheetsync doctor               check the config, tracker, state and services
+  sheetsync COMMAND --help       what a command does, with examples
+
+docs: README.md, beside the source
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sheetsync",
+        prog="sheetsync", formatter_class=_HelpFormatter, epilog=EPILOG,
         description="Keep a support team's ticket spreadsheet the source of truth.")
     parser.add_argument("--version", action="version", version=f"sheetsync {__version__}")
     common = argparse.ArgumentParser(add_help=False)
@@ -134,22 +158,26 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str,
-                description: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, parents=[common], help=help, description=description)
+                description: str, examples: Sequence[str]) -> argparse.ArgumentParser:
+        epilog = "examples:\n" + "".join(f"  {example}\n" for example in examples)
+        sub = commands.add_parser(name, parents=[common], help=help, description=description,
+                                  epilog=epilog, formatter_class=_HelpFormatter)
         sub.set_defaults(handler=handler)
         return sub
 
     check = command(
         "check", _check, help="report every invalid cell in the tracker; change nothing",
         description="Report every invalid cell in the tracker, grouped by row. Changes nothing. "
-                    "Exit 0 when clean, 1 when there are findings, 2 on a config or input error.")
+                    "Exit 0 when clean, 1 when there are findings, 2 on a config or input error.",
+        examples=["sheetsync check", "sheetsync check --format json > findings.json"])
     _format_option(check, "one array of findings")
 
     demo = command(
         "demo", _demo, help="create a demo tracker in ./demo and run sheetsync on it",
         description="Create a demo/ folder with a config and a tracker workbook of realistic "
                     "tickets, some of them invalid, and run sheetsync there. An existing demo "
-                    "is reused, with your edits. The demo always uses the local outbox.")
+                    "is reused, with your edits. The demo always uses the local outbox.",
+        examples=["sheetsync demo", "sheetsync demo --preset saypro-interaction-log --once"])
     demo.add_argument("--dir", default="demo", metavar="DIR",
                       help="where to create the demo (default: demo)")
     demo.add_argument("--preset", choices=sorted(PRESETS),
@@ -163,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run", _run, help="run the daemon: a sync cycle every interval",
         description="Run a sync cycle every sync.interval_seconds until SIGINT or SIGTERM, "
                     "which stop it after the cycle in progress. Logs go to stderr, one line "
-                    "per cycle.")
+                    "per cycle.",
+        examples=["sheetsync run", "sheetsync run --log-format json --metrics-port 9108"])
     _format_option(run, "one JSON object a line", name="--log-format")
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
     run.add_argument("--metrics-port", type=_port, metavar="PORT",
@@ -176,28 +205,32 @@ def build_parser() -> argparse.ArgumentParser:
         "sync", _sync, help="run one sync cycle and exit",
         description="Run one cycle: give rows their ticket IDs, record transitions, plan and "
                     "deliver effects, write Sync Notes. Exit 0 when the cycle completed, "
-                    "findings or not.")
+                    "findings or not.",
+        examples=["sheetsync sync --dry-run", "sheetsync sync --format json"])
     sync.add_argument("--dry-run", action="store_true",
                       help="print the plan; commit, send and write nothing")
     _format_option(sync, "the cycle's report")
 
     history = command(
         "history", _history, help="list a ticket's transitions",
-        description="List a ticket's transitions, oldest first.")
+        description="List a ticket's transitions, oldest first.",
+        examples=["sheetsync history INT-000001", "sheetsync history INT-000001 --format json"])
     history.add_argument("ticket", metavar="TICKET", help="a ticket ID, such as INT-000001")
     _format_option(history, "objects with ticket_id, field, from, to, at")
 
     status = command(
         "status", _status, help="show adoption, the last cycle and the effects",
         description="Show when the tracker was adopted, the last cycle, and pending and "
-                    "failed effects.")
+                    "failed effects.",
+        examples=["sheetsync status", "sheetsync status --format json"])
     _format_option(status, "one object")
 
     outbox = command(
         "outbox", _outbox, help="list the effects, or retry or cancel one",
         description="See and settle effects. An effect undelivered for longer than "
                     "outbox.hold_after_hours is not sent automatically: it waits here for a "
-                    "person to retry or cancel it.")
+                    "person to retry or cancel it.",
+        examples=["sheetsync outbox list", "sheetsync outbox retry KEY"])
     outbox.add_argument("action", choices=("list", "retry", "cancel"),
                         help="list the effects; retry KEY: send it again; cancel KEY: never")
     outbox.add_argument("key", nargs="?", metavar="KEY", help="the effect's key (retry, cancel)")
@@ -211,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     triage = command(
         "triage", _triage, help="explain the priority suggested for a ticket",
         description="Show which Prioritization Guidelines rule gives a ticket its Suggested "
-                    "Priority, and why, beside the Priority a person gave it.")
+                    "Priority, and why, beside the Priority a person gave it.",
+        examples=["sheetsync triage INT-000001"])
     triage.add_argument("ticket", metavar="TICKET", help="a ticket ID, such as INT-000001")
 
     doctor = command(
@@ -219,14 +253,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check the config, the tracker and its columns, the state store, and "
                     "Slack and ClickUp where configured, and say how to fix each failure. "
                     "Sends nothing and changes nothing. Exit 0 when every check passes, 1 "
-                    "when any fails (a config that cannot be read is a failed check).")
+                    "when any fails (a config that cannot be read is a failed check).",
+        examples=["sheetsync doctor", "sheetsync doctor --format json"])
     _format_option(doctor, "objects with name, ok (true, false, or null: not checked), "
                            "detail, fix")
 
     backup = command(
         "backup", _backup, help="copy the state store safely while the daemon runs",
         description="Write a consistent copy of the state store (ticket snapshots, history, "
-                    "the effect outbox) to PATH, while the daemon keeps running.")
+                    "the effect outbox) to PATH, while the daemon keeps running.",
+        examples=["sheetsync backup backups/sheetsync-$(date +%F).db"])
     backup.add_argument("path", metavar="PATH", help="where to write the copy")
 
     report = command(
@@ -234,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a report's tab now: the morning review or the daily summary for a "
                     "day (today by default), the weekly report for an ISO week, the monthly "
                     "analysis for a month (by default the last complete one). Its digest goes "
-                    "to Slack (or the outbox), and the schedule will not write it again.")
+                    "to Slack (or the outbox), and the schedule will not write it again.",
+        examples=["sheetsync report daily", "sheetsync report weekly --for 2026-W47"])
     report.add_argument("job", choices=JOBS, help="which report")
     report.add_argument("--for", dest="period", metavar="PERIOD",
                         help="2026-11-23 (morning, daily), 2026-W47 (weekly), 2026-11 (monthly)")
@@ -249,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "on the columns sheetsync writes (Google Sheets). Running it again changes "
                     "nothing. --remove takes back everything setup and the daemon added: "
                     "dropdowns, protections, highlight rules and notes; people's data and "
-                    "columns stay.")
+                    "columns stay.",
+        examples=["sheetsync setup", "sheetsync setup --import tickets.csv"])
     setup.add_argument("--import", dest="imported", metavar="CSV",
                        help="create the tab with the tickets of this CSV file (its first row "
                             "is the header)")
@@ -260,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
         "purge", _purge, help="forget history older than a date",
         description="Remove transitions, sent and cancelled effects and cycle records observed "
                     "before DATE (in the configured timezone). Tickets, and effects still "
-                    "owed, are kept.")
+                    "owed, are kept.",
+        examples=["sheetsync purge --before 2026-01-01"])
     purge.add_argument("--before", required=True, metavar="DATE",
                        help="YYYY-MM-DD: forget what was observed before this day began")
     return parser
