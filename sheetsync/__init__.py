@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from sheetsync.api import build_report, check_rows, run_cycle  # noqa: E402
 from sheetsync.config import Config, load_config  # noqa: E402
 from sheetsync.errors import ConfigError, InputError, SheetsyncError, TrackerError  # noqa: E402
 from sheetsync.schema import PRESETS, Schema, Sheet, bind  # noqa: E402
@@ -23,6 +24,9 @@ __all__ = [
     "TrackerError",
     "__version__",
     "bind",
+    "build_report",
     "check",
+    "check_rows",
     "load_config",
+    "run_cycle",
 ]

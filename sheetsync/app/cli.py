@@ -14,7 +14,7 @@ import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -30,7 +30,7 @@ from sheetsync.integrations.dispatch import open_sinks
 from sheetsync.jobs.check import CheckReport, run_check
 from sheetsync.jobs.sync import run_sync
 from sheetsync.core.render import findings_json, findings_text
-from sheetsync.core.reporting import JOBS, period_containing, period_for
+from sheetsync.core.reporting import JOBS, chosen_period
 from sheetsync.schema import PRESETS
 from sheetsync.state import Lease, StateStore, has_state, open_state
 
@@ -579,10 +579,7 @@ def _report(args: argparse.Namespace) -> int:
     config = load_config(args.config, tracker=args.tracker)
     now = _now().astimezone(config.timezone)
     try:
-        period = period_for(args.job, args.period, config.timezone) if args.period else \
-            period_containing(args.job, now) if args.job in ("morning", "daily") else \
-            period_containing(args.job, period_containing(args.job, now).start - timedelta(
-                seconds=1))
+        period = chosen_period(args.job, args.period, now)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     logs.setup("text", zone=config.timezone)

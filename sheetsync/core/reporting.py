@@ -79,6 +79,17 @@ def period_for(job: Job, label: str, tz: ZoneInfo) -> Period:
     return period_containing(job, _at(day, tz))
 
 
+def chosen_period(job: Job, label: str | None, now: datetime) -> Period:
+    """The period a report is for: the one a `--for` label names, else (by default) today
+    for the morning review and the daily summary, and the last complete week or month.
+    `now` is aware, in the configured timezone."""
+    if label:
+        return period_for(job, label, now.tzinfo)  # type: ignore[arg-type]
+    if job in ("morning", "daily"):
+        return period_containing(job, now)
+    return period_containing(job, now).previous()
+
+
 def _at(day: date, tz: Any) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
