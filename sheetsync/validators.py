@@ -442,6 +442,12 @@ def _says_yes(value: Any) -> bool:
     return not is_blank(value) and normalize(text_of(value)) in {"yes", "y", "true"}
 
 
+def _distinct_but_blanks(values: Sequence[Any]) -> bool:
+    """Whether no value but an empty cell (None or "") is in `values` twice."""
+    blanks = sum(max(values.count(blank) - 1, 0) for blank in (None, ""))
+    return len(set(values)) == len(values) - blanks
+
+
 def _duplicate_ticket_ids(
     sheet: Sheet, misformatted: Mapping[Any, Issue]
 ) -> Iterator[tuple[int, Issue]]:
@@ -454,6 +460,8 @@ def _duplicate_ticket_ids(
     if tickets is None:
         return
     canonical = {v: issue.suggestion or text_of(v).strip() for v, issue in misformatted.items()}
+    if not canonical and _distinct_but_blanks(tickets):
+        return  # the common case, told by a set in C: no ID written twice
     counts = Counter(tickets)
     # Only values written twice, misformatted values, and the IDs those stand for can clash.
     suspects = {v for v, n in counts.items() if n > 1} | set(canonical) | \
