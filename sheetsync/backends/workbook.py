@@ -30,6 +30,7 @@ from sheetsync.core.cells import (
     persons_note,
 )
 from sheetsync.core.report_layout import is_report_tab
+from sheetsync.backends.file_swap import FileStamp, replace_if_unchanged, restore_late_save
 from sheetsync.backends.report_tabs import prune, render, set_value
 from sheetsync.faults import HALF_WRITTEN
 from sheetsync.errors import TrackerError
@@ -61,11 +62,12 @@ class Workbook:
     def __init__(self, path: Path, tab: str) -> None:
         self.path = path
         self.tab = tab
-        self._stamp: tuple[int, int] | None = None  # the file as it was read: (mtime, size)
+        self._stamp: FileStamp | None = None  # the file as it was read
 
     def read(self) -> Grid:
         """Every row of the tab as values (formulas read as their last computed value)."""
         self._check_file()
+        restore_late_save(self.path)  # a person's save that went into the file last replaced
         self._stamp = self._file_stamp()
         return self.read_tab(self.tab)
 
@@ -299,12 +301,13 @@ class Workbook:
             return "it changed while sheetsync was writing"
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             leftover.unlink(missing_ok=True)  # a save a crash cut short
-        _save_atomically(book, self.path)
+        if not _save_atomically(book, self.path, self._stamp):
+            return "it changed while sheetsync was writing"
         self._stamp = self._file_stamp()
         return None
 
-    def probe(self) -> tuple[int, int] | None:
-        """A cheap token that changes when the file does (no read): its mtime and size."""
+    def probe(self) -> FileStamp | None:
+        """A cheap token that changes when the file does (no read): inode, mtime and size."""
         try:
             return self._file_stamp()
         except OSError:
@@ -321,9 +324,8 @@ class Workbook:
         left it (a save compares stamps first, so no person's edit hides in it)."""
         return self.probe()
 
-    def _file_stamp(self) -> tuple[int, int]:
-        stat = self.path.stat()
-        return stat.st_mtime_ns, stat.st_size
+    def _file_stamp(self) -> FileStamp:
+        return FileStamp.of(self.path)
 
     def _check_file(self) -> None:
         if not self.path.exists():
@@ -469,15 +471,19 @@ def write_new_workbook(
     _save_atomically(book, path)
 
 
-def _save_atomically(book: Any, path: Path) -> None:
-    """Save to a temporary file beside the workbook, then rename it over: all or nothing."""
+def _save_atomically(book: Any, path: Path, read: FileStamp | None = None) -> bool:
+    """Save to a temporary file beside the workbook, then rename it over: all or nothing;
+    with `read`, only if the file is still that one (whether it was saved)."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         book.save(temporary)
+        if read is not None:
+            return replace_if_unchanged(path, Path(temporary), read)
         if path.exists():
             os.chmod(temporary, path.stat().st_mode & 0o777)
         os.replace(temporary, path)
+        return True
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
