@@ -30,6 +30,7 @@ from sheetsync.core.cells import (
     persons_note,
 )
 from sheetsync.core.report_layout import is_report_tab
+from sheetsync.backends.file_locks import find_lock
 from sheetsync.backends.file_swap import FileStamp, replace_if_unchanged, restore_late_save
 from sheetsync.backends.report_tabs import prune, render, set_value
 from sheetsync.faults import HALF_WRITTEN
@@ -280,9 +281,8 @@ class Workbook:
         blockers = self.save_blockers()
         if blockers:
             return f"it holds {', '.join(blockers)}, which a save would lose"
-        for lock in (f"~${self.path.name}", f".~lock.{self.path.name}#"):
-            if (self.path.parent / lock).exists():
-                return f"it is open in another program ({lock} is there)"
+        if (lock := find_lock(self.path)) is not None:
+            return lock.skip_reason()
         if check_stamp and self._file_stamp() != self._stamp:
             return "it changed since it was read"
         with warnings.catch_warnings(record=True) as caught:
