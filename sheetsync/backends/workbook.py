@@ -54,6 +54,9 @@ _UNSAVEABLE_PARTS = (
 )
 
 
+#: A read that fails may have met a person's program saving the file in place.
+_NOT_READY = "; if a program is saving it this moment, sheetsync reads it again next cycle"
+
 HIGHLIGHT = "FFFCE4E4"  # sheetsync's fill; a cell with a fill of its own is never repainted
 
 
@@ -82,7 +85,8 @@ class Workbook:
         try:
             book = CalamineWorkbook.from_path(str(self.path))
         except Exception as exc:  # calamine's errors share no base class but Exception
-            raise TrackerError(f"{self.path}: not a readable .xlsx workbook ({exc})") from None
+            raise TrackerError(f"{self.path}: not a readable .xlsx workbook ({exc}){_NOT_READY}"
+                               ) from None
         if tab not in book.sheet_names:
             if missing_ok:
                 return Grid(tab=tab, rows=())
@@ -92,12 +96,18 @@ class Workbook:
         try:
             rows = book.get_sheet_by_name(tab).to_python(skip_empty_area=False)
         except Exception as exc:
-            raise TrackerError(f'{self.path}: tab "{tab}" cannot be read ({exc})') from None
+            raise TrackerError(f'{self.path}: tab "{tab}" cannot be read ({exc}){_NOT_READY}'
+                               ) from None
         grid: list[list[Any]] = [list(row) for row in rows]
         dated = [(r, c) for r, row in enumerate(grid) for c, value in enumerate(row)
                  if type(value) is date]
         if dated:  # calamine reads a date-time at exactly 00:00 as a date: ask its format
-            for r, c in _timed_cells(self.path, book.sheet_names.index(tab), set(dated)):
+            try:
+                timed = _timed_cells(self.path, book.sheet_names.index(tab), set(dated))
+            except (*HALF_WRITTEN, KeyError, ElementTree.ParseError) as exc:
+                raise TrackerError(f"{self.path}: changed while read ({exc}){_NOT_READY}"
+                                   ) from None
+            for r, c in timed:
                 grid[r][c] = datetime.combine(grid[r][c], time(0))
         return Grid(tab=tab, rows=tuple(map(tuple, grid)))
 
