@@ -56,6 +56,8 @@ _UNSAVEABLE_PARTS = (
 
 #: A read that fails may have met a person's program saving the file in place.
 _NOT_READY = "; if a program is saving it this moment, sheetsync reads it again next cycle"
+_CHANGED_WHILE_READ: tuple[type[Exception], ...] = (*HALF_WRITTEN, KeyError,
+                                                     ElementTree.ParseError)
 
 HIGHLIGHT = "FFFCE4E4"  # sheetsync's fill; a cell with a fill of its own is never repainted
 
@@ -104,7 +106,7 @@ class Workbook:
         if dated:  # calamine reads a date-time at exactly 00:00 as a date: ask its format
             try:
                 timed = _timed_cells(self.path, book.sheet_names.index(tab), set(dated))
-            except (*HALF_WRITTEN, KeyError, ElementTree.ParseError) as exc:
+            except _CHANGED_WHILE_READ as exc:
                 raise TrackerError(f"{self.path}: changed while read ({exc}){_NOT_READY}"
                                    ) from None
             for r, c in timed:
