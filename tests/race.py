@@ -73,7 +73,7 @@ def race(folder: Path, seconds: float, seed: int = 7) -> Race:
             person.join(seconds + 60)
             alive = daemon.poll() is None
             done_at = time.monotonic()
-            _wait_for(lambda: _has_ids(tracker), 30)
+            _wait_for(lambda: _has_ids(tracker), 60)
             settle = time.monotonic() - done_at
         finally:
             daemon.send_signal(signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""Replacing the tracker file with sheetsync's new version only if it is still the one read.
+"""Replace-if-unchanged for the tracker file: sheetsync's version goes in only over the file read.
 
 People's programs save a workbook two ways: Excel and LibreOffice write a temporary file and
 rename it over the tracker (a new inode at the tracker's name); others (openpyxl, many
