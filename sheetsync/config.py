@@ -208,6 +208,9 @@ class TrackerLocation(_Table):
     archive_tab: Text | None = None  # rows moved here are archived, keeping their history
     # Google Sheets requests a minute, reads and writes each, kept below Google's 60.
     requests_per_minute: Annotated[int, BeforeValidator(_per_minute)] = 40
+    # A lock file (~$NAME, .~lock.NAME#) holds writes back; after this long, status, doctor
+    # and /healthz name it and its owner (a program that crashed leaves it behind).
+    lock_wait_minutes: PositiveInt = 10
 
     @model_validator(mode="after")
     def _google_needs_an_id(self) -> TrackerLocation:

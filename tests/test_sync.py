@@ -336,3 +336,40 @@ def test_the_brief_descriptions_length_is_configured(demo: Config) -> None:
     run_sync(config, NOW)
     assert outbox(config)[0]["text"] == "[ESCALATION] [Help] - How to print… " \
                                         "(Vijay Auto Parts)"
+
+
+def test_ids_a_persons_save_dropped_are_written_again_to_the_same_rows_and_nothing_fires(
+    demo: Config,
+) -> None:
+    """A program that had the file open before sheetsync's write saves over it: the IDs
+    sheetsync wrote are gone from its version. The next cycle writes the same IDs to the same
+    rows: no new ticket, no transition, no second message or task."""
+    run_sync(demo, NOW)
+    book = openpyxl.load_workbook(demo.workbook_path)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    new = {"WhatsApp Number": "+919812300000", "Seller Name": "Nandi Dairy", "Issue Type": "Bug",
+           "Description": "Cannot view inventory. The page is blank.", "Status": "Escalated",
+           "Assigned To": "Arjun (Support), Rahul (Tech)", "Timestamp": "2026-11-23 11:00"}
+    sheet.append([new.get(h) for h in header])
+    book.save(demo.workbook_path)
+    opened_by_the_person = openpyxl.load_workbook(demo.workbook_path)  # before the write
+    report = run_sync(demo, NOW)
+    assert sorted(e.key for e in report.planned) == [
+        "clickup.task:INT-000017", "slack.message:escalation:INT-000017:1"]
+    assert sheet_rows(demo)[-1]["Ticket ID"] == "INT-000017"
+    sent = outbox(demo)
+    ids = [r["Ticket ID"] for r in sheet_rows(demo)]
+
+    person = opened_by_the_person["Tracker"]  # their edit, saved over sheetsync's write
+    person.cell(row=3, column=header.index("Resolution Summary") + 1, value="Called back.")
+    opened_by_the_person.save(demo.workbook_path)
+    assert sheet_rows(demo)[-1]["Ticket ID"] is None
+
+    report = run_sync(demo, NOW)
+    assert report.transitions == [] and report.planned == [] and outbox(demo) == sent
+    rows = sheet_rows(demo)
+    assert [r["Ticket ID"] for r in rows] == ids
+    assert rows[1]["Resolution Summary"] == "Called back."
+    with StateStore(demo.state_path) as store:
+        assert [t.after for t in store.history("INT-000017")].count("created") == 1

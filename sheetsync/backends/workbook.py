@@ -30,6 +30,8 @@ from sheetsync.core.cells import (
     persons_note,
 )
 from sheetsync.core.report_layout import is_report_tab
+from sheetsync.backends.file_locks import find_lock
+from sheetsync.backends.file_swap import FileStamp, replace_if_unchanged, restore_late_save
 from sheetsync.backends.report_tabs import prune, render, set_value
 from sheetsync.faults import HALF_WRITTEN
 from sheetsync.errors import TrackerError
@@ -52,6 +54,11 @@ _UNSAVEABLE_PARTS = (
 )
 
 
+#: A read that fails may have met a person's program saving the file in place.
+_NOT_READY = "; if a program is saving it this moment, sheetsync reads it again next cycle"
+_CHANGED_WHILE_READ: tuple[type[Exception], ...] = (*HALF_WRITTEN, KeyError,
+                                                     ElementTree.ParseError)
+
 HIGHLIGHT = "FFFCE4E4"  # sheetsync's fill; a cell with a fill of its own is never repainted
 
 
@@ -61,11 +68,12 @@ class Workbook:
     def __init__(self, path: Path, tab: str) -> None:
         self.path = path
         self.tab = tab
-        self._stamp: tuple[int, int] | None = None  # the file as it was read: (mtime, size)
+        self._stamp: FileStamp | None = None  # the file as it was read
 
     def read(self) -> Grid:
         """Every row of the tab as values (formulas read as their last computed value)."""
         self._check_file()
+        restore_late_save(self.path)  # a person's save that went into the file last replaced
         self._stamp = self._file_stamp()
         return self.read_tab(self.tab)
 
@@ -79,7 +87,8 @@ class Workbook:
         try:
             book = CalamineWorkbook.from_path(str(self.path))
         except Exception as exc:  # calamine's errors share no base class but Exception
-            raise TrackerError(f"{self.path}: not a readable .xlsx workbook ({exc})") from None
+            raise TrackerError(f"{self.path}: not a readable .xlsx workbook ({exc}){_NOT_READY}"
+                               ) from None
         if tab not in book.sheet_names:
             if missing_ok:
                 return Grid(tab=tab, rows=())
@@ -89,12 +98,18 @@ class Workbook:
         try:
             rows = book.get_sheet_by_name(tab).to_python(skip_empty_area=False)
         except Exception as exc:
-            raise TrackerError(f'{self.path}: tab "{tab}" cannot be read ({exc})') from None
+            raise TrackerError(f'{self.path}: tab "{tab}" cannot be read ({exc}){_NOT_READY}'
+                               ) from None
         grid: list[list[Any]] = [list(row) for row in rows]
         dated = [(r, c) for r, row in enumerate(grid) for c, value in enumerate(row)
                  if type(value) is date]
         if dated:  # calamine reads a date-time at exactly 00:00 as a date: ask its format
-            for r, c in _timed_cells(self.path, book.sheet_names.index(tab), set(dated)):
+            try:
+                timed = _timed_cells(self.path, book.sheet_names.index(tab), set(dated))
+            except _CHANGED_WHILE_READ as exc:
+                raise TrackerError(f"{self.path}: changed while read ({exc}){_NOT_READY}"
+                                   ) from None
+            for r, c in timed:
                 grid[r][c] = datetime.combine(grid[r][c], time(0))
         return Grid(tab=tab, rows=tuple(map(tuple, grid)))
 
@@ -278,9 +293,8 @@ class Workbook:
         blockers = self.save_blockers()
         if blockers:
             return f"it holds {', '.join(blockers)}, which a save would lose"
-        for lock in (f"~${self.path.name}", f".~lock.{self.path.name}#"):
-            if (self.path.parent / lock).exists():
-                return f"it is open in another program ({lock} is there)"
+        if (lock := find_lock(self.path)) is not None:
+            return lock.skip_reason()
         if check_stamp and self._file_stamp() != self._stamp:
             return "it changed since it was read"
         with warnings.catch_warnings(record=True) as caught:
@@ -299,12 +313,13 @@ class Workbook:
             return "it changed while sheetsync was writing"
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             leftover.unlink(missing_ok=True)  # a save a crash cut short
-        _save_atomically(book, self.path)
+        if not _save_atomically(book, self.path, self._stamp):
+            return "it changed while sheetsync was writing"
         self._stamp = self._file_stamp()
         return None
 
-    def probe(self) -> tuple[int, int] | None:
-        """A cheap token that changes when the file does (no read): its mtime and size."""
+    def probe(self) -> FileStamp | None:
+        """A cheap token that changes when the file does (no read): inode, mtime and size."""
         try:
             return self._file_stamp()
         except OSError:
@@ -321,9 +336,8 @@ class Workbook:
         left it (a save compares stamps first, so no person's edit hides in it)."""
         return self.probe()
 
-    def _file_stamp(self) -> tuple[int, int]:
-        stat = self.path.stat()
-        return stat.st_mtime_ns, stat.st_size
+    def _file_stamp(self) -> FileStamp:
+        return FileStamp.of(self.path)
 
     def _check_file(self) -> None:
         if not self.path.exists():
@@ -469,15 +483,19 @@ def write_new_workbook(
     _save_atomically(book, path)
 
 
-def _save_atomically(book: Any, path: Path) -> None:
-    """Save to a temporary file beside the workbook, then rename it over: all or nothing."""
+def _save_atomically(book: Any, path: Path, read: FileStamp | None = None) -> bool:
+    """Save to a temporary file beside the workbook, then rename it over: all or nothing;
+    with `read`, only if the file is still that one (whether it was saved)."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         book.save(temporary)
+        if read is not None:
+            return replace_if_unchanged(path, Path(temporary), read)
         if path.exists():
             os.chmod(temporary, path.stat().st_mode & 0o777)
         os.replace(temporary, path)
+        return True
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
