@@ -166,8 +166,9 @@ def test_text_from_a_row_never_becomes_a_formula_in_a_report(adopted: Config) ->
     book = openpyxl.load_workbook(adopted.workbook_path)
     sheet = book["Tracker"]
     header = [c.value for c in sheet[1]]
-    sheet.cell(row=3, column=header.index("Seller Name") + 1).value = "=HYPERLINK(\"x\")"
-    sheet.cell(row=3, column=header.index("Seller Name") + 1).data_type = "s"
+    # Row 4: Lakshmi Textiles, Pending with nobody assigned, so the morning review lists it.
+    sheet.cell(row=4, column=header.index("Seller Name") + 1).value = "=HYPERLINK(\"x\")"
+    sheet.cell(row=4, column=header.index("Seller Name") + 1).data_type = "s"
     book.save(adopted.workbook_path)
     with StateStore(adopted.state_path) as store:
         run_report(adopted, period_for("morning", "2026-11-23", IST),
@@ -221,16 +222,16 @@ def test_a_day_of_the_daemon_writes_the_morning_review_and_the_daily_summary(
     logs.setup("text", stream)
     assert run_daemon(config, stop=Ticks(6, new_bug), now=now, environ={}) == 0
     book = openpyxl.load_workbook(config.workbook_path)
-    # A Monday: the weekly report fell due at 09:00 too, after the 07:00 adoption.
-    assert book.sheetnames == ["Tracker", "Morning 2026-11-23", "Weekly 2026-W47",
-                               "Daily 2026-11-23"]
+    # A Monday: the weekly report fell due at 09:00 too, after the 07:00 adoption, but for
+    # 2026-W47, a week wholly before the adoption: no tab for it.
+    assert book.sheetnames == ["Tracker", "Morning 2026-11-23", "Daily 2026-11-23"]
     assert len(book["Morning 2026-11-23"]._charts) == 1
     assert len(book["Daily 2026-11-23"]._charts) == 1
     daily = {row[0].value: row[1].value for row in book["Daily 2026-11-23"].iter_rows(
         min_row=5, max_row=9)}
     # The demo's rows stamped 02:30, 04:30, 05:30 and 06:00 today, and Nandi Dairy's at 11:00.
     assert daily["New today"] == 5
-    assert stream.getvalue().count("info report ") == 3
+    assert stream.getvalue().count("info report ") == 2
 
 
 def test_status_shows_when_each_report_is_next_due(
