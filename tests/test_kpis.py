@@ -28,7 +28,7 @@ import pytest
 from sheetsync.core import kpis
 from sheetsync.core.reports import daily, monthly, morning, weekly
 from sheetsync.core.reporting import period_for
-from tests.helpers import sheet_of
+from tests.helpers import SAYPRO_SAMPLE, sheet_of
 
 IST = ZoneInfo("Asia/Kolkata")
 NAN = float("nan")  # unknown
@@ -261,6 +261,37 @@ def test_the_saypro_preset_uses_its_own_columns() -> None:
     figures = dict(week.figures)
     assert figures["Average satisfaction (of 5)"] == 4.0  # one rating: 4/5
     assert figures["Median first response (h)"] == 1.0  # 0.5 and 1.5, as typed
+
+
+@pytest.mark.parametrize(("feedback", "rating"), [
+    ("Rated 4/5, quick.", 4.0), ("★★★★☆", 4.0), ("★★★☆☆ slow at first", 3.0),
+    ("4 stars", 4.0), ("1 star", 1.0), ("3 out of 5", 3.0), ("Rating: 5", 5.0), ("rated 2", 2.0),
+    ("4", 4.0), (4, 4.0), (4.5, 4.5), ("4.5", 4.5),
+    ("User expressed satisfaction with resolution.", None), ("Resolved in 2 hours", None),
+    ("10/10", None), (7, None), ("5 minutes", None), ("Rated 8/10", None),
+])
+def test_satisfaction_reads_the_ratings_people_write_and_never_scores_words(
+        feedback: object, rating: float | None) -> None:
+    row = {**SAYPRO_SAMPLE, "Feedback from User": feedback}
+    sheet = sheet_of([row], "saypro-interaction-log")
+    f = kpis.facts(kpis.ticket_frame(sheet, IST), kpis.history_frame([]), ADOPTED,
+                   sheet.schema.waiting)
+    assert f["rating"].tolist() == pytest.approx([NAN if rating is None else rating],
+                                                 nan_ok=True)
+
+
+def test_the_weekly_satisfaction_is_the_ratings_average_and_counts_feedback_without_one() -> None:
+    rows = [{**SAYPRO_SAMPLE, "Interaction ID": f"INT-00123{n}", "Feedback from User": text}
+            for n, text in enumerate(["★★★★☆", "5/5", "User expressed satisfaction.", ""])]
+    sheet = sheet_of(rows, "saypro-interaction-log")
+    f = kpis.facts(kpis.ticket_frame(sheet, IST), kpis.history_frame([]), ADOPTED,
+                   sheet.schema.waiting)
+    week = weekly.build(f, period_for("weekly", "2026-W47", IST),
+                        datetime(2026, 11, 23, 9, 0, tzinfo=IST), 24.0)
+    figures = dict(week.figures)
+    # (4 + 5) / 2; the words are feedback without a rating, the blank is no feedback at all
+    assert (figures["Average satisfaction (of 5)"], figures["Ratings"],
+            figures["Feedback without a rating"]) == (4.5, 2, 1)
 
 
 def test_with_working_hours_the_kpis_count_as_the_sla_timers_do() -> None:
