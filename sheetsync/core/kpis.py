@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.schema import Sheet
@@ -299,26 +300,45 @@ def rate(part: int, whole: int) -> float | None:
 
 def between(times: pd.Series, start: datetime, end: datetime) -> pd.Series:
     """Which times fall in [start, end)."""
-    return (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))
+    moments, unit = _ticks(times)
+    return pd.Series((moments >= _tick(start, unit)) & (moments < _tick(end, unit)),
+                     index=times.index)
+
+
+#: An unknown time among the ticks: below every real one.
+_NAT = np.iinfo(np.int64).min
+
+
+def _ticks(times: pd.Series) -> tuple[Any, str]:
+    """Aware times as integer ticks since the epoch (UTC) and their unit: the reports compare
+    them with dozens of periods, which pandas' aware comparisons make slow."""
+    values = times.array
+    return values.asi8, values.unit
+
+
+def _tick(moment: datetime, unit: str) -> int:
+    return int(pd.Timestamp(moment).as_unit(unit).asm8.astype(np.int64))
 
 
 def placed(facts: pd.DataFrame, event: str, start: datetime, end: datetime) -> pd.Series:
     """Which tickets' `event` (resolved, escalated) lies wholly in [start, end): the moment
     where it is known, the whole interval where it is not (an interval ends at first sight,
     which found the event already there, so one ending at `end` still lies inside)."""
-    since, until = facts[f"{event}_from"], facts[f"{event}_to"]
+    (since, unit), (until, _) = _ticks(facts[f"{event}_from"]), _ticks(facts[f"{event}_to"])
+    first, last = _tick(start, unit), _tick(end, unit)
     point = since == until
-    return (point & between(since, start, end)) | (
-        ~point & (since >= pd.Timestamp(start)) & (until <= pd.Timestamp(end)))
+    inside = (since >= first) & np.where(point, until < last, until <= last)
+    return pd.Series(inside, index=facts.index)
 
 
 def not_placed(facts: pd.DataFrame, event: str, start: datetime, end: datetime) -> pd.Series:
     """Which tickets' `event` happened before adoption at a time that may or may not lie in
-    [start, end): its interval overlaps the period without lying inside it."""
-    since, until = facts[f"{event}_from"], facts[f"{event}_to"]
-    overlaps = (since != until) & until.notna() & (until > pd.Timestamp(start)) & (
-        since.isna() | (since < pd.Timestamp(end)))
-    return overlaps & ~placed(facts, event, start, end)
+    [start, end): its interval overlaps the period without lying inside it (an unknown start
+    lies before every period)."""
+    (since, unit), (until, _) = _ticks(facts[f"{event}_from"]), _ticks(facts[f"{event}_to"])
+    overlaps = (since != until) & (until != _NAT) & (until > _tick(start, unit)) & (
+        since < _tick(end, unit))
+    return pd.Series(overlaps, index=facts.index) & ~placed(facts, event, start, end)
 
 
 def future_dated(facts: pd.DataFrame, at: datetime) -> pd.Series:

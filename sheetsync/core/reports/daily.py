@@ -14,8 +14,8 @@ from datetime import datetime
 import pandas as pd
 
 from sheetsync.core.kpis import between, placed
-from sheetsync.core.reports.tables import (TICKET_COLUMNS, by_owner, by_priority_then_age, counts,
-                                           ticket_rows, unplaced_figures)
+from sheetsync.core.reports.tables import (LISTED, TICKET_COLUMNS, by_owner, by_priority_then_age,
+                                           counts, ticket_rows, unplaced_figures)
 from sheetsync.core.reporting import Chart, Period, Report, Table
 
 TOMORROW = 10  # priority issues listed for tomorrow
@@ -24,9 +24,11 @@ TOMORROW = 10  # priority issues listed for tomorrow
 def build(facts: pd.DataFrame, period: Period, at: datetime) -> Report:
     """The summary of `period`'s day."""
     start, end = period.start, period.end
+    resolved = int(placed(facts, "resolved", start, end).sum())
+    escalated = int(placed(facts, "escalated", start, end).sum())
+    unplaced = unplaced_figures(facts, period, ("resolved", "escalated"))
+    facts = facts[[*LISTED, "resolved", "last_change"]]
     new = facts[between(facts["reported_at"], start, end)]
-    resolved = facts[placed(facts, "resolved", start, end)]
-    escalated = facts[placed(facts, "escalated", start, end)]
     open_ = facts[~facts["resolved"] & (facts["reported_at"] < pd.Timestamp(end))]
     quiet = open_[open_["last_change"].isna() | (open_["last_change"] < pd.Timestamp(start))]
     quiet = quiet[~quiet.index.isin(new.index)]
@@ -40,10 +42,9 @@ def build(facts: pd.DataFrame, period: Period, at: datetime) -> Report:
               note="open issues, High priority first, then the oldest"),
         by_type, by_assignee,
     ]
-    figures = [("New today", len(new)), ("Resolved today", len(resolved)),
-               ("Escalated today", len(escalated)), ("Open", len(open_)),
-               ("Open and not updated today", len(quiet)),
-               *unplaced_figures(facts, period, ("resolved", "escalated"))]
+    figures = [("New today", len(new)), ("Resolved today", resolved),
+               ("Escalated today", escalated), ("Open", len(open_)),
+               ("Open and not updated today", len(quiet)), *unplaced]
     return Report(period, at, figures, tables, [Chart("bar", by_type.title, by_type.title)],
                   digest(period, dict(figures)))
 

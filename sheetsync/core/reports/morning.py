@@ -14,7 +14,8 @@ from datetime import datetime
 import pandas as pd
 
 from sheetsync.core.kpis import first_status, future_dated
-from sheetsync.core.reports.tables import TICKET_COLUMNS, by_priority_then_age, counts, ticket_rows
+from sheetsync.core.reports.tables import (LISTED, TICKET_COLUMNS, by_priority_then_age, counts,
+                                           ticket_rows)
 from sheetsync.core.reporting import Chart, Period, Report, Table
 
 AT_RISK = 0.75  # share of the target gone without a first response: at risk
@@ -24,6 +25,10 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
     """The review for `period`'s day as things stand at `at` (its 09:00, or now)."""
     start = pd.Timestamp(period.start)
     now = pd.Timestamp(at)
+    facts = facts[[*LISTED, "resolved", "status", "adopted", "initial_status",
+                   "initial_assignee", "last_change", "escalated", "first_response_at",
+                   "first_response_h", "response_unknown", "followup_required",
+                   "followup_date"]]
     open_ = facts[~facts["resolved"]]
     unassigned = open_[open_["assignee"].isna()]
     first = open_["status"].eq(first_status(facts))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.core.kpis import between, not_placed, placed
@@ -14,27 +15,33 @@ PRIORITY_RANK = {"high": 0, "urgent": 0, "medium": 1, "low": 2}
 
 
 def by_priority_then_age(frame: pd.DataFrame) -> pd.DataFrame:
-    """High before Medium before Low before none; oldest first within each."""
-    rank = frame["priority"].str.lower().map(PRIORITY_RANK).fillna(3)
-    return frame.assign(_rank=rank).sort_values(["_rank", "reported_at"],
-                                                kind="stable").drop(columns="_rank")
+    """High before Medium before Low before none; oldest first within each (an unknown
+    Timestamp last); the order worked out on two arrays, then the rows taken once."""
+    rank = frame["priority"].str.lower().map(PRIORITY_RANK).fillna(3).to_numpy()
+    ticks = frame["reported_at"].array.asi8
+    unknown = frame["reported_at"].isna().to_numpy()
+    return frame.iloc[np.lexsort((ticks, unknown, rank))]
 
 
 def ticket_rows(frame: pd.DataFrame, at: datetime, brief: int = 60) -> list[tuple[Any, ...]]:
     """Ticket, reported, age in hours, priority, type, seller, assignee, description. A
     Timestamp later than `at` has no age; its Reported says it is in the future."""
     rows = []
-    for ticket, row in frame.iterrows():
-        age = (pd.Timestamp(at) - row["reported_at"]).total_seconds() / 3600 \
-            if pd.notna(row["reported_at"]) else None
+    for ticket, reported, priority, kind, seller, assignee, description in zip(
+            frame.index, frame["reported_at"], frame["priority"], frame["type"],
+            frame["seller_name"], frame["assignee"], frame["description"]):
+        age = (pd.Timestamp(at) - reported).total_seconds() / 3600 \
+            if pd.notna(reported) else None
         future = age is not None and age < 0
-        rows.append((ticket, _when(row["reported_at"], at) + (FUTURE if future else ""),
-                     None if age is None or future else round(age),
-                     _text(row["priority"]), _text(row["type"]), _text(row["seller_name"]),
-                     _text(row["assignee"]), _cut(row["description"], brief)))
+        rows.append((ticket, _when(reported, at) + (FUTURE if future else ""),
+                     None if age is None or future else round(age), _text(priority),
+                     _text(kind), _text(seller), _text(assignee), _cut(description, brief)))
     return rows
 
 
+#: The columns a ticket list shows; a report narrows its frame to what it reads before taking
+#: subsets of it (the facts frame is wide, and every subset copies each column it holds).
+LISTED = ("reported_at", "priority", "type", "seller_name", "assignee", "owner", "description")
 FUTURE = " (in the future)"
 TICKET_COLUMNS = ("Ticket", "Reported", "Age (h)", "Priority", "Type", "Seller", "Assigned to",
                   "Description")
