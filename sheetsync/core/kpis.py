@@ -170,9 +170,9 @@ def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | N
     out["last_change"] = h[h["field"] != TICKET].groupby("ticket_id")["at"].max().reindex(
         out.index)
     out["repeat"] = _repeats(out)
-    out["owner"] = [next(iter(split_people(a)), None) if isinstance(a, str) else None
-                    for a in out["assignee"]]
-    out["helpers"] = [split_people(a)[1:] if isinstance(a, str) else [] for a in out["assignee"]]
+    named = {a: split_people(a) for a in out["assignee"].dropna().unique()}  # a few values
+    out["owner"] = [named[a][0] if a in named and named[a] else None for a in out["assignee"]]
+    out["helpers"] = [named[a][1:] if a in named else [] for a in out["assignee"]]
     return out
 
 
