@@ -376,6 +376,7 @@ class SlaSettings(_Table):
     first_response_hours: dict[str, PositiveFloat] = {"default": 24}  # by priority
     resolution_hours: dict[str, PositiveFloat] = {}  # by priority, e.g. {High = 24}
     warn_before_minutes: Annotated[int, BeforeValidator(_count)] = 60
+    late_alerts_max: Annotated[int, BeforeValidator(_count)] = 10  # more: one summary
     business_hours: Annotated[str, BeforeValidator(_quiet_hours)] = ""  # "09:00-18:00"
     working_days: list[Weekday] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
     holidays: list[date] = []

@@ -172,6 +172,7 @@ class Schema(BaseModel):
     ticket_id: TicketIdFormat = TicketIdFormat()
     classify: Classify
     waiting: tuple[str, ...] = ()  # statuses that wait on the seller (not first-contact)
+    people_example: str = "Priya (Support), Rahul (Tech)"  # two people, as its messages show
 
     def column(self, key: str) -> Column:
         for column in self.columns:
@@ -308,6 +309,7 @@ SAYPRO_INTERACTION_LOG = Schema(
         feedback="feedback",
     ),
     waiting=("User did not respond to follow-up",),
+    people_example="Sarah L., Sipho N.",  # the template's agents, as it names them
     classify=Classify(
         # The template records an escalation in Additional Actions Taken ("Escalation to a
         # higher level of support or development team").

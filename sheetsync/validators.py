@@ -31,6 +31,7 @@ from sheetsync.core.values import (
     VALID_DATE,
     VALID_TIMESTAMP,
     check_phone,
+    country_code,
     is_email,
     looks_like_phone,
     means_not_applicable,
@@ -240,7 +241,7 @@ def _cell_check(column: Column, schema: Schema, context: CheckContext) -> CellCh
         "ticket_id": lambda: _ticket_id_check(column, schema),
         "task_id": lambda: _task_id_check,
         "contact": lambda: _contact_check(column, context.phone_region),
-        "people": lambda: _people_check(column),
+        "people": lambda: _people_check(column, schema.people_example),
     }
     return factories[column.kind]()
 
@@ -262,6 +263,7 @@ def _quick_pass(column: Column, schema: Schema, context: CheckContext) -> QuickP
 
 def _phone_check(column: Column, region: str) -> CellCheck:
     name = column.header
+    code = country_code(region)  # the example fits the team's region
 
     def check_cell(value: Any) -> Issue | None:
         result = check_phone(value, region)
@@ -274,7 +276,7 @@ def _phone_check(column: Column, region: str) -> CellCheck:
         if result.problem == "missing_country_code":
             return Issue("phone.missing_country_code",
                          f"The {name} has no country code; start it with + and the country "
-                         "code, e.g. +91.", result.e164)
+                         f"code, e.g. {code}.", result.e164)
         return Issue("phone.invalid", f"This {name} is not a valid phone number: {result.reason}.")
 
     return check_cell
@@ -391,14 +393,19 @@ def _contact_check(column: Column, region: str) -> CellCheck:
     return check_cell
 
 
-def _people_check(column: Column) -> CellCheck:
+def _for_example(example: str) -> str:
+    """`e.g. Sarah L., Sipho N.`: the sentence's end, with one full stop."""
+    return f"e.g. {example}" + ("" if example.endswith(".") else ".")
+
+
+def _people_check(column: Column, example: str) -> CellCheck:
     def check_cell(value: Any) -> Issue | None:
         parsed = people_canonical(value)
         if parsed.exact:
             return None
         return Issue("people.format",
                      f"Write {column.header} as Name (Role), separated by commas, "
-                     "e.g. Priya (Support), Rahul (Tech).", parsed.canonical)
+                     + _for_example(example), parsed.canonical)
 
     return check_cell
 
@@ -427,7 +434,7 @@ def _cross_field(sheet: Sheet) -> Iterator[tuple[int, str, Issue]]:
                 yield i, roles.assignee, Issue(
                     "escalation.contact_missing",
                     "An escalated ticket names both the support executive and the escalation "
-                    "contact, e.g. Priya (Support), Rahul (Tech).")
+                    "contact, " + _for_example(schema.people_example))
     required_key, date_key = roles.followup_required, roles.followup_date
     if required_key and date_key and required_key in columns and date_key in columns:
         dates = columns[date_key]

@@ -56,12 +56,35 @@ def test_demo_findings_are_the_planted_ones(in_tmp: Path) -> None:
 
 
 def test_the_saypro_demo(in_tmp: Path) -> None:
-    assert run("demo", "--preset", "saypro-interaction-log", "--once", cwd=in_tmp).returncode == 0
+    demo = run("demo", "--preset", "saypro-interaction-log", "--once", cwd=in_tmp)
+    assert demo.returncode == 0, demo.stderr
     result = run("check", "--config", "demo/sheetsync.toml", "--format", "json", cwd=in_tmp)
     codes = {f["code"] for f in json.loads(result.stdout)}
     assert {"followup.date_missing", "contact.invalid", "duration.format", "ticket_id.format",
             "choice.format", "choice.unknown", "phone.missing_country_code"} <= codes
     assert 'preset = "saypro-interaction-log"' in (in_tmp / "demo" / "sheetsync.toml").read_text()
+    # Its messages and instructions fit its columns and its region (South Africa, +27).
+    assert "e.g. +27." in demo.stdout and "+91" not in demo.stdout
+    assert "Priya" not in demo.stdout and "e.g. Sarah L., Sipho N." in demo.stdout
+    instruction = demo.stdout[demo.stdout.index("Running sheetsync"):]
+    assert "Status" not in instruction
+    assert ('Write "Escalated to the L2 team" in a row\'s Additional Actions Taken in '
+            in instruction)
+    assert "two people in Assigned Support Agent (e.g. Sarah L., Sipho N.)" in instruction
+    # Doing what it says escalates the ticket.
+    path = in_tmp / "demo" / "tracker.xlsx"
+    book = load_workbook(path)
+    sheet = book["Tracker"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2)
+               if r[header.index("User ID/Username")].value == "seller_lindiwe")
+    row[header.index("Additional Actions Taken")].value = "Escalated to the L2 team"
+    row[header.index("Assigned Support Agent")].value = "Sarah L., Sipho N."
+    book.save(path)
+    assert run("demo", "--once", cwd=in_tmp).returncode == 0
+    sent = [json.loads(line) for line in
+            (in_tmp / "demo" / "outbox.jsonl").read_text().splitlines()]
+    assert "slack.message" in [e["kind"] for e in sent if "braai stand" in json.dumps(e)]
 
 
 def test_demo_keeps_a_persons_edits_unless_reset(in_tmp: Path, capsys: pytest.CaptureFixture[str]

@@ -108,6 +108,8 @@ def test_a_missing_explicit_file_names_it(tmp_path: Path) -> None:
     ('[slack]\nfollow_ups = ["closed"]\n',
      'sheetsync.toml: slack.follow_ups[0]: expected "assigned", "status", "priority", '
      '"resolved", "reopened", "task_closed" or "raised", got "closed"'),
+    ("[sla]\nlate_alerts_max = -1\n",
+     "sheetsync.toml: sla.late_alerts_max: expected a whole number, 0 or more, got -1"),
     ("[sync\n", "sheetsync.toml: invalid TOML: Expected ']' at the end of a table declaration "
                 "(at line 1, column 6)"),
 ])

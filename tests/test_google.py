@@ -388,13 +388,14 @@ def test_a_weekly_digest_links_to_its_tab(tracker: GoogleTracker) -> None:
     from sheetsync.core.reporting import period_for
 
     cycle(tracker)
-    period = period_for("weekly", "2026-W47", tracker.config.timezone)
+    # The week of the adoption (the week before lies wholly before it, and gets no tab).
+    period = period_for("weekly", "2026-W48", tracker.config.timezone)
     with StateStore(tracker.config.state_path) as store:
         assert run_report(tracker.config, period, NOW, store, None,
                           tracker.backend()).skipped is None
         [digest] = [e for e in store.effects() if e.kind == "slack.digest"]
     sheet_id = tracker.fake.tab(period.tab).sheet_id
-    assert digest.payload["tab"] == "Weekly 2026-W47"
+    assert digest.payload["tab"] == "Weekly 2026-W48"
     assert digest.payload["tab_url"] == (f"https://docs.google.com/spreadsheets/d/"
                                          f"{SPREADSHEET_ID}/edit#gid={sheet_id}")
 

@@ -28,7 +28,7 @@ import pytest
 from sheetsync.core import kpis
 from sheetsync.core.reports import daily, monthly, morning, weekly
 from sheetsync.core.reporting import period_for
-from tests.helpers import sheet_of
+from tests.helpers import SAYPRO_SAMPLE, sheet_of
 
 IST = ZoneInfo("Asia/Kolkata")
 NAN = float("nan")  # unknown
@@ -166,12 +166,40 @@ def test_the_monthly_analysis(facts: pd.DataFrame) -> None:
     assert tables["Feature requests for the roadmap"] == [
         ("please add bulk upload", 1, 1, "INT-000004")]
     assert tables["Team performance"] == [
-        # Priya: A C; resolved both; median (24, 24); C escalated; A first contact
-        ("Priya (Support)", 2, 2, 24.0, "50%", "50%"),
-        # Rahul: C E F; all resolved; median (24, 4) (E's is unknown); C escalated; none FCR
-        ("Rahul (Tech)", 3, 3, 14.0, "33%", "0%"),
+        # Each ticket under its owner, the first person named. Priya owns A C; resolved both;
+        # median (24, 24); C escalated; A first contact; named second on none
+        ("Priya (Support)", 2, 2, 24.0, "50%", "50%", 0),
+        # Rahul owns E F; both resolved in November; median of F's 4 (E's is unknown);
+        # neither escalated; F reopened, so none FCR; named second on C
+        ("Rahul (Tech)", 2, 2, 4.0, "0%", "0%", 1),
+        # nobody: B D; B resolved (48 h, waited, so not FCR)
+        ("(nobody assigned)", 2, 1, 48.0, "0%", "0%", 0),
     ]
+    figures = dict(report.figures)
+    # The columns add up to the figures: 2 + 2 + 2 reported, 2 + 2 + 1 resolved: A B C F, and
+    # E, resolved before the adoption, between its Timestamp (10th) and the adoption (16th):
+    # inside November, though on no single day of it.
+    assert (figures["Reported"], figures["Resolved"]) == (6, 5)
+    assert figures["Resolved before adoption, in no single day"] == 1
+    assert sum(r[2] for r in report.tables[-1].rows) == 4  # the daily volume: all but E
     assert tables["Sellers needing more training or support"] == []
+
+
+def test_a_ticket_resolved_before_adoption_counts_in_the_week_its_whole_interval_lies_in(
+        facts: pd.DataFrame) -> None:
+    # E: reported Tue 10th 10:00, found Resolved at the adoption, Mon 16th 00:00: resolved
+    # within W46 (9th-15th), so it counts there, on no single day; W47 does not count it.
+    w46 = weekly.build(facts, period_for("weekly", "2026-W46", IST),
+                       datetime(2026, 11, 16, 9, 0, tzinfo=IST), 24.0)
+    figures = dict(w46.figures)
+    assert (figures["Total reported"], figures["Resolved"]) == (1, 1)
+    assert figures["Resolved before adoption, in no single day"] == 1
+    assert figures["Median resolution time (h)"] is None  # its time is unknown
+    assert "Resolved before adoption, not placed" not in figures
+    # The days around it cannot place it: the 10th overlaps its interval without holding it.
+    tenth = dict(daily.build(facts, period_for("daily", "2026-11-10", IST),
+                             datetime(2026, 11, 10, 18, 0, tzinfo=IST)).figures)
+    assert (tenth["Resolved today"], tenth["Resolved before adoption, not placed"]) == (0, 1)
 
 
 def test_an_empty_period_gives_a_report_of_zeros_not_an_error(facts: pd.DataFrame) -> None:
@@ -233,6 +261,37 @@ def test_the_saypro_preset_uses_its_own_columns() -> None:
     figures = dict(week.figures)
     assert figures["Average satisfaction (of 5)"] == 4.0  # one rating: 4/5
     assert figures["Median first response (h)"] == 1.0  # 0.5 and 1.5, as typed
+
+
+@pytest.mark.parametrize(("feedback", "rating"), [
+    ("Rated 4/5, quick.", 4.0), ("★★★★☆", 4.0), ("★★★☆☆ slow at first", 3.0),
+    ("4 stars", 4.0), ("1 star", 1.0), ("3 out of 5", 3.0), ("Rating: 5", 5.0), ("rated 2", 2.0),
+    ("4", 4.0), (4, 4.0), (4.5, 4.5), ("4.5", 4.5),
+    ("User expressed satisfaction with resolution.", None), ("Resolved in 2 hours", None),
+    ("10/10", None), (7, None), ("5 minutes", None), ("Rated 8/10", None),
+])
+def test_satisfaction_reads_the_ratings_people_write_and_never_scores_words(
+        feedback: object, rating: float | None) -> None:
+    row = {**SAYPRO_SAMPLE, "Feedback from User": feedback}
+    sheet = sheet_of([row], "saypro-interaction-log")
+    f = kpis.facts(kpis.ticket_frame(sheet, IST), kpis.history_frame([]), ADOPTED,
+                   sheet.schema.waiting)
+    assert f["rating"].tolist() == pytest.approx([NAN if rating is None else rating],
+                                                 nan_ok=True)
+
+
+def test_the_weekly_satisfaction_is_the_ratings_average_and_counts_feedback_without_one() -> None:
+    rows = [{**SAYPRO_SAMPLE, "Interaction ID": f"INT-00123{n}", "Feedback from User": text}
+            for n, text in enumerate(["★★★★☆", "5/5", "User expressed satisfaction.", ""])]
+    sheet = sheet_of(rows, "saypro-interaction-log")
+    f = kpis.facts(kpis.ticket_frame(sheet, IST), kpis.history_frame([]), ADOPTED,
+                   sheet.schema.waiting)
+    week = weekly.build(f, period_for("weekly", "2026-W47", IST),
+                        datetime(2026, 11, 23, 9, 0, tzinfo=IST), 24.0)
+    figures = dict(week.figures)
+    # (4 + 5) / 2; the words are feedback without a rating, the blank is no feedback at all
+    assert (figures["Average satisfaction (of 5)"], figures["Ratings"],
+            figures["Feedback without a rating"]) == (4.5, 2, 1)
 
 
 def test_with_working_hours_the_kpis_count_as_the_sla_timers_do() -> None:

@@ -166,8 +166,9 @@ def test_text_from_a_row_never_becomes_a_formula_in_a_report(adopted: Config) ->
     book = openpyxl.load_workbook(adopted.workbook_path)
     sheet = book["Tracker"]
     header = [c.value for c in sheet[1]]
-    sheet.cell(row=3, column=header.index("Seller Name") + 1).value = "=HYPERLINK(\"x\")"
-    sheet.cell(row=3, column=header.index("Seller Name") + 1).data_type = "s"
+    # Row 4: Lakshmi Textiles, Pending with nobody assigned, so the morning review lists it.
+    sheet.cell(row=4, column=header.index("Seller Name") + 1).value = "=HYPERLINK(\"x\")"
+    sheet.cell(row=4, column=header.index("Seller Name") + 1).data_type = "s"
     book.save(adopted.workbook_path)
     with StateStore(adopted.state_path) as store:
         run_report(adopted, period_for("morning", "2026-11-23", IST),
@@ -221,16 +222,16 @@ def test_a_day_of_the_daemon_writes_the_morning_review_and_the_daily_summary(
     logs.setup("text", stream)
     assert run_daemon(config, stop=Ticks(6, new_bug), now=now, environ={}) == 0
     book = openpyxl.load_workbook(config.workbook_path)
-    # A Monday: the weekly report fell due at 09:00 too, after the 07:00 adoption.
-    assert book.sheetnames == ["Tracker", "Morning 2026-11-23", "Weekly 2026-W47",
-                               "Daily 2026-11-23"]
+    # A Monday: the weekly report fell due at 09:00 too, after the 07:00 adoption, but for
+    # 2026-W47, a week wholly before the adoption: no tab for it.
+    assert book.sheetnames == ["Tracker", "Morning 2026-11-23", "Daily 2026-11-23"]
     assert len(book["Morning 2026-11-23"]._charts) == 1
     assert len(book["Daily 2026-11-23"]._charts) == 1
     daily = {row[0].value: row[1].value for row in book["Daily 2026-11-23"].iter_rows(
         min_row=5, max_row=9)}
     # The demo's rows stamped 02:30, 04:30, 05:30 and 06:00 today, and Nandi Dairy's at 11:00.
     assert daily["New today"] == 5
-    assert stream.getvalue().count("info report ") == 3
+    assert stream.getvalue().count("info report ") == 2
 
 
 def test_status_shows_when_each_report_is_next_due(
@@ -265,3 +266,81 @@ def test_a_report_the_workbook_cannot_take_now_is_retried_and_said_once(
     assert all(w.skipped is None for w in run_due(adopted, back + timedelta(minutes=3), None,
                                                   _log_report))
     assert run_due(adopted, back + timedelta(minutes=4), None, _log_report) == []
+
+
+# --- day one: a tracker with history before adoption --------------------------------------------
+
+def figures_of(sheet: openpyxl.worksheet.worksheet.Worksheet) -> dict[str, object]:
+    """The tab's Figure / Value rows, as a person reads them."""
+    rows = list(sheet.iter_rows(values_only=True))
+    start = rows.index(next(r for r in rows if r[:2] == ("Figure", "Value"))) + 1
+    found = {}
+    for row in rows[start:]:
+        if row[0] is None:
+            break
+        found[row[0]] = row[1]
+    return found
+
+
+def listed(sheet: openpyxl.worksheet.worksheet.Worksheet, title: str) -> list[tuple[object, ...]]:
+    """The rows of the table titled `title` in a tab: after its title (its last mention: a
+    figure may have the same name), any note and its header row (the first with two cells),
+    up to the blank row that ends it."""
+    rows = list(sheet.iter_rows(values_only=True))
+    at = max(i for i, r in enumerate(rows) if r[0] == title) + 1
+    while sum(v is not None for v in rows[at]) < 2:
+        at += 1
+    end = next((i for i in range(at + 1, len(rows)) if rows[i][0] is None), len(rows))
+    return rows[at + 1:end]
+
+
+def test_day_one_on_a_tracker_with_history(tmp_path: Path) -> None:
+    """The demo adopted at 08:59 on the day it was made (06:30), with one more ticket reported
+    at 08:00 and already Resolved then: what the tabs say."""
+    made = make_demo(tmp_path / "demo", "seller-support", "Asia/Kolkata", "IN",
+                     datetime(2026, 11, 23, 6, 30, tzinfo=IST))
+    config = load_config(made.config_path, environ={})
+    book = openpyxl.load_workbook(config.workbook_path)
+    header = [c.value for c in book["Tracker"][1]]
+    quick = {"WhatsApp Number": "+919812300000", "Seller Name": "Nandi Dairy",
+             "Issue Type": "Help", "Description": "How do I print an invoice?",
+             "Status": "Resolved", "Resolution Summary": "Showed the print button.",
+             "Timestamp": "2026-11-23 08:00"}
+    book["Tracker"].append([quick.get(h) for h in header])
+    book.save(config.workbook_path)
+    run_sync(config, datetime(2026, 11, 23, 8, 59, tzinfo=IST))
+    with StateStore(config.state_path) as store:
+        for job, label, at in (("morning", "2026-11-23", datetime(2026, 11, 23, 9, 0, tzinfo=IST)),
+                               ("daily", "2026-11-23", datetime(2026, 11, 23, 18, 0, tzinfo=IST)),
+                               ("weekly", "2026-W48", datetime(2026, 11, 30, 9, 0, tzinfo=IST)),
+                               ("monthly", "2026-11", datetime(2026, 12, 1, 9, 0, tzinfo=IST))):
+            assert run_report(config, period_for(job, label, IST), at, store, None).skipped is None
+        before = run_report(config, period_for("weekly", "2026-W47", IST),
+                            datetime(2026, 11, 23, 9, 0, tzinfo=IST), store, None)
+    assert before.skipped == ("2026-W47 lies wholly before sheetsync adopted the tracker "
+                              "(2026-11-23 08:59), so it knows nothing of it")
+    book = openpyxl.load_workbook(config.workbook_path)
+    assert "Weekly 2026-W47" not in book.sheetnames
+    morning_tab = book["Morning 2026-11-23"]
+    # At risk: only the tickets still waiting for a first response (Pending, nobody assigned,
+    # 18 h or older); none that was assigned or In Progress at adoption (first response
+    # unknown), and not the one dated in the future.
+    assert [r[0] for r in listed(morning_tab, "At risk of missing the 24 h first response")] == \
+        ["INT-000003", "INT-000011", "INT-000009"]  # Lakshmi, Green Leaf, the unnamed seller
+    # Pending for days before adoption: adoption is not an update.
+    assert len(listed(morning_tab, "Pending since before today and not updated since")) == 4
+    [future] = listed(morning_tab, "Dated in the future")  # Sai Mobile Store, 50 h ahead
+    assert future[1].endswith("(in the future)") and future[2] is None
+    # Nandi Dairy's was resolved between 08:00 and 08:59 that day: in that day, its week and
+    # its month. The demo's three older ones Resolved at adoption (reported 45 to 75 h
+    # before) lie in November, in no single day of it, and in W47 and W48 both: the month
+    # counts them, the week and the day say they cannot place them.
+    day = figures_of(book["Daily 2026-11-23"])
+    assert (day["Resolved today"], day["Resolved before adoption, not placed"]) == (1, 3)
+    week = figures_of(book["Weekly 2026-W48"])
+    assert (week["Resolved"], week["Resolved before adoption, not placed"]) == (1, 3)
+    month = figures_of(book["Monthly 2026-11"])
+    assert (month["Resolved"], month["Resolved before adoption, in no single day"]) == (4, 3)
+    team = listed(book["Monthly 2026-11"], "Team performance")
+    assert sum(r[2] for r in team) == month["Resolved"]
+    assert sum(r[1] for r in team) == month["Reported"]

@@ -18,6 +18,7 @@ from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.jobs.reminders import run_sla
 from sheetsync.jobs.sync import run_sync
 from sheetsync.core.sla import Calendar, Clock, alerts, due
+from sheetsync.state import StateStore
 from tests.helpers import edit, killed_after_the_outbox_takes_one
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -51,7 +52,7 @@ def test_working_hours_are_the_configured_timezones() -> None:
 
 
 def test_a_warning_then_a_breach_each_once() -> None:
-    clock = Clock("INT-000017", "High", None, at(23, 10), responded=False, resolved=False)
+    clock = Clock("INT-000017", "High", None, at(23, 10), responded=None, resolved=None)
     targets = {"first response": {"default": 24.0, "High": 4.0}}
     assert alerts([clock], targets, at(23, 12), timedelta(hours=1), None) == []
     [warning] = alerts([clock], targets, at(23, 13, 30), timedelta(hours=1), None)
@@ -60,8 +61,20 @@ def test_a_warning_then_a_breach_each_once() -> None:
                                        "(4 h target) (nobody assigned)")
     [breach] = alerts([clock], targets, at(23, 14), timedelta(hours=1), None)
     assert breach.key == "slack.sla:first-response:breach:INT-000017"
-    answered = Clock("INT-000018", "High", "Priya", at(23, 10), responded=True, resolved=False)
+    answered = Clock("INT-000018", "High", "Priya", at(23, 10), responded=at(23, 13),
+                     resolved=None)
     assert alerts([answered], targets, at(24, 10), timedelta(hours=1), None) == []
+
+
+def test_a_response_first_seen_after_its_deadline_is_a_breach_late_when_long_after() -> None:
+    targets = {"first response": {"default": 4.0}}
+    answered = Clock("INT-000019", None, None, at(23, 10), responded=at(24, 9), resolved=None)
+    [breach] = alerts([answered], targets, at(24, 9), timedelta(hours=1), None,
+                      late_after=timedelta(minutes=5))
+    assert breach.payload["text"] == ("INT-000019 missed its 4 h first response target (due "
+                                      "2026-11-23 14:00; seen 2026-11-24 09:00) [late: no "
+                                      "daemon ran then] (nobody assigned)")
+    assert breach.payload["late"] is True
 
 
 @pytest.fixture
@@ -111,6 +124,47 @@ def test_business_hours_from_the_config(tracker: Config) -> None:
     # seen Monday 10:30: 7.5 h that day, the 24th a holiday, 0.5 h on the 25th: 09:30
     assert run_sla(config, datetime.combine(date(2026, 11, 25), time(8, 0), IST), None) == 0
     assert run_sla(config, datetime.combine(date(2026, 11, 25), time(9, 31), IST), None) == 2
+
+
+def outbox_texts(config: Config) -> list[str]:
+    return [line["text"] for line in map(json.loads,
+                                         config.outbox_path.read_text().splitlines())
+            if line["kind"] == "slack.sla"]
+
+
+def test_breaches_while_no_daemon_ran_are_alerted_once_on_restart_marked_late(
+        tracker: Config) -> None:
+    # Down from the 23rd 10:30 to the 25th 09:00. Nandi Dairy's ticket (seen 10:30, due
+    # the 24th 10:30) was answered meanwhile, after its deadline; Asha Stores' was not.
+    edit(tracker, "Nandi Dairy", **{"Assigned To": "Priya (Support)"})
+    back = at(25, 9)
+    run_sync(tracker, back)
+    sinks = Sinks(LocalOutbox(tracker.outbox_path))
+    assert run_sla(tracker, back, sinks) == 2
+    assert run_sla(tracker, back + timedelta(minutes=1), sinks) == 0  # once
+    assert sorted(outbox_texts(tracker)) == [
+        "INT-000017 missed its 24 h first response target (due 2026-11-24 10:30; seen "
+        "2026-11-25 09:00) [late: no daemon ran then] (Priya (Support))",
+        "INT-000018 missed its 24 h first response target (due 2026-11-24 10:30) [late: no "
+        "daemon ran then] (nobody assigned)"]
+
+
+def test_more_late_alerts_than_the_maximum_go_as_one_summary(tracker: Config) -> None:
+    assert tracker.source is not None
+    with tracker.source.open("a", encoding="utf-8") as file:
+        file.write("\n[sla]\nlate_alerts_max = 1\n")
+    config = load_config(tracker.source, environ={})
+    sinks = Sinks(LocalOutbox(config.outbox_path))
+    assert run_sla(config, at(25, 9), sinks) == 2
+    assert run_sla(config, at(25, 9, 1), sinks) == 0
+    assert outbox_texts(config) == [
+        "2 SLA deadlines passed while no daemon ran (late alerts): 2 first response, 0 "
+        "resolution; INT-000017, INT-000018"]
+    # Each alert is kept, not sent alone, naming the summary (outbox retry can still send it).
+    with StateStore(config.state_path) as store:
+        kept = store.effects(key="slack.sla:first-response:breach:INT-000017")
+    assert kept[0].status == "cancelled"
+    assert (kept[0].last_error or "").startswith("sent as part of the summary slack.sla:late-")
 
 
 def test_a_crash_after_the_outbox_took_an_alert_sends_it_once(

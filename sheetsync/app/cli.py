@@ -21,7 +21,7 @@ from typing import TextIO
 from sheetsync import __version__
 from sheetsync.app import logs
 from sheetsync.config import Config, load_config, load_configs
-from sheetsync.app.demo import DEMO_LOCALES, make_demo
+from sheetsync.app.demo import DEMO_LOCALES, how_to_escalate, make_demo
 from sheetsync.core.effects import Effect
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.faults import one_line
@@ -342,9 +342,8 @@ def _demo(args: argparse.Namespace) -> int:
     _print_report(report, "text")
     print()
     print(f"Running sheetsync on {demo.folder}/{'' if args.once else ' (Ctrl-C to stop)'}. "
-          f"Set a row's Status to Escalated in {demo.workbook_path}, with two people in "
-          f"Assigned To, save, and the escalation lands in {config.outbox_path.name}.",
-          flush=True)
+          f"{how_to_escalate(config.schema, demo.workbook_path)}, save, and the escalation "
+          f"lands in {config.outbox_path.name}.", flush=True)
     logs.setup("text", zone=config.timezone)
     from sheetsync.app.daemon import run_daemon  # the reports' pandas: loaded only for the daemon
 

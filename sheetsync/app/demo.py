@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.backends.workbook import write_new_workbook
-from sheetsync.schema import PRESETS
+from sheetsync.schema import PRESETS, Schema
 from sheetsync.core.values import TIMESTAMP_FORMAT
 
 DEMO_CONFIG = """\
@@ -146,7 +146,7 @@ _SAYPRO_ROWS: Sequence[tuple[float | None, dict[str, Any]]] = (
     (26, {"interaction_id": "int-1236", "user_id": "buyer_anele", "user_contact": "call me",
           "description": "Listing photos do not show on the product page.",
           "category": "listing-related", "urgency": "Medium", "agent": "Sarah L.",
-          "method": "Email"}),
+          "method": "Email", "feedback": "3 stars: photos show now, but slowly"}),
     (8, {"interaction_id": "", "user_id": "seller_lindiwe", "user_contact": "082 123 4567",
          "description": "Search does not find my new listing for 'braai stand'.",
          "category": "Technical", "urgency": "Low", "agent": "Sipho N.",
@@ -155,7 +155,8 @@ _SAYPRO_ROWS: Sequence[tuple[float | None, dict[str, Any]]] = (
          "user_contact": "pieter@example.co.za",
          "description": "Refund for a cancelled order has not arrived after 10 days.",
          "category": "Transaction-related", "urgency": "Urgent", "agent": "Sarah L.",
-         "method": "Live chat", "final_outcome": "Resolved and closed"}),
+         "method": "Live chat", "feedback": "★★★★☆",
+         "final_outcome": "Resolved and closed"}),
 )
 
 _DEMOS = {"seller-support": _SELLER_SUPPORT_ROWS, "saypro-interaction-log": _SAYPRO_ROWS}
@@ -163,6 +164,18 @@ _DEMOS = {"seller-support": _SELLER_SUPPORT_ROWS, "saypro-interaction-log": _SAY
 #: Where each preset's demo team works: (timezone, phone region), unless a config says otherwise.
 DEMO_LOCALES = {"seller-support": ("Asia/Kolkata", "IN"),
                 "saypro-interaction-log": ("Africa/Johannesburg", "ZA")}
+
+
+def how_to_escalate(schema: Schema, workbook: Path) -> str:
+    """What to type in the demo tracker to escalate a ticket, in the preset's own columns: a
+    Status of Escalated, or "Escalated to ..." in Additional Actions Taken (SayPro)."""
+    condition = schema.classify.escalated[0]
+    header = schema.column(condition.column).header
+    assignee = schema.column(schema.roles.assignee).header
+    what = f"set a row's {header} to {condition.values[0]}" if condition.values else \
+        f'write "{condition.contains[0].capitalize()} the L2 team" in a row\'s {header}'
+    return (f"{what[0].upper()}{what[1:]} in {workbook}, with two people in {assignee} (e.g. "
+            f"{schema.people_example})")
 
 
 @dataclass(frozen=True)

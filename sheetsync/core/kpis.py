@@ -4,6 +4,12 @@ the source documents name, computed by this one module for every report.
 Pure: pandas frames in, frames and numbers out. The definitions (the README repeats them):
 
 - **reported**: the row's Timestamp.
+- **resolved in a period**: the first time the ticket was seen resolved falls in it. For a
+  ticket already resolved when sheetsync first saw it (at adoption), the resolution lies
+  somewhere between its Timestamp and that first sight (exactly its Timestamp plus the
+  preset's Resolution Time where the row has one); it counts in a period when that whole
+  interval lies inside the period, and is "not placed" in a period it only overlaps. The same
+  holds for an escalation already there when first seen.
 - **resolution time**: the first time the ticket was seen resolved minus its Timestamp (the
   preset's Resolution Time column where it has one). Unknown, and left out of averages, for a
   ticket already resolved when sheetsync adopted the tracker.
@@ -11,13 +17,18 @@ Pure: pandas frames in, frames and numbers out. The definitions (the README repe
   or its first assignment, whichever came first, minus its Timestamp (the preset's Initial
   Response Time where it has one). A ticket entered already assigned or already past its
   first status was answered when it was entered. Unknown for a ticket that was already
-  answered when sheetsync adopted the tracker.
+  answered when sheetsync adopted the tracker: such a ticket is never at risk or breached.
 - **first-contact resolution**: resolved without ever being escalated or in a waiting status
   (Awaiting Seller Response), and never reopened.
 - **repeat issue**: the same seller (WhatsApp number; User ID in the SayPro preset) and the
   same issue type as a ticket reported in the 7 days before.
-- **satisfaction**: a rating out of 5 read from Feedback from User (`4/5`, `4 stars`), where
-  the preset has that column.
+- **owner**: the first person named in Assigned To; per-person counts count each ticket once,
+  under its owner (or "(nobody assigned)"), so they add up to the totals.
+- **satisfaction**: a rating out of 5 read from Feedback from User (`4/5`, `4 out of 5`,
+  `4 stars`, `★★★★☆`, `Rating: 4`, or a cell holding only a number from 0 to 5), where the
+  preset has that column. Feedback with no rating in it is counted as such, never scored.
+- **future-dated**: a Timestamp later than the time the report is made; its age is unknown,
+  not negative.
 """
 
 from __future__ import annotations
@@ -28,18 +39,23 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.schema import Sheet
-from sheetsync.core.sla import Calendar, working_hours
+from sheetsync.core.sla import Calendar, due, working_hours
 from sheetsync.core.table import is_blank
 from sheetsync.core.tickets import YES, tracked_fields
 from sheetsync.core.transitions import CREATED, TICKET
-from sheetsync.core.values import parse_duration, parse_timestamp, text_of
+from sheetsync.core.values import parse_duration, parse_timestamp, split_people, text_of
 
 REPEAT_WINDOW = timedelta(days=7)
 HISTORY_COLUMNS = ["ticket_id", "field", "before", "after", "at"]
-_RATING = re.compile(r"\b([0-5](?:\.\d)?)\s*(?:/\s*5|out of 5|stars?)\b", re.IGNORECASE)
+_RATING = re.compile(r"(?<![\d.])([0-5](?:\.\d)?)\s*(?:/\s*5\b|out of 5\b|stars?\b)"
+                     r"|\brat(?:ing|ed)\s*:?\s*([0-5](?:\.\d)?)(?![\d.])(?!\s*/\s*\d)",
+                     re.IGNORECASE)
+_ONLY_NUMBER = re.compile(r"\s*([0-5](?:\.\d+)?)\s*")
+_STARS = re.compile(r"[★☆]+")
 
 
 def history_frame(rows: Iterable[tuple[str, str, str | None, str | None, str]]
@@ -79,6 +95,7 @@ def ticket_frame(sheet: Sheet, tz: ZoneInfo) -> pd.DataFrame:
         "response_given": [_duration(v) for v in column(roles.first_response)],
         "resolution_given": [_duration(v) for v in column(roles.resolution_time)],
         "rating": [_rating(v) for v in column(roles.feedback)],
+        "feedback": [not is_blank(v) for v in column(roles.feedback)],
         "followup_required": [text(v) for v in column(roles.followup_required)],
         "followup_date": [text(v) for v in column(roles.followup_date)],
     })
@@ -124,22 +141,21 @@ def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | N
     out["first_response_at"] = response
     out["first_response_h"] = out["response_given"].fillna(
         _span(out["reported_at"], out["first_response_at"], calendar, tz))  # preset's first
+    out["response_unknown"] = out["first_response_h"].isna() & out["adopted"] & \
+        answered_on_entry
 
     resolved = h[h["field"] == "resolved"].sort_values("at", kind="stable")
-    first_resolved_flag = _first(resolved)
-    initially_resolved = (first_resolved_flag["before"] == YES).reindex(out.index)
-    initially_resolved = initially_resolved.where(initially_resolved.notna(),
-                                                  out["resolved"]).astype(bool)
-    became = resolved[resolved["after"] == YES].groupby("ticket_id")["at"].min()
-    out["resolved_at"] = became.reindex(out.index).where(
-        ~initially_resolved, out["first_seen"].where(~out["adopted"]))
+    given = _after(out["reported_at"], out["resolution_given"], calendar, tz)
+    out["resolved_at"], out["resolved_from"], out["resolved_to"] = _event(
+        out, resolved, out["resolved"], adopted, given)
     out["resolution_h"] = out["resolution_given"].fillna(
         _span(out["reported_at"], out["resolved_at"], calendar, tz))
-    out["ever_resolved"] = out["resolved_at"].notna() | out["resolved"]
+    out["ever_resolved"] = out["resolved_to"].notna() | out["resolved"]
 
-    escalated = h[(h["field"] == "escalated") & (h["after"] == YES)]
-    out["escalated_at"] = escalated.groupby("ticket_id")["at"].min().reindex(out.index)
-    out["ever_escalated"] = out["escalated_at"].notna() | out["escalated"]
+    escalated = h[h["field"] == "escalated"].sort_values("at", kind="stable")
+    out["escalated_at"], out["escalated_from"], out["escalated_to"] = _event(
+        out, escalated, out["escalated"], adopted)
+    out["ever_escalated"] = out["escalated_to"].notna() | out["escalated"]
     waits = {w.lower() for w in waiting}
     waited = status[status["after"].str.lower().isin(waits)]["ticket_id"].unique()
     out["ever_waiting"] = out.index.isin(waited) | out["initial_status"].str.lower().isin(
@@ -150,9 +166,55 @@ def facts(tickets: pd.DataFrame, history: pd.DataFrame, adopted_at: datetime | N
     # escalated or reopened before sheetsync saw it.
     out["first_contact"] = out["resolution_h"].notna() & ~out["ever_escalated"] & \
         ~out["ever_waiting"] & ~out["reopened"]
-    out["last_change"] = h.groupby("ticket_id")["at"].max().reindex(out.index)
+    # A change a person made: first sight (adoption) and a row's coming and going are not.
+    out["last_change"] = h[h["field"] != TICKET].groupby("ticket_id")["at"].max().reindex(
+        out.index)
     out["repeat"] = _repeats(out)
+    named = {a: split_people(a) for a in out["assignee"].dropna().unique()}  # a few values
+    out["owner"] = [named[a][0] if a in named and named[a] else None for a in out["assignee"]]
+    out["helpers"] = [named[a][1:] if a in named else [] for a in out["assignee"]]
     return out
+
+
+def _event(out: pd.DataFrame, changes: pd.DataFrame, now: pd.Series, adopted: pd.Timestamp | None,
+           given: pd.Series | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """When a flag (resolved, escalated) first became yes: the moment where it is known, and
+    the interval it lies in (from, to), the same moment twice where it is known.
+
+    A flag already set when sheetsync first saw the ticket at adoption became set between the
+    Timestamp and that first sight (the adoption), or at `given` where the row records the
+    moment and it fits there; a ticket entered with the flag set later was seen so when it
+    was entered. A Timestamp after the first sight (a typing slip) leaves the start unknown.
+    """
+    first = _first(changes)
+    initially = (first["before"] == YES).reindex(out.index)
+    initially = initially.where(initially.notna(), now).astype(bool)
+    became = changes[changes["after"] == YES].groupby("ticket_id")["at"].min()
+    seen = out["first_seen"]
+    if adopted is not None:
+        seen = seen.fillna(adopted)  # history purged: sheetsync has seen it since adoption
+    at = became.reindex(out.index).where(~initially, out["first_seen"].where(~out["adopted"]))
+    before = initially & out["adopted"]
+    start = out["reported_at"].where(out["reported_at"] <= seen)
+    if given is not None:
+        exact = given.where((given >= out["reported_at"]) & (given <= seen))
+        at = at.where(~before, exact)
+        start = exact.fillna(start)
+        seen = exact.fillna(seen)
+    return at, at.where(~before, start), at.where(~before, seen)
+
+
+def _after(start: pd.Series, hours: pd.Series, calendar: Calendar | None, tz: ZoneInfo | None
+           ) -> pd.Series:
+    """`hours` (working hours by the calendar) after each start; NaT where either is unknown."""
+    if calendar is None:
+        return start + pd.to_timedelta(hours, unit="h")
+    zone = tz or ZoneInfo("UTC")
+    known = start.notna() & hours.notna()
+    moments = pd.Series(pd.NaT, index=start.index, dtype="datetime64[ns, UTC]")
+    moments[known] = [pd.Timestamp(due(a.to_pydatetime().astimezone(zone), float(b), calendar))
+                      for a, b in zip(start[known], hours[known])]
+    return moments
 
 
 def _first(changes: pd.DataFrame) -> pd.DataFrame:
@@ -170,9 +232,13 @@ def _repeats(out: pd.DataFrame) -> pd.Series:
 
 
 def first_status(out: pd.DataFrame) -> str | None:
-    """The status a new ticket starts with: the most common first-seen status (Pending)."""
+    """The status a new ticket starts with: the most common first-seen status (Pending); on a
+    tracker only just adopted, the most common among tickets nobody was assigned to then (most
+    tickets there are long resolved)."""
     seen = out.loc[~out["adopted"], "initial_status"].dropna()
-    pool = seen if len(seen) else out["initial_status"].dropna()
+    unassigned = out.loc[out["initial_assignee"].isna(), "initial_status"].dropna()
+    pool = seen if len(seen) else unassigned if len(unassigned) else \
+        out["initial_status"].dropna()
     return str(pool.mode().iloc[0]) if len(pool) else None
 
 
@@ -200,8 +266,20 @@ def _duration(value: Any) -> float | None:
 
 
 def _rating(value: Any) -> float | None:
-    found = _RATING.search(text_of(value)) if not is_blank(value) else None
-    return float(found.group(1)) if found else None
+    """A rating out of 5 in a feedback cell (see the module's definitions), or None."""
+    if is_blank(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if 0 <= value <= 5 else None
+    text = text_of(value)
+    stars = _STARS.search(text)
+    if stars and len(stars.group(0)) <= 5:
+        return float(stars.group(0).count("★"))
+    only = _ONLY_NUMBER.fullmatch(text)
+    found = only or _RATING.search(text)
+    if not found:
+        return None
+    return float(next(g for g in found.groups() if g is not None))
 
 
 # --- the figures --------------------------------------------------------------------------
@@ -222,4 +300,47 @@ def rate(part: int, whole: int) -> float | None:
 
 def between(times: pd.Series, start: datetime, end: datetime) -> pd.Series:
     """Which times fall in [start, end)."""
-    return (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))
+    moments, unit = _ticks(times)
+    return pd.Series((moments >= _tick(start, unit)) & (moments < _tick(end, unit)),
+                     index=times.index)
+
+
+#: An unknown time among the ticks: below every real one.
+_NAT = np.iinfo(np.int64).min
+
+
+def _ticks(times: pd.Series) -> tuple[Any, str]:
+    """Aware times as integer ticks since the epoch (UTC) and their unit: the reports compare
+    them with dozens of periods, which pandas' aware comparisons make slow."""
+    values = times.array
+    return values.asi8, values.unit
+
+
+def _tick(moment: datetime, unit: str) -> int:
+    return int(pd.Timestamp(moment).as_unit(unit).asm8.astype(np.int64))
+
+
+def placed(facts: pd.DataFrame, event: str, start: datetime, end: datetime) -> pd.Series:
+    """Which tickets' `event` (resolved, escalated) lies wholly in [start, end): the moment
+    where it is known, the whole interval where it is not (an interval ends at first sight,
+    which found the event already there, so one ending at `end` still lies inside)."""
+    (since, unit), (until, _) = _ticks(facts[f"{event}_from"]), _ticks(facts[f"{event}_to"])
+    first, last = _tick(start, unit), _tick(end, unit)
+    point = since == until
+    inside = (since >= first) & np.where(point, until < last, until <= last)
+    return pd.Series(inside, index=facts.index)
+
+
+def not_placed(facts: pd.DataFrame, event: str, start: datetime, end: datetime) -> pd.Series:
+    """Which tickets' `event` happened before adoption at a time that may or may not lie in
+    [start, end): its interval overlaps the period without lying inside it (an unknown start
+    lies before every period)."""
+    (since, unit), (until, _) = _ticks(facts[f"{event}_from"]), _ticks(facts[f"{event}_to"])
+    overlaps = (since != until) & (until != _NAT) & (until > _tick(start, unit)) & (
+        since < _tick(end, unit))
+    return pd.Series(overlaps, index=facts.index) & ~placed(facts, event, start, end)
+
+
+def future_dated(facts: pd.DataFrame, at: datetime) -> pd.Series:
+    """Tickets whose Timestamp is later than `at`: their age is unknown, not negative."""
+    return facts["reported_at"] > pd.Timestamp(at)

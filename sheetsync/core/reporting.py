@@ -57,6 +57,21 @@ def period_containing(job: Job, moment: datetime) -> Period:
     return Period(job, _at(first, tz), _at(last, tz), label)
 
 
+def days(period: Period) -> list[Period]:
+    """The days a period is made of, each a day in the configured timezone (23 or 25 hours
+    long where daylight saving starts or ends)."""
+    found, moment = [], period.start
+    while moment < period.end:
+        found.append(period_containing("daily", moment))
+        moment = found[-1].end
+    return found
+
+
+def before(period: Period, adopted_at: datetime | None) -> bool:
+    """Whether the period lies wholly before the adoption: sheetsync knows nothing of it."""
+    return adopted_at is not None and period.end <= adopted_at
+
+
 def period_for(job: Job, label: str, tz: ZoneInfo) -> Period:
     """The period a `--for` label names: 2026-11-23, 2026-W47 or 2026-11, as the job needs."""
     patterns = {"morning": (r"\d{4}-\d{2}-\d{2}", "YYYY-MM-DD"),

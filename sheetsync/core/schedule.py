@@ -5,10 +5,10 @@ the same question.
 Each job has one scheduled moment per period: the morning review and the daily summary each
 day at their time, for that day; the weekly report on Mondays, for the ISO week before; the
 monthly analysis on the 1st, for the month before. A job is due for its most recent moment
-that has passed, if that moment came after sheetsync adopted the tracker and that period has
-no recorded run. So three weeks of downtime end in one morning review, one daily summary,
-the last week and the last month, not a flood; older periods stay available through
-`sheetsync report --for`.
+that has passed, if that moment came after sheetsync adopted the tracker, the period does not
+lie wholly before the adoption (sheetsync knows nothing of it) and it has no recorded run. So
+three weeks of downtime end in one morning review, one daily summary, the last week and the
+last month, not a flood; older periods stay available through `sheetsync report --for`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, time, timedelta
 
-from sheetsync.core.reporting import Job, Period, period_containing
+from sheetsync.core.reporting import Job, Period, before, period_containing
 
 
 def scheduled_moment(job: Job, at: str, now: datetime) -> datetime:
@@ -60,6 +60,7 @@ def due(now: datetime, times: dict[Job, str], jobs: Sequence[Job],
     for job in jobs:
         moment = scheduled_moment(job, times[job], now)
         period = period_of_moment(job, moment)
-        if moment >= adopted_at and (job, period.label) not in done:
+        if moment >= adopted_at and not before(period, adopted_at) \
+                and (job, period.label) not in done:
             found.append((period, moment))
     return found

@@ -239,6 +239,13 @@ _NON_DIGITS = re.compile(r"\D")
 _ROUNDED = re.compile(r"\d(\.\d+)?[eE]\+?\d+")  # 9.19876E+11: a number cell Excel rounded
 
 
+def country_code(region: str) -> str:
+    """The region's calling code as a message shows it (`+27` for ZA), from phonenumbers'
+    example number for the region; `+<country code>` for a region it does not know."""
+    example = phonenumbers.example_number(region)
+    return f"+{example.country_code}" if example is not None else "+<country code>"
+
+
 def check_phone(value: Any, region: str) -> PhoneCheck:
     """A WhatsApp number must be a valid number written `+<country code><number>`."""
     if value.__class__ is str and _E164_SHAPE.fullmatch(value):

@@ -5,12 +5,13 @@ the sheet."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sheetsync.config import Config
 from sheetsync.integrations.dispatch import Sinks, hand_off
 from sheetsync.core.reminders import DAYS, STALE, check_backs, follow_ups, quiet
 from sheetsync.core.effects import Effect
-from sheetsync.core.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts
+from sheetsync.core.sla import FIRST_RESPONSE, RESOLUTION, Calendar, Clock, alerts, fold_late
 from sheetsync.state import Lease, StateStore, has_state, open_state
 
 WATCHED = timedelta(days=30)  # tickets first seen longer ago than this get no SLA alert
@@ -52,14 +53,31 @@ def run_sla(config: Config, now: datetime, sinks: Sinks | None,
         if adopted is None:
             return 0
         since = max(datetime.fromisoformat(adopted), now - WATCHED)
-        clocks = [Clock(ticket, fields.get("priority"), fields.get("assignee"),
-                        datetime.fromisoformat(first).astimezone(config.timezone),
-                        moved or fields.get("assignee") is not None,
-                        fields.get("resolved") == "yes")
-                  for ticket, fields, first, moved in store.open_clocks(since)]
+        clocks = [_clock(config, *row) for row in store.open_clocks(since)]
         due = alerts(clocks, targets, local,
-                     timedelta(minutes=settings.warn_before_minutes), calendar)
-        return _send(store, due, now, sinks)
+                     timedelta(minutes=settings.warn_before_minutes), calendar,
+                     late_after(config))
+        return _send(store, due, now, sinks, settings.late_alerts_max)
+
+
+def late_after(config: Config) -> timedelta:
+    """How long after its deadline an alert is late: longer than two sync intervals (and five
+    minutes), which a running daemon would not let pass."""
+    return max(timedelta(seconds=2 * config.settings.sync.interval_seconds),
+               timedelta(minutes=5))
+
+
+def _clock(config: Config, ticket: str, fields: dict[str, Any], first: str, moved: str | None,
+           assigned: bool, resolved: str | None) -> Clock:
+    """A ticket's clock from what the store keeps: answered when first seen if it came
+    assigned, resolved then if it came resolved."""
+    def local(iso: str | None) -> datetime | None:
+        return datetime.fromisoformat(iso).astimezone(config.timezone) if iso else None
+
+    start = datetime.fromisoformat(first).astimezone(config.timezone)
+    return Clock(ticket, fields.get("priority"), fields.get("assignee"), start,
+                 start if assigned else local(moved),
+                 local(resolved) or (start if fields.get("resolved") == "yes" else None))
 
 
 def working_calendar(config: Config) -> Calendar | None:
@@ -73,12 +91,13 @@ def working_calendar(config: Config) -> Calendar | None:
                     closes, frozenset(settings.holidays))
 
 
-def _send(store: StateStore, due: list[Effect], now: datetime, sinks: Sinks | None) -> int:
-    """Plan the effects not planned before (each is once per key), then deliver what is
-    pending; returns how many were new."""
+def _send(store: StateStore, due: list[Effect], now: datetime, sinks: Sinks | None,
+          late_most: int | None = None) -> int:
+    """Plan the effects not planned before (each is once per key), more than `late_most` late
+    ones folded into one summary, then deliver what is pending; returns how many were new."""
     fresh = [e for e in due if not store.effects(key=e.key)]
     if fresh:
-        store.add_effects(fresh, now)
+        store.add_effects(fresh if late_most is None else fold_late(fresh, late_most), now)
         if sinks is not None:
             hand_off(store, sinks, now)
     return len(fresh)

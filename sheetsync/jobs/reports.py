@@ -19,7 +19,7 @@ from sheetsync.core.reports import daily, monthly, morning, weekly
 from sheetsync.jobs.reminders import working_calendar
 from sheetsync.core.schedule import due
 from sheetsync.core.reminders import quiet_until
-from sheetsync.core.reporting import Job, Period, Report
+from sheetsync.core.reporting import Job, Period, Report, before
 from sheetsync.core.rules import SLACK_DIGEST
 from sheetsync.schema import Sheet, bind
 from sheetsync.state import Lease, StateStore, open_state
@@ -64,6 +64,11 @@ def run_report(config: Config, period: Period, at: datetime, store: StateStore,
     report = build(config, period, at, store, bind(backend.read(), config.schema))
     rolling = settings.tabs == "rolling"
     tab = ROLLING[period.job] if rolling else period.tab
+    adopted = datetime.fromisoformat(store.adopted_at) if store.adopted_at else None
+    if adopted is not None and before(period, adopted):
+        since = adopted.astimezone(config.timezone).strftime("%Y-%m-%d %H:%M")
+        return Written(report, tab, f"{period.label} lies wholly before sheetsync adopted the "
+                                    f"tracker ({since}), so it knows nothing of it")
     skipped = backend.write_report(report, tab, None if rolling else
                                    getattr(settings.keep, period.job))
     if skipped is not None:

@@ -27,10 +27,10 @@ class OutboxRepository(LeaseRepository):
     def _insert_effects(db: Database, effects: list[Effect], at: str,
                         cycle_id: int) -> None:
         db.executemany(
-            "INSERT OR IGNORE INTO effects (key, kind, ticket_id, payload, status,"
-            " created_at, updated_at, cycle_id) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+            "INSERT OR IGNORE INTO effects (key, kind, ticket_id, payload, status, last_error,"
+            " created_at, updated_at, cycle_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(e.key, e.kind, e.ticket_id, json.dumps(dict(e.payload), ensure_ascii=False),
-              at, at, cycle_id) for e in effects])
+              e.status, e.last_error, at, at, cycle_id) for e in effects])
 
     def effects(self, status: EffectStatus | None = None, key: str | None = None
                 ) -> list[Effect]:

@@ -115,17 +115,26 @@ class SnapshotRepository(Repository):
                 found[ticket] = values.get("assignee")
         return found
 
-    def open_clocks(self, since: datetime) -> list[tuple[str, dict[str, Any], str, bool]]:
+    def open_clocks(self, since: datetime) -> list[tuple[str, dict[str, Any], str, str | None,
+                                                         bool, str | None]]:
         """Tickets first seen after `since`, still present: their fields, when first seen,
-        and whether anyone has responded (a status change, or an assignee)."""
-        return [(ticket, json.loads(fields), first, bool(moved))
-                for ticket, fields, first, moved in self._db.execute(
-                    "SELECT t.ticket_id, t.fields, c.first, EXISTS (SELECT 1 FROM transitions "
-                    "m WHERE m.ticket_id = t.ticket_id AND m.field IN ('status', 'assignee')) "
+        when first changed in status or assignee (None: never), whether they were assigned
+        when first seen, and when first seen resolved (None: never)."""
+        return [(ticket, values, first, moved, bool(entered) if entered is not None
+                 else values.get("assignee") is not None, resolved)
+                for ticket, fields, first, moved, entered, resolved in self._db.execute(
+                    "SELECT t.ticket_id, t.fields, c.first, (SELECT min(m.observed_at) FROM "
+                    "transitions m WHERE m.ticket_id = t.ticket_id AND m.field IN ('status', "
+                    "'assignee')), (SELECT CASE WHEN a.before IS NULL THEN 0 ELSE 1 END FROM "
+                    "transitions a WHERE a.ticket_id = t.ticket_id AND a.field = 'assignee' "
+                    "ORDER BY a.id LIMIT 1), (SELECT min(r.observed_at) FROM transitions r "
+                    "WHERE r.ticket_id = t.ticket_id AND r.field = 'resolved' AND "
+                    "r.after = 'yes') "
                     "FROM tickets t JOIN (SELECT ticket_id, min(observed_at) AS first FROM "
                     "transitions WHERE field = 'ticket' AND after = 'created' AND "
                     "observed_at > ? GROUP BY ticket_id) c ON c.ticket_id = t.ticket_id "
-                    "WHERE t.present = 1", (_iso(since),))]
+                    "WHERE t.present = 1", (_iso(since),))
+                for values in (json.loads(fields),)]
 
     def levels(self) -> dict[str, str]:
         """The escalation level each ticket last had while escalated."""

@@ -2,7 +2,9 @@
 
 Pure: ticket facts + the day -> a Report. Today's new, resolved and escalated counts; open
 issues not updated today; priority issues for tomorrow (High first, then the oldest); new
-issues by type and open issues by assignee.
+issues by type and open issues by owner (the first person in Assigned To). A resolution or
+escalation from before adoption counts on the day its whole interval lies in; one that may or
+may not have been today is counted as "not placed".
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from sheetsync.core.kpis import between
-from sheetsync.core.reports.tables import TICKET_COLUMNS, by_priority_then_age, counts, ticket_rows
+from sheetsync.core.kpis import between, placed
+from sheetsync.core.reports.tables import (LISTED, TICKET_COLUMNS, by_owner, by_priority_then_age,
+                                           counts, ticket_rows, unplaced_figures)
 from sheetsync.core.reporting import Chart, Period, Report, Table
-from sheetsync.core.values import split_people
 
 TOMORROW = 10  # priority issues listed for tomorrow
 
@@ -22,18 +24,17 @@ TOMORROW = 10  # priority issues listed for tomorrow
 def build(facts: pd.DataFrame, period: Period, at: datetime) -> Report:
     """The summary of `period`'s day."""
     start, end = period.start, period.end
+    resolved = int(placed(facts, "resolved", start, end).sum())
+    escalated = int(placed(facts, "escalated", start, end).sum())
+    unplaced = unplaced_figures(facts, period, ("resolved", "escalated"))
+    facts = facts[[*LISTED, "resolved", "last_change"]]
     new = facts[between(facts["reported_at"], start, end)]
-    resolved = facts[between(facts["resolved_at"], start, end)]
-    escalated = facts[between(facts["escalated_at"], start, end)]
     open_ = facts[~facts["resolved"] & (facts["reported_at"] < pd.Timestamp(end))]
     quiet = open_[open_["last_change"].isna() | (open_["last_change"] < pd.Timestamp(start))]
     quiet = quiet[~quiet.index.isin(new.index)]
     tomorrow = by_priority_then_age(open_).head(TOMORROW)
     by_type = counts(new["type"], "New today by type")
-    people = open_["assignee"].dropna().map(split_people).explode()
-    by_assignee = counts(pd.concat([people, pd.Series([None] * int(open_["assignee"].isna()
-                                                                  .sum()), dtype=object)]),
-                         "Open issues by assignee")
+    by_assignee = by_owner(open_, "Open issues by owner")
     tables = [
         Table("Open issues not updated today", TICKET_COLUMNS,
               ticket_rows(by_priority_then_age(quiet), at)),
@@ -41,10 +42,18 @@ def build(facts: pd.DataFrame, period: Period, at: datetime) -> Report:
               note="open issues, High priority first, then the oldest"),
         by_type, by_assignee,
     ]
-    figures = [("New today", len(new)), ("Resolved today", len(resolved)),
-               ("Escalated today", len(escalated)), ("Open", len(open_)),
-               ("Open and not updated today", len(quiet))]
-    digest = (f"Daily summary {period.label}: {len(new)} new, {len(resolved)} resolved, "
-              f"{len(escalated)} escalated; {len(open_)} open, {len(quiet)} not updated today.")
+    figures = [("New today", len(new)), ("Resolved today", resolved),
+               ("Escalated today", escalated), ("Open", len(open_)),
+               ("Open and not updated today", len(quiet)), *unplaced]
     return Report(period, at, figures, tables, [Chart("bar", by_type.title, by_type.title)],
-                  digest)
+                  digest(period, dict(figures)))
+
+
+def digest(period: Period, figures: dict[str, int]) -> str:
+    """The one-line digest, from the tab's own figures."""
+    unplaced = "".join(f"; {n} {name.lower()}" for name, n in figures.items()
+                       if "before adoption" in name)
+    return (f"Daily summary {period.label}: {figures['New today']} new, "
+            f"{figures['Resolved today']} resolved, {figures['Escalated today']} escalated; "
+            f"{figures['Open']} open, {figures['Open and not updated today']} not updated "
+            f"today{unplaced}.")

@@ -2,7 +2,9 @@
 that need permanent fixes, feature requests for the roadmap, sellers who need more training
 or support, and the team's performance per person.
 
-Pure: ticket facts + the month -> a Report.
+Pure: ticket facts + the month -> a Report. The team table counts each ticket once, under its
+owner (the first person in Assigned To), so its columns add up to the month's figures; the
+people named after the owner are shown beside, not counted.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from datetime import datetime
 import pandas as pd
 
 from sheetsync.core.clusters import cluster
-from sheetsync.core.kpis import between, median, rate
-from sheetsync.core.reports.tables import counts, daily_volume, hours, percent
+from sheetsync.core.kpis import between, median, placed, rate
+from sheetsync.core.reports.tables import (NOBODY, counts, daily_volume, hours, percent,
+                                           unplaced_figures)
 from sheetsync.core.reporting import Chart, Period, Report, Table, headline
-from sheetsync.core.values import split_people
 
 FEATURE = "feature request"
 HELP = "help"
@@ -34,6 +36,7 @@ def build(facts: pd.DataFrame, period: Period, at: datetime) -> Report:
                     list(requests["seller"]), minimum=1)
     by_type = counts(month["type"], "Issues by type")
     volume = daily_volume(facts, period)
+    resolved = facts[placed(facts, "resolved", period.start, period.end)]
     tables = [
         Table("Recurring issues that need permanent fixes",
               ("Issue", "Tickets", "Sellers", "Examples"),
@@ -44,12 +47,12 @@ def build(facts: pd.DataFrame, period: Period, at: datetime) -> Report:
               [(c.label, c.sellers, len(c.tickets), ", ".join(c.tickets[:EXAMPLES]))
                for c in sorted(asked, key=lambda c: (-c.sellers, c.label))]),
         training(month),
-        team(month),
+        team(month, resolved),
         by_type, volume,
     ]
-    figures = [("Reported", len(month)),
-               ("Resolved", int(between(facts["resolved_at"], period.start, period.end).sum())),
-               ("Recurring issues", len(recurring)), ("Feature requests", len(requests))]
+    figures = [("Reported", len(month)), ("Resolved", len(resolved)),
+               ("Recurring issues", len(recurring)), ("Feature requests", len(requests)),
+               *unplaced_figures(facts, period, ("resolved",))]
     return Report(period, at, figures, tables, [Chart("bar", "Issues by type", by_type.title),
                                                 Chart("line", "Daily volume", volume.title)],
                   headline(f"Monthly analysis {period.label}", figures))
@@ -72,18 +75,24 @@ def training(month: pd.DataFrame) -> Table:
                  note=f"{TRAINING_HELP}+ Help tickets or {TRAINING_REPEATS}+ repeat issues")
 
 
-def team(month: pd.DataFrame) -> Table:
-    """Per person in Assigned To: handled, resolved, median resolution, escalation and
-    first-contact resolution rates."""
-    people = month["assignee"].dropna().map(split_people).explode().dropna()
+def team(month: pd.DataFrame, resolved: pd.DataFrame) -> Table:
+    """Per owner: the month's tickets handled (reported this month) and resolved (resolved
+    this month), median resolution and first-contact resolution of those resolved, the
+    escalation rate of those handled; and the tickets they were named on after the owner."""
+    handled_by = month["owner"].fillna(NOBODY)
+    resolved_by = resolved["owner"].fillna(NOBODY)
+    helped = month["helpers"].explode().dropna().value_counts()
     rows = []
-    for person in sorted(set(people)):
-        mine = month.loc[people[people == person].index.unique()]
-        resolved = mine[mine["ever_resolved"]]
-        known = resolved[resolved["resolution_h"].notna()]  # first contact is known for these
-        rows.append((person, len(mine), len(resolved), hours(median(known["resolution_h"])),
+    for person in sorted(set(handled_by) | set(resolved_by), key=lambda p: (p == NOBODY, p)):
+        mine = month[handled_by == person]
+        done = resolved[resolved_by == person]
+        known = done[done["resolution_h"].notna()]  # first contact is known for these
+        rows.append((person, len(mine), len(done), hours(median(known["resolution_h"])),
                      percent(rate(int(mine["ever_escalated"].sum()), len(mine))),
-                     percent(rate(int(known["first_contact"].sum()), len(known)))))
-    return Table("Team performance", ("Assigned to", "Handled", "Resolved",
+                     percent(rate(int(known["first_contact"].sum()), len(known))),
+                     int(helped.get(person, 0))))
+    return Table("Team performance", ("Owner", "Handled", "Resolved",
                                       "Median resolution (h)", "Escalation rate",
-                                      "First-contact resolution"), rows)
+                                      "First-contact resolution", "Also named on"), rows,
+                 note="each ticket once, under the first person in Assigned To; "
+                      "Also named on: the month's tickets naming them after the owner")

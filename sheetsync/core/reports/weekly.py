@@ -1,18 +1,21 @@
 """The weekly report (Monday 09:00, for the previous ISO week): the KPIs a support lead is
 judged by, and recommendations that cite the numbers behind them.
 
-Pure: ticket facts + the week + the first-response target -> a Report.
+Pure: ticket facts + the week + the first-response target -> a Report. Resolved counts the
+tickets placed in the week (see `kpis`); resolution times, the first-contact rate and their
+median are worked out from those same tickets, where their resolution time is known.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
 from sheetsync.core.clusters import cluster
-from sheetsync.core.kpis import between, mean, median, rate
-from sheetsync.core.reports.tables import daily_volume, hours, percent
+from sheetsync.core.kpis import between, future_dated, mean, median, placed, rate
+from sheetsync.core.reports.tables import daily_volume, hours, percent, unplaced_figures
 from sheetsync.core.reporting import Chart, Period, Report, Table, headline
 
 RISE = 0.25  # a type up this much week on week (with enough tickets) is worth a look
@@ -26,9 +29,9 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
     this = facts[between(facts["reported_at"], period.start, period.end)]
     before = period.previous()
     last = facts[between(facts["reported_at"], before.start, before.end)]
-    resolved = facts[between(facts["resolved_at"], period.start, period.end)]
+    resolved = facts[placed(facts, "resolved", period.start, period.end)]
     known = resolved["resolution_h"].dropna()
-    fcr = int(resolved["first_contact"].sum())
+    fcr = int(resolved["first_contact"].sum())  # first contact is known where the time is
     repeats = int(this["repeat"].sum())
     breaches = breached(this, at, target_hours)
     figures = [
@@ -37,15 +40,16 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
         ("Average resolution time (h)", hours(mean(known))),
         ("Median resolution time (h)", hours(median(known))),
         ("Median first response (h)", hours(median(this["first_response_h"]))),
-        ("First-contact resolution rate", percent(rate(fcr, len(resolved)))),
+        ("First-contact resolution rate", percent(rate(fcr, len(known)))),
         ("Repeat-issue rate", percent(rate(repeats, len(this)))),
         (f"First-response target ({target_hours:g} h) breaches", len(breaches)),
     ]
-    if this["rating"].notna().any():  # the preset records the user's feedback
-        figures.append(("Average satisfaction (of 5)", round(float(this["rating"].mean()), 1)))
+    figures += satisfaction(facts, this)
+    figures += unplaced_figures(facts, period, ("resolved",))
     types = type_change(this, last)
     volume = daily_volume(facts, period)
-    advice = recommendations(this, last, resolved, fcr, repeats, breaches, target_hours)
+    advice = recommendations(this, last, resolved, fcr, len(known), repeats, breaches,
+                             target_hours)
     tables = [types, volume, Table("Recommendations", ("Recommendation",),
                                    [(a,) for a in advice])]
     return Report(period, at, figures, tables,
@@ -55,12 +59,25 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
                       figures[0], figures[1], figures[3], figures[4], figures[7]]))
 
 
+def satisfaction(facts: pd.DataFrame, this: pd.DataFrame) -> list[tuple[str, Any]]:
+    """The average rating of the week's tickets, and how many gave feedback without one,
+    where the tracker records feedback at all."""
+    if not facts["feedback"].any():
+        return []
+    ratings = this["rating"].dropna()
+    average = mean(ratings)
+    return [("Average satisfaction (of 5)", None if average is None else round(average, 1)),
+            ("Ratings", len(ratings)),
+            ("Feedback without a rating", int((this["feedback"] & this["rating"].isna()).sum()))]
+
+
 def breached(frame: pd.DataFrame, at: datetime, target_hours: float) -> pd.DataFrame:
-    """Tickets whose first response came later than the target, or has not come and is late."""
+    """Tickets whose first response came later than the target, or has not come and is late.
+    Never one whose first response is unknown (answered before adoption)."""
     late = frame["first_response_h"] > target_hours
     age = (pd.Timestamp(at) - frame["reported_at"]).dt.total_seconds() / 3600
     waiting = frame["first_response_h"].isna() & frame["first_response_at"].isna() & \
-        ~frame["adopted"] & (age > target_hours)
+        ~frame["response_unknown"] & ~future_dated(frame, at) & (age > target_hours)
     return frame[late | waiting]
 
 
@@ -78,7 +95,7 @@ def type_change(this: pd.DataFrame, last: pd.DataFrame) -> Table:
 
 
 def recommendations(this: pd.DataFrame, last: pd.DataFrame, resolved: pd.DataFrame,
-                    fcr: int, repeats: int, breaches: pd.DataFrame,
+                    fcr: int, known: int, repeats: int, breaches: pd.DataFrame,
                     target_hours: float) -> list[str]:
     """What to do about the week, each with the numbers that call for it."""
     advice = []
@@ -95,9 +112,9 @@ def recommendations(this: pd.DataFrame, last: pd.DataFrame, resolved: pd.DataFra
             common = f'; {groups[0].sellers} sellers reported "{groups[0].label}"' \
                 if groups and groups[0].sellers >= 2 else ""
             advice.append(f"{kind} tickets {change}{common}; consider a permanent fix.")
-    if len(resolved) >= 5 and fcr / len(resolved) < FCR_TARGET:
-        advice.append(f"First-contact resolution was {fcr / len(resolved) * 100:.0f}% ({fcr} of "
-                      f"{len(resolved)} resolved); look at what the escalated and waiting "
+    if known >= 5 and fcr / known < FCR_TARGET:
+        advice.append(f"First-contact resolution was {fcr / known * 100:.0f}% ({fcr} of "
+                      f"{known} resolved); look at what the escalated and waiting "
                       "tickets lacked at first contact.")
     if len(breaches):
         advice.append(f"{len(breaches)} ticket{'s' if len(breaches) != 1 else ''} waited over "
@@ -106,8 +123,8 @@ def recommendations(this: pd.DataFrame, last: pd.DataFrame, resolved: pd.DataFra
     if len(this) and repeats >= 2 and repeats / len(this) >= REPEAT_TARGET:
         advice.append(f"{repeats / len(this) * 100:.0f}% of tickets were repeat issues "
                       f"({repeats} of {len(this)}); check back with sellers after resolving.")
-    known = resolved["resolution_h"].dropna()
-    if len(known) >= 5 and float(known.median()) > RESOLUTION_TARGET_H:
-        advice.append(f"Median resolution took {float(known.median()):.0f} h "
-                      f"({len(known)} tickets); the oldest open issues need an owner.")
+    times = resolved["resolution_h"].dropna()
+    if len(times) >= 5 and float(times.median()) > RESOLUTION_TARGET_H:
+        advice.append(f"Median resolution took {float(times.median()):.0f} h "
+                      f"({len(times)} tickets); the oldest open issues need an owner.")
     return advice or ["Nothing stands out: the week's figures are within their targets."]
