@@ -40,13 +40,13 @@ from sheetsync.core.xlsx_sheet import CellEdit, Restyle
 from sheetsync.faults import HALF_WRITTEN
 
 CHUNK = 1 << 20
-LEVEL = 6  # zlib's default: about what Excel and LibreOffice write
+LEVEL = 1  # zlib's fastest: the sheet deflates in half the time of level 6, for a file ~25% larger
 _STRICT = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted workbook, or a legacy .xls
 _ROW = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row\b|</(?:[A-Za-z_][\w.\-]*:)?sheetData\s*>")
 _START_END = re.compile(rb"(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _R = re.compile(rb"\sr\s*=\s*\"(\d+)\"")
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
 
 
 class NotReady(Exception):
@@ -429,18 +429,23 @@ def splice(source: IO[bytes], sink: IO[bytes] | _Collect, edit: SheetEdit,
     head = buffer[:match.start()]
     writer.write(_half(edit, head + f"<{p}sheetData/>".encode() + close_root, p, first=True))
     writer.write(f"<{p}sheetData>".encode())
-    edit.has_formula |= bool(_FORMULA.search(head))
+    edit.has_formula |= re.search(rb"<(?:[\w.\-]+:)?f[\s>/]", head) is not None
     pending = sorted(edit.rows)
     buffer = buffer[match.end():]
     position = current = 0
     empty = bool(match.group(1))  # <sheetData/>: no rows at all
 
+    formula = (f"<{p}f>".encode(), f"<{p}f ".encode())
+
     def flush(upto: int) -> None:
-        edit.has_formula |= bool(_FORMULA.search(buffer, 0, upto))
+        if not edit.has_formula:
+            edit.has_formula = any(buffer.find(f, 0, upto) >= 0 for f in formula)
         if rows:
             writer.write(buffer[:upto])
 
     while True:
+        if not empty:  # rows before the next one to edit pass without being looked at
+            position = _skip(buffer, position, pending[0] if pending else None, p)
         found = None if empty else _ROW.search(buffer, position)
         closing = empty or (found is not None and found.group(0)[1:2] == b"/")
         end = None if found is None or closing else _row_end(buffer, found)
@@ -467,7 +472,7 @@ def splice(source: IO[bytes], sink: IO[bytes] | _Collect, edit: SheetEdit,
             made.append(_rewritten(edit, None, pending.pop(0), restyle, p))
         if pending and pending[0] == current:
             pending.pop(0)
-            edit.has_formula |= bool(_FORMULA.search(buffer, start, end))
+            edit.has_formula |= any(buffer.find(f, start, end) >= 0 for f in formula)
             made.append(_rewritten(edit, buffer[start:end], current, restyle, p))
             flush(start)
         elif made:
@@ -483,6 +488,20 @@ def splice(source: IO[bytes], sink: IO[bytes] | _Collect, edit: SheetEdit,
     writer.write(_half(edit, opening + f"<{p}sheetData/>".encode() + buffer, p, first=False))
     timings.splice += time.perf_counter() - started - (timings.inflate + timings.deflate
                                                         - before)
+
+
+def _skip(buffer: bytes, position: int, target: int | None, p: str) -> int:
+    """Where the last row start in the buffer is, when every row before it comes before
+    row `target` (None: no row left to edit); else `position`. Rows are in ascending order
+    (the schema says so, and Excel refuses a file where they are not), so one look at the
+    last row's number stands for all of them."""
+    last = buffer.rfind(f"<{p}row ".encode(), position)
+    if last <= position:
+        return position
+    number = _R.search(buffer, last, last + 200)
+    if number is None or target is not None and int(number.group(1)) >= target:
+        return position
+    return last
 
 
 def _row_end(buffer: bytes, found: re.Match[bytes]) -> int | None:
