@@ -571,6 +571,8 @@ def save(package: Package, path: Path, read: tuple[int, int] | None,
     """Write the edited package over `path` if the file is still the one read (its stamp
     `read`; None: do not check); None when written, else why not."""
     timings = timings or Timings()
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)  # a save a crash cut short
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     replacement = Path(temporary)

@@ -172,6 +172,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         delivered += _link_created_tasks(store, sinks, plan.details, plan.policy, now)
         lap("dispatch")
         written = _write_back(store, backend, view, scope, plan)
+        store.record_write(written.skipped, now)
         lap("write")
         kept = _remember(view, scope, now=now, generation=generation, written=written,
                          levels=diffed.levels)
