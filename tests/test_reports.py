@@ -289,3 +289,29 @@ def test_a_report_the_workbook_cannot_take_now_is_retried_and_said_once(
     assert all(w.skipped is None for w in run_due(adopted, back + timedelta(minutes=3), None,
                                                   _log_report))
     assert run_due(adopted, back + timedelta(minutes=4), None, _log_report) == []
+
+
+def test_status_and_sync_say_when_the_tracker_is_not_being_written(
+        adopted: Config, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sheetsync.app.cli as cli
+
+    lock = adopted.workbook_path.parent / f"~${adopted.workbook_path.name}"
+    lock.write_text("someone has it open")
+    edit_row = openpyxl.load_workbook(adopted.workbook_path)
+    edit_row["Tracker"].cell(row=2, column=6).value = "Escalated"  # a Sync Note to write
+    edit_row.save(adopted.workbook_path)
+    start = datetime(2026, 11, 30, 10, 0, tzinfo=IST)
+    for minutes in (0, 6, 12):
+        monkeypatch.setattr(cli, "_now", lambda m=minutes: start + timedelta(minutes=m))
+        assert main(["sync", "--config", str(adopted.source)]) == 0
+    said = capsys.readouterr()
+    assert "no cells written" in said.out and " cells written." not in said.out
+    assert "Did not write the tracker: it is open in another program" in said.err
+    assert main(["status", "--config", str(adopted.source)]) == 0
+    [line] = [l for l in capsys.readouterr().out.splitlines() if l.startswith("Not written")]
+    assert "3 cycles (12 min)" in line and "~$" in line and "close the tracker" in line
+    lock.unlink()
+    assert main(["sync", "--config", str(adopted.source)]) == 0
+    assert main(["status", "--config", str(adopted.source)]) == 0
+    assert "Not written" not in capsys.readouterr().out
