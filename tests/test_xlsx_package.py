@@ -307,3 +307,25 @@ def test_random_writes_read_back_as_written(tmp_path: Path,
     for r, c in untouched:
         assert rows[r - 1][c] == grid.rows[r - 1][c]
     loads_cleanly(path)
+
+
+def test_a_tracker_libreoffice_saved_with_an_empty_drawing_is_written(tmp_path: Path) -> None:
+    """LibreOffice writes an empty xl/drawings/drawing1.xml for a sheet with a filter."""
+    path = excel_like(tmp_path / "tracker.xlsx")
+    empty = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xdr:wsDr xmlns:xdr='
+             b'"http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"/>')
+    with zipfile.ZipFile(path) as source:
+        members = {n: source.read(n) for n in source.namelist()}
+    members["xl/drawings/drawing1.xml"] = empty
+    members.pop("xl/drawings/_rels/drawing1.xml.rels")
+    members.pop("xl/charts/chart1.xml")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    workbook = Workbook(path, "Tracker")
+    assert workbook.save_blockers() == []
+    workbook.read()
+    assert workbook.write(1, [CellWrite(2, "Ticket ID", "INT-000001")]) is None
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("xl/drawings/drawing1.xml") == empty
+    assert Workbook(path, "Tracker").read().rows[1][9] == "INT-000001"

@@ -145,8 +145,9 @@ def prune(package: Package, job: Job, keep: int) -> list[str]:
                   for r in parts.relationships(package.read(rels))}
         package.put(package.workbook, parts.without_sheet(package.read(package.workbook)
                                                           or b"", name))
-        package.put(rels, parts.without_relationships(
-            package.read(rels) or b"", lambda r, rid=target.get(part): r.id == rid))
+        rid = target.get(part)
+        package.put(rels, parts.without_relationships(package.read(rels) or b"",
+                                                      lambda r: r.id == rid))
         package.drop(_owned(package, part) | {part})
         package.remove(parts.rels_of(part))
     if gone:

@@ -174,7 +174,7 @@ class Workbook:
         grid = self.read_tab(self.tab, missing_ok=True)
 
         def edit(package: Package) -> None:
-            if not grid.rows:
+            if self.tab not in package.sheet_parts():
                 report_tabs.put_sheet(package, self.tab, [list(plan.header),
                                                           *map(list, plan.rows)])
                 progress(len(plan.rows), len(plan.rows))
@@ -188,10 +188,8 @@ class Workbook:
                                            "into a new tab, or a new workbook)")
             _plan_setup(package, self.tab, rows, plan, changes)
 
-        if self.read_only():
-            raise TrackerError(f"{self.path}: not prepared: {self.save_blockers()[0]}")
         before = len(changes.done)
-        skipped = self._edit_if(edit, lambda: len(changes.done) > before + created)
+        skipped = self._edit_if(edit, lambda: len(changes.done) > before)
         if skipped:
             raise TrackerError(f"{self.path}: not prepared: {skipped}")
         return changes
@@ -223,9 +221,6 @@ class Workbook:
             return "it was being saved by another program; try again in a moment"
         self._stamp = stamp(self.path)
         return skipped
-
-    def read_only(self) -> bool:
-        return read_only_reason(self.path) is not None
 
     def probe(self) -> tuple[int, int] | None:
         """A cheap token that changes when the file does (no read): its mtime and size."""
@@ -513,8 +508,8 @@ def _plan_removal(package: Package, tab: str, changes: Changes) -> None:
     styles = package.styles()
     filled = set()
     with package.open_stream(part) as stream:
-        for number, row in rows_of(stream):
-            for column, tag in sheet.row_cells(row).items():
+        for number, element in rows_of(stream):
+            for column, tag in sheet.row_cells(element).items():
                 style = x.attribute(tag, "s")
                 if style and styles.has_our_fill(int(style)):
                     filled.add((number, column))

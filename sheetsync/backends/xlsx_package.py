@@ -73,7 +73,7 @@ def read_only_reason(path: Path) -> str | None:
                 if _STRICT in part.read(4096):
                     return ("it is saved as Strict Open XML; save it as an ordinary Excel "
                             "Workbook (.xlsx)")
-    except (*HALF_WRITTEN, KeyError, OSError):
+    except HALF_WRITTEN + (KeyError, OSError):
         return None  # being saved this moment, or not a workbook: the read says which
     return None
 
@@ -584,7 +584,7 @@ def save(package: Package, path: Path, read: tuple[int, int] | None,
             shutil.copy2(path, backup)
         if not replace_if_unchanged(path, replacement, read):
             return "it changed while sheetsync was writing"
-    except (*HALF_WRITTEN, NotReady):
+    except HALF_WRITTEN + (NotReady,):
         raise NotReady("the file was being saved by another program") from None
     finally:
         replacement.unlink(missing_ok=True)

@@ -275,8 +275,8 @@ class Comments:
             self._xml = x.replace(self._xml, found, head + text + f"</{p}comment>".encode())
             self.changed = True
             return NoteChange("changed")
-        author_id = self._author_id(NOTE_AUTHOR)
-        element = f'<{p}comment ref="{ref}" authorId="{author_id}"><{p}text>'.encode() + \
+        ours = self._author_id(NOTE_AUTHOR)
+        element = f'<{p}comment ref="{ref}" authorId="{ours}"><{p}text>'.encode() + \
             _run(new or "", p) + f"</{p}text></{p}comment>".encode()
         _, _, listed = self._parts()
         top = x.root(self._xml)
@@ -624,7 +624,8 @@ def with_titles(app: bytes, names: Sequence[str]) -> bytes:
     if counted is None:
         return app
     first, total, count, number = counted
-    prefix = re.match(rb"<(\w+:)?", listed[0] if listed else b"<vt:").group(1) or b""
+    spelled = re.match(rb"<(\w+:)?", listed[0] if listed else b"<vt:")
+    prefix = (spelled.group(1) if spelled else None) or b""
     new_titles = listed[:first] + [b"<" + prefix + b"lpstr>" + x.escape(n) + b"</" + prefix +
                                    b"lpstr>" for n in names] + listed[first + total:]
     new_count = count[:number.start(1)] + str(len(names)).encode() + count[number.end(1):]
