@@ -320,7 +320,7 @@ class Package:
 
     def _splice(self, name: str, out: zipfile.ZipFile, timings: Timings) -> None:
         edit = self._sheets[name]
-        with self.open_stream(name) as source, out.open(name, "w", force_zip64=True) as sink:
+        with self.open_stream(name) as source, out.open(name, "w") as sink:
             splice(source, sink, edit, self._restyle, timings)
 
 
