@@ -66,7 +66,7 @@ def sheet_xml(rows: dict[int, dict[int, sheet.CellEdit]], widths: Sequence[tuple
                       max(r for r, _ in cells), max(c for _, c in cells)) if cells else "A1"
     cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
                    for c, w in widths)
-    body = b"".join(sheet.rewrite_row(None, number, rows[number], lambda s, _: s).xml
+    body = b"".join(sheet.rewrite_row(None, number, rows[number], lambda s, _: s)
                     for number in sorted(rows))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
             f'xmlns="{parts.MAIN}" xmlns:r="{parts.REL}"><dimension ref="{ref}"/><sheetViews>'

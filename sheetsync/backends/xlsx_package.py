@@ -107,7 +107,6 @@ class SheetEdit:
     rows: dict[int, dict[int, CellEdit]] = field(default_factory=dict)
     skeleton: Callable[[bytes], bytes] = lambda xml: xml
     has_formula: bool = False  # found while splicing: the sheet holds a formula
-    replaced_formula: bool = False  # a cell that held a formula now holds a value
 
 
 class Package:
@@ -517,9 +516,7 @@ def _row_end(buffer: bytes, found: re.Match[bytes]) -> int | None:
 
 def _rewritten(edit: SheetEdit, row: bytes | None, number: int, restyle: Restyle,
                p: str) -> bytes:
-    result = sheet.rewrite_row(row, number, edit.rows[number], restyle, p.rstrip(":"))
-    edit.replaced_formula |= result.replaced_formula
-    return result.xml
+    return sheet.rewrite_row(row, number, edit.rows[number], restyle, p.rstrip(":"))
 
 
 def _half(edit: SheetEdit, skeleton: bytes, p: str, first: bool) -> bytes:

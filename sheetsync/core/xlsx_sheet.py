@@ -48,14 +48,8 @@ class CellEdit:
 Restyle = Callable[[int, bool], int]
 
 
-@dataclass(frozen=True, slots=True)
-class RowResult:
-    xml: bytes
-    replaced_formula: bool  # a cell that held a formula now holds a value
-
-
 def rewrite_row(row: bytes | None, number: int, edits: Mapping[int, CellEdit],
-                restyle: Restyle, prefix: str = "") -> RowResult:
+                restyle: Restyle, prefix: str = "") -> bytes:
     """The `<row>` element `number` with `edits` (column -> edit) applied, cells in column
     order, every other cell's bytes as they were; a new row when `row` is None."""
     p = f"{prefix}:" if prefix else ""
@@ -65,7 +59,6 @@ def rewrite_row(row: bytes | None, number: int, edits: Mapping[int, CellEdit],
     cells = x.children(row, span.inner, span.closes) if span.inner != span.end else []
     out: list[bytes] = []
     pending = sorted(edits)
-    formula = False
     column = 0
     for cell in cells:
         if cell.local != "c":
@@ -76,9 +69,7 @@ def rewrite_row(row: bytes | None, number: int, edits: Mapping[int, CellEdit],
         while pending and pending[0] < column:
             out.append(_cell(None, number, pending[0], edits[pending.pop(0)], restyle, p))
         if pending and pending[0] == column:
-            edit = edits[pending.pop(0)]
-            formula |= edit.sets_value and bool(x.child(tag, x.root(tag), "f"))
-            out.append(_cell(tag, number, column, edit, restyle, p))
+            out.append(_cell(tag, number, column, edits[pending.pop(0)], restyle, p))
         else:
             out.append(tag if reference else x.with_attribute(
                 tag, "r", f"{x.column_letter(column)}{number}"))
@@ -86,7 +77,7 @@ def rewrite_row(row: bytes | None, number: int, edits: Mapping[int, CellEdit],
     rest = [row[s.start:s.end] for s in cells if s.local != "c"]
     head = x.with_attribute(row[:span.inner], "spans", None)  # a hint, wrong once cells move
     head = head[:-2].rstrip() + b">" if head.endswith(b"/>") else head
-    return RowResult(head + b"".join(out) + b"".join(rest) + span.close_tag, formula)
+    return head + b"".join(out) + b"".join(rest) + span.close_tag
 
 
 def _cell(tag: bytes | None, row: int, column: int, edit: CellEdit, restyle: Restyle,
@@ -145,10 +136,6 @@ def cell_text(tag: bytes, shared: Callable[[int], str]) -> str:
 # --- the skeleton: everything but the rows ----------------------------------------------------
 
 
-def sheet_root(skeleton: bytes) -> x.Span:
-    return x.root(skeleton)
-
-
 def prefix_of(skeleton: bytes) -> str:
     return x.root(skeleton).prefix
 
@@ -178,15 +165,6 @@ def with_dimension(skeleton: bytes, top: int, left: int, bottom: int, right: int
     new = x.area_text(min(old[0], top), min(old[1], left), max(old[2], bottom),
                       max(old[3], right))
     return x.replace(skeleton, found, x.with_attribute(tag, "ref", new))
-
-
-def dimension(skeleton: bytes) -> tuple[int, int, int, int] | None:
-    found = _element(skeleton, "dimension")
-    try:
-        return x.area(x.attribute(skeleton[found.start:found.end], "ref") or "") \
-            if found else None
-    except ValueError:
-        return None
 
 
 def frozen_below(skeleton: bytes) -> int | None:
