@@ -133,6 +133,7 @@ class Workbook:
     def _edit(self, plan: Callable[[Package], object], check_stamp: bool = True
               ) -> str | None:
         """Edit the package as `plan` says and save it; None when saved, else why not."""
+        self._check_file()
         blocked = self._blocked(check_stamp)
         if blocked:
             return blocked

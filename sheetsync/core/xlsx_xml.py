@@ -159,17 +159,19 @@ def text_of(xml: bytes, span: Span) -> str:
 
 def quote(value: str) -> bytes:
     """Text for an attribute value (in double quotes)."""
-    return _escaped(value).replace('"', "&quot;").replace("\n", "&#10;").encode("utf-8")
+    return _escaped(value).replace('"', "&quot;").replace("\n", "&#10;") \
+        .replace("\t", "&#9;").encode("utf-8")
 
 
 def escape(value: str) -> bytes:
-    """Text for element content; characters XML 1.0 cannot hold are left out."""
+    """Text for element content; characters XML 1.0 cannot hold are left out, and a
+    carriage return is a reference (a parser reads a bare one as a line feed)."""
     return _escaped(value).encode("utf-8")
 
 
 def _escaped(value: str) -> str:
     return _ILLEGAL.sub("", value).replace("&", "&amp;").replace("<", "&lt;") \
-        .replace(">", "&gt;")
+        .replace(">", "&gt;").replace("\r", "&#13;")
 
 
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);")
