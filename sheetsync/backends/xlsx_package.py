@@ -430,21 +430,25 @@ def splice(source: IO[bytes], sink: IO[bytes] | _Collect, edit: SheetEdit,
     writer.write(f"<{p}sheetData>".encode())
     edit.has_formula |= re.search(rb"<(?:[\w.\-]+:)?f[\s>/]", head) is not None
     pending = sorted(edit.rows)
+    left = 0  # pending[left:] are still to write
     buffer = buffer[match.end():]
-    position = current = 0
+    position = written = current = 0  # where the scan is; what is written of the buffer
+    last = _last_row(buffer, p)
     empty = bool(match.group(1))  # <sheetData/>: no rows at all
-
     formula = (f"<{p}f>".encode(), f"<{p}f ".encode())
 
     def flush(upto: int) -> None:
+        nonlocal written
         if not edit.has_formula:
-            edit.has_formula = any(buffer.find(f, 0, upto) >= 0 for f in formula)
+            edit.has_formula = any(buffer.find(f, written, upto) >= 0 for f in formula)
         if rows:
-            writer.write(buffer[:upto])
+            writer.write(buffer[written:upto])
+        written = upto
 
     while True:
-        if not empty:  # rows before the next one to edit pass without being looked at
-            position = _skip(buffer, position, pending[0] if pending else None, p)
+        target = pending[left] if left < len(pending) else None
+        if last is not None and last[0] > position and (target is None or last[1] < target):
+            position = last[0]  # rows before the next one to edit pass without a look
         found = None if empty else _ROW.search(buffer, position)
         closing = empty or (found is not None and found.group(0)[1:2] == b"/")
         end = None if found is None or closing else _row_end(buffer, found)
@@ -453,35 +457,35 @@ def splice(source: IO[bytes], sink: IO[bytes] | _Collect, edit: SheetEdit,
             if not chunk:
                 raise EOFError("the sheet is cut short")
             flush(position)
-            buffer, position = buffer[position:] + chunk, 0
+            buffer, position, written = buffer[position:] + chunk, 0, 0
+            last = _last_row(buffer, p)
             continue
         if closing:
-            upto = found.start() if found is not None else 0
-            flush(upto)
-            writer.write(b"".join(_rewritten(edit, None, n, restyle, p) for n in pending))
+            flush(found.start() if found is not None else 0)
+            writer.write(b"".join(_rewritten(edit, None, n, restyle, p)
+                                  for n in pending[left:]))
             writer.write(f"</{p}sheetData>".encode())
-            buffer = buffer[found.end():] if found is not None else buffer
+            buffer = buffer[found.end():] if found is not None else buffer[written:]
             break
         assert found is not None and end is not None
         start = found.start()
         number = _R.search(buffer, start, min(end, start + 200))
         current = int(number.group(1)) if number else current + 1
         made = []
-        while pending and pending[0] < current:
-            made.append(_rewritten(edit, None, pending.pop(0), restyle, p))
-        if pending and pending[0] == current:
-            pending.pop(0)
+        while left < len(pending) and pending[left] < current:
+            made.append(_rewritten(edit, None, pending[left], restyle, p))
+            left += 1
+        replaced = left < len(pending) and pending[left] == current
+        if replaced:
+            left += 1
             edit.has_formula |= any(buffer.find(f, start, end) >= 0 for f in formula)
             made.append(_rewritten(edit, buffer[start:end], current, restyle, p))
-            flush(start)
-        elif made:
-            flush(start)
-            made.append(buffer[start:end])
         if made:
+            flush(start)
             writer.write(b"".join(made))
-            buffer, position = buffer[end:], 0
-        else:
-            position = end
+        if replaced:
+            written = end  # (the old row is not written)
+        position = end
     while chunk := reader.read(CHUNK):  # the tail: after </sheetData>
         buffer += chunk
     writer.write(_half(edit, opening + f"<{p}sheetData/>".encode() + buffer, p, first=False))
@@ -489,18 +493,14 @@ def splice(source: IO[bytes], sink: IO[bytes] | _Collect, edit: SheetEdit,
                                                         - before)
 
 
-def _skip(buffer: bytes, position: int, target: int | None, p: str) -> int:
-    """Where the last row start in the buffer is, when every row before it comes before
-    row `target` (None: no row left to edit); else `position`. Rows are in ascending order
-    (the schema says so, and Excel refuses a file where they are not), so one look at the
-    last row's number stands for all of them."""
-    last = buffer.rfind(f"<{p}row ".encode(), position)
-    if last <= position:
-        return position
-    number = _R.search(buffer, last, last + 200)
-    if number is None or target is not None and int(number.group(1)) >= target:
-        return position
-    return last
+def _last_row(buffer: bytes, p: str) -> tuple[int, int] | None:
+    """Where the buffer's last row starts, and its number. Rows are in ascending order
+    (the schema says so, and Excel refuses a file where they are not), so every row before
+    it in the buffer comes before it: when it comes before the next row to edit, all of
+    them pass without being looked at."""
+    last = buffer.rfind(f"<{p}row ".encode())
+    number = _R.search(buffer, last, last + 200) if last >= 0 else None
+    return (last, int(number.group(1))) if number else None
 
 
 def _row_end(buffer: bytes, found: re.Match[bytes]) -> int | None:

@@ -71,6 +71,7 @@ class Styles:
         self._fonts = self._list("fonts", "font")
         self._added: dict[str, list[bytes]] = {"cellXfs": [], "fills": [], "fonts": []}
         self._ours: int | None = None
+        self._restyled: dict[tuple[int, bool], int] = {}
 
     def _list(self, group: str, item: str) -> list[bytes]:
         found = x.child(self._xml, x.root(self._xml), group)
@@ -84,6 +85,11 @@ class Styles:
     def highlighted(self, style: int, on: bool) -> int:
         """The style for a cell of `style` with sheetsync's highlight on, or taken off. A
         cell with a fill of its own keeps it; only sheetsync's own fill is taken away."""
+        if (style, on) not in self._restyled:
+            self._restyled[(style, on)] = self._highlighted(style, on)
+        return self._restyled[(style, on)]
+
+    def _highlighted(self, style: int, on: bool) -> int:
         xf = self._xf(style)
         fill = int(x.attribute(xf, "fillId") or 0)
         if on and not self._filled(fill):
@@ -205,87 +211,63 @@ class NoteChange:
 
 
 class Comments:
-    """A sheet's comments part (a new one when there is none yet)."""
+    """A sheet's comments part (a new one when there is none yet), read once: its comments
+    by cell, its authors; written back whole by `xml`, the rest of the part as it was."""
 
     def __init__(self, xml: bytes | None) -> None:
         self._xml = xml or (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                             f'<comments xmlns="{MAIN}"><authors/><commentList/></comments>'
                             ).encode()
-        self.created = xml is None
         self.changed = False
-
-    def _parts(self) -> tuple[x.Span, x.Span | None, x.Span | None]:
         top = x.root(self._xml)
-        return top, x.child(self._xml, top, "authors"), x.child(self._xml, top, "commentList")
-
-    def _authors(self) -> list[str]:
-        _, authors, _ = self._parts()
-        return [x.text_of(self._xml, s) if s.inner != s.end else ""
-                for s in x.each(self._xml, authors, "author")] if authors else []
-
-    def _author_of_text(self, span: x.Span) -> str:
-        return x.unescape(self._xml[span.inner:span.closes].decode("utf-8"))
-
-    def _comment(self, ref: str) -> x.Span | None:
-        _, _, listed = self._parts()
-        if listed is None:
-            return None
-        for span in x.each(self._xml, listed, "comment"):
-            if x.attribute(self._xml[span.start:span.inner], "ref") == ref:
-                return span
-        return None
+        self._p = _q(top.prefix)
+        authors = x.child(self._xml, top, "authors")
+        listed = x.child(self._xml, top, "commentList")
+        self._authors = [x.text_of(self._xml, s) if s.inner != s.end else ""
+                         for s in x.each(self._xml, authors, "author")] if authors else []
+        self._known_authors = len(self._authors)
+        self._comments: dict[str, bytes] = {}
+        for span in x.each(self._xml, listed, "comment") if listed else []:
+            tag = self._xml[span.start:span.end]
+            self._comments[x.attribute(tag, "ref") or ""] = tag
 
     def refs(self) -> list[str]:
-        _, _, listed = self._parts()
-        return [x.attribute(self._xml[s.start:s.inner], "ref") or ""
-                for s in (x.each(self._xml, listed, "comment") if listed else [])]
+        return list(self._comments)
 
     def text(self, ref: str) -> str | None:
-        found = self._comment(ref)
-        if found is None:
+        tag = self._comments.get(ref)
+        if tag is None:
             return None
-        text = x.child(self._xml, found, "text")
-        return x.text_of(self._xml, text) if text else ""
+        text = x.child(tag, x.root(tag), "text")
+        return x.text_of(tag, text) if text else ""
 
     def set(self, ref: str, note: str | None) -> NoteChange:
         """Put sheetsync's part of the note on `ref` (None: take it away), keeping a person's
         own text, runs and author."""
-        found = self._comment(ref)
+        tag = self._comments.get(ref)
         own = self.text(ref) or ""
         new = merged_note(own, note)
-        if found is not None and new == own:
+        if (tag is not None and new == own) or (tag is None and new is None):
             return NoteChange("same")
-        if found is None and new is None:
-            return NoteChange("same")
-        p = _q(x.root(self._xml).prefix)
-        if found is not None:
-            tag = self._xml[found.start:found.end]
+        p = self._p
+        if tag is not None:
             author = self._author_name(int(x.attribute(tag, "authorId") or 0))
             if author.startswith("tc="):
                 return NoteChange("left")  # a threaded comment: Excel owns its text
+            self.changed = True
             if new is None:
-                self._xml = x.replace(self._xml, found, b"")
-                self.changed = True
+                del self._comments[ref]
                 return NoteChange("removed")
             persons = persons_note(own)
             text = self._text_element(tag, persons, note, p)
-            author_id = x.attribute(tag, "authorId") or "0" if persons else \
+            author_id = (x.attribute(tag, "authorId") or "0") if persons else \
                 str(self._author_id(NOTE_AUTHOR))
             head = x.with_attribute(tag[:x.root(tag).inner], "authorId", author_id)
-            self._xml = x.replace(self._xml, found, head + text + f"</{p}comment>".encode())
-            self.changed = True
+            self._comments[ref] = head + text + f"</{p}comment>".encode()
             return NoteChange("changed")
         ours = self._author_id(NOTE_AUTHOR)
-        element = f'<{p}comment ref="{ref}" authorId="{ours}"><{p}text>'.encode() + \
+        self._comments[ref] = f'<{p}comment ref="{ref}" authorId="{ours}"><{p}text>'.encode() + \
             _run(new or "", p) + f"</{p}text></{p}comment>".encode()
-        _, _, listed = self._parts()
-        top = x.root(self._xml)
-        if listed is None:
-            self._xml = x.insert_child(self._xml, top, f"<{p}commentList>".encode() + element +
-                                       f"</{p}commentList>".encode(), "commentList",
-                                       ("authors", "commentList", "extLst"))
-        else:
-            self._xml = x.insert_child(self._xml, listed, element, "comment", ("comment",))
         self.changed = True
         return NoteChange("added")
 
@@ -310,26 +292,42 @@ class Comments:
         return f"<{p}text>".encode() + _run(merged, p) + f"</{p}text>".encode()
 
     def _author_name(self, index: int) -> str:
-        authors = self._authors()
-        return authors[index] if 0 <= index < len(authors) else ""
+        return self._authors[index] if 0 <= index < len(self._authors) else ""
 
     def _author_id(self, name: str) -> int:
-        authors = self._authors()
-        if name in authors:
-            return authors.index(name)
-        top, found, _ = self._parts()
-        p = _q(top.prefix)
-        element = f"<{p}author>".encode() + x.escape(name) + f"</{p}author>".encode()
-        if found is None:
-            self._xml = x.insert_child(self._xml, top, f"<{p}authors>".encode() + element +
-                                       f"</{p}authors>".encode(), "authors",
-                                       ("authors", "commentList", "extLst"))
-        else:
-            self._xml = x.insert_child(self._xml, found, element, "author", ("author",))
-        return len(authors)
+        if name not in self._authors:
+            self._authors.append(name)
+        return self._authors.index(name)
 
     def xml(self) -> bytes:
-        return self._xml
+        """The part with its comments and authors as they are now (the comment list first:
+        it comes after the authors, so their spans hold)."""
+        out = self._xml
+        p = self._p
+        listed = x.child(out, x.root(out), "commentList")
+        body = f"<{p}commentList>".encode() + b"".join(self._comments.values()) + \
+            f"</{p}commentList>".encode()
+        if listed is None:
+            out = x.insert_child(out, x.root(out), body, "commentList",
+                                 ("authors", "commentList", "extLst"))
+        else:
+            out = x.replace(out, listed, body)
+        added = b"".join(f"<{p}author>".encode() + x.escape(name) + f"</{p}author>".encode()
+                         for name in self._authors[self._known_authors:])
+        if added:
+            authors = x.child(out, x.root(out), "authors")
+            if authors is None:
+                out = x.insert_child(out, x.root(out), f"<{p}authors>".encode() + added +
+                                     f"</{p}authors>".encode(), "authors",
+                                     ("authors", "commentList", "extLst"))
+            else:
+                tag = out[authors.start:authors.end]
+                inner = x.root(tag)
+                tag = (tag[:-2].rstrip() + b">" + added + inner.close_tag) \
+                    if inner.inner == inner.end else tag[:inner.closes] + added + \
+                    tag[inner.closes:]
+                out = x.replace(out, authors, tag)
+        return out
 
 
 def _run(text: str, p: str) -> bytes:

@@ -55,29 +55,47 @@ def rewrite_row(row: bytes | None, number: int, edits: Mapping[int, CellEdit],
     p = f"{prefix}:" if prefix else ""
     if row is None:
         row = f'<{p}row r="{number}"/>'.encode()
-    span = x.root(row)
-    cells = x.children(row, span.inner, span.closes) if span.inner != span.end else []
+    head, cells, rest = _split_row(row)
     out: list[bytes] = []
     pending = sorted(edits)
     column = 0
-    for cell in cells:
-        if cell.local != "c":
-            continue  # (a row's extLst follows its cells; written after them below)
-        tag = row[cell.start:cell.end]
-        reference = x.attribute(tag, "r")
-        column = x.cell_position(reference)[1] if reference else column + 1
+    for tag in cells:
+        found = _CELL_REF.search(tag, 0, tag.find(b">"))
+        column = x.column_number(found.group(1).decode()) if found else column + 1
         while pending and pending[0] < column:
             out.append(_cell(None, number, pending[0], edits[pending.pop(0)], restyle, p))
         if pending and pending[0] == column:
             out.append(_cell(tag, number, column, edits[pending.pop(0)], restyle, p))
         else:
-            out.append(tag if reference else x.with_attribute(
+            out.append(tag if found else x.with_attribute(
                 tag, "r", f"{x.column_letter(column)}{number}"))
     out += [_cell(None, number, c, edits[c], restyle, p) for c in pending]
-    rest = [row[s.start:s.end] for s in cells if s.local != "c"]
-    head = x.with_attribute(row[:span.inner], "spans", None)  # a hint, wrong once cells move
+    head = x.with_attribute(head, "spans", None)  # a hint, wrong once cells move
     head = head[:-2].rstrip() + b">" if head.endswith(b"/>") else head
-    return head + b"".join(out) + b"".join(rest) + span.close_tag
+    return head + b"".join(out) + rest + f"</{p}row>".encode()
+
+
+_ROW_HEAD = re.compile(rb"<(?:[\w.\-]+:)?row\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
+_CELL = re.compile(rb"<(?:[\w.\-]+:)?c\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(?:/>|>.*?"
+                   rb"</(?:[\w.\-]+:)?c\s*>)", re.DOTALL)
+_CELL_REF = re.compile(rb"\sr\s*=\s*\"\$?([A-Za-z]{1,3})\$?\d+\"")
+_ROW_CLOSE = re.compile(rb"</(?:[\w.\-]+:)?row\s*>\s*$")
+
+
+def _split_row(row: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """A `<row>` as its start tag, its cells, and what follows them (a row's extLst)."""
+    start = _ROW_HEAD.match(row)
+    if start is None:
+        raise ValueError("not a row")
+    if start.group(1):
+        return row[:start.end()], [], b""
+    close = _ROW_CLOSE.search(row)
+    body_end = close.start() if close else len(row)
+    cells, last = [], start.end()
+    for found in _CELL.finditer(row, start.end(), body_end):
+        cells.append(found.group(0))
+        last = found.end()
+    return row[:start.end()], cells, row[last:body_end].strip()
 
 
 def _cell(tag: bytes | None, row: int, column: int, edit: CellEdit, restyle: Restyle,
@@ -107,15 +125,12 @@ def _cell(tag: bytes | None, row: int, column: int, edit: CellEdit, restyle: Res
 
 def row_cells(row: bytes) -> dict[int, bytes]:
     """A row's cells by column (for reading a header row)."""
-    span = x.root(row)
     found: dict[int, bytes] = {}
     column = 0
-    for cell in x.children(row, span.inner, span.closes) if span.inner != span.end else []:
-        if cell.local == "c":
-            tag = row[cell.start:cell.end]
-            reference = x.attribute(tag, "r")
-            column = x.cell_position(reference)[1] if reference else column + 1
-            found[column] = tag
+    for tag in _split_row(row)[1]:
+        reference = _CELL_REF.search(tag, 0, tag.find(b">"))
+        column = x.column_number(reference.group(1).decode()) if reference else column + 1
+        found[column] = tag
     return found
 
 

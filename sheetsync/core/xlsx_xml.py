@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TAG = re.compile(rb"<(/?)(?:([A-Za-z_][\w.\-]*):)?([A-Za-z_][\w.\-]*)"
                   rb"((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>|<!--.*?-->|<\?.*?\?>|"
@@ -99,10 +100,14 @@ def each(xml: bytes, parent: Span, local: str) -> list[Span]:
     return [s for s in children(xml, parent.inner, parent.closes) if s.local == local]
 
 
+@lru_cache(maxsize=64)
+def _attribute_pattern(name: str) -> re.Pattern[bytes]:
+    return re.compile(rb"\s" + re.escape(name.encode()) + rb"\s*=\s*(\"([^\"]*)\"|'([^']*)')")
+
+
 def attribute(tag: bytes, name: str) -> str | None:
     """An attribute of the start tag `tag` (unescaped), or None."""
-    match = re.search(rb"\s" + re.escape(name.encode()) + rb"\s*=\s*(\"([^\"]*)\"|'([^']*)')",
-                      _start_tag(tag))
+    match = _attribute_pattern(name).search(_start_tag(tag))
     if match is None:
         return None
     value = match.group(2) if match.group(2) is not None else match.group(3)
@@ -113,12 +118,12 @@ def with_attribute(tag: bytes, name: str, value: str | None) -> bytes:
     """The element `tag` with an attribute set (added at the end of its start tag), or taken
     away (None); the rest of its bytes unchanged."""
     head = _start_tag(tag)
-    pattern = rb"\s" + re.escape(name.encode()) + rb"\s*=\s*(\"[^\"]*\"|'[^']*')"
+    pattern = _attribute_pattern(name)
     if value is None:
-        new = re.sub(pattern, b"", head, count=1)
-    elif re.search(pattern, head):
-        new = re.sub(pattern, lambda _: b" " + name.encode() + b'="' + quote(value) + b'"',
-                     head, count=1)
+        new = pattern.sub(b"", head, count=1)
+    elif pattern.search(head):
+        new = pattern.sub(lambda _: b" " + name.encode() + b'="' + quote(value) + b'"',
+                          head, count=1)
     else:
         cut = len(head) - (2 if head.endswith(b"/>") else 1)
         new = head[:cut].rstrip() + b" " + name.encode() + b'="' + quote(value) + b'"' + \
