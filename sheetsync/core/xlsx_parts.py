@@ -210,6 +210,15 @@ class NoteChange:
     kind: str  # "added", "removed", "changed", "same", "left"
 
 
+_AUTHORS = re.compile(rb"<(?:[\w.\-]+:)?authors\b[^>]*?(?:/>|>.*?</(?:[\w.\-]+:)?authors>)",
+                      re.DOTALL)
+_AUTHOR = re.compile(rb"<(?:[\w.\-]+:)?author>(.*?)</(?:[\w.\-]+:)?author>", re.DOTALL)
+_LIST = re.compile(rb"<(?:[\w.\-]+:)?commentList\b[^>]*?(?:/>|>.*</(?:[\w.\-]+:)?commentList>)",
+                   re.DOTALL)
+_COMMENT = re.compile(rb"<(?:[\w.\-]+:)?comment\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(?:/>|>.*?"
+                      rb"</(?:[\w.\-]+:)?comment\s*>)", re.DOTALL)
+
+
 class Comments:
     """A sheet's comments part (a new one when there is none yet), read once: its comments
     by cell, its authors; written back whole by `xml`, the rest of the part as it was."""
@@ -219,16 +228,14 @@ class Comments:
                             f'<comments xmlns="{MAIN}"><authors/><commentList/></comments>'
                             ).encode()
         self.changed = False
-        top = x.root(self._xml)
-        self._p = _q(top.prefix)
-        authors = x.child(self._xml, top, "authors")
-        listed = x.child(self._xml, top, "commentList")
-        self._authors = [x.text_of(self._xml, s) if s.inner != s.end else ""
-                         for s in x.each(self._xml, authors, "author")] if authors else []
+        self._p = _q(x.root(self._xml).prefix)
+        authors = _AUTHORS.search(self._xml)
+        self._authors = [x.unescape(a.decode("utf-8")) for a in _AUTHOR.findall(
+            authors.group(0))] if authors else []
         self._known_authors = len(self._authors)
         self._comments: dict[str, bytes] = {}
-        for span in x.each(self._xml, listed, "comment") if listed else []:
-            tag = self._xml[span.start:span.end]
+        for found in _COMMENT.finditer(self._xml):  # (one pattern: a part may hold 100k)
+            tag = found.group(0)
             self._comments[x.attribute(tag, "ref") or ""] = tag
 
     def refs(self) -> list[str]:
@@ -304,14 +311,14 @@ class Comments:
         it comes after the authors, so their spans hold)."""
         out = self._xml
         p = self._p
-        listed = x.child(out, x.root(out), "commentList")
         body = f"<{p}commentList>".encode() + b"".join(self._comments.values()) + \
             f"</{p}commentList>".encode()
+        listed = _LIST.search(out)
         if listed is None:
             out = x.insert_child(out, x.root(out), body, "commentList",
                                  ("authors", "commentList", "extLst"))
         else:
-            out = x.replace(out, listed, body)
+            out = out[:listed.start()] + body + out[listed.end():]
         added = b"".join(f"<{p}author>".encode() + x.escape(name) + f"</{p}author>".encode()
                          for name in self._authors[self._known_authors:])
         if added:

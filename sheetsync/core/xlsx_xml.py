@@ -44,15 +44,18 @@ class Span:
 
 
 def root(xml: bytes) -> Span:
-    """The document's root element."""
+    """The document's root element (its end is the last end tag of its name: nothing but
+    whitespace and comments may follow the root)."""
     for match in _TAG.finditer(xml):
         close, prefix, local, _, empty = match.groups()
         if local and not close:
             name, space = local.decode(), (prefix or b"").decode()
             if empty:
                 return Span(name, space, match.start(), match.end(), match.end())
-            _, end = _scan(xml, match.end(), len(xml))
-            return Span(name, space, match.start(), match.end(), end or len(xml))
+            closing = f"</{space + ':' if space else ''}{name}".encode()
+            end = xml.rfind(closing)
+            end = xml.find(b">", end) + 1 if end >= 0 else len(xml)
+            return Span(name, space, match.start(), match.end(), end)
     raise ValueError("no root element")
 
 
