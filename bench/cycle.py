@@ -11,11 +11,15 @@ as many task links), each in its own process so peak RSS is its own:
 - 10 edits, daemon: the same edits between cycles of one running process, which redoes only
   the rows that changed (the edits are made by another process, as a person's would be); the
   median of 5 such cycles, stage by stage;
-- openpyxl alone: a read-only load of the same values, and a full load and save.
+- write, 10 cells: sheetsync's writer putting 10 ticket IDs (one a new column) and a note
+  into the tracker, with its inflate, splice and deflate printed apart (and the RSS it adds
+  to the process's peak), beside
+- openpyxl alone: a read-only load of the same values, and a full load and save (what the
+  writer replaced).
 
 Stages: read (the tab, by python-calamine), detect (one pass comparing the rows with the last
 read), core (checks, identity, transitions, rules, suggestions), state (the SQLite store),
-write (the workbook saved through openpyxl).
+write (the workbook edited in place, xlsx_package).
 
     pip install -e . && python bench/cycle.py [--rows 10000 100000]
 """
@@ -104,6 +108,20 @@ def worker(scenario: str, config_path: Path) -> dict[str, Any]:
         for _ in range(1000):
             workbook.probe()
         return {"seconds": (time.perf_counter() - start) / 1000}
+    if scenario == "write, 10 cells":
+        from sheetsync.core.cells import CellMark, CellWrite
+
+        copy = shutil.copy(config.workbook_path, config.workbook_path.with_name("write.xlsx"))
+        workbook = Workbook(Path(copy), "Tracker")  # (a copy: the cycles start from the same)
+        workbook._stamp = workbook.probe()  # as read by the cycle before
+        before = peak_mb()
+        start = time.perf_counter()
+        skipped = workbook.write(1, [CellWrite(2 + i * 997, "Ticket ID", f"INT-{i:06d}")
+                                     for i in range(10)], [CellMark(5, "Status", "odd")])
+        assert skipped is None, skipped
+        spent = workbook.timings
+        return {"seconds": time.perf_counter() - start, "inflate": spent.inflate,
+                "splice": spent.splice, "deflate": spent.deflate, "added_mb": peak_mb() - before}
     if scenario == "openpyxl read":
         start = time.perf_counter()
         book = openpyxl.load_workbook(config.workbook_path, read_only=True, data_only=True)
@@ -149,7 +167,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             config = make_tracker(Path(folder), rows)
             results = {name: run(name, config) for name in
-                       ("openpyxl read", "openpyxl load+save", "first cycle", "idle probe")}
+                       ("openpyxl read", "openpyxl load+save", "write, 10 cells",
+                        "first cycle", "idle probe")}
             shutil.copy(Path(folder) / "tracker.xlsx", Path(folder) / "adopted.xlsx")
             shutil.copy(Path(folder) / "sheetsync.db", Path(folder) / "adopted.db")
             edit_statuses(Path(folder) / "tracker.xlsx", 10)
@@ -160,7 +179,10 @@ def main() -> None:
         for name, r in results.items():
             shown = [f"{r[s]:7.3f}" if s in r else f"{'':>7}" for s in stages]
             notes = f"{r['redone']} rows redone, {r['writes']} cells written, " \
-                    f"{r['transitions']} transitions" if "writes" in r else ""
+                    f"{r['transitions']} transitions" if "writes" in r else \
+                f"inflate {r['inflate']:.3f} s, splice {r['splice']:.3f} s, deflate " \
+                f"{r['deflate']:.3f} s; +{r['added_mb']:.0f} MB to the peak" \
+                if "splice" in r else ""
             total = f"{r['seconds'] * 1e6:6.1f}µs" if name == "idle probe" \
                 else f"{r['seconds']:8.3f}"
             print(f"{rows:>8}  {name:<20} {total:>8} {' '.join(shown)} "

@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheetsync.backends import workbook  # noqa: E402
+from sheetsync.backends import workbook, xlsx_package  # noqa: E402
 from sheetsync.app.cli import main  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
 from sheetsync.state import StateStore  # noqa: E402
@@ -54,7 +54,7 @@ STEPS = {
     "after-commit": (StateStore, "commit_cycle", "after"),
     "after-delivery": (LocalOutbox, "deliver", "after"),  # sent, not yet recorded as sent
     "after-settle": (StateStore, "settle", "after"),
-    "mid-save": (workbook.os, "replace", "before"),  # the new workbook written, not renamed
+    "mid-save": (xlsx_package.os, "replace", "before"),  # the new workbook written, not renamed
     "after-write": (workbook.Workbook, "write", "after"),
 }
 

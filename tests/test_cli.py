@@ -222,17 +222,29 @@ def test_check_follows_sheetsync_config(in_tmp: Path, monkeypatch: pytest.Monkey
     assert "1 ticket row, no findings" in capsys.readouterr().out
 
 
-def test_a_workbook_sheetsync_must_not_save_is_said_so(
+def test_a_workbook_sheetsync_can_only_read_is_said_so_in_one_line_with_the_fix(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import zipfile
 
     path = write_workbook(in_tmp / "tracker.xlsx", list(GUIDE_EXAMPLE),
                           [list(GUIDE_EXAMPLE.values())])
-    with zipfile.ZipFile(path, "a") as archive:
+    with zipfile.ZipFile(path, "a") as archive:  # macros are carried through, not a reason
         archive.writestr("xl/vbaProject.bin", b"\0")
     assert main(["check"]) == 0
-    assert "holds macros" in capsys.readouterr().err
+    assert "can only read" not in capsys.readouterr().err
+    strict = path.read_bytes()
+    with zipfile.ZipFile(path) as source:
+        parts = {n: source.read(n) for n in source.namelist()}
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data.replace(
+                b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                b"http://purl.oclc.org/ooxml/spreadsheetml/main"))
+    assert strict != path.read_bytes()
+    assert main(["check"]) == 0
+    [line] = [l for l in capsys.readouterr().err.splitlines() if "can only read" in l]
+    assert "Strict Open XML" in line and "save it as an ordinary Excel Workbook" in line
 
 
 def test_every_command_and_option_has_help() -> None:

@@ -228,7 +228,9 @@ def test_an_unchanged_workbook_costs_no_read(demo: Path, monkeypatch: pytest.Mon
             escalate_two_and_add_a_bug(config.workbook_path)
 
     assert daemon.run_daemon(config, stop=Ticks(5, touch_on_third)) == 0
-    assert len(reads) == 2  # the first cycle, and the one after the edit; three idle ticks
+    # The first cycle and the one after the edit, each read once more after its own write
+    # (the stamp left as seen is the one taken before the read); one idle tick, no read.
+    assert len(reads) == 4
     assert len(config.outbox_path.read_text().splitlines()) == 3
 
 

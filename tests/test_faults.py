@@ -12,7 +12,7 @@ The matrix: each I/O edge against the exceptions its libraries raise half-way th
 |                 |                                    | ConnectionError, ReadTimeout, ProtocolError, |
 |                 |                                    | IncompleteRead, SSLError, ConnectionReset... |
 | Google          | requests' transport                | every NETWORK one                            |
-| the workbook    | openpyxl's load, calamine's read   | BadZipFile, EOFError (a person saving)       |
+| the workbook    | the package's open, calamine's read | BadZipFile, EOFError (a person saving)       |
 | the state store | the sqlite3 call                   | OSError(ENOSPC), OSError(EROFS), damaged     |
 |                 |                                    | pages (DatabaseError), disk I/O error        |
 | PostgreSQL      | the psycopg call                   | OperationalError (the server went away)      |
@@ -35,8 +35,9 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
+
+from sheetsync.backends import xlsx_package
 
 from sheetsync.app import logs
 from sheetsync.config import load_config
@@ -207,7 +208,7 @@ def test_a_workbook_caught_mid_save_is_not_ready_never_a_crash(
         raise WORKBOOK[name]()
 
     with monkeypatch.context() as patched:
-        patched.setattr(openpyxl, "load_workbook", saving)
+        patched.setattr(xlsx_package, "Package", saving)  # the zip, cut short
         report = run_sync(config, NOW, sinks=Sinks(LocalOutbox(config.outbox_path)))
     assert report.write_skipped is not None and "being saved" in report.write_skipped
     again = run_sync(config, NOW, sinks=Sinks(LocalOutbox(config.outbox_path)))

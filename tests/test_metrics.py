@@ -142,3 +142,24 @@ def test_a_fault_answering_a_scrape_is_one_debug_line_and_the_server_goes_on(
         server.server_close()
     assert "Traceback" not in capfd.readouterr().err
     assert "metrics request failed" in stream.getvalue()
+
+
+def test_healthz_names_a_tracker_not_written_for_three_cycles_and_ten_minutes() -> None:
+    clock = Clock()
+    health = Health(60, clock)
+    lock = "it is open in another program (~$tracker.xlsx is there)"
+    for _ in range(3):
+        health.succeeded()
+        health.wrote(lock)
+        clock.now += 60
+    assert health.status()[0] == 200  # three cycles, but only three minutes
+    for _ in range(8):
+        health.succeeded()
+        health.wrote(lock)
+        clock.now += 60
+    code, reason = health.status()
+    assert code == 503
+    assert "not been written for 11 cycles" in reason and lock in reason
+    assert "close the tracker in Excel or LibreOffice" in reason  # the fix
+    health.wrote(None)
+    assert health.status()[0] == 200

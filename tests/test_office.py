@@ -15,6 +15,7 @@ import warnings
 import zipfile
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from openpyxl.utils import range_boundaries
 import pytest
 from python_calamine import CalamineWorkbook
 
+import sheetsync.app.cli as cli
 from sheetsync.app.cli import main
 from tests.office import sheets_as_csv
 
@@ -49,6 +51,12 @@ path = "outbox.jsonl"
 [adoption]
 escalations = true
 """
+
+
+#: The fixtures' tickets are of 1-24 November 2026; sheetsync adopts them on the 22nd, and
+#: reports on that week (a week wholly before the adoption gets no tab).
+ADOPTED = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+WEEK = "2026-W47"
 
 
 @dataclass
@@ -80,10 +88,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         shutil.copy(FIXTURES / f"{kind}-tracker.xlsx", tracker)
         config = folder / "sheetsync.toml"
         config.write_text(CONFIG.format(name=kind), encoding="utf-8")
-        said = {"setup": command("setup", "--config", str(config)),
-                "sync": command("sync", "--config", str(config), "--format", "json"),
-                "report": command("report", "weekly", "--for", "2026-W47", "--config",
-                                  str(config), "--format", "json")}
+        with pytest.MonkeyPatch.context() as patch:  # adopted in the tickets' last week
+            patch.setattr(cli, "_now", lambda: ADOPTED)
+            said = {"setup": command("setup", "--config", str(config)),
+                    "sync": command("sync", "--config", str(config), "--format", "json"),
+                    "report": command("report", "weekly", "--for", WEEK, "--config",
+                                      str(config), "--format", "json")}
         outbox = folder / "outbox.jsonl"
         made[kind] = Run(FIXTURES / f"{kind}-tracker.xlsx", tracker, said,
                          [json.loads(line) for line in outbox.read_text().splitlines()]
@@ -118,7 +128,7 @@ def test_setup_sync_and_report_each_write_the_tracker(runs: dict[str, Run], kind
     assert run.json("sync")["write_skipped"] is None
     report = run.json("report")
     assert (report["written"], report["skipped"], report["tab"]) == (
-        True, None, "Weekly 2026-W47")
+        True, None, f"Weekly {WEEK}")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -147,7 +157,7 @@ def test_libreoffice_reads_every_id_and_the_report_and_the_teams_values_unchange
     notes = [row[header.index("Suggested Priority")] for row in tracker[1:]]
     assert all(notes)
     figures = run.json("report")["figures"]  # what sheetsync says it wrote ...
-    shown = {row[0]: row[1] for row in after["Weekly 2026-W47"] if len(row) > 1}
+    shown = {row[0]: row[1] for row in after[f"Weekly {WEEK}"] if len(row) > 1}
     assert figures["Total reported"] >= 1  # ... is what LibreOffice reads in the report tab
     assert {k: shown.get(k) for k in figures} == {
         k: "" if v is None else str(v) for k, v in figures.items()}

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import zipfile
+
 import openpyxl
 import pytest
 
@@ -140,7 +142,7 @@ def test_old_period_tabs_beyond_the_retention_are_removed(adopted: Config) -> No
     assert daily == [f"Daily 2026-11-{day:02d}" for day in range(3, 17)]  # the last 14
 
 
-def test_report_charts_survive_a_later_save_and_a_persons_chart_still_blocks(
+def test_report_charts_survive_a_later_save_and_a_persons_chart_survives_the_next(
         adopted: Config) -> None:
     period = period_for("monthly", "2026-11", IST)
     with StateStore(adopted.state_path) as store:
@@ -159,7 +161,29 @@ def test_report_charts_survive_a_later_save_and_a_persons_chart_still_blocks(
     chart.add_data(Reference(book["Tracker"], min_col=1, min_row=1, max_row=3))
     book["Tracker"].add_chart(chart, "Z2")  # a person's own chart, in the tracker tab
     book.save(adopted.workbook_path)
-    assert Workbook(adopted.workbook_path, "Tracker").save_blockers() == ["charts", "drawings"]
+    assert Workbook(adopted.workbook_path, "Tracker").save_blockers() == []
+    persons = _tracker_drawing(adopted.workbook_path)
+    with StateStore(adopted.state_path) as store:
+        written = run_report(adopted, period_for("monthly", "2026-11", IST),
+                             ADOPTED + timedelta(days=31), store, None)
+    assert written.skipped is None
+    book = openpyxl.load_workbook(adopted.workbook_path)
+    assert len(book["Tracker"]._charts) == 1 and len(book["Monthly 2026-11"]._charts) == 2
+    assert _tracker_drawing(adopted.workbook_path) == persons  # byte for byte
+
+
+def _tracker_drawing(path: Path) -> dict[str, bytes]:
+    """The Tracker tab's drawing and chart parts, by name."""
+    from sheetsync.core.xlsx_parts import CHART, DRAWING, relationships, rels_of, resolve
+
+    with zipfile.ZipFile(path) as archive:
+        sheet = "xl/worksheets/sheet1.xml"
+        drawings = [resolve(sheet, r.target) for r in relationships(archive.read(
+            rels_of(sheet))) if r.type == DRAWING]
+        charts = [resolve(d, r.target) for d in drawings
+                  for r in relationships(archive.read(rels_of(d))) if r.type == CHART]
+        assert drawings and charts
+        return {n: archive.read(n) for n in drawings + charts}
 
 
 def test_text_from_a_row_never_becomes_a_formula_in_a_report(adopted: Config) -> None:
@@ -344,3 +368,29 @@ def test_day_one_on_a_tracker_with_history(tmp_path: Path) -> None:
     team = listed(book["Monthly 2026-11"], "Team performance")
     assert sum(r[2] for r in team) == month["Resolved"]
     assert sum(r[1] for r in team) == month["Reported"]
+
+
+def test_status_and_sync_say_when_the_tracker_is_not_being_written(
+        adopted: Config, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sheetsync.app.cli as cli
+
+    lock = adopted.workbook_path.parent / f"~${adopted.workbook_path.name}"
+    lock.write_text("someone has it open")
+    edit_row = openpyxl.load_workbook(adopted.workbook_path)
+    edit_row["Tracker"].cell(row=2, column=6).value = "Escalated"  # a Sync Note to write
+    edit_row.save(adopted.workbook_path)
+    start = datetime(2026, 11, 30, 10, 0, tzinfo=IST)
+    for minutes in (0, 6, 12):
+        monkeypatch.setattr(cli, "_now", lambda m=minutes: start + timedelta(minutes=m))
+        assert main(["sync", "--config", str(adopted.source)]) == 0
+    said = capsys.readouterr()
+    assert "no cells written" in said.out and " cells written." not in said.out
+    assert "Did not write the tracker: it is open in another program" in said.err
+    assert main(["status", "--config", str(adopted.source)]) == 0
+    [line] = [l for l in capsys.readouterr().out.splitlines() if l.startswith("Not written")]
+    assert "3 cycles (12 min)" in line and "~$" in line and "close the tracker" in line
+    lock.unlink()
+    assert main(["sync", "--config", str(adopted.source)]) == 0
+    assert main(["status", "--config", str(adopted.source)]) == 0
+    assert "Not written" not in capsys.readouterr().out

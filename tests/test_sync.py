@@ -7,6 +7,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+import zipfile
+
 import openpyxl
 import pytest
 
@@ -170,20 +172,26 @@ def test_a_missing_column_is_added_after_the_last_header(tmp_path: Path) -> None
     assert [c.value for c in sheet[2]] == ["Store", "kept", "North", "INT-000001"]
 
 
-def test_a_workbook_with_formulas_is_checked_and_notified_but_never_saved(demo: Config) -> None:
+def test_a_workbook_with_formulas_is_written_around_them_and_recalculated_on_opening(
+        demo: Config) -> None:
     run_sync(demo, NOW)
     book = openpyxl.load_workbook(demo.workbook_path)
     book["Tracker"]["Z1"] = "=COUNTA(A:A)"
     book.save(demo.workbook_path)
     edit(demo, "Vijay Auto Parts", Status="escalated",  # a Sync Note to write, too
          **{"Assigned To": "Arjun (Support), Rahul (Tech)"})
-    before = demo.workbook_path.read_bytes()
     report = run_sync(demo, NOW)
     assert [w.column for w in report.writes] == ["Sync Notes"]
-    assert report.write_skipped == "it holds formulas, which a save would lose"
+    assert report.write_skipped is None
     assert [e.key for e in report.planned] == ["slack.message:escalation:INT-000015:1"]
     assert len(outbox(demo)) == 1
-    assert demo.workbook_path.read_bytes() == before
+    sheet = openpyxl.load_workbook(demo.workbook_path)["Tracker"]
+    assert sheet["Z1"].value == "=COUNTA(A:A)"
+    header = [c.value for c in sheet[1]]
+    notes = [r[header.index("Sync Notes")].value for r in sheet.iter_rows(min_row=2)]
+    assert any(note and "escalat" in note.lower() for note in notes)
+    with zipfile.ZipFile(demo.workbook_path) as archive:  # Excel computes Z1 again on opening
+        assert b'fullCalcOnLoad="1"' in archive.read("xl/workbook.xml")
 
 
 def test_an_effect_stuck_for_a_day_waits_for_a_person(demo: Config,

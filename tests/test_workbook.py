@@ -9,9 +9,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.chart import BarChart, Reference
 
 from sheetsync.backends.workbook import Workbook, write_new_workbook
+from sheetsync.core.cells import CellWrite
 from sheetsync.errors import TrackerError
 from sheetsync.core.table import is_blank
 from tests.helpers import GUIDE_EXAMPLE, write_workbook
@@ -72,28 +72,56 @@ def test_a_plain_tracker_may_be_saved(tmp_path: Path) -> None:
     assert Workbook(path, "Tracker").save_blockers() == []
 
 
-def test_a_workbook_with_a_chart_is_only_read(tmp_path: Path) -> None:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Tracker"
-    sheet.append(["Issue Type", "Count"])
-    sheet.append(["Bug", 3])
-    chart = BarChart()
-    chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=2), titles_from_data=True)
-    sheet.add_chart(chart, "D2")
-    book.save(tmp_path / "t.xlsx")
-    assert "charts" in Workbook(tmp_path / "t.xlsx", "Tracker").save_blockers()
-
-
-def test_a_workbook_with_macros_or_images_is_only_read(tmp_path: Path) -> None:
+def test_only_an_encrypted_legacy_or_strict_workbook_is_read_only(tmp_path: Path) -> None:
     plain = write_workbook(tmp_path / "plain.xlsx", list(GUIDE_EXAMPLE), [])
-    rich = tmp_path / "rich.xlsx"
-    shutil.copy(plain, rich)
-    with zipfile.ZipFile(rich, "a") as archive:
-        archive.writestr("xl/vbaProject.bin", b"\0")
-        archive.writestr("xl/media/image1.png", b"\x89PNG")
-    assert Workbook(rich, "Tracker").save_blockers() == ["macros", "images"]
-    assert Workbook(rich, "Tracker").read().rows[0][0] == "WhatsApp Number"
+    encrypted = tmp_path / "encrypted.xlsx"
+    encrypted.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    [reason] = Workbook(encrypted, "Tracker").save_blockers()
+    assert "encrypted" in reason and "Protect Workbook" in reason
+    strict = tmp_path / "strict.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(strict, "w") as out:
+        for name in source.namelist():
+            data = source.read(name)
+            out.writestr(name, data.replace(
+                b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                b"http://purl.oclc.org/ooxml/spreadsheetml/main"))
+    [reason] = Workbook(strict, "Tracker").save_blockers()
+    assert "Strict Open XML" in reason
+    assert Workbook(strict, "Tracker").write(1, [CellWrite(2, "Ticket ID", "X")]) == \
+        f"sheetsync can only read it: {reason}"
+
+
+def test_a_workbook_with_macros_and_images_is_written_with_them_byte_for_byte(
+        tmp_path: Path) -> None:
+    path = tmp_path / "rich.xlsm"
+    shutil.copy(write_workbook(tmp_path / "plain.xlsx", list(GUIDE_EXAMPLE),
+                               [list(GUIDE_EXAMPLE.values())]), path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\0macro" * 100)
+        archive.writestr("xl/media/image1.png", b"\x89PNG" + bytes(range(256)))
+    assert Workbook(path, "Tracker").save_blockers() == []
+    before = _members(path)
+    workbook = Workbook(path, "Tracker")
+    workbook.read()
+    assert workbook.write(1, [CellWrite(2, "Ticket ID", "INT-000001")]) is None
+    after = _members(path)
+    assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
+    assert after["xl/media/image1.png"] == before["xl/media/image1.png"]
+    assert Workbook(path, "Tracker").read().rows[1][-1] == "INT-000001"
+
+
+def _members(path: Path) -> dict[str, tuple[int, bytes]]:
+    """Each entry's CRC and its compressed bytes, as stored."""
+    import struct
+
+    out = {}
+    with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
+        for info in archive.infolist():
+            raw.seek(info.header_offset + 26)
+            skip = sum(struct.unpack("<HH", raw.read(4)))
+            raw.seek(info.header_offset + 30 + skip)
+            out[info.filename] = (info.CRC, raw.read(info.compress_size))
+    return out
 
 
 def test_a_new_workbook_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
@@ -101,11 +129,6 @@ def test_a_new_workbook_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     write_new_workbook(path, "Tracker", ["A", "B"], [["1", "2"]])
     assert Workbook(path, "Tracker").read().rows == (("A", "B"), ("1", "2"))
     assert [p.name for p in path.parent.iterdir()] == ["t.xlsx"]
-
-
-def test_a_workbook_with_formulas_is_only_read(tmp_path: Path) -> None:
-    path = write_workbook(tmp_path / "t.xlsx", ["Seller Name", "Count"], [["Store", "=1+1"]])
-    assert Workbook(path, "Tracker").save_blockers() == ["formulas"]
 
 
 def test_a_date_time_cell_at_midnight_is_a_timestamp_and_a_date_cell_is_not(

@@ -31,6 +31,7 @@ from sheetsync.jobs.check import CheckReport, run_check
 from sheetsync.jobs.sync import run_sync
 from sheetsync.core.render import findings_json, findings_text
 from sheetsync.core.reporting import JOBS, chosen_period
+from sheetsync.core.write_failing import FIX as WRITE_FIX, describe, is_stuck
 from sheetsync.schema import PRESETS
 from sheetsync.state import Lease, StateStore, has_state, open_state
 
@@ -385,7 +386,9 @@ def _sync(args: argparse.Namespace) -> int:
             "findings": report.findings,
             "effects": [{"key": e.key, "kind": e.kind, "ticket_id": e.ticket_id,
                          **e.payload} for e in report.planned],
-            "delivered": report.delivered, "cells_written": len(report.writes),
+            "delivered": report.delivered,
+            "cells_written": 0 if report.write_skipped else len(report.writes),
+            "cells_not_written": len(report.writes) if report.write_skipped else 0,
             "write_skipped": report.write_skipped, "dry_run": args.dry_run,
         }, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -395,8 +398,10 @@ def _sync(args: argparse.Namespace) -> int:
     print(f"{report.rows} rows, {report.new_tickets} new tickets, "
           f"{len(report.transitions)} transitions, {report.findings} findings; "
           f"{len(report.planned)} effects {'would be ' if args.dry_run else ''}planned, "
-          f"{report.delivered} delivered, {len(report.writes)} cells "
-          f"{'would be ' if args.dry_run else ''}written.")
+          f"{report.delivered} delivered, " + (
+              f"no cells written ({len(report.writes)} left for the next cycle)."
+              if report.write_skipped else f"{len(report.writes)} cells "
+              f"{'would be ' if args.dry_run else ''}written."))
     if args.dry_run:
         for effect in report.planned:
             print(f"  would send {effect.kind} {effect.ticket_id}: "
@@ -441,7 +446,10 @@ def _status(args: argparse.Namespace) -> int:
         where = _destinations(config, [*pending, *failed], store)
         if cycle:
             cycle = {**cycle, "at": _local(cycle["at"], config)}
+        failing = store.write_failing()
+        not_written = describe(failing, now) if is_stuck(failing, now) and failing else None
         report = {"adopted_at": _local(store.adopted_at, config), "last_cycle": cycle,
+                  "not_written": not_written, "read_only": _read_only(config),
                   "pending_effects": [e.key for e in pending],
                   "failed_effects": [e.key for e in failed],
                   "errors": {e.key: e.last_error for e in [*pending, *failed] if e.last_error},
@@ -455,6 +463,10 @@ def _status(args: argparse.Namespace) -> int:
     if cycle:
         print(f"Last cycle: {cycle['at']}: {cycle['rows']} rows, {cycle['new_tickets']} new "
               f"tickets, {cycle['transitions']} transitions, {cycle['findings']} findings")
+    if report["read_only"]:
+        print(f"Read only: sheetsync can only read the tracker: {report['read_only']}")
+    if not_written:
+        print(f"Not written: {not_written}; {WRITE_FIX}")
     print("Next reports: " + (", ".join(f"{job} {at:%Y-%m-%d %H:%M}" for at, job in upcoming)
                               or "none (reports.jobs is empty)"))
     print(f"Effects: {len(pending)} pending, {len(failed)} failed")
@@ -462,6 +474,16 @@ def _status(args: argparse.Namespace) -> int:
         print(f"  {effect.status}: {effect.key} to {where[effect.key]}" +
               (f" ({effect.last_error})" if effect.last_error else ""))
     return EXIT_OK
+
+
+def _read_only(config: Config) -> str | None:
+    """Why sheetsync can only read the local workbook (an encrypted, legacy or Strict Open
+    XML file), with the fix; None when it can edit it (or the tracker is a Google sheet)."""
+    if config.settings.tracker.backend == "google" or not config.workbook_path.exists():
+        return None
+    from sheetsync.backends.xlsx_package import read_only_reason
+
+    return read_only_reason(config.workbook_path)
 
 
 def _destinations(config: Config, effects: Sequence[Effect], store: StateStore
@@ -670,9 +692,8 @@ def _open_state(config: Config) -> StateStore:
 
 def _print_report(report: CheckReport, fmt: str) -> None:
     if report.save_blockers:
-        print(f"Warning: {report.where} holds {', '.join(report.save_blockers)}, which openpyxl "
-              "cannot carry through a save; sheetsync will only read this workbook, never save "
-              "over it.", file=sys.stderr)
+        print(f"Warning: sheetsync can only read {report.where}: "
+              f"{'; '.join(report.save_blockers)}.", file=sys.stderr)
     if fmt == "json":
         print(findings_json(report.findings))
         return

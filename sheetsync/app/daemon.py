@@ -110,6 +110,7 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                     # A skipped write (the file was open elsewhere) is owed: the next tick
                     # retries even if the file itself has not changed.
                     seen = backend.settled(stamp) if report.write_skipped is None else None
+                    health.wrote(report.write_skipped)
                     _log_cycle(report)
                     _observe(config, report)
                 # else: unchanged, nothing owed: no read at all, and all is well
@@ -282,7 +283,8 @@ def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
 def _log_cycle(report: CycleReport) -> None:
     logs.event("cycle", rows=report.rows, redone=report.redone, new_tickets=report.new_tickets,
                transitions=len(report.transitions), findings=report.findings,
-               effects=len(report.planned), written=len(report.writes), duration_ms=round(report.seconds * 1000),
+               effects=len(report.planned),
+               written=0 if report.write_skipped else len(report.writes), duration_ms=round(report.seconds * 1000),
                **{f"{stage}_ms": round(spent * 1000) for stage, spent in report.timings.items()},
                **({"adopted": True} if report.adopted else {}))
     if report.write_skipped:

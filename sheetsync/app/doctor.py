@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from slack_sdk.errors import SlackApiError
@@ -26,7 +27,9 @@ from sheetsync.faults import DamagedState, state_fault
 from sheetsync.integrations import DeliveryError, read_token
 from sheetsync.integrations import clickup, slack
 from sheetsync.schema import bind
+from sheetsync.core.write_failing import FIX as WRITE_FIX, describe, is_stuck
 from sheetsync.state import MIGRATIONS, state_url
+from sheetsync.state.snapshots import parse_write_failing
 
 #: What each kind of Slack conversation needs for sheetsync to post and to look posts up.
 POST_SCOPE = "chat:write"
@@ -71,6 +74,7 @@ def _checks(config: Config, environ: Mapping[str, str]) -> list[Check]:
         checks.append(_tracker(config, environ))
         checks += google[1:] if checks[-1].ok else []
     checks.append(_state(config, environ))
+    checks += list(_writes(config, environ))
     checks += list(_slack(config, environ))
     checks += list(_clickup(config, environ))
     return checks
@@ -119,10 +123,42 @@ def _tracker(config: Config, environ: Mapping[str, str]) -> Check:
                      "tracker, or rename its columns as the preset expects (see Presets)")
     missing = [c.header for c in config.schema.columns
                if c.key not in sheet.binding.headers and c.owner != "daemon"]
+    if config.settings.tracker.backend != "google":
+        from sheetsync.backends.xlsx_package import read_only_reason
+
+        reason = read_only_reason(config.workbook_path)
+        if reason:
+            said, _, fix = reason.partition("; ")
+            return Check("tracker", False, f"{config.tracker_label}: sheetsync can only read "
+                         f"it: {said}", fix)
     detail = f"{config.tracker_label}: " \
              f"{len(sheet.numbers)} rows, every required column present"
     return Check("tracker", True, detail + (f" (optional, absent: {', '.join(missing)})"
                                             if missing else ""))
+
+
+def _writes(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
+    """A failed check when the daemon has not written the tracker for a while (as the state
+    records it, read only); nothing when it has, or there is no state yet."""
+    url = state_url(config, environ)
+    try:
+        if url:
+            import psycopg
+
+            with psycopg.connect(url, connect_timeout=10) as db:
+                row = db.execute(f'SELECT value FROM "{config.settings.state.namespace}".meta '
+                                 "WHERE key = 'write_failing'").fetchone()
+        elif config.state_path.exists():
+            with closing(sqlite3.connect(f"file:{config.state_path}?mode=ro", uri=True)) as db:
+                row = db.execute("SELECT value FROM meta WHERE key = 'write_failing'").fetchone()
+        else:
+            return
+    except Exception:  # noqa: BLE001 - the state check above names what is wrong with it
+        return
+    failing = parse_write_failing(row[0] if row else None)
+    now = datetime.now(timezone.utc)
+    if failing is not None and is_stuck(failing, now):
+        yield Check("tracker writes", False, describe(failing, now), WRITE_FIX)
 
 
 def _postgres_state(config: Config, url: str) -> Check:

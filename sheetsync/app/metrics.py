@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +29,7 @@ from prometheus_client import (
 )
 
 from sheetsync.app import logs
+from sheetsync.core.write_failing import FIX, WriteFailing, describe, is_stuck
 from sheetsync.app.logs import TRACKER
 
 REGISTRY = CollectorRegistry()
@@ -96,6 +98,7 @@ class Health:
     last_success: float | None = None  # the last progress of any kind
     last_error: str | None = None
     failing_since: float | None = None  # the first of the cycles failing since the last good
+    not_written: tuple[float, int, str] | None = None  # skipped writes: since, cycles, why
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -113,6 +116,15 @@ class Health:
         with self._lock:
             self.last_success = self.clock()
 
+    def wrote(self, skipped: str | None) -> None:
+        """How a cycle's write of the tracker went (None: written, or nothing to write)."""
+        with self._lock:
+            if skipped is None:
+                self.not_written = None
+            else:
+                since, cycles, _ = self.not_written or (self.clock(), 0, "")
+                self.not_written = (since, cycles + 1, skipped)
+
     def failed(self, error: str) -> None:
         with self._lock:
             self.last_error = error
@@ -122,7 +134,14 @@ class Health:
     def status(self) -> tuple[int, str]:
         with self._lock:
             last, error, failing = self.last_success, self.last_error, self.failing_since
+            not_written = self.not_written
         limit, now = self.window, self.clock()
+        if not_written is not None:
+            since, cycles, why = not_written
+            at = datetime.fromtimestamp(now, timezone.utc)
+            failing_write = WriteFailing(datetime.fromtimestamp(since, timezone.utc), cycles, why)
+            if is_stuck(failing_write, at):
+                return 503, f"{describe(failing_write, at)}; {FIX}"
         if failing is not None and now - failing > limit:
             return 503, (f"cycles have failed for {now - failing:.0f} s (more than {limit:.0f}"
                          f" s); last error: {error}")

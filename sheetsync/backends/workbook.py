@@ -1,80 +1,73 @@
-"""The local tracker: an .xlsx workbook read with openpyxl, every cell left as a person typed it."""
+"""The local tracker: an .xlsx workbook read with calamine, every cell left as a person typed
+it, and edited in place (xlsx_package): only sheetsync's cells, notes, highlights, setup and
+report tabs change; everything else in the file is carried through byte for byte."""
 
 from __future__ import annotations
 
-import html
-import os
 import re
 from datetime import date, datetime, time
 from xml.etree import ElementTree
+import os
 import tempfile
-import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.comments import Comment
-from python_calamine import CalamineWorkbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+from python_calamine import CalamineWorkbook
 
-from sheetsync.core.cells import (
-    NOTE_AUTHOR,
-    NOTE_SECTION,
-    CellMark,
-    CellWrite,
-    merged_note,
-    persons_note,
-)
-from sheetsync.core.report_layout import is_report_tab
+from sheetsync.backends import report_tabs
 from sheetsync.backends.file_locks import find_lock
-from sheetsync.backends.file_swap import FileStamp, replace_if_unchanged, restore_late_save
-from sheetsync.backends.report_tabs import prune, render, set_value
-from sheetsync.faults import HALF_WRITTEN
-from sheetsync.errors import TrackerError
+from sheetsync.backends.file_swap import FileStamp, restore_late_save
+from sheetsync.backends.xlsx_package import (
+    CHUNK,
+    NotReady,
+    Package,
+    SheetEdit,
+    Timings,
+    opened,
+    read_only_reason,
+    rows_of,
+    save,
+    stamp,
+)
+from sheetsync.core import xlsx_parts as parts
+from sheetsync.core import xlsx_sheet as sheet
+from sheetsync.core import xlsx_xml as x
+from sheetsync.core.cells import NOTE_SECTION, CellMark, CellWrite
 from sheetsync.core.reporting import Report
 from sheetsync.core.setup import MARK, Changes, TrackerSetup, validation_message
-from sheetsync.schema import find_header, normalize
 from sheetsync.core.table import Grid, is_blank
+from sheetsync.core.xlsx_sheet import CellEdit
+from sheetsync.errors import TrackerError
+from sheetsync.faults import HALF_WRITTEN
+from sheetsync.schema import find_header, normalize
 
-#: Parts of an .xlsx that openpyxl drops or damages when it saves a workbook it loaded.
-_UNSAVEABLE_PARTS = (
-    ("xl/vbaProject.bin", "macros"),
-    ("xl/charts/", "charts"),
-    ("xl/media/", "images"),
-    ("xl/drawings/drawing", "drawings"),  # shapes; xl/drawings/vmlDrawing holds cell notes
-    ("xl/pivotTables/", "pivot tables"),
-    ("xl/slicers/", "slicers"),
-    ("xl/timelines/", "timelines"),
-    ("xl/activeX/", "form controls"),
-    ("xl/ctrlProps/", "form controls"),
-)
-
-
+HIGHLIGHT = parts.HIGHLIGHT
 #: A read that fails may have met a person's program saving the file in place.
 _NOT_READY = "; if a program is saving it this moment, sheetsync reads it again next cycle"
 _CHANGED_WHILE_READ: tuple[type[Exception], ...] = (*HALF_WRITTEN, KeyError,
                                                      ElementTree.ParseError)
 
-HIGHLIGHT = "FFFCE4E4"  # sheetsync's fill; a cell with a fill of its own is never repainted
-
 
 class Workbook:
-    """One tab of a local .xlsx workbook."""
+    """One tab of a local .xlsx workbook, read with calamine and edited in place
+    (xlsx_package): only the rows, notes and styles sheetsync writes change."""
 
     def __init__(self, path: Path, tab: str) -> None:
         self.path = path
         self.tab = tab
         self._stamp: FileStamp | None = None  # the file as it was read
+        self.timings = Timings()  # the last write's, for bench/cycle.py
 
     def read(self) -> Grid:
         """Every row of the tab as values (formulas read as their last computed value)."""
         self._check_file()
         restore_late_save(self.path)  # a person's save that went into the file last replaced
-        self._stamp = self._file_stamp()
+        self._stamp = stamp(self.path)
         return self.read_tab(self.tab)
 
     def read_tab(self, tab: str, missing_ok: bool = False) -> Grid:
@@ -114,214 +107,133 @@ class Workbook:
         return Grid(tab=tab, rows=tuple(map(tuple, grid)))
 
     def save_blockers(self) -> list[str]:
-        """What this workbook holds that a save through openpyxl would lose."""
+        """Why sheetsync can only read this workbook, with the fix (empty: it can edit it):
+        an encrypted or legacy file, or Strict Open XML. Charts, images, macros, formulas
+        and everything else a workbook holds are carried through its edits."""
         self._check_file()
-        try:
-            return self._save_blockers()
-        except HALF_WRITTEN:
-            return []  # being saved this moment: the load for the write finds out
-
-    def _save_blockers(self) -> list[str]:
-        try:
-            archive = zipfile.ZipFile(self.path)
-        except zipfile.BadZipFile:
-            return []
-        with archive:
-            names = archive.namelist()
-            found: list[str] = []
-            ours = _only_report_charts(archive, names)
-            for part, label in _UNSAVEABLE_PARTS:
-                if label in ("charts", "drawings") and ours:
-                    continue  # sheetsync's own report charts, which openpyxl reads back whole
-                if label not in found and any(n.startswith(part) for n in names):
-                    found.append(label)
-            if self.path.suffix.lower() == ".xlsm" and "macros" not in found:
-                found.append("macros")
-            # openpyxl saves formulas without their computed values, so every later read
-            # (sheetsync's own included) would see those cells empty until Excel recomputes.
-            if any(_has_formula(archive, n) for n in names
-                   if n.startswith("xl/worksheets/") and n.endswith(".xml")):
-                found.append("formulas")
-        return found
+        reason = read_only_reason(self.path)
+        return [reason] if reason else []
 
     def write(self, header_row: int, cells: Sequence[CellWrite],
               marks: Sequence[CellMark] = ()) -> str | None:
-        """Write cells sheetsync owns and its marks, atomically; None when written, else why not.
+        """Write cells sheetsync owns and its marks; None when written, else why not.
 
-        It skips the write, to try again next cycle, when the file changed since it was read
-        or is open for editing in another program (its lock file is there), and never saves a
-        workbook holding what openpyxl would lose. A missing column is added after the last
-        header. Text is written as text: a value starting with `=` never becomes a formula.
+        It skips the write, to try again next cycle, when the file changed since it was read,
+        is open for editing in another program (its lock file is there) or is being saved
+        this moment. A missing column is added after the last header, in the header row's
+        style (and inside the filter). Text is written as text: a value starting with `=`
+        never becomes a formula.
         """
         if not cells and not marks:
             return None
-        book = self._open_for_write()
-        if isinstance(book, str):
-            return book
-        sheet = book[self.tab]
-        header = {normalize(str(c.value)): c.column for c in sheet[header_row]
-                  if not is_blank(c.value)}
-        next_column = max(header.values(), default=0) + 1
-        for write in cells:
-            column = header.get(normalize(write.column))
-            if column is None:
-                column = header[normalize(write.column)] = next_column
-                next_column += 1
-                sheet.cell(row=header_row, column=column, value=write.column).font = Font(bold=True)
-            set_value(sheet.cell(row=write.row, column=column), write.value)
-        for mark in marks:
-            column = header.get(normalize(mark.column))
-            if column is not None:
-                _mark(sheet.cell(row=mark.row, column=column), mark.note)
-        return self._save(book)
+        return self._edit(lambda package: _plan_write(package, self.tab, header_row, cells,
+                                                      marks))
 
     def write_report(self, report: Report, tab: str, keep: int | None) -> str | None:
         """Write a report into its own tab (replacing what that tab held) and remove the job's
         oldest period tabs beyond `keep`; None when written, else why not (as `write`)."""
-        book = self._open_for_write()
-        if isinstance(book, str):
-            return book
-        render(book, report, tab)
-        if keep is not None:
-            prune(book, report.period.job, keep)
-        return self._save(book)
+        def plan(package: Package) -> None:
+            report_tabs.put(package, report, tab)
+            if keep is not None:
+                report_tabs.prune(package, report.period.job, keep)
+        return self._edit(plan)
+
+    def _edit(self, plan: Callable[[Package], object], check_stamp: bool = True
+              ) -> str | None:
+        """Edit the package as `plan` says and save it; None when saved, else why not."""
+        self._check_file()
+        blocked = self._blocked(check_stamp)
+        if blocked:
+            return blocked
+        self.timings = Timings()
+        try:
+            with opened(self.path) as package:
+                plan(package)
+                skipped = save(package, self.path, self._stamp if check_stamp else None,
+                               self.timings)
+        except NotReady:
+            return "it was being saved by another program; trying again next cycle"
+        if skipped is None:
+            self._stamp = stamp(self.path)
+        return skipped
+
+    def _blocked(self, check_stamp: bool) -> str | None:
+        reason = read_only_reason(self.path)
+        if reason:
+            return f"sheetsync can only read it: {reason}"
+        if (lock := find_lock(self.path)) is not None:
+            return lock.skip_reason()
+        if check_stamp and stamp(self.path) != self._stamp:
+            return "it changed since it was read"
+        return None
 
     def setup(self, plan: TrackerSetup, progress: Callable[[int, int], None]) -> Changes:
         """Prepare the tab (create the workbook or the tab when missing): header, frozen
         header row, filter, dropdowns. Excel has no warning-only protection, so the columns
         sheetsync writes are not protected here; its notes say so instead."""
         changes = Changes()
-        if not self.path.exists():
+        created = not self.path.exists()
+        if created:
             write_new_workbook(self.path, self.tab, plan.header, plan.rows)
             progress(len(plan.rows), len(plan.rows))
             changes.done.append(f"created {self.path} with tab {self.tab!r}"
                                 + (f" and {len(plan.rows)} imported rows" if plan.rows else ""))
-            self._stamp = self._file_stamp()
-        book = self._open_for_write(check_stamp=False)
-        if isinstance(book, str):
-            raise TrackerError(f"{self.path}: not prepared: {book}")
-        if self.tab not in book.sheetnames:
-            sheet = book.create_sheet(self.tab)
-            for row in [list(plan.header), *map(list, plan.rows)]:
-                sheet.append(row)
-            for cell in sheet[1]:
-                cell.font = Font(bold=True)
-            progress(len(plan.rows), len(plan.rows))
-            changes.done.append(f"added tab {self.tab!r}"
-                                + (f" with {len(plan.rows)} imported rows" if plan.rows else ""))
-        elif plan.rows:
-            changes.skipped.append(f"tab {self.tab!r} exists: nothing imported (import into "
-                                   "a new tab, or a new workbook)")
-        sheet = book[self.tab]
-        header_row = self._header_row(sheet, plan)
-        if sheet.freeze_panes != f"A{header_row + 1}":
-            sheet.freeze_panes = f"A{header_row + 1}"
-            changes.done.append(f"froze the header (row {header_row})")
-        if not sheet.auto_filter.ref:
-            sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(sheet.max_column)}" \
-                                    f"{max(sheet.max_row, header_row + 1)}"
-            changes.done.append("turned on the filter")
-        ours = {v.prompt: v for v in sheet.data_validations.dataValidation
-                if (v.prompt or "").startswith(MARK)}
-        for header, column in self._columns(sheet, header_row, plan.choices).items():
-            values = plan.choices[header]
-            listed = '"' + ",".join(values) + '"'
-            if len(listed) > 257 or any("," in v or '"' in v for v in values):
-                changes.skipped.append(f"no dropdown for {header}: Excel lists hold 255 "
-                                       "characters and no commas")
-                continue
-            message = validation_message(values)
-            letter = get_column_letter(column)
-            if message in ours and str(ours[message].sqref) == f"{letter}{header_row + 1}:" \
-                    f"{letter}1048576":
-                continue
-            if message in ours:
-                sheet.data_validations.dataValidation.remove(ours[message])
-            # openpyxl's showDropDown=True *hides* the arrow; errorStyle "information"
-            # lets a person keep an odd value, for sheetsync to flag.
-            rule = DataValidation(type="list", formula1=listed, allow_blank=True,
-                                  showDropDown=False, showErrorMessage=True,
-                                  errorStyle="information", showInputMessage=True,
-                                  promptTitle=header, prompt=message)
-            rule.add(f"{letter}{header_row + 1}:{letter}1048576")
-            sheet.add_data_validation(rule)
-            changes.done.append(f"dropdown on {header}")
-        if changes.done:
-            _save_atomically(book, self.path)
-            self._stamp = self._file_stamp()
+        self._check_file()
+        grid = self.read_tab(self.tab, missing_ok=True)
+
+        def edit(package: Package) -> None:
+            if self.tab not in package.sheet_parts():
+                report_tabs.put_sheet(package, self.tab, [list(plan.header),
+                                                          *map(list, plan.rows)])
+                progress(len(plan.rows), len(plan.rows))
+                changes.done.append(f"added tab {self.tab!r}" + (
+                    f" with {len(plan.rows)} imported rows" if plan.rows else ""))
+                rows: Sequence[Sequence[Any]] = [plan.header, *plan.rows]
+            else:
+                rows = grid.rows
+                if plan.rows and not created:
+                    changes.skipped.append(f"tab {self.tab!r} exists: nothing imported (import "
+                                           "into a new tab, or a new workbook)")
+            _plan_setup(package, self.tab, rows, plan, changes)
+
+        before = len(changes.done)
+        skipped = self._edit_if(edit, lambda: len(changes.done) > before)
+        if skipped:
+            raise TrackerError(f"{self.path}: not prepared: {skipped}")
         return changes
 
     def remove_setup(self, plan: TrackerSetup) -> Changes:
         """Take back what setup and the daemon added: dropdowns, notes, highlights."""
         changes = Changes()
-        book = self._open_for_write(check_stamp=False)
-        if isinstance(book, str):
-            raise TrackerError(f"{self.path}: not changed: {book}")
-        sheet = book[self.tab]
-        ours = [v for v in sheet.data_validations.dataValidation
-                if (v.prompt or "").startswith(MARK)]
-        for rule in ours:
-            sheet.data_validations.dataValidation.remove(rule)
-        if ours:
-            changes.done.append(f"removed {len(ours)} dropdowns")
-        marked = 0
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.comment is not None and NOTE_SECTION in cell.comment.text or \
-                        _has_our_fill(cell):
-                    _mark(cell, None)
-                    marked += 1
-        if marked:
-            changes.done.append(f"removed sheetsync's notes and highlights from {marked} cells")
-        if changes.done:
-            _save_atomically(book, self.path)
+        self._check_file()
+        skipped = self._edit_if(lambda package: _plan_removal(package, self.tab, changes),
+                                lambda: bool(changes.done))
+        if skipped:
+            raise TrackerError(f"{self.path}: not changed: {skipped}")
         return changes
 
-    def _header_row(self, sheet: Any, plan: TrackerSetup) -> int:
-        rows = [tuple(c.value for c in row) for row in sheet.iter_rows(max_row=20)]
-        return find_header(Grid(tab=self.tab, rows=rows), plan.schema)[0]
-
-    @staticmethod
-    def _columns(sheet: Any, header_row: int, wanted: Mapping[str, Any]) -> dict[str, int]:
-        names = {normalize(h): h for h in wanted}
-        return {names[normalize(str(c.value))]: c.column for c in sheet[header_row]
-                if not is_blank(c.value) and normalize(str(c.value)) in names}
-
-    def _open_for_write(self, check_stamp: bool = True) -> Any:
-        """The workbook loaded for a write, or why it must not be written now (`check_stamp`:
-        that it changed since sheetsync read it)."""
-        blockers = self.save_blockers()
-        if blockers:
-            return f"it holds {', '.join(blockers)}, which a save would lose"
-        if (lock := find_lock(self.path)) is not None:
-            return lock.skip_reason()
-        if check_stamp and self._file_stamp() != self._stamp:
-            return "it changed since it was read"
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                book = openpyxl.load_workbook(self.path)
-            except HALF_WRITTEN:  # a person's program is saving it this very moment
-                return "it was being saved by another program; trying again next cycle"
-        lost = [str(w.message) for w in caught if "will be removed" in str(w.message)]
-        if lost:
-            return f"a save would lose: {'; '.join(lost)}"
-        return book
-
-    def _save(self, book: Any) -> str | None:
-        if self._file_stamp() != self._stamp:
-            return "it changed while sheetsync was writing"
-        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            leftover.unlink(missing_ok=True)  # a save a crash cut short
-        if not _save_atomically(book, self.path, self._stamp):
-            return "it changed while sheetsync was writing"
-        self._stamp = self._file_stamp()
-        return None
+    def _edit_if(self, plan: Callable[[Package], object], wanted: Callable[[], bool]
+                 ) -> str | None:
+        """Edit and save, when `plan` found something to change (setup's runs after the
+        first change nothing)."""
+        blocked = self._blocked(check_stamp=False)
+        if blocked:
+            return blocked
+        try:
+            with opened(self.path) as package:
+                plan(package)
+                if not wanted():
+                    return None
+                skipped = save(package, self.path, None, self.timings)
+        except NotReady:
+            return "it was being saved by another program; try again in a moment"
+        self._stamp = stamp(self.path)
+        return skipped
 
     def probe(self) -> FileStamp | None:
         """A cheap token that changes when the file does (no read): inode, mtime and size."""
         try:
-            return self._file_stamp()
+            return stamp(self.path)
         except OSError:
             return None
 
@@ -332,12 +244,10 @@ class Workbook:
         return None
 
     def settled(self, before: object | None) -> object | None:
-        """The stamp a completed cycle leaves as "seen": the file as sheetsync's own save
-        left it (a save compares stamps first, so no person's edit hides in it)."""
-        return self.probe()
-
-    def _file_stamp(self) -> FileStamp:
-        return FileStamp.of(self.path)
+        """The probe token a completed cycle leaves as "seen": the one taken before it read,
+        so a person's save made while it ran is read by the next cycle (sheetsync's own
+        write earns one more read, which finds nothing to do)."""
+        return before
 
     def _check_file(self) -> None:
         if not self.path.exists():
@@ -349,58 +259,280 @@ class Workbook:
                                "save the tracker as .xlsx")
 
 
-def _mark(cell: Any, note: str | None) -> None:
-    """Put sheetsync's note and highlight on a cell, or take them away, leaving a person's own.
-
-    A person's note keeps its text and author, with sheetsync's part after it; a cell with a
-    fill of its own keeps it (the note alone marks it), and only sheetsync's own fill is ever
-    taken away.
-    """
-    own = cell.comment.text if cell.comment is not None else ""
-    author = cell.comment.author if cell.comment is not None else NOTE_AUTHOR
-    persons = persons_note(own)
-    text = merged_note(own, note)
-    cell.comment = Comment(text, author if persons else NOTE_AUTHOR, height=120, width=320) \
-        if text else None
-    fill = cell.fill
-    ours = _has_our_fill(cell)
-    if note and (fill is None or fill.fill_type is None):
-        cell.fill = PatternFill("solid", start_color=HIGHLIGHT, end_color=HIGHLIGHT)
-    elif not note and ours:
-        cell.fill = PatternFill(fill_type=None)
+# --- a cycle's write ---------------------------------------------------------------------------
 
 
-def _has_our_fill(cell: Any) -> bool:
-    fill = cell.fill
-    return fill is not None and fill.fill_type == "solid" and fill.fgColor.rgb == HIGHLIGHT
+def _sheet_part(package: Package, tab: str) -> str:
+    found = package.sheet_parts()
+    if tab not in found:
+        raise TrackerError(f'{package.path}: no tab named "{tab}" (tabs: '
+                           f'{", ".join(found)}); set tracker.tab in sheetsync.toml')
+    return found[tab]
 
 
-def _only_report_charts(archive: zipfile.ZipFile, names: Sequence[str]) -> bool:
-    """Whether every drawing in the workbook is charts only, on sheetsync's report tabs."""
-    drawings = [n for n in names if n.startswith("xl/drawings/drawing") and n.endswith(".xml")]
-    if not drawings:
-        return True
-    workbook = archive.read("xl/workbook.xml").decode()
-    rels = archive.read("xl/_rels/workbook.xml.rels").decode()
-    targets = dict(re.findall(r'Id="(rId\d+)"[^>]*Target="/?(?:xl/)?([^"]+)"', rels) +
-                   [(i, t) for t, i in re.findall(r'Target="/?(?:xl/)?([^"]+)"[^>]*Id="(rId\d+)"',
-                                                  rels)])
-    owners: dict[str, str] = {}
-    for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="(rId\d+)"', workbook):
-        sheet = targets.get(rid, "")
-        sheet_rels = f"xl/worksheets/_rels/{sheet.rsplit('/', 1)[-1]}.rels"
-        if sheet_rels in names:
-            for drawing in re.findall(r'drawings/(drawing\d+\.xml)', archive.read(
-                    sheet_rels).decode()):
-                owners[f"xl/drawings/{drawing}"] = html.unescape(name)
-    for drawing in drawings:
-        owner = owners.get(drawing)
-        content = archive.read(drawing)
-        if owner is None or not is_report_tab(owner) or any(
-                shape in content for shape in (b"<xdr:sp>", b"<xdr:sp ", b"<xdr:pic",
-                                               b"<xdr:cxnSp")):
-            return False
-    return True
+def _header(package: Package, part: str, header_row: int) -> tuple[dict[str, int], int | None]:
+    """The header row's columns by normalised text, and the style of its last header."""
+    row = package.row(part, header_row)
+    cells = sheet.row_cells(row) if row else {}
+    indices = {int(v) for tag in cells.values() if x.attribute(tag, "t") == "s"
+               for v in [sheet.cell_text(tag, lambda i: str(i))] if v.isdigit()}
+    shared = package.shared_strings(indices)
+    texts = {column: sheet.cell_text(tag, lambda i: shared.get(i, "")).strip()
+             for column, tag in cells.items()}
+    header = {normalize(text): column for column, text in sorted(texts.items()) if text}
+    last = max((c for c, text in texts.items() if text), default=None)
+    style = x.attribute(cells[last], "s") if last is not None else None
+    return header, int(style) if style else None
+
+
+def _plan_write(package: Package, tab: str, header_row: int, cells: Sequence[CellWrite],
+                marks: Sequence[CellMark]) -> None:
+    """Register a cycle's cells and marks as edits of the package."""
+    part = _sheet_part(package, tab)
+    header, header_style = _header(package, part, header_row)
+    next_column = max(header.values(), default=0) + 1
+    rows: dict[int, dict[int, CellEdit]] = {}
+    added: list[int] = []
+    for write in cells:
+        column = header.get(normalize(write.column))
+        if column is None:
+            column = header[normalize(write.column)] = next_column
+            next_column += 1
+            added.append(column)
+            rows.setdefault(header_row, {})[column] = CellEdit(write.column, header_style)
+        rows.setdefault(write.row, {})[column] = CellEdit(write.value)
+    notes: dict[tuple[int, int], str | None] = {}
+    for mark in marks:
+        column = header.get(normalize(mark.column))
+        if column is None:
+            continue
+        cell = rows.setdefault(mark.row, {})
+        cell[column] = CellEdit(cell[column].value if column in cell else sheet.KEEP,
+                                mark=mark.note is not None)
+        notes[(mark.row, column)] = mark.note
+    styles = package.styles()
+    edit = SheetEdit(rows=rows)
+    skeleton = _note_parts(package, part, notes)
+    every = [(r, c) for r, columns in rows.items() for c in columns]
+
+    def edit_skeleton(xml: bytes) -> bytes:
+        xml = skeleton(xml)
+        if every:
+            xml = sheet.with_dimension(xml, min(r for r, _ in every), min(c for _, c in every),
+                                       max(r for r, _ in every), max(c for _, c in every))
+        found = sheet.filter_area(xml)
+        if added and found and found[0] == header_row and found[3] < max(added):
+            xml = sheet.with_filter(xml, found[0], found[1], found[2], max(added))
+        return xml
+
+    edit.skeleton = edit_skeleton
+    package.edit_sheet(part, edit)
+    _drop_calc_chain_if_stale(package, tab, set(every))
+    _recalculate_when_referenced(package, tab, part, edit)
+
+
+def _note_parts(package: Package, part: str, notes: Mapping[tuple[int, int], str | None]
+                ) -> Callable[[bytes], bytes]:
+    """Put the notes in the sheet's comments part and VML drawing (made, with their
+    relationships and content types, when the sheet has none); the skeleton edit that
+    links the drawing to the sheet when it is new."""
+    if not notes:
+        return lambda xml: xml
+    existing = package.related(part, parts.COMMENTS)
+    comments = parts.Comments(package.read(existing[0]) if existing else None)
+    added, removed = [], set()
+    for (row, column), note in sorted(notes.items()):
+        change = comments.set(f"{x.column_letter(column)}{row}", note)
+        if change.kind == "added":
+            added.append((row, column))
+        elif change.kind == "removed":
+            removed.add((row, column))
+    if not comments.changed:
+        return lambda xml: xml
+    name = existing[0] if existing else package.free_name("xl/comments{}.xml")
+    package.put(name, comments.xml())
+    if not existing:
+        package.link(part, parts.COMMENTS, name)
+        package.content_type(name, parts.COMMENTS_TYPE)
+    drawings = package.related(part, parts.VML)
+    vml = package.read(drawings[0]) if drawings else None
+    if vml is not None and removed:
+        vml = parts.vml_without_notes(vml, removed)
+    if added or vml is None:
+        vml = parts.vml_with_notes(vml, added)
+    vml_name = drawings[0] if drawings else package.free_name("xl/drawings/vmlDrawing{}.vml")
+    package.put(vml_name, vml)
+    if drawings:
+        return lambda xml: xml
+    rid = package.link(part, parts.VML, vml_name)
+    package.default_type("vml", parts.VML_TYPE)
+
+    def link(xml: bytes) -> bytes:
+        return sheet.with_legacy_drawing(xml, rid) if sheet.legacy_drawing(xml) is None else xml
+    return link
+
+
+def _drop_calc_chain_if_stale(package: Package, tab: str, cells: set[tuple[int, int]]) -> None:
+    """Remove calcChain.xml when a written cell is one of its formula cells: Excel rebuilds
+    the chain, and a chain naming a cell with no formula is what it calls damage."""
+    chains = package.related(package.workbook, parts.CALC_CHAIN)
+    chain = package.read(chains[0]) if chains else None
+    if not chain or not cells:
+        return
+    entry = next((s for s in parts.sheets(package.read(package.workbook) or b"")
+                  if s.name == tab), None)
+    if entry is None:
+        return
+    sheet_id, listed = "", False
+    for ref, index in re.findall(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+\d+)"(?:[^>]*?\bi="(\d+)")?',
+                                 chain):
+        sheet_id = index.decode() or sheet_id
+        if sheet_id == str(entry.sheet_id) and x.cell_position(ref.decode()) in cells:
+            listed = True
+            break
+    if listed:
+        package.drop({chains[0]})
+        rels = parts.rels_of(package.workbook)
+        package.put(rels, parts.without_relationships(
+            package.read(rels) or b"", lambda r: r.type == parts.CALC_CHAIN))
+
+
+def _recalculate_when_referenced(package: Package, tab: str, part: str, edit: SheetEdit
+                                 ) -> None:
+    """Set fullCalcOnLoad once the splice has seen whether a formula may read a written
+    cell: any formula on the tab itself, a defined name naming the tab, or a formula on
+    another sheet naming it (a conservative check: it never misses one, and at worst makes
+    Excel compute once more on opening)."""
+    workbook = package.workbook
+    original = package.read(workbook) or b""
+
+    def make() -> bytes | None:
+        current = package.read(workbook) or original
+        named = tab in parts.defined_names_text(current)
+        if edit.has_formula or named or _named_by_formulas(package, tab, part):
+            recalculated = parts.with_full_calculation(current)
+            return None if recalculated == original else recalculated
+        return None if current == original else current
+
+    package.put_late(workbook, make)
+
+
+def _named_by_formulas(package: Package, tab: str, part: str) -> bool:
+    """Whether a formula on another sheet names the tab (read a chunk at a time)."""
+    needle = x.escape(tab)
+    for other in package.sheet_parts().values():
+        if other == part or not package.exists(other):
+            continue
+        with package.open_stream(other) as stream:
+            tail = b""
+            while chunk := stream.read(CHUNK):
+                window = tail + chunk
+                if needle in window and re.search(rb"<(?:\w+:)?f[\s>]", window):
+                    return True
+                tail = window[-(len(needle) + 64):]
+    return False
+
+
+# --- setup ---------------------------------------------------------------------------------------
+
+
+def _plan_setup(package: Package, tab: str, rows: Sequence[Sequence[Any]], plan: TrackerSetup,
+                changes: Changes) -> None:
+    """Register setup's edits of the tab: the frozen header, the filter (grown to cover
+    every column of the header), the dropdowns (never over a validation of the team's)."""
+    part = _sheet_part(package, tab)
+    header_row = find_header(Grid(tab=tab, rows=tuple(map(tuple, rows[:20]))),
+                             plan.schema)[0]
+    header = {normalize(str(v)): c for c, v in enumerate(rows[header_row - 1], start=1)
+              if not is_blank(v)} if len(rows) >= header_row else {}
+    last_column = max(header.values(), default=1)
+    last_row = max(len(rows), header_row + 1)
+    skeleton = package.skeleton(part)
+    if sheet.frozen_below(skeleton) != header_row + 1:
+        skeleton = sheet.with_frozen_header(skeleton, header_row)
+        changes.done.append(f"froze the header (row {header_row})")
+    found = sheet.filter_area(skeleton)
+    if found is None:
+        skeleton = sheet.with_filter(skeleton, header_row, 1, last_row, last_column)
+        changes.done.append("turned on the filter")
+    elif found[0] == header_row and found[3] < last_column:
+        skeleton = sheet.with_filter(skeleton, found[0], found[1], max(found[2], last_row),
+                                     last_column)
+        changes.done.append(f"the filter covers every column, to {x.column_letter(last_column)}")
+    skeleton = _dropdowns(skeleton, header_row, header, plan, changes)
+    final = skeleton
+    package.edit_sheet(part, SheetEdit(skeleton=lambda _: final))
+
+
+def _dropdowns(skeleton: bytes, header_row: int, header: Mapping[str, int], plan: TrackerSetup,
+               changes: Changes) -> bytes:
+    """The sheet's validations with sheetsync's dropdown on each vocabulary column."""
+    existing = sheet.validations(skeleton)
+    ours = {v.prompt: v for v in existing if v.prompt.startswith(MARK)}
+    theirs = [a for v in existing if not v.prompt.startswith(MARK) for a in v.areas] + \
+        sheet.extension_validation_areas(skeleton)
+    replaced: set[str] = set()
+    added: list[bytes] = []
+    p = sheet.prefix_of(skeleton)
+    for title in plan.choices:
+        column = header.get(normalize(title))
+        if column is None:
+            continue
+        values = plan.choices[title]
+        listed = '"' + ",".join(values) + '"'
+        if len(listed) > 257 or any("," in v or '"' in v for v in values):
+            changes.skipped.append(f"no dropdown for {title}: Excel lists hold 255 "
+                                   "characters and no commas")
+            continue
+        message = validation_message(values)
+        target = (header_row + 1, column, sheet.LAST_ROW, column)
+        if message in ours and ours[message].areas == (target,):
+            continue
+        if any(sheet.overlaps(target, area) for area in theirs):
+            changes.skipped.append(f"no dropdown for {title}: the column has a validation "
+                                   "of the team's own, kept as it is")
+            continue
+        if message in ours:
+            replaced.add(message)
+        added.append(sheet.list_validation(title, message, listed, header_row + 1, column, p))
+        changes.done.append(f"dropdown on {title}")
+    if not added and not replaced:
+        return skeleton
+    return sheet.with_validations(skeleton, lambda v: v.prompt not in replaced, added)
+
+
+def _plan_removal(package: Package, tab: str, changes: Changes) -> None:
+    """Register `setup --remove`'s edits: sheetsync's dropdowns, notes and highlights off."""
+    part = _sheet_part(package, tab)
+    skeleton = package.skeleton(part)
+    ours = [v for v in sheet.validations(skeleton) if v.prompt.startswith(MARK)]
+    if ours:
+        skeleton = sheet.with_validations(skeleton, lambda v: not v.prompt.startswith(MARK), [])
+        changes.done.append(f"removed {len(ours)} dropdowns")
+    existing = package.related(part, parts.COMMENTS)
+    comments = parts.Comments(package.read(existing[0]) if existing else None)
+    noted = {x.cell_position(ref) for ref in comments.refs()
+             if NOTE_SECTION in (comments.text(ref) or "")}
+    styles = package.styles()
+    filled = set()
+    with package.open_stream(part) as stream:
+        for number, element in rows_of(stream):
+            for column, tag in sheet.row_cells(element).items():
+                style = x.attribute(tag, "s")
+                if style and styles.has_our_fill(int(style)):
+                    filled.add((number, column))
+    cells = noted | filled
+    if not cells:
+        final = skeleton
+        package.edit_sheet(part, SheetEdit(skeleton=lambda _: final))
+        return
+    link = _note_parts(package, part, {cell: None for cell in noted})
+    rows: dict[int, dict[int, CellEdit]] = {}
+    for row, column in cells:
+        rows.setdefault(row, {})[column] = CellEdit(mark=False)
+    final = skeleton
+    package.edit_sheet(part, SheetEdit(rows=rows, skeleton=lambda _: link(final)))
+    changes.done.append(f"removed sheetsync's notes and highlights from {len(cells)} cells")
 
 
 _TIME_CODE = re.compile(r"[hs]", re.IGNORECASE)
@@ -451,16 +583,6 @@ def _cell_position(reference: str) -> tuple[int, int]:
     return int(reference[len(letters.group(0)) if letters else 0:] or 0) - 1, column - 1
 
 
-def _has_formula(archive: zipfile.ZipFile, name: str) -> bool:
-    with archive.open(name) as part:
-        tail = b""
-        while chunk := part.read(1 << 20):
-            if b"<f>" in tail + chunk or b"<f " in tail + chunk:
-                return True
-            tail = chunk[-3:]
-    return False
-
-
 def write_new_workbook(
     path: Path, tab: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
@@ -483,19 +605,15 @@ def write_new_workbook(
     _save_atomically(book, path)
 
 
-def _save_atomically(book: Any, path: Path, read: FileStamp | None = None) -> bool:
-    """Save to a temporary file beside the workbook, then rename it over: all or nothing;
-    with `read`, only if the file is still that one (whether it was saved)."""
+def _save_atomically(book: Any, path: Path) -> None:
+    """Save to a temporary file beside the workbook, then rename it over: all or nothing."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         book.save(temporary)
-        if read is not None:
-            return replace_if_unchanged(path, Path(temporary), read)
         if path.exists():
             os.chmod(temporary, path.stat().st_mode & 0o777)
         os.replace(temporary, path)
-        return True
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -176,6 +176,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
                                               [*diffed.task_links, *created])
         lap("state")
         written = _write_back(store, backend, view, scope, plan, links, notes, touched)
+        store.record_write(written.skipped, now)
         lap("write")
         kept = _remember(view, scope, now=now, generation=generation, written=written,
                          levels=diffed.levels)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sheetsync.core.tickets import Snapshot
+from sheetsync.core.write_failing import WriteFailing, after_write
 from sheetsync.state.database import Repository, _iso
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,24 @@ class SnapshotRepository(Repository):
                 "transitions UNION SELECT cycle_id FROM effects) AND id != (SELECT max(id) "
                 "FROM cycles)", (at,)).rowcount
         return counts
+
+    def record_write(self, skipped: str | None, at: datetime) -> None:
+        """How the cycle's write of the tracker went (None: written, or nothing to write),
+        so `status` and `doctor`, in other processes, can tell a tracker never written."""
+        failing = after_write(self.write_failing(), skipped, at)
+        with self._transaction() as db:
+            if failing is None:
+                db.execute("DELETE FROM meta WHERE key = 'write_failing'")
+            else:
+                db.execute("INSERT INTO meta VALUES ('write_failing', ?) ON CONFLICT (key) DO "
+                           "UPDATE SET value = excluded.value", (json.dumps(
+                               {"since": _iso(failing.since), "cycles": failing.cycles,
+                                "reason": failing.reason}),))
+
+    def write_failing(self) -> WriteFailing | None:
+        """The run of cycles whose write was skipped, up to the last one; None when the
+        last cycle wrote."""
+        return parse_write_failing(self._meta("write_failing"))
 
     def record_marks(self, marks: Mapping[str, Mapping[str, str]]) -> None:
         """Remember the notes now on tickets' cells; called once they are in the sheet."""
@@ -178,3 +197,12 @@ class SnapshotRepository(Repository):
             "FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
         keys = ("id", "at", "rows", "new_tickets", "transitions", "findings", "effects")
         return None if row is None else dict(zip(keys, row))
+
+
+def parse_write_failing(value: str | None) -> WriteFailing | None:
+    """The stored run of skipped writes (the meta row's JSON), or None."""
+    if not value:
+        return None
+    data = json.loads(value)
+    return WriteFailing(datetime.fromisoformat(data["since"]), int(data["cycles"]),
+                        str(data["reason"]))
