@@ -114,3 +114,36 @@ def test_the_wait_must_be_a_positive_number_of_minutes(tmp_path: Path, value: ob
         load_config(path, environ={})
     assert str(raised.value) == (f"{path}: tracker.lock_wait_minutes: expected a positive "
                                  f"integer, got {shown}")
+
+
+def test_status_doctor_and_healthz_name_a_lock_held_too_long(
+        demo: Config, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    import sheetsync.app.cli as cli
+    from sheetsync.app.daemon import run_daemon
+    from sheetsync.app.metrics import Health
+
+    run_sync(demo, OPENED)
+    lock = demo.workbook_path.with_name(".~lock.tracker.xlsx#")
+    lock.write_bytes(b"Priya,priya,laptop,02.12.2026 10:02,file:///p;")
+    opened = datetime.now(timezone.utc) - timedelta(minutes=25)  # the real clock: doctor's
+    os.utime(lock, (opened.timestamp(), opened.timestamp()))
+    config = str(demo.source)
+    monkeypatch.setattr(cli, "_now", lambda: datetime.now(timezone.utc))
+    assert cli.main(["status", "--config", config]) == 0
+    [line] = [l for l in capsys.readouterr().out.splitlines() if l.startswith("Held back")]
+    assert "held back for 25 min: open in LibreOffice by Priya on laptop" in line
+    assert cli.main(["doctor", "--config", config, "--format", "json"]) == 1
+    [check] = [c for c in __import__("json").loads(capsys.readouterr().out)
+               if c["name"] == "tracker lock"]
+    assert check["ok"] is False and "Priya" in check["detail"]
+    assert check["fix"].startswith("close it there")
+    health = Health(30)
+    run_daemon(demo, once=True, environ={}, health=health, stop=threading.Event())
+    code, said = health.status()
+    assert code == 503 and said.startswith("held back for 25 min") and lock.name in said
+    lock.unlink()
+    run_daemon(demo, once=True, environ={}, health=health, stop=threading.Event())
+    assert health.status()[0] == 200

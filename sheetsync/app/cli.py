@@ -32,6 +32,7 @@ from sheetsync.jobs.sync import run_sync
 from sheetsync.core.render import findings_json, findings_text
 from sheetsync.core.reporting import JOBS, chosen_period
 from sheetsync.core.write_failing import FIX as WRITE_FIX, describe, is_stuck
+from sheetsync.backends.file_locks import held_back
 from sheetsync.schema import PRESETS
 from sheetsync.state import Lease, StateStore, has_state, open_state
 
@@ -449,7 +450,8 @@ def _status(args: argparse.Namespace) -> int:
         failing = store.write_failing()
         not_written = describe(failing, now) if is_stuck(failing, now) and failing else None
         report = {"adopted_at": _local(store.adopted_at, config), "last_cycle": cycle,
-                  "not_written": not_written, "read_only": _read_only(config),
+                  "not_written": not_written, "held_back": held_back(config, now),
+                  "read_only": _read_only(config),
                   "pending_effects": [e.key for e in pending],
                   "failed_effects": [e.key for e in failed],
                   "errors": {e.key: e.last_error for e in [*pending, *failed] if e.last_error},
@@ -465,6 +467,8 @@ def _status(args: argparse.Namespace) -> int:
               f"tickets, {cycle['transitions']} transitions, {cycle['findings']} findings")
     if report["read_only"]:
         print(f"Read only: sheetsync can only read the tracker: {report['read_only']}")
+    if report["held_back"]:
+        print(f"Held back: {report['held_back']}")
     if not_written:
         print(f"Not written: {not_written}; {WRITE_FIX}")
     print("Next reports: " + (", ".join(f"{job} {at:%Y-%m-%d %H:%M}" for at, job in upcoming)

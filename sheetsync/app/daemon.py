@@ -24,6 +24,7 @@ from typing import Any
 
 from sheetsync.app import logs, metrics
 from sheetsync.backends import TrackerBackend, open_backend
+from sheetsync.backends.file_locks import held_back
 from sheetsync.config import Config
 from sheetsync.integrations.couriers import Couriers
 from sheetsync.integrations.dispatch import Sinks, open_sinks
@@ -115,6 +116,7 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                     _observe(config, report)
                 # else: unchanged, nothing owed: no read at all, and all is well
                 health.succeeded()
+                health.held(held_back(config, now()))  # a person's lock file, held too long
                 if run_due(config, now(), sinks, _log_report, backend, lease):
                     seen = backend.settled(seen)  # the report tabs changed it, not a person
                 # On the clock, no read of the tracker; sent only while this replica leads.

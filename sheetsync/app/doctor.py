@@ -28,6 +28,7 @@ from sheetsync.integrations import DeliveryError, read_token
 from sheetsync.integrations import clickup, slack
 from sheetsync.schema import bind
 from sheetsync.core.write_failing import FIX as WRITE_FIX, describe, is_stuck
+from sheetsync.backends.file_locks import held_back
 from sheetsync.state import MIGRATIONS, state_url
 from sheetsync.state.snapshots import parse_write_failing
 
@@ -159,6 +160,9 @@ def _writes(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
     now = datetime.now(timezone.utc)
     if failing is not None and is_stuck(failing, now):
         yield Check("tracker writes", False, describe(failing, now), WRITE_FIX)
+    if (line := held_back(config, now)) is not None:
+        said, fix = line.split("; ", 1)
+        yield Check("tracker lock", False, said, fix)
 
 
 def _postgres_state(config: Config, url: str) -> Check:

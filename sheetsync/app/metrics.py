@@ -99,6 +99,7 @@ class Health:
     last_error: str | None = None
     failing_since: float | None = None  # the first of the cycles failing since the last good
     not_written: tuple[float, int, str] | None = None  # skipped writes: since, cycles, why
+    held_back: str | None = None  # the lock file holding writes back too long, said
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -125,6 +126,12 @@ class Health:
                 since, cycles, _ = self.not_written or (self.clock(), 0, "")
                 self.not_written = (since, cycles + 1, skipped)
 
+    def held(self, line: str | None) -> None:
+        """The lock file that has held the tracker's writes back for tracker.lock_wait_minutes
+        (its owner and the fix), or None."""
+        with self._lock:
+            self.held_back = line
+
     def failed(self, error: str) -> None:
         with self._lock:
             self.last_error = error
@@ -134,8 +141,10 @@ class Health:
     def status(self) -> tuple[int, str]:
         with self._lock:
             last, error, failing = self.last_success, self.last_error, self.failing_since
-            not_written = self.not_written
+            not_written, held_back = self.not_written, self.held_back
         limit, now = self.window, self.clock()
+        if held_back is not None:
+            return 503, held_back
         if not_written is not None:
             since, cycles, why = not_written
             at = datetime.fromtimestamp(now, timezone.utc)
