@@ -861,13 +861,19 @@ def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
     cells = sheet.columns.get(key)
     writes, written, notes = [], [], {}
     within = positions if isinstance(positions, range) else set(positions)
+    # A task ID sheetsync's write left on another ticket's row, with that ticket's new ID (a
+    # lost race, see identity): taken off that row, and written into its own ticket's.
+    astray = _astray_tasks(sheet, identity, links)
+    writes += [CellWrite(sheet.numbers[i], sheet.header(key), None) for i in astray.values()
+               if i in within]
     for link in links.values():
         i = identity.position.get(link.ticket_id)
         if i is None or i not in within:
             continue
         if (note := task_note(link)) is not None:
             notes[i] = note
-        if link.written or link.source != CREATED_BY_SHEETSYNC:
+        if (link.written and link.ticket_id not in astray) or \
+                link.source != CREATED_BY_SHEETSYNC:
             continue
         cell = cells[i] if cells is not None else None
         if is_blank(cell):
@@ -878,6 +884,18 @@ def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
     return writes, written, notes
 
 
+def _astray_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
+                  ) -> dict[str, int]:
+    """Tickets whose task ID sheetsync wrote, in a lost race, on the row identity mended:
+    ticket -> that row's position."""
+    cells = sheet.columns.get(sheet.schema.roles.task_id)
+    if cells is None:
+        return {}
+    return {wrong: i for i, wrong in identity.mended.items()
+            if (link := links.get(wrong)) is not None and link.source == CREATED_BY_SHEETSYNC
+            and not is_blank(cells[i]) and text_of(cells[i]).strip() == link.task_id}
+
+
 def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
                  positions: Iterable[int]) -> list[TaskLink]:
     """Task IDs people typed into the rows at `positions` that sheetsync does not follow yet
@@ -885,10 +903,11 @@ def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
     cells = sheet.columns.get(sheet.schema.roles.task_id)
     if cells is None:
         return []
+    astray = set(_astray_tasks(sheet, identity, links).values())
     found = []
     for i in positions:
         ticket = identity.ids[i]
-        if ticket is None or is_blank(cells[i]):
+        if ticket is None or is_blank(cells[i]) or i in astray:
             continue
         task_id = text_of(cells[i]).strip()
         link = links.get(ticket)
