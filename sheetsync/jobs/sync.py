@@ -684,6 +684,10 @@ def _writes(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Fi
     current_notes = sheet.columns.get(roles.sync_notes)
     writes = [CellWrite(sheet.numbers[i], sheet.header(roles.ticket_id), ticket)
               for i, ticket in sorted(identity.written.items())]
+    # A row holding only what a lost race's write left there: all of that taken away.
+    nobody = {i for i in identity.mended if identity.ids[i] is None}
+    writes += [CellWrite(sheet.numbers[i], sheet.header(roles.ticket_id), None)
+               for i in sorted(nobody)]
     task_writes, written, task_notes = _task_cells(sheet, identity, links, positions)
     writes += task_writes
     writes += _suggested_cells(sheet, suggested, positions)
@@ -701,7 +705,8 @@ def _writes(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Fi
     else:
         rows = positions
     for i in rows:
-        lines = [*(f"{f.column}: {f.message}" for f in findings.get(i, ())),
+        lines = [] if i in nobody else [
+                 *(f"{f.column}: {f.message}" for f in findings.get(i, ())),
                  *([identity.notes[i]] if i in identity.notes else []),
                  *([task_notes[i]] if i in task_notes else []),
                  *standing.get(i, ())]
