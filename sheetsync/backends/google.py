@@ -56,6 +56,7 @@ from sheetsync.core.google_cells import (
     value_cell,
 )
 from sheetsync.backends.google_http import GoogleHTTPClient
+from sheetsync.integrations.quota import Pool, Share
 from sheetsync.core.google_reports import new_sheet_id, report_requests
 from sheetsync.core.report_layout import layout, to_prune
 from sheetsync.config import Config
@@ -133,7 +134,7 @@ class GoogleSheet:
 
     def __init__(self, config: Config, client: GoogleHTTPClient | None = None, *,
                  environ: Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, pool: Pool | None = None) -> None:
         tracker = config.settings.tracker
         assert tracker.spreadsheet_id is not None  # the config requires it for google
         self.spreadsheet_id = tracker.spreadsheet_id
@@ -144,6 +145,16 @@ class GoogleSheet:
         self.client = client or GoogleHTTPClient(load_credentials(environ),
                                                  per_minute=tracker.requests_per_minute)
         self.cache_path = config.state_path.with_name(config.state_path.stem + ".google.json")
+        # The process's budgets for this credential and project (a tracker alone: its own).
+        pool = pool or Pool(self.client.budget.clock, self.client.sleep)
+        quota = config.settings.google
+        self.share: Share = pool.share(
+            config.name or self.spreadsheet_id, _identity(self.client.auth, "service_account_email",
+                                                          "client_id"),
+            _identity(self.client.auth, "project_id", "quota_project_id"),
+            quota.quota_per_user_per_minute, quota.quota_per_project_per_minute,
+            quota.max_staleness_minutes, tracker.idle_reads)
+        self.client.share = self.share
         self.clock = clock
         self._meta: dict[str, Any] | None = None
         self._meta_at = 0.0
@@ -250,6 +261,10 @@ class GoogleSheet:
 
     def save_blockers(self) -> list[str]:
         return []  # nothing in a spreadsheet is lost by writing cells through the API
+
+    def reads(self) -> Share:
+        """The shared budgets this tracker reads from, and its turn among their trackers."""
+        return self.share
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -824,6 +839,12 @@ def _new_columns(titles: Sequence[str], where: Mapping[str, int], width: int
         if normalize(title) not in where and title not in added:
             added[title] = width + len(added)
     return added
+
+
+def _identity(auth: object, *names: str) -> str:
+    """Who the credentials are to Google's quotas (a user, a project): the first of these
+    attributes they have ("" when none: one budget for every such tracker)."""
+    return next((str(v) for n in names if (v := getattr(auth, n, None))), "")
 
 
 def _short(exc: BaseException) -> str:

@@ -98,6 +98,9 @@ class Workbook:
                 grid[r][c] = datetime.combine(grid[r][c], time(0))
         return Grid(tab=tab, rows=tuple(map(tuple, grid)))
 
+    def reads(self) -> None:
+        return None  # a local file costs no quota to read
+
     def save_blockers(self) -> list[str]:
         """What this workbook holds that a save through openpyxl would lose."""
         self._check_file()
