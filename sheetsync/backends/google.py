@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -158,7 +158,7 @@ class GoogleSheet:
         self.clock = clock
         self._meta: dict[str, Any] | None = None
         self._meta_at = 0.0
-        self._rows: list[list[Any]] = []  # the tracker tab as the last read saw it
+        self._rows: Sequence[Sequence[Any]] = ()  # the tracker tab as the last read saw it
         self._tabs: dict[str, Grid] = {}  # other tabs read with it
         self._probe_failed = False
 
@@ -174,18 +174,20 @@ class GoogleSheet:
                     "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}))
         zone = self._zone()
         grids = {}
-        for tab, found in zip(tabs, answer.get("valueRanges", [])):
-            rows = padded(found.get("values"))
+        for tab, found in zip(tabs, answer.pop("valueRanges", [])):
+            rows = padded(found.pop("values", None))
             try:  # the header tells which columns hold dates (a tab without one: none)
                 header_row, header = find_header(Grid(tab=tab, rows=rows),  # type: ignore
                                                  self.schema)
             except TrackerError:
                 header_row, header = 0, ()
             read_serials(rows, header_row, dated(header, self.schema), zone)
-            grids[tab] = rows
-        self._rows = grids[self.tab]
-        self._tabs = {t: Grid(tab=t, rows=tuple(map(tuple, grids[t]))) for t in tabs[1:]}
-        return Grid(tab=self.tab, rows=tuple(map(tuple, self._rows)))
+            # One copy of the rows, as tuples, held for the write and handed to the cycle
+            # (each list let go as its tuple is made).
+            grids[tab] = Grid(tab=tab, rows=tuple(_as_tuples(rows)))
+        self._rows = grids[self.tab].rows
+        self._tabs = {t: grids[t] for t in tabs[1:]}
+        return grids[self.tab]
 
     def read_tab(self, tab: str, missing_ok: bool = False) -> Grid:
         """Another tab: the one read with the tracker, or read now."""
@@ -279,7 +281,7 @@ class GoogleSheet:
         try:
             return self._write(header_row, cells, marks) if cells or marks else None
         finally:
-            self._rows, self._tabs = [], {}
+            self._rows, self._tabs = (), {}
 
     def _write(self, header_row: int, cells: Sequence[CellWrite], marks: Sequence[CellMark]
                ) -> str | None:
@@ -839,6 +841,13 @@ def _new_columns(titles: Sequence[str], where: Mapping[str, int], width: int
         if normalize(title) not in where and title not in added:
             added[title] = width + len(added)
     return added
+
+
+def _as_tuples(rows: list[list[Any]]) -> Iterator[tuple[Any, ...]]:
+    """Each row as a tuple, in order, the list emptied from the front as it goes."""
+    rows.reverse()
+    while rows:
+        yield tuple(rows.pop())
 
 
 def _identity(auth: object, *names: str) -> str:
