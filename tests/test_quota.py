@@ -88,7 +88,7 @@ def test_idle_trackers_read_from_spare_budget_oldest_first_and_never_with_idle_r
     now = NEAR + 60
     assert old.decide(now, changed=False, read_at=now - 200).read
     assert not strict.decide(now, changed=False, read_at=now - 600).read  # even when stale
-    for _ in range(47):  # 54 - 47 = 7 left: the margin of 5 and one idle read
+    for _ in range(43):  # 54 - 43 = 11 left: the margin of 10 and one idle read
         old.spend("read")
     old.finished()
     recent.decide(now, changed=False, read_at=now - 100)  # (not admitted yet: waits its turn)

@@ -12,7 +12,7 @@ send 800 reads a minute. Which tracker reads is decided before its cycle starts:
 2. a changed tracker reads when the budget has room for it after the changed trackers that
    changed more recently (the rest are held back, and `status` says so);
 3. an idle tracker (Drive says unchanged) reads only from what is left after the changed
-   ones and a margin kept for them, the one read longest ago first.
+   ones and a margin kept for them (a fifth of the budget), the one read longest ago first.
 
 The budgets are per process: two processes on one credential must split the quota between
 their configs.
@@ -37,6 +37,7 @@ class _Tracker:
     """What the pool knows of one tracker between its ticks."""
 
     budgets: tuple[Budget, ...]
+    idle_reads: bool = True
     waiting_since: float | None = None  # when its pending change was seen (None: none)
     read_at: float | None = None
     reserved: int = 0  # reads admitted and not yet finished
@@ -66,7 +67,7 @@ class Pool:
         with self._lock:
             budgets = (self._budget("user", user, per_user),
                        self._budget("project", project, per_project))
-            self._trackers[tracker] = _Tracker(budgets)
+            self._trackers[tracker] = _Tracker(budgets, idle_reads)
         return Share(self, tracker, budgets, staleness_minutes * 60.0, idle_reads)
 
     def _budget(self, kind: str, name: str, quota: int) -> Budget:
@@ -102,8 +103,8 @@ class Pool:
                 return Decision(False, f"the Google quota budget is spent for now ({room} reads "
                                        f"left this minute, {ahead} changed trackers first)")
             spare = room - len(waiting) * CHANGED_READS - _margin(me.budgets)
-            older = sum(1 for _, t in peers if t.waiting_since is None and t.reserved == 0 and
-                        (t.read_at or 0.0) < (read_at or 0.0))
+            older = sum(1 for _, t in peers if t.idle_reads and t.waiting_since is None and
+                        t.reserved == 0 and (t.read_at or 0.0) < (read_at or 0.0))
             if spare - older * IDLE_READS >= IDLE_READS:
                 return self._admit(me, IDLE_READS)
             return Decision(False)
@@ -120,8 +121,9 @@ class Pool:
 
 
 def _margin(budgets: Sequence[Budget]) -> int:
-    """Reads kept back from idle trackers for ones that change (a tenth of the budget)."""
-    return max(CHANGED_READS, min(b.per_minute for b in budgets) // 10)
+    """Reads kept back from idle trackers for ones that change (a fifth of the budget: a
+    changed tracker then seldom waits for an idle one's read to age out of the minute)."""
+    return max(CHANGED_READS, min(b.per_minute for b in budgets) // 5)
 
 
 @dataclass
