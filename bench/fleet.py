@@ -320,24 +320,32 @@ def google_fleet(trackers: int, rows: int, minutes: float, lag: float,
         logs.setup("json", stream)
         stop = WarpedStop(warp)
         edited = list(range(0, trackers, 3))[:5]
-        warmup = 60.0 * (3 + trackers * 4 / 54)  # adoption and its read-back, on the budget
         start = warp.now()
+        measured_from: list[float] = []
+
+        def adopted(sid: str) -> bool:
+            with fake._lock:  # (the trackers' requests change the sheets meanwhile)
+                return "Ticket ID" in fake.values("Tracker", spreadsheet=sid)[0]
 
         def person() -> None:  # escalates a Pending ticket in an edited tracker, every ~20 s
             rng = random.Random(3)
             try:
-                warp.sleep(warmup)
-                while warp.now() < start + warmup + minutes * 60:
+                while not all(adopted(sheets[n]) for n in range(trackers)):
+                    warp.sleep(30)  # adoption, on the shared budget
+                warp.sleep(60)  # and the read after it
+                measured_from.append(warp.now())
+                while warp.now() < measured_from[0] + minutes * 60:
                     n = rng.choice(edited)
                     sid = sheets[n]
-                    values = fake.values("Tracker", spreadsheet=sid)
-                    header = values[0]
-                    status, ids = header.index("Status"), header.index("Ticket ID")
-                    row = rng.choice([i for i, r in enumerate(values[1:], start=2)
-                                      if r[status] == "Pending" and r[ids]])
-                    fake.edit("Tracker", row, fake.column_of("Tracker", "Status",
-                                                             spreadsheet=sid),
-                              "Escalated", spreadsheet=sid)
+                    with fake._lock:
+                        values = fake.values("Tracker", spreadsheet=sid)
+                        header = values[0]
+                        status, ids = header.index("Status"), header.index("Ticket ID")
+                        row = rng.choice([i for i, r in enumerate(values[1:], start=2)
+                                          if r[status] == "Pending" and r[ids]])
+                        fake.edit("Tracker", row, fake.column_of("Tracker", "Status",
+                                                                 spreadsheet=sid),
+                                  "Escalated", spreadsheet=sid)
                     edits.append((f"t{n:02d}", values[row - 1][ids], warp.now()))
                     warp.sleep(rng.uniform(10, 30))
             finally:
@@ -369,7 +377,8 @@ def google_fleet(trackers: int, rows: int, minutes: float, lag: float,
         wall = time.perf_counter() - wall
         after = resource.getrusage(resource.RUSAGE_SELF)
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
-    measured = [(at, op) for at, op in requests if at >= start + warmup]
+    begin = measured_from[0] if measured_from else warp.now()
+    measured = [(at, op) for at, op in requests if at >= begin]
     window = minutes
     latency: dict[str, list[float]] = {}
     for tracker, ticket, at in edits:
