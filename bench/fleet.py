@@ -274,8 +274,8 @@ def google_fleet(trackers: int, rows: int, minutes: float, lag: float,
     requests: list[tuple[float, str]] = []
     handle = fake.handle
 
-    def logged(request: Any) -> Any:
-        response = handle(request)
+    def logged(request: Any, arrived: float | None = None) -> Any:
+        response = handle(request, arrived)
         requests.append((warp.now(), fake.calls[-1][0]))
         fake.exchanges.clear()  # (the fake keeps every exchange; the bench needs none)
         return response

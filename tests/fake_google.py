@@ -983,8 +983,9 @@ class FakeSheets:
                 raise AssertionError("token refresh attempted")
             if host not in (SHEETS_HOST, DRIVE_HOST):
                 return None
+            arrived = self.clock()  # what Google's quota counts, before the queue below
             with self._lock:  # one request at a time, as a daemon's threads would see it
-                response = self.handle(request)
+                response = self.handle(request, arrived)
                 self.exchanges.append((request, response))
             return response
 
@@ -1004,8 +1005,10 @@ class FakeSheets:
         return _response(request, 200, {"access_token": self.token, "expires_in": 3599,
                                         "token_type": "Bearer"})
 
-    def handle(self, request: requests.PreparedRequest) -> requests.Response:
-        """One HTTP exchange, in Google's order: route, check, authenticate, fault, quota,
+    def handle(self, request: requests.PreparedRequest, arrived: float | None = None
+               ) -> requests.Response:
+        """One HTTP exchange, in Google's order: route, check, authenticate, fault, quota
+        (counted when the request `arrived`: the fake serves one at a time, Google does not),
         serve."""
         url = urllib.parse.urlsplit(request.url or "")
         try:
@@ -1058,7 +1061,7 @@ class FakeSheets:
                 {"message": message, "domain": "global", "reason": "notFound",
                  "location": "fileId", "locationType": "parameter"}]}})
         if api == "sheets":
-            if not self._within_quota(operation):
+            if not self._within_quota(operation, arrived):
                 return self._quota_exceeded(request, operation, {})
             if book is None:
                 return _error(request, 404, "Requested entity was not found.")
@@ -1134,11 +1137,11 @@ class FakeSheets:
                             "locationType": "header"}]}}, headers)
         return _error(request, 401, UNAUTHENTICATED, headers=headers)
 
-    def _within_quota(self, operation: str) -> bool:
+    def _within_quota(self, operation: str, arrived: float | None = None) -> bool:
         """Whether a request fits the user's quota and the project's this minute (one that
         does not is not counted, as Google does not)."""
         kind = "read" if operation in READS else "write"
-        now = self.clock()
+        now = self.clock() if arrived is None else arrived
         windows = [((self.token, kind), self.per_minute), (("project", kind), self.per_project)]
         for key, limit in windows:
             self._windows[key] = [t for t in self._windows.get(key, []) if t > now - 60]
