@@ -9,9 +9,22 @@
 2. Failover: two daemons on one tracker with the state in a throwaway PostgreSQL server
    (tests/postgres.py), interval 1 s (lease 3 s); the leader is SIGKILLed, and the time until
    the standby logs "leading" is measured, several times.
+3. Google (`--google`): `run_fleet` with N Google trackers of 2k rows (bench/google.py's
+   seeded rows) on one credential, against the fake Sheets + Drive in this process enforcing
+   Google's quotas with 429s (60 a minute per user, 300 per project), interval 10 s; a person
+   escalates a ticket in a few of them (one tracker in three, at most 5) every 20 s or so.
+   With `--lag 180`, Drive's version moves only 3 minutes after an edit (the fake's lagging
+   mode). Time is warped: whenever every tracker thread and the person are waiting, the clock
+   jumps to the next wake-up, so an hour's schedule runs in minutes while every cycle still
+   takes its real time. Printed: 429s, each edited tracker's edit-to-outbox p50/p95 (from the
+   edit to the commit that puts the escalation in the state's outbox), Sheets reads and Drive probes a minute,
+   CPU (seconds of CPU a minute of the schedule, i.e. the share of one core) and peak RSS
+   (the fake's 100k cells included: it runs in this process).
 
     pip install -e '.[dev]' && python bench/fleet.py [--trackers 20] [--rows 10000]
         [--seconds 120] [--failovers 5]
+    python bench/fleet.py --google [--trackers 50] [--rows 2000] [--minutes 10] [--lag 180]
+        [--idle-reads false]
 """
 
 from __future__ import annotations
@@ -191,6 +204,229 @@ def wait_for(process: subprocess.Popen[str], event: str) -> None:
     raise RuntimeError(f"the daemon ended before {event!r}")
 
 
+# --- Google: a fleet on one credential, in warped time -----------------------------------------
+
+
+class Warp:
+    """A clock that runs at real speed while anyone works and jumps ahead when all of its
+    `parties` wait: the next wake-up comes at once."""
+
+    def __init__(self, parties: int) -> None:
+        self.parties = parties
+        self.offset = NOW.timestamp() - time.monotonic()
+        self._cond = threading.Condition()
+        self._waiting: dict[int, float] = {}
+
+    def now(self) -> float:
+        return time.monotonic() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        wake = self.now() + max(seconds, 0.0)
+        with self._cond:
+            me = threading.get_ident()
+            self._waiting[me] = wake
+            while self.now() < wake:
+                due = min(self._waiting.values())
+                if len(self._waiting) >= self.parties and due > self.now():
+                    self.offset += due - self.now()  # all wait: on to the first wake-up
+                    self._cond.notify_all()
+                else:
+                    self._cond.wait(timeout=0.05)
+            del self._waiting[me]
+            self._cond.notify_all()
+
+    def leave(self) -> None:
+        with self._cond:
+            self.parties -= 1
+            self._cond.notify_all()
+
+
+class WarpedStop(threading.Event):
+    """The daemons' stop event: its waits (the interval) are the warp's."""
+
+    def __init__(self, warp: Warp) -> None:
+        super().__init__()
+        self.warp = warp
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if not self.is_set() and timeout:
+            self.warp.sleep(timeout)
+        return self.is_set()
+
+
+def google_fleet(trackers: int, rows: int, minutes: float, lag: float,
+                 idle_reads: bool) -> dict[str, Any]:
+    """See the module's docstring, part 3."""
+    from bench.google import generate as seeded
+    from sheetsync.app import daemon, logs
+    from sheetsync.backends import google_http
+    from sheetsync.config import load_configs
+    from sheetsync.integrations.quota import Pool
+    from sheetsync.state import StateStore
+    from tests.fake_google import SPREADSHEET_ID, FakeSheets
+
+    warp = Warp(trackers + 1)
+    fake = FakeSheets(clock=warp.now, serve_tokens=True, version_lag=lag)
+    sheets = [f"{SPREADSHEET_ID[:-2]}{n:02d}" for n in range(trackers)]
+    for n, sid in enumerate(sheets):
+        fake.add_spreadsheet(sid, {"Tracker": seeded(rows, seed=100 + n).rows},
+                             row_count=rows + 200)
+    requests: list[tuple[float, str]] = []
+    handle = fake.handle
+
+    def logged(request: Any, arrived: float | None = None) -> Any:
+        response = handle(request, arrived)
+        requests.append((warp.now(), fake.calls[-1][0]))
+        fake.exchanges.clear()  # (the fake keeps every exchange; the bench needs none)
+        return response
+
+    fake.handle = logged  # type: ignore[method-assign]
+    # Each tracker's own client paces and backs off on the warped clock too.
+    made = google_http.GoogleHTTPClient.__init__
+
+    def warped(client: Any, *args: Any, **kwargs: Any) -> None:
+        made(client, *args, **{**kwargs, "clock": warp.now, "sleep": warp.sleep})
+
+    google_http.GoogleHTTPClient.__init__ = warped  # type: ignore[method-assign]
+    delivered: dict[tuple[str, str], float] = {}  # (tracker, ticket) -> in the outbox
+    commit = StateStore.commit_cycle
+
+    def noted(store: Any, record: Any) -> int:  # the cycle's effects enter the outbox
+        generation = commit(store, record)
+        for effect in record.effects:
+            delivered.setdefault((Path(store.path).parent.name, effect.ticket_id), warp.now())
+        return generation
+
+    StateStore.commit_cycle = noted  # type: ignore[method-assign]
+    edits: list[tuple[str, str, float]] = []
+    with tempfile.TemporaryDirectory() as name, fake.installed():
+        folder = Path(name)
+        key = folder / "authorized_user.json"
+        key.write_text(json.dumps({"type": "authorized_user", "client_id": "fleet.example",
+                                   "client_secret": "s", "refresh_token": "1//r"}))
+        entries = [f'[[trackers]]\nname = "t{n:02d}"\n[trackers.tracker]\nbackend = "google"\n'
+                   f'spreadsheet_id = "{sid}"\nidle_reads = {str(idle_reads).lower()}\n'
+                   f'[trackers.state]\npath = "t{n:02d}/sheetsync.db"\n'
+                   f'[trackers.outbox]\npath = "t{n:02d}/outbox.jsonl"\n'
+                   for n, sid in enumerate(sheets)]
+        (folder / "sheetsync.toml").write_text(
+            'timezone = "Asia/Kolkata"\n\n[sync]\ninterval_seconds = 10\n\n'
+            '[slack]\nchannel = "C0SELLERS1"\n\n[reports]\njobs = []\n\n' + "\n".join(entries))
+        for n in range(trackers):
+            (folder / f"t{n:02d}").mkdir()
+        environ = {"GOOGLE_APPLICATION_CREDENTIALS": str(key)}
+        configs = load_configs(folder / "sheetsync.toml", environ=environ)
+        stream = StringIO()
+        logs.setup("json", stream)
+        stop = WarpedStop(warp)
+        edited = list(range(0, trackers, 3))[:5]
+        start = warp.now()
+        measured_from: list[float] = []
+
+        def adopted(sid: str) -> bool:
+            with fake._lock:  # (the trackers' requests change the sheets meanwhile)
+                return "Ticket ID" in fake.values("Tracker", spreadsheet=sid)[0]
+
+        def person() -> None:  # escalates a Pending ticket in an edited tracker, every ~20 s
+            rng = random.Random(3)
+            try:
+                while not all(adopted(sheets[n]) for n in range(trackers)):
+                    warp.sleep(30)  # adoption, on the shared budget
+                warp.sleep(60)  # and the read after it
+                measured_from.append(warp.now())
+                while warp.now() < measured_from[0] + minutes * 60:
+                    n = rng.choice(edited)
+                    sid = sheets[n]
+                    with fake._lock:
+                        values = fake.values("Tracker", spreadsheet=sid)
+                        header = values[0]
+                        status, ids = header.index("Status"), header.index("Ticket ID")
+                        row = rng.choice([i for i, r in enumerate(values[1:], start=2)
+                                          if r[status] == "Pending" and r[ids]])
+                        fake.edit("Tracker", row, fake.column_of("Tracker", "Status",
+                                                                 spreadsheet=sid),
+                                  "Escalated", spreadsheet=sid)
+                    edits.append((f"t{n:02d}", values[row - 1][ids], warp.now()))
+                    warp.sleep(rng.uniform(10, 30))
+            finally:
+                warp.leave()
+                stop.set()
+
+        editor = threading.Thread(target=person, name="person")
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        wall = time.perf_counter()
+        editor.start()
+        original = daemon.run_daemon
+
+        def party(*args: Any, **kwargs: Any) -> int:  # each tracker thread leaves the warp
+            try:
+                return original(*args, **kwargs)
+            finally:
+                warp.leave()
+
+        daemon.run_daemon = party  # type: ignore[assignment]
+        try:
+            daemon.run_fleet(configs, stop=stop, environ=environ,
+                             now=lambda: datetime.fromtimestamp(warp.now(), timezone.utc),
+                             pool=Pool(warp.now, warp.sleep))
+        finally:
+            daemon.run_daemon = original
+            StateStore.commit_cycle = commit  # type: ignore[method-assign]
+            google_http.GoogleHTTPClient.__init__ = made  # type: ignore[method-assign]
+        editor.join()
+        wall = time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    begin = measured_from[0] if measured_from else warp.now()
+    measured = [(at, op) for at, op in requests if at >= begin]
+    window = minutes
+    latency: dict[str, list[float]] = {}
+    for tracker, ticket, at in edits:
+        seen = delivered.get((tracker, ticket))
+        latency.setdefault(tracker, []).append(seen - at if seen is not None else float("inf"))
+    schedule_minutes = (warp.now() - start) / 60
+    return {
+        "trackers": trackers, "rows": rows, "lag": lag, "idle_reads": idle_reads,
+        "minutes": window, "wall_s": wall, "rate_limited": fake.rate_limited,
+        "edits": len(edits), "latency": latency,
+        "reads_per_min": sum(1 for _, op in measured
+                             if op in ("values.batchGet", "spreadsheets.get")) / window,
+        "writes_per_min": sum(1 for _, op in measured
+                              if op in ("batchUpdate", "values.batchUpdate")) / window,
+        "drive_per_min": sum(1 for _, op in measured if op == "files.get") / window,
+        "cpu_per_min": (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        / schedule_minutes,
+        "peak_rss_mb": after.ru_maxrss / 1024,
+        "held": sum(1 for e in events if e["event"] == "read held back"),
+        "failed": Counter(e["error"][:80] for e in events if e["event"] == "cycle failed"),
+    }
+
+
+def _pcts(values: list[float]) -> str:
+    ordered = sorted(values)
+    if not ordered:
+        return "no edits"
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"p50 {statistics.median(ordered):.0f} s, p95 {p95:.0f} s ({len(ordered)} edits)"
+
+
+def report_google(result: dict[str, Any]) -> None:
+    print(f"google fleet: {result['trackers']} trackers x {result['rows']} rows, one "
+          f"credential, interval 10 s, Drive version lag {result['lag']:.0f} s, idle reads "
+          f"{'on' if result['idle_reads'] else 'off'}; {result['minutes']:.0f} minutes measured "
+          f"after adoption ({result['wall_s']:.0f} s of real time)")
+    print(f"  429s: {result['rate_limited']} (target 0); reads held back: {result['held']}; "
+          f"failed cycles: {sum(result['failed'].values())} {dict(result['failed']) or ''}")
+    print(f"  Sheets reads {result['reads_per_min']:.1f} a minute, writes "
+          f"{result['writes_per_min']:.1f}, Drive probes {result['drive_per_min']:.0f}; CPU "
+          f"{result['cpu_per_min']:.1f} s a minute ({result['cpu_per_min'] / 60 * 100:.0f}% of "
+          f"a core); peak RSS {result['peak_rss_mb']:.0f} MB (the fake's sheets included)")
+    everything = [v for values in result["latency"].values() for v in values]
+    print(f"  edit to outbox, all edited trackers: {_pcts(everything)}")
+    for tracker, values in sorted(result["latency"].items()):
+        print(f"    {tracker}: {_pcts(values)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trackers", type=int, default=20)
@@ -198,9 +434,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--failovers", type=int, default=5)
     parser.add_argument("--person", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--google", action="store_true",
+                        help="the Google fleet on one credential (part 3 of the docstring)")
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--lag", type=float, default=0.0)
+    parser.add_argument("--idle-reads", choices=("true", "false"), default="true")
     args = parser.parse_args()
     if args.person:
         person(Path(args.person[0]), int(args.person[1]), float(args.person[2]))
+        return
+    if args.google:
+        report_google(google_fleet(args.trackers, args.rows if args.rows != 10_000 else 2000,
+                                   args.minutes, args.lag, args.idle_reads == "true"))
         return
     result = fleet(args.trackers, args.rows, args.seconds)
     print(f"fleet: {result['trackers']} trackers x {result['rows']} rows in one process, "

@@ -211,6 +211,9 @@ class TrackerLocation(_Table):
     # A lock file (~$NAME, .~lock.NAME#) holds writes back; after this long, status, doctor
     # and /healthz name it and its owner (a program that crashed leaves it behind).
     lock_wait_minutes: PositiveInt = 10
+    # An idle Google tracker (Drive says unchanged) is read anyway from spare shared budget,
+    # so an edit never waits on Drive's version; false: an idle cycle costs no Sheets request.
+    idle_reads: bool = True
 
     @model_validator(mode="after")
     def _google_needs_an_id(self) -> TrackerLocation:
@@ -256,6 +259,16 @@ def _state_url(value: Any) -> Any:
 def _namespace(value: Any) -> Any:
     return _matching(value, r"[a-z_][a-z0-9_]{0,62}", "namespace",
                      "lowercase letters, digits and _ (a PostgreSQL schema name)")
+
+
+class GoogleSettings(_Table):
+    """[google]: Google's quotas, shared by every tracker of the process on one credential
+    (one Google user) or one Cloud project; sheetsync spends 90% of them."""
+
+    quota_per_user_per_minute: PositiveInt = 60  # Sheets reads (and writes) a minute per user
+    quota_per_project_per_minute: PositiveInt = 300  # and per Cloud project
+    # Every tracker is read at least this often, however short the budget.
+    max_staleness_minutes: PositiveInt = 5
 
 
 class StateSettings(_Table):
@@ -390,6 +403,7 @@ class Settings(_Table):
     phone_region: Annotated[str, BeforeValidator(_region)] = "IN"
     tracker: TrackerLocation = TrackerLocation()
     sync: SyncSettings = SyncSettings()
+    google: GoogleSettings = GoogleSettings()
     state: StateSettings = StateSettings()
     outbox: OutboxSettings = OutboxSettings()
     adoption: AdoptionSettings = AdoptionSettings()

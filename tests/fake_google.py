@@ -479,6 +479,8 @@ class Spreadsheet:
     version: int = 1
     modified: float = 0.0
     created: float = 0.0
+    shown: int = 1  # the version Drive shows (behind `version` in the lagging mode)
+    unshown_since: float | None = None  # when `version` first moved past `shown`
     shared: bool = True
     can_edit: bool = True  # shared as an Editor, not only as a Viewer
 
@@ -627,10 +629,16 @@ def _shift(index: int | None, start: int, count: int, end: bool) -> int | None:
 @dataclass(repr=False)
 class FakeSheets:
     """Google Sheets v4 + Drive v3 for one user (the token), with the faults and quota to
-    come. Mutations by the API and by a person (the helpers below) bump the Drive version."""
+    come. Mutations by the API and by a person (the helpers below) bump the Drive version;
+    with `version_lag` (seconds) Drive shows the new version only that long after the first
+    change it has not shown yet (Drive coalesces changes: about every 3 minutes, by its
+    engineers' account of change notifications). Sheets' quotas are enforced with 429s:
+    `per_minute` reads and writes for the user (the token), `per_project` for the project."""
 
     token: str = TOKEN
     per_minute: int = 60
+    per_project: int = 300
+    version_lag: float = 0.0
     clock: Callable[[], float] = field(default=time.time)
     spreadsheets: dict[str, Spreadsheet] = field(default_factory=dict)
     faults: list[tuple[str, str]] = field(default_factory=list)
@@ -975,8 +983,9 @@ class FakeSheets:
                 raise AssertionError("token refresh attempted")
             if host not in (SHEETS_HOST, DRIVE_HOST):
                 return None
+            arrived = self.clock()  # what Google's quota counts, before the queue below
             with self._lock:  # one request at a time, as a daemon's threads would see it
-                response = self.handle(request)
+                response = self.handle(request, arrived)
                 self.exchanges.append((request, response))
             return response
 
@@ -996,8 +1005,10 @@ class FakeSheets:
         return _response(request, 200, {"access_token": self.token, "expires_in": 3599,
                                         "token_type": "Bearer"})
 
-    def handle(self, request: requests.PreparedRequest) -> requests.Response:
-        """One HTTP exchange, in Google's order: route, check, authenticate, fault, quota,
+    def handle(self, request: requests.PreparedRequest, arrived: float | None = None
+               ) -> requests.Response:
+        """One HTTP exchange, in Google's order: route, check, authenticate, fault, quota
+        (counted when the request `arrived`: the fake serves one at a time, Google does not),
         serve."""
         url = urllib.parse.urlsplit(request.url or "")
         try:
@@ -1050,7 +1061,7 @@ class FakeSheets:
                 {"message": message, "domain": "global", "reason": "notFound",
                  "location": "fileId", "locationType": "parameter"}]}})
         if api == "sheets":
-            if not self._within_quota(operation):
+            if not self._within_quota(operation, arrived):
                 return self._quota_exceeded(request, operation, {})
             if book is None:
                 return _error(request, 404, "Requested entity was not found.")
@@ -1126,14 +1137,18 @@ class FakeSheets:
                             "locationType": "header"}]}}, headers)
         return _error(request, 401, UNAUTHENTICATED, headers=headers)
 
-    def _within_quota(self, operation: str) -> bool:
+    def _within_quota(self, operation: str, arrived: float | None = None) -> bool:
+        """Whether a request fits the user's quota and the project's this minute (one that
+        does not is not counted, as Google does not)."""
         kind = "read" if operation in READS else "write"
-        now = self.clock()
-        window = [t for t in self._windows.get((self.token, kind), []) if t > now - 60]
-        if len(window) >= self.per_minute:
-            self._windows[(self.token, kind)] = window
+        now = self.clock() if arrived is None else arrived
+        windows = [((self.token, kind), self.per_minute), (("project", kind), self.per_project)]
+        for key, limit in windows:
+            self._windows[key] = [t for t in self._windows.get(key, []) if t > now - 60]
+        if any(len(self._windows[key]) >= limit for key, limit in windows):
             return False
-        self._windows[(self.token, kind)] = window + [now]
+        for key, _ in windows:
+            self._windows[key].append(now)
         return True
 
     def _quota_exceeded(self, request: requests.PreparedRequest, operation: str,
@@ -1252,7 +1267,7 @@ class FakeSheets:
             "name": book.properties["title"],
             "mimeType": "application/vnd.google-apps.spreadsheet",
             "starred": False, "trashed": False, "explicitlyTrashed": False,
-            "version": str(book.version), "createdTime": _rfc3339(book.created),
+            "version": str(self._shown_version(book)), "createdTime": _rfc3339(book.created),
             "modifiedTime": _rfc3339(book.modified),
             "webViewLink": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/"
                            "edit?usp=drivesdk",
@@ -1783,6 +1798,15 @@ class FakeSheets:
     def _touch(self, book: Spreadsheet) -> None:
         book.version += 1
         book.modified = max(self.clock(), book.modified)
+        if book.unshown_since is None:
+            book.unshown_since = self.clock()
+
+    def _shown_version(self, book: Spreadsheet) -> int:
+        """The version Drive's files.get reports now."""
+        if book.unshown_since is not None and \
+                self.clock() - book.unshown_since >= self.version_lag:
+            book.shown, book.unshown_since = book.version, None
+        return book.version if self.version_lag == 0 else book.shown
 
     def _tidy(self, sheet: Tab, row: int, col: str) -> None:
         coord = self._coord(sheet, row, col)

@@ -181,18 +181,37 @@ def test_a_spreadsheet_in_another_timezone_gets_a_warning(tmp_path: Path) -> Non
     assert '"spreadsheet_timezone": "America/New_York"' in stream.getvalue()
 
 
-def test_an_idle_daemon_costs_no_sheets_request(tracker: GoogleTracker) -> None:
-    backend = tracker.backend()
-    ticks = iter(NOW + timedelta(seconds=30 * i) for i in range(100))
-    assert run_daemon(tracker.config, stop=Ticks(4), now=lambda: next(ticks), environ={},
-                      backend=backend) == 0
-    counts = tracker.fake.counts()
-    # Adoption (the metadata, a read, the narrow read, a write), one more read that finds
-    # its own write changed nothing, then two idle ticks: a Drive probe each tick, no Sheets
-    # request.
-    assert counts["files.get"] == 4
-    assert counts["values.batchGet"] == 2 and counts["batchUpdate"] == 1
-    assert counts["spreadsheets.get"] == 2
+def test_with_idle_reads_off_an_idle_daemon_costs_no_sheets_request(tmp_path: Path) -> None:
+    for tracker in google_tracker(tmp_path, extra="idle_reads = false\n"):
+        ticks = iter(NOW + timedelta(seconds=30 * i) for i in range(100))
+        assert run_daemon(tracker.config, stop=Ticks(4), now=lambda: next(ticks), environ={},
+                          backend=tracker.backend()) == 0
+        counts = tracker.fake.counts()
+        # Adoption (the metadata, a read, the narrow read, a write), one more read that finds
+        # its own write changed nothing, then two idle ticks: a Drive probe each tick, no
+        # Sheets request.
+        assert counts["files.get"] == 4
+        assert counts["values.batchGet"] == 2 and counts["batchUpdate"] == 1
+        assert counts["spreadsheets.get"] == 2
+
+
+def test_an_idle_tracker_is_read_from_spare_budget_so_an_edit_never_waits_on_drive(
+        tmp_path: Path) -> None:
+    for tracker in google_tracker(tmp_path):
+        tracker.fake.version_lag = 180.0  # Drive shows a change 3 minutes late (never, here)
+
+        def person(tick: int) -> None:
+            if tick == 3:  # after adoption and its read-back: an escalation
+                tracker.fake.edit("Tracker", 3, tracker.column("Status"), "Escalated")
+
+        ticks = Ticks(5, person)
+        assert run_daemon(tracker.config, stop=ticks, environ={}, backend=tracker.backend(),
+                          now=lambda: NOW + timedelta(seconds=10 * ticks.ticks)) == 0
+        assert tracker.fake.spreadsheet().shown == 1  # Drive's version never moved
+        with StateStore(tracker.config.state_path) as store:
+            [escalated] = [t for t in store.history("INT-000002") if t.field == "status"]
+        # The tick after the edit read it (NOW + 30 s), from spare budget.
+        assert datetime.fromisoformat(escalated.at) == NOW + timedelta(seconds=30)
 
 
 def test_a_429_is_retried_after_a_backoff_and_retry_after_is_honoured(

@@ -458,6 +458,10 @@ def _status(args: argparse.Namespace) -> int:
                   "destinations": where,
                   "next_reports": [{"job": job, "at": _local(at, config)}
                                    for at, job in upcoming]}
+        held = store.read_held  # Google's shared quota budget ran short
+        if held is not None:
+            held = {**held, "at": _local(held["at"], config) or held["at"]}
+            report["read_held_back"] = held
     if args.format == "json":
         print(json.dumps(report, indent=2))
         return EXIT_OK
@@ -471,6 +475,8 @@ def _status(args: argparse.Namespace) -> int:
         print(f"Held back: {report['held_back']}")
     if not_written:
         print(f"Not written: {not_written}; {WRITE_FIX}")
+    if held is not None:
+        print(f"Reads held back since {held['at']}: {held['reason']}")
     print("Next reports: " + (", ".join(f"{job} {at:%Y-%m-%d %H:%M}" for at, job in upcoming)
                               or "none (reports.jobs is empty)"))
     print(f"Effects: {len(pending)} pending, {len(failed)} failed")

@@ -32,6 +32,7 @@ from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.faults import one_line, state_fault
 from sheetsync.jobs.reminders import run_reminders, run_sla
 from sheetsync.jobs.reports import Written, run_due
+from sheetsync.integrations.quota import Pool, Share
 from sheetsync.jobs.sync import CycleMemory, CycleReport, run_sync
 from sheetsync.state import Lease, LeaseLost, Standby, open_state
 
@@ -42,17 +43,18 @@ def run_daemon(config: Config, *, once: bool = False,
                environ: Mapping[str, str] | None = None,
                metrics_at: tuple[str, int] | None = None,
                backend: TrackerBackend | None = None,
-               health: metrics.Health | None = None) -> int:
+               health: metrics.Health | None = None, pool: Pool | None = None) -> int:
     """Run cycles until stopped; returns the exit code (0 after a clean stop).
 
     The sinks (Slack when its token is in `environ`) are opened once, so a channel name is
     looked up once per start, not every cycle. With `metrics_at` (host, port), /healthz and
     /metrics are served while it runs. The backend is opened in the loop: a credential that
     cannot be loaded yet is a failed cycle, tried again each interval, not a dead daemon.
+    Google's quota is shared through `pool` with the process's other trackers.
     """
     zone = logs.ZONE.set(config.timezone)  # this tracker's lines in its own zone
     try:
-        return _run(config, once, now, stop, environ, metrics_at, backend, health)
+        return _run(config, once, now, stop, environ, metrics_at, backend, health, pool)
     finally:
         logs.ZONE.reset(zone)
 
@@ -60,7 +62,7 @@ def run_daemon(config: Config, *, once: bool = False,
 def _run(config: Config, once: bool, now: Callable[[], datetime],
          stop: threading.Event | None, environ: Mapping[str, str] | None,
          metrics_at: tuple[str, int] | None, backend: TrackerBackend | None,
-         health: metrics.Health | None) -> int:
+         health: metrics.Health | None, pool: Pool | None) -> int:
     """The loop of `run_daemon`."""
     sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
     interval = config.settings.sync.interval_seconds
@@ -86,6 +88,7 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
     memory = CycleMemory()  # what this tracker's last cycle hands the next
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
     read_at: datetime | None = None
+    held: str | None = None  # why the last read this tracker wanted was held back
     leading: bool | None = None  # None: not yet known
     try:
         while not stop.is_set():
@@ -98,16 +101,23 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                     stop.wait(interval)
                     continue
                 leading = True
-                backend = backend or open_backend(config, environ)
+                backend = backend or open_backend(config, environ, pool)
                 stamp = backend.probe()
                 due = stamp is None or stamp != seen or read_at is None
                 if not due and read_at is not None:
                     at = now()  # unchanged: a cycle only for a safety read or what is owed
                     due = at - read_at >= full_read or _owed(config, sinks, at)
+                share = backend.reads()
+                if share is not None:  # Google's quota: this tracker's turn among the fleet
+                    due, held = _turn(config, share, now(), due, read_at, held)
                 if due:
                     read_at = now()
-                    report = run_sync(config, read_at, sinks=sinks, backend=backend,
-                                      lease=lease, memory=memory)
+                    try:
+                        report = run_sync(config, read_at, sinks=sinks, backend=backend,
+                                          lease=lease, memory=memory)
+                    finally:
+                        if share is not None:
+                            share.finished()
                     # A skipped write (the file was open elsewhere) is owed: the next tick
                     # retries even if the file itself has not changed.
                     seen = backend.settled(stamp) if report.write_skipped is None else None
@@ -156,12 +166,14 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
               now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
               stop: threading.Event | None = None,
               environ: Mapping[str, str] | None = None,
-              metrics_at: tuple[str, int] | None = None) -> int:
+              metrics_at: tuple[str, int] | None = None, pool: Pool | None = None) -> int:
     """Several trackers in one process ([[trackers]]), each in a thread of its own with its
-    own backend, sinks, state, lease and schedule: one tracker's broken credential or
-    unreachable service stops none of the others. /healthz is 200 while every tracker is
-    healthy and names each; /metrics labels every figure with its tracker."""
+    own backend, sinks, state, lease and schedule (Google's quota shared through one `pool`
+    per process): one tracker's broken credential or unreachable service stops none of the
+    others. /healthz is 200 while every tracker is healthy and names each; /metrics labels
+    every figure with its tracker."""
     stop = stop or threading.Event()
+    pool = pool or Pool()  # one budget per Google credential and project, for all of them
     healths = {c.name: metrics.Health(c.settings.sync.interval_seconds) for c in configs}
     server = _serve(metrics_at, metrics.Fleet(healths))
     previous = _install_stop_handlers(stop)
@@ -175,7 +187,8 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
         logs.TRACKER.set(config.name)
         try:
             codes[config.name] = run_daemon(config, once=once, now=now, stop=stop,
-                                            environ=environ, health=healths[config.name])
+                                            environ=environ, health=healths[config.name],
+                                            pool=pool)
         except SheetsyncError as exc:  # its config cannot run (a token without settings)
             logs.event("tracker stopped", logging.ERROR, error=str(exc))
             healths[config.name].failed(str(exc))
@@ -208,6 +221,21 @@ def _serve(at: tuple[str, int] | None, health: metrics.Health | metrics.Fleet
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise InputError(f"--metrics-port {at[1]}: cannot serve on {at[0]} "
                          f"({exc.strerror or exc})") from None
+
+
+def _turn(config: Config, share: Share, at: datetime, wanted: bool, read_at: datetime | None,
+          held: str | None) -> tuple[bool, str | None]:
+    """Whether the tracker reads this tick, as the shared quota budget decides, and why a
+    read it wanted is held back (logged, and kept for `status`, when that starts or ends)."""
+    decision = share.decide(at.timestamp(), changed=wanted,
+                            read_at=read_at.timestamp() if read_at is not None else None)
+    now_held = decision.held if wanted and not decision.read else None
+    if now_held is not None and held is None:
+        logs.event("read held back", logging.WARNING, reason=now_held)
+    if (now_held is None) != (held is None):
+        with open_state(config) as store:
+            store.note_held_read(at if now_held is not None else None, now_held)
+    return decision.read, now_held
 
 
 def _fault(exc: Exception) -> str:

@@ -13,6 +13,7 @@ from sheetsync.core.table import Grid
 
 if TYPE_CHECKING:
     from sheetsync.core.cells import CellMark, CellWrite
+    from sheetsync.integrations.quota import Pool, Share
     from sheetsync.core.setup import Changes, TrackerSetup
     from sheetsync.core.reporting import Report
 
@@ -46,6 +47,11 @@ class TrackerBackend(Protocol):
         """Why this tracker must never be saved over (empty when it may be)."""
         ...
 
+    def reads(self) -> Share | None:
+        """The quota budgets this tracker's reads share with others of the process (None:
+        reading costs no quota, as a local workbook's)."""
+        ...
+
     def write(self, header_row: int, cells: Sequence[CellWrite],
               marks: Sequence[CellMark] = ()) -> str | None:
         """Write cells sheetsync owns and its marks; None when written, else why not."""
@@ -64,12 +70,14 @@ class TrackerBackend(Protocol):
         ...
 
 
-def open_backend(config: Config, environ: Mapping[str, str] | None = None) -> TrackerBackend:
-    """The backend the config names (Google's credentials from `environ`)."""
+def open_backend(config: Config, environ: Mapping[str, str] | None = None,
+                 pool: Pool | None = None) -> TrackerBackend:
+    """The backend the config names (Google's credentials from `environ`; its quota shared
+    through `pool` with the process's other trackers)."""
     if config.settings.tracker.backend == "google":
         from sheetsync.backends.google import GoogleSheet
 
-        return GoogleSheet(config, environ=environ)
+        return GoogleSheet(config, environ=environ, pool=pool)
     from sheetsync.backends.workbook import Workbook
 
     return Workbook(config.workbook_path, config.settings.tracker.tab)

@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,6 +56,7 @@ from sheetsync.core.google_cells import (
     value_cell,
 )
 from sheetsync.backends.google_http import GoogleHTTPClient
+from sheetsync.integrations.quota import Pool, Share
 from sheetsync.core.google_reports import new_sheet_id, report_requests
 from sheetsync.core.report_layout import layout, to_prune
 from sheetsync.config import Config
@@ -133,7 +134,7 @@ class GoogleSheet:
 
     def __init__(self, config: Config, client: GoogleHTTPClient | None = None, *,
                  environ: Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, pool: Pool | None = None) -> None:
         tracker = config.settings.tracker
         assert tracker.spreadsheet_id is not None  # the config requires it for google
         self.spreadsheet_id = tracker.spreadsheet_id
@@ -144,10 +145,20 @@ class GoogleSheet:
         self.client = client or GoogleHTTPClient(load_credentials(environ),
                                                  per_minute=tracker.requests_per_minute)
         self.cache_path = config.state_path.with_name(config.state_path.stem + ".google.json")
+        # The process's budgets for this credential and project (a tracker alone: its own).
+        pool = pool or Pool(self.client.budget.clock, self.client.sleep)
+        quota = config.settings.google
+        self.share: Share = pool.share(
+            config.name or self.spreadsheet_id, _identity(self.client.auth, "service_account_email",
+                                                          "client_id"),
+            _identity(self.client.auth, "project_id", "quota_project_id"),
+            quota.quota_per_user_per_minute, quota.quota_per_project_per_minute,
+            quota.max_staleness_minutes, tracker.idle_reads)
+        self.client.share = self.share
         self.clock = clock
         self._meta: dict[str, Any] | None = None
         self._meta_at = 0.0
-        self._rows: list[list[Any]] = []  # the tracker tab as the last read saw it
+        self._rows: Sequence[Sequence[Any]] = ()  # the tracker tab as the last read saw it
         self._tabs: dict[str, Grid] = {}  # other tabs read with it
         self._probe_failed = False
 
@@ -163,18 +174,20 @@ class GoogleSheet:
                     "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}))
         zone = self._zone()
         grids = {}
-        for tab, found in zip(tabs, answer.get("valueRanges", [])):
-            rows = padded(found.get("values"))
+        for tab, found in zip(tabs, answer.pop("valueRanges", [])):
+            rows = padded(found.pop("values", None))
             try:  # the header tells which columns hold dates (a tab without one: none)
                 header_row, header = find_header(Grid(tab=tab, rows=rows),  # type: ignore
                                                  self.schema)
             except TrackerError:
                 header_row, header = 0, ()
             read_serials(rows, header_row, dated(header, self.schema), zone)
-            grids[tab] = rows
-        self._rows = grids[self.tab]
-        self._tabs = {t: Grid(tab=t, rows=tuple(map(tuple, grids[t]))) for t in tabs[1:]}
-        return Grid(tab=self.tab, rows=tuple(map(tuple, self._rows)))
+            # One copy of the rows, as tuples, held for the write and handed to the cycle
+            # (each list let go as its tuple is made).
+            grids[tab] = Grid(tab=tab, rows=tuple(_as_tuples(rows)))
+        self._rows = grids[self.tab].rows
+        self._tabs = {t: grids[t] for t in tabs[1:]}
+        return grids[self.tab]
 
     def read_tab(self, tab: str, missing_ok: bool = False) -> Grid:
         """Another tab: the one read with the tracker, or read now."""
@@ -251,6 +264,10 @@ class GoogleSheet:
     def save_blockers(self) -> list[str]:
         return []  # nothing in a spreadsheet is lost by writing cells through the API
 
+    def reads(self) -> Share:
+        """The shared budgets this tracker reads from, and its turn among their trackers."""
+        return self.share
+
     # --- writing ---------------------------------------------------------------------------
 
     def write(self, header_row: int, cells: Sequence[CellWrite],
@@ -264,7 +281,7 @@ class GoogleSheet:
         try:
             return self._write(header_row, cells, marks) if cells or marks else None
         finally:
-            self._rows, self._tabs = [], {}
+            self._rows, self._tabs = (), {}
 
     def _write(self, header_row: int, cells: Sequence[CellWrite], marks: Sequence[CellMark]
                ) -> str | None:
@@ -824,6 +841,19 @@ def _new_columns(titles: Sequence[str], where: Mapping[str, int], width: int
         if normalize(title) not in where and title not in added:
             added[title] = width + len(added)
     return added
+
+
+def _as_tuples(rows: list[list[Any]]) -> Iterator[tuple[Any, ...]]:
+    """Each row as a tuple, in order, the list emptied from the front as it goes."""
+    rows.reverse()
+    while rows:
+        yield tuple(rows.pop())
+
+
+def _identity(auth: object, *names: str) -> str:
+    """Who the credentials are to Google's quotas (a user, a project): the first of these
+    attributes they have ("" when none: one budget for every such tracker)."""
+    return next((str(v) for n in names if (v := getattr(auth, n, None))), "")
 
 
 def _short(exc: BaseException) -> str:

@@ -7,7 +7,9 @@ This client replaces it: every request has a timeout; 408, 429 and 5xx are retri
 number of times with Google's truncated exponential backoff (`min(2**n + random, 64)` seconds, the
 Workspace limits pages' algorithm), a `Retry-After` honoured; and requests are spent from a
 per-minute budget below the Sheets quota (60 reads and 60 writes per minute per user, and a
-service account is one user), so the daemon never starts a 429 storm.
+service account is one user), and from the budgets every tracker of the process on the same
+credential and project shares (`sheetsync.integrations.quota`), so the daemon never starts a
+429 storm.
 
 A POST is re-sent after an unclear outcome (a 5xx, a dropped connection, a read timeout) only
 when sending it twice does what sending it once does: a values write, notes, validations.
@@ -31,6 +33,7 @@ from gspread.http_client import HTTPClient
 
 from sheetsync.app import metrics
 from sheetsync.integrations.pacing import Budget, Clock, Sleep
+from sheetsync.integrations.quota import Share
 
 #: Statuses Google documents as worth a retry (408, 429, 5xx).
 RETRIED = frozenset({408, 429, 500, 502, 503, 504})
@@ -62,6 +65,7 @@ class GoogleHTTPClient(HTTPClient):
         self.jitter = jitter
         self.sent: Counter[str] = Counter()  # requests by kind: read, write, drive
         self.rate_limited = 0
+        self.share: Share | None = None  # the process's budgets this tracker shares
 
     def request(self, method: str, endpoint: str, params: Any = None, data: bytes | None = None,
                 json: Mapping[str, Any] | None = None, files: Any = None,
@@ -70,6 +74,8 @@ class GoogleHTTPClient(HTTPClient):
         replayable = method.upper() == "GET" or is_idempotent(endpoint, json)
         for attempt in range(self.retries + 1):
             (self.drive_budget if kind == "drive" else self.budget).spend(kind)
+            if self.share is not None and kind != "drive":
+                self.share.spend(kind)
             self.sent[kind] += 1
             metrics.of(metrics.API_REQUESTS, "google").inc()
             try:

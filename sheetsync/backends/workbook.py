@@ -106,6 +106,9 @@ class Workbook:
                 grid[r][c] = datetime.combine(grid[r][c], time(0))
         return Grid(tab=tab, rows=tuple(map(tuple, grid)))
 
+    def reads(self) -> None:
+        return None  # a local file costs no quota to read
+
     def save_blockers(self) -> list[str]:
         """Why sheetsync can only read this workbook, with the fix (empty: it can edit it):
         an encrypted or legacy file, or Strict Open XML. Charts, images, macros, formulas

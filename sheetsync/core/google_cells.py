@@ -32,11 +32,16 @@ def a1(tab: str, cells: str = "") -> str:
     return f"{quoted}!{cells}" if cells else quoted
 
 
-def padded(rows: Sequence[Sequence[Any]] | None) -> list[list[Any]]:
-    """A values response's rows made rectangular: Google leaves out trailing empty cells."""
+def padded(rows: list[list[Any]] | None) -> list[list[Any]]:
+    """A values response's rows made rectangular: Google leaves out trailing empty cells.
+    The response's own lists are padded in place (a copy of a 100k-row tab costs memory the
+    cycle needs)."""
     rows = rows or []
     width = max((len(r) for r in rows), default=0)
-    return [list(r) + [""] * (width - len(r)) for r in rows]
+    for row in rows:
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+    return rows
 
 
 def from_serial(serial: float, zone: tzinfo) -> datetime:

@@ -9,8 +9,8 @@ fires for them until a person settles it.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,10 @@ class Identity:
     # Each ticket's row position (a ticket in dispute has none); worked out from `ids` when
     # not given (a carried identity passes the last cycle's, extended).
     position: Mapping[str, int] = field(default_factory=dict)
+    # Positions where sheetsync's own last write had put another new ticket's ID (a lost
+    # race): position -> that ID, rewritten now with the row's own (see `_lost_races`), or
+    # cleared where the row holds nothing else a person typed (its ID is None).
+    mended: Mapping[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.position:
@@ -56,6 +60,7 @@ def assign(
     fmt: TicketIdFormat,
     owner: Owner,
     next_number: int,
+    rehash: Callable[[int], str | None] | None = None,
 ) -> Identity:
     """Give every row its ticket ID.
 
@@ -63,7 +68,9 @@ def assign(
     that matches the stored snapshot best (same hash, then most tracked fields in common, then
     nearest the row it was last seen on). Where sheetsync owns the column, copies get new IDs;
     where people own it, every row claiming the ID is left for a person and the ID is in
-    dispute. Rows without an ID get the next numbers in row order.
+    dispute. Rows without an ID get the next numbers in row order. A new ID sheetsync's write
+    left on another ticket's row is put right first (`rehash` gives a row's hash without the
+    task ID that write may have left there too, None when nothing else is left in it).
     """
     ids: list[str | None] = [None] * len(rows)
     written: dict[int, str] = {}
@@ -83,6 +90,16 @@ def assign(
         claims[ticket].append(position)
         if owner == "daemon" and ticket != text_of(row.id_cell):
             written[position] = ticket  # int-5 -> INT-000005, in the column sheetsync owns
+    mended = _lost_races(rows, claims, known, fmt, rehash)
+    for position, ticket in mended.items():  # sheetsync's own ID on another ticket's row
+        claimed = fmt.read(rows[position].id_cell)
+        assert claimed is not None  # (a lost race is an ID sheetsync wrote)
+        claims[claimed].remove(position)
+        if not claims[claimed]:
+            del claims[claimed]
+        if ticket is not None:  # else the row is only what that write left: no ticket
+            claims[ticket].append(position)
+            written[position] = ticket
     copies: list[tuple[int, str, int]] = []  # (position, claimed ID, original's row)
     for ticket, positions in claims.items():
         original = positions[0] if len(positions) == 1 else \
@@ -119,8 +136,54 @@ def assign(
     for position, claimed, original_row in copies:
         notes[position] = (f"This row copied ticket {claimed} (row {original_row}); "
                            f"it is now ticket {ids[position]}.")
-    fresh = frozenset([*blank, *(p for p, _, _ in copies)])
-    return Identity(tuple(ids), written, notes, frozenset(disputed), number, fresh)
+    # A mended row's ID is not in the sheet until the rewrite is read back.
+    fresh = frozenset([*blank, *(p for p, _, _ in copies), *mended])
+    return Identity(tuple(ids), written, notes, frozenset(disputed), number, fresh,
+                    mended={p: text_of(rows[p].id_cell) for p in mended})
+
+
+def _lost_races(rows: Sequence[RowKey], claims: Mapping[str, Sequence[int]],
+                known: Mapping[str, Snapshot], fmt: TicketIdFormat,
+                rehash: Callable[[int], str | None] | None) -> dict[int, str | None]:
+    """Rows where sheetsync's last write put a new ID on another ticket's row (a person
+    sorted, inserted or deleted rows after sheetsync last looked, before its write landed):
+    row position -> the ticket the row is.
+
+    Only an ID sheetsync gave out and has not yet read back (so only its own write can have
+    put it there), written exactly as it writes IDs, on a row whose content is not that new
+    ticket's but is exactly one other ticket's snapshot, whose own ID is on no other row (it
+    was written over); or (None) on a row holding nothing else a person typed (rows were
+    deleted: the write landed past the last one). Anything less certain is left to the rules for copies and disputes,
+    and nothing is rewritten.
+    """
+    suspects = {p: t for t, positions in claims.items()
+                if (s := known.get(t)) is not None and s.present and not s.in_sheet
+                for p in positions
+                if rows[p].row_hash != s.row_hash and text_of(rows[p].id_cell) == t}
+    if not suspects:
+        return {}
+    without = {p: rehash(p) for p in suspects} if rehash is not None else {}
+    hashes = {p: {rows[p].row_hash, *(h for h in [without.get(p)] if h is not None)}
+              for p in suspects}
+    owners: dict[str, set[str]] = defaultdict(set)
+    wanted = set().union(*hashes.values())
+    for ticket, snapshot in known.items():
+        if snapshot.present and snapshot.row_hash in wanted:
+            owners[snapshot.row_hash].add(ticket)
+    alike = Counter(h for found in hashes.values() for h in found)
+    mended: dict[int, str | None] = {}
+    for p, claimed in suspects.items():
+        found = set().union(*(owners.get(h, set()) for h in hashes[p]))
+        if p in without and without[p] is None and not found:
+            mended[p] = None
+            continue
+        if len(found) != 1 or any(alike[h] != 1 for h in hashes[p] if h in owners) or \
+                claimed in found or fmt.read(next(iter(found))) is None:
+            continue
+        ticket = next(iter(found))
+        if all(q in suspects for q in claims.get(ticket, ())):
+            mended[p] = ticket
+    return mended
 
 
 def carry(
@@ -223,8 +286,19 @@ def identify(
     id_cells = sheet.columns.get(id_key) or (None,) * len(sheet.numbers)
     rows = [RowKey(id_cells[i], number, hashes[i], fields[i])
             for i, number in enumerate(sheet.numbers)]
+    task_key = sheet.schema.roles.task_id
+
+    def rehash(position: int) -> str | None:  # the row without its task ID
+        one = sheet.subset([position])
+        if task_key in one.columns:
+            one.columns[task_key][0] = None  # type: ignore[index]
+        if not any(not is_blank(values[0]) for key, values in one.columns.items()
+                   if sheet.schema.column(key).owner != "daemon"):
+            return None
+        return row_hashes(one, hash_key)[0]
+
     identity = assign(rows, known, sheet.schema.ticket_id, sheet.schema.column(id_key).owner,
-                      next_number)
+                      next_number, rehash)
     tickets = [Ticket(ticket, rows[i].row, rows[i].fields, rows[i].row_hash,
                       in_sheet=i not in identity.fresh)
                for i, ticket in enumerate(identity.ids) if ticket is not None]

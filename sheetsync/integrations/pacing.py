@@ -63,6 +63,8 @@ class Budget:
     A quota counted per minute (Google Sheets: 60 reads and 60 writes per user) is kept by
     spending from a budget set below it: a burst within the budget goes at once, and the call
     past it waits until the oldest of the minute's calls is a minute old, never for a 429.
+    Several threads (the trackers of one process on one credential) may spend from one
+    budget: each call's slot is taken before its wait, so two never take the same one.
     """
 
     def __init__(self, per_minute: int, clock: Clock = time.monotonic,
@@ -70,15 +72,26 @@ class Budget:
         self.per_minute = per_minute
         self.clock = clock
         self.sleep = sleep
-        self._spent: dict[str, list[float]] = {}
+        self._spent: dict[str, list[float]] = {}  # each key's slots, oldest first
+        self._lock = threading.Lock()
 
     def spend(self, key: str = "") -> None:
         """Wait, if the minute's budget for `key` is spent, then take one call from it."""
-        spent = self._spent.setdefault(key, [])
-        now = self.clock()
-        spent[:] = [t for t in spent if t > now - 60.0]
-        if len(spent) >= self.per_minute:
-            self.sleep(spent[0] + 60.0 - now)
+        with self._lock:
             now = self.clock()
-            del spent[0]
-        spent.append(now)
+            spent = self._window(key, now)
+            ready = max(now, spent[-self.per_minute] + 60.0) \
+                if len(spent) >= self.per_minute else now
+            spent.append(ready)
+        if ready > now:
+            self.sleep(ready - now)
+
+    def room(self, key: str = "") -> int:
+        """Calls `key` may still make in the rolling minute without waiting."""
+        with self._lock:
+            return max(0, self.per_minute - len(self._window(key, self.clock())))
+
+    def _window(self, key: str, now: float) -> list[float]:
+        spent = self._spent.setdefault(key, [])
+        spent[:] = [t for t in spent if t > now - 60.0]
+        return spent

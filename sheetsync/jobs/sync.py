@@ -710,6 +710,10 @@ def _writes(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Fi
     current_notes = sheet.columns.get(roles.sync_notes)
     writes = [CellWrite(sheet.numbers[i], sheet.header(roles.ticket_id), ticket)
               for i, ticket in sorted(identity.written.items())]
+    # A row holding only what a lost race's write left there: all of that taken away.
+    nobody = {i for i in identity.mended if identity.ids[i] is None}
+    writes += [CellWrite(sheet.numbers[i], sheet.header(roles.ticket_id), None)
+               for i in sorted(nobody)]
     task_writes, written, task_notes = _task_cells(sheet, identity, links, positions)
     writes += task_writes
     writes += _suggested_cells(sheet, suggested, positions)
@@ -724,7 +728,8 @@ def _writes(sheet: Sheet, identity: Identity, findings: Mapping[int, Sequence[Fi
     else:
         rows = positions
     for i in rows:
-        lines = [*(f"{f.column}: {f.message}" for f in findings.get(i, ())),
+        lines = [] if i in nobody else [
+                 *(f"{f.column}: {f.message}" for f in findings.get(i, ())),
                  *([identity.notes[i]] if i in identity.notes else []),
                  *([task_notes[i]] if i in task_notes else []),
                  *standing.get(i, ())]
@@ -883,10 +888,17 @@ def _task_cells(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
     key = sheet.schema.roles.task_id
     cells = sheet.columns.get(key)
     writes, written, notes = [], [], {}
+    within = positions if isinstance(positions, range) else set(positions)
+    # A task ID sheetsync's write left on another ticket's row, with that ticket's new ID (a
+    # lost race, see identity): taken off that row, and written into its own ticket's.
+    astray = _astray_tasks(sheet, identity, links)
+    writes += [CellWrite(sheet.numbers[i], sheet.header(key), None) for i in astray.values()
+               if i in within]
     for i, link in _at_rows(links, identity, positions).items():
         if (note := task_note(link)) is not None:
             notes[i] = note
-        if link.written or link.source != CREATED_BY_SHEETSYNC:
+        if (link.written and link.ticket_id not in astray) or \
+                link.source != CREATED_BY_SHEETSYNC:
             continue
         cell = cells[i] if cells is not None else None
         if is_blank(cell):
@@ -912,6 +924,18 @@ def _at_rows(by_ticket: Mapping[str, _T], identity: Identity, positions: Sequenc
                        if (i := identity.position.get(t)) is not None and i in within))
 
 
+def _astray_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
+                  ) -> dict[str, int]:
+    """Tickets whose task ID sheetsync wrote, in a lost race, on the row identity mended:
+    ticket -> that row's position."""
+    cells = sheet.columns.get(sheet.schema.roles.task_id)
+    if cells is None:
+        return {}
+    return {wrong: i for i, wrong in identity.mended.items()
+            if (link := links.get(wrong)) is not None and link.source == CREATED_BY_SHEETSYNC
+            and not is_blank(cells[i]) and text_of(cells[i]).strip() == link.task_id}
+
+
 def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink],
                  positions: Iterable[int]) -> list[TaskLink]:
     """Task IDs people typed into the rows at `positions` that sheetsync does not follow yet
@@ -919,10 +943,11 @@ def _typed_tasks(sheet: Sheet, identity: Identity, links: Mapping[str, TaskLink]
     cells = sheet.columns.get(sheet.schema.roles.task_id)
     if cells is None:
         return []
+    astray = set(_astray_tasks(sheet, identity, links).values())
     found = []
     for i in positions:
         ticket = identity.ids[i]
-        if ticket is None or is_blank(cells[i]):
+        if ticket is None or is_blank(cells[i]) or i in astray:
             continue
         task_id = text_of(cells[i]).strip()
         link = links.get(ticket)

@@ -215,6 +215,23 @@ class StateStore(SnapshotRepository, OutboxRepository, JobRepository, IncidentRe
                            (_iso(record.tasks_polled_at),))
         return int(cycle_id or 0)
 
+    def note_held_read(self, at: datetime | None, reason: str | None = None) -> None:
+        """The daemon held back a read this tracker wanted (Google's shared quota budget was
+        short) at `at`, and why; None: it reads again."""
+        with self._transaction() as db:
+            if at is None:
+                db.execute("DELETE FROM meta WHERE key = 'read_held'")
+            else:
+                db.execute("INSERT INTO meta VALUES ('read_held', ?) ON CONFLICT (key) "
+                           "DO UPDATE SET value = excluded.value",
+                           (json.dumps({"at": _iso(at), "reason": reason}),))
+
+    @property
+    def read_held(self) -> dict[str, str] | None:
+        """When and why the daemon last held back this tracker's read, while it still does."""
+        value = self._meta("read_held")
+        return None if value is None else dict(json.loads(value))
+
 
 def _create(path: Path) -> None:
     """A new state file, made whole beside `path` and moved into place: a crash while making
