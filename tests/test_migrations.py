@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -151,6 +152,27 @@ def test_opening_a_current_state_waits_for_no_writer(tmp_path: Path) -> None:
             assert store.snapshot() == {}
     finally:
         writer.close()
+
+
+def test_trackers_in_threads_of_one_process_migrate_their_states_at_once(
+        tmp_path: Path) -> None:
+    errors: list[BaseException] = []
+
+    def start(n: int) -> None:
+        try:
+            StateStore(tmp_path / f"tracker-{n}.db").close()  # the daemon's fleet, one each
+        except BaseException as exc:  # noqa: BLE001 (any failure is the finding)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for n in range(6):
+        with StateStore(tmp_path / f"tracker-{n}.db") as store:
+            assert store.version == len(MIGRATIONS)
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ migrated instead of writing into a schema it does not know.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -22,6 +23,10 @@ from sheetsync.state.database import Database, faults
 from sheetsync.state.tables import alembic_version, schema_version
 
 REVISIONS = Path(__file__).with_name("revisions")
+
+#: Alembic's `context` and `op` are module-level proxies to the migration running: a
+#: process runs one at a time (the daemon serves each tracker in a thread of its own).
+_ONE_AT_A_TIME = threading.Lock()
 
 #: The revisions, oldest first: revision N is the state's version N.
 MIGRATIONS: tuple[str, ...] = tuple(script.revision for script in reversed(
@@ -48,7 +53,7 @@ def migrate(db: Database) -> None:
         config = Config()
         config.set_main_option("script_location", str(REVISIONS))
         config.attributes["connection"] = db.connection  # revisions/env.py runs on it
-        with faults(db.where):
+        with _ONE_AT_A_TIME, faults(db.where):
             if current is None and written:
                 command.stamp(config, MIGRATIONS[written - 1])
             command.upgrade(config, "head")
