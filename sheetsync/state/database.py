@@ -76,10 +76,11 @@ class Database:
         """`statement` once for each of `rows` (none at all for no rows), its parameters
         named as in the rows.
 
-        Compiled once per process for the dialect, and the rows handed to the driver as they
-        are (the state's values are text, numbers and NULL, which need no processing):
+        Compiled once for each statement object (the bulk writes' statements are made once:
+        module constants, the `dialects` builders), and the rows handed to the driver as
+        they are (the state's values are text, numbers and NULL, which need no processing):
         SQLAlchemy's own executemany builds each row's parameters anew, which doubled the
-        cost of committing an adoption's 10,000 tickets and transitions (bench/cycle.py).
+        cost of committing an adoption's 10,000 tickets and transitions.
         """
         if not rows:
             return
