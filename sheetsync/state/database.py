@@ -17,9 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
-from sqlalchemy import Connection, CursorResult, Dialect, Engine, Executable, create_engine, select
+from sqlalchemy import (Connection, CursorResult, Dialect, Engine, Executable, bindparam,
+                        create_engine, select)
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from sheetsync.faults import state_fault
@@ -170,6 +172,11 @@ def _engine(url: str, connect: Callable[[], Any]) -> Engine:
                          isolation_level="AUTOCOMMIT")
 
 
+#: The tickets of a `Repository._by_ticket` query (its statement is made once: its SQL is
+#: compiled once, the list of IDs spelled out at each execution)
+TICKETS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+
+
 class Repository:
     """The connection, the lease and the transactions every repository of the store shares."""
 
@@ -185,12 +192,13 @@ class Repository:
         with self._db.transaction() as db:
             yield db
 
-    def _by_ticket(self, query: Callable[[list[str]], Executable], ticket_ids: Iterable[str]
+    def _by_ticket(self, query: Executable, ticket_ids: Iterable[str], **params: Any
                    ) -> Iterator[Any]:
-        """Rows of `query` for many tickets, asked in chunks SQLite's parameter limit allows."""
+        """Rows of `query` (its tickets the expanding parameter `ids`, see `TICKETS`) for
+        many tickets, asked in chunks SQLite's parameter limit allows."""
         ids = list(ticket_ids)
         for start in range(0, len(ids), 500):
-            yield from self._db.execute(query(ids[start:start + 500])).all()
+            yield from self._db.execute(query, {**params, "ids": ids[start:start + 500]}).all()
 
 
 def _iso(moment: datetime) -> str:

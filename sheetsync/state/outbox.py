@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 
 from sheetsync.core.effects import Effect, EffectStatus
-from sheetsync.state.database import Database, _iso
+from sheetsync.state.database import TICKETS, Database, _iso
 from sheetsync.state.dialects import insert_ignored
 from sheetsync.state.lease import LeaseLost, LeaseRepository
 from sheetsync.state.tables import cycles, effects as outbox
@@ -20,6 +20,10 @@ from sheetsync.state.tables import cycles, effects as outbox
 _HOLD = update(outbox).where(outbox.c.key == bindparam("effect")).values(
     status="failed", updated_at=bindparam("at"), last_error=func.coalesce(
         outbox.c.last_error + "; ", "") + "held for a person: pending too long")
+
+
+_KEYS_BY_TICKET = select(outbox.c.ticket_id, outbox.c.key).where(
+    outbox.c.kind == bindparam("kind"), outbox.c.ticket_id.in_(TICKETS)).order_by(outbox.c.rowid)
 
 
 class OutboxRepository(LeaseRepository):
@@ -126,9 +130,6 @@ class OutboxRepository(LeaseRepository):
     def effect_keys(self, kind: str, ticket_ids: Iterable[str]) -> dict[str, list[str]]:
         """The keys of each ticket's effects of one kind, in the order they were planned."""
         keys: dict[str, list[str]] = {}
-        for ticket, key in self._by_ticket(
-                lambda chunk: select(outbox.c.ticket_id, outbox.c.key).where(
-                    outbox.c.kind == kind, outbox.c.ticket_id.in_(chunk))
-                .order_by(outbox.c.rowid), ticket_ids):
+        for ticket, key in self._by_ticket(_KEYS_BY_TICKET, ticket_ids, kind=kind):
             keys.setdefault(ticket, []).append(key)
         return keys

@@ -14,11 +14,17 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, exists, func, select, union, update
 
 from sheetsync.core.tickets import Snapshot
-from sheetsync.state.database import Database, Repository, _iso
+from sheetsync.state.database import TICKETS, Database, Repository, _iso
 from sheetsync.state.dialects import insert_ignored, json_text, upsert
 from sheetsync.state.tables import cycles, effects, followups, levels, meta, tickets, transitions
 
 
+_PRESENT_FIELDS = select(tickets.c.ticket_id, tickets.c.fields).where(
+    tickets.c.present == 1, tickets.c.ticket_id.in_(TICKETS))
+_AFTER = func.coalesce(transitions.c.after, "")
+_OCCURRENCES = (select(transitions.c.ticket_id, transitions.c.field, _AFTER, func.count())
+                .where(transitions.c.ticket_id.in_(TICKETS))
+                .group_by(transitions.c.ticket_id, transitions.c.field, _AFTER))
 _MARK = update(tickets).where(tickets.c.ticket_id == bindparam("ticket")).values(
     marks=bindparam("marks"))
 
@@ -126,9 +132,7 @@ class SnapshotRepository(Repository):
     def still_resolved(self, ticket_ids: Iterable[str]) -> dict[str, str | None]:
         """Which of these tickets are present and resolved now, with their assignee."""
         found = {}
-        for ticket, fields in self._by_ticket(
-                lambda chunk: select(tickets.c.ticket_id, tickets.c.fields).where(
-                    tickets.c.present == 1, tickets.c.ticket_id.in_(chunk)), ticket_ids):
+        for ticket, fields in self._by_ticket(_PRESENT_FIELDS, ticket_ids):
             values = json.loads(fields)
             if values.get("resolved") == "yes":
                 found[ticket] = values.get("assignee")
@@ -178,13 +182,8 @@ class SnapshotRepository(Repository):
         A value of None counts as "". Effects keyed by these counts stay distinct when a
         ticket goes back to a state it was in before (resolved, reopened, resolved again).
         """
-        after = func.coalesce(transitions.c.after, "")
         counts: dict[tuple[str, str, str], int] = {}
-        for ticket, field_, value, count in self._by_ticket(
-                lambda chunk: select(transitions.c.ticket_id, transitions.c.field, after,
-                                     func.count())
-                .where(transitions.c.ticket_id.in_(chunk))
-                .group_by(transitions.c.ticket_id, transitions.c.field, after), ticket_ids):
+        for ticket, field_, value, count in self._by_ticket(_OCCURRENCES, ticket_ids):
             counts[(ticket, field_, value)] = count
         return counts
 
