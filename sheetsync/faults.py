@@ -21,6 +21,7 @@ import requests
 import urllib3.exceptions
 from psycopg import Error as PgError
 from psycopg import OperationalError as PgOperationalError
+from sqlalchemy.exc import DBAPIError
 
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.core.privacy import mask_phones_in
@@ -64,10 +65,13 @@ def state_fault(exc: BaseException, where: object) -> SheetsyncError | None:
 
     Damage found by SQLite is named as damage, with the way back (a backup); a full disk and
     a read-only file system are named as such, never as "not a state file", which would
-    invite deleting a healthy state.
+    invite deleting a healthy state. The drivers' errors mean the same whether raised bare
+    or wrapped by SQLAlchemy (a `DBAPIError` holding the driver's in `.orig`).
     """
     if isinstance(exc, SheetsyncError):
         return exc
+    if isinstance(exc, DBAPIError) and isinstance(exc.orig, Exception):
+        return state_fault(exc.orig, where)  # SQLAlchemy's wrapping of the driver's error
     full = StateUnavailable(f"{where}: the disk is full; free some space (the state is intact, "
                             "sheetsync tries again next cycle)")
     if isinstance(exc, OSError):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
+import psycopg.errors
 import requests
 import urllib3.exceptions
 
@@ -56,6 +57,33 @@ STATE: dict[str, Callable[[], BaseException]] = {
     "OperationalError": lambda: sqlite3.OperationalError("disk I/O error"),
     "PgOperationalError": lambda: psycopg.OperationalError(
         "consuming input failed: server closed the connection unexpectedly"),
+}
+
+
+def _sqlite(kind: type[sqlite3.Error], message: str, code: int, name: str
+            ) -> Callable[[], BaseException]:
+    """An sqlite3 error as the module raises it: SQLite's result code and its name on it."""
+    def make() -> BaseException:
+        error = kind(message)
+        error.sqlite_errorcode, error.sqlite_errorname = code, name  # type: ignore[attr-defined]
+        return error
+    return make
+
+
+#: The drivers' own errors under SQLAlchemy, which wraps them (the state store's faults).
+DRIVER: dict[str, Callable[[], BaseException]] = {
+    **{name: STATE[name] for name in ("DatabaseError", "OperationalError", "PgOperationalError")},
+    "PgProgrammingError": lambda: psycopg.errors.UndefinedTable(
+        'relation "effects" does not exist'),
+    "SQLITE_FULL": _sqlite(sqlite3.OperationalError, "database or disk is full", 13,
+                           "SQLITE_FULL"),
+    "SQLITE_READONLY": _sqlite(sqlite3.OperationalError, "attempt to write a readonly database",
+                               8, "SQLITE_READONLY"),
+    "SQLITE_BUSY": _sqlite(sqlite3.OperationalError, "database is locked", 5, "SQLITE_BUSY"),
+    "SQLITE_CORRUPT": _sqlite(sqlite3.DatabaseError, "database disk image is malformed", 11,
+                              "SQLITE_CORRUPT"),
+    "SQLITE_NOTADB": _sqlite(sqlite3.DatabaseError, "file is not a database", 26,
+                             "SQLITE_NOTADB"),
 }
 EVERYTHING = {**NETWORK, **WORKBOOK, **STATE,
               "RuntimeError": lambda: RuntimeError("something nobody foresaw")}

@@ -15,8 +15,9 @@ CORE = sorted([*(str(p.relative_to(PACKAGE)) for p in (PACKAGE / "core").rglob("
                "schema.py", "validators.py"])
 #: The shell's packages: each holds I/O, and none of the core imports them.
 SHELL = ("app", "backends", "integrations", "jobs", "state")
-FORBIDDEN = {"gspread", "google", "slack_sdk", "sqlite3", "httpx", "requests", "openpyxl",
-             "urllib", "socket", "subprocess", "os", "pathlib", "prometheus_client", "http"}
+FORBIDDEN = {"gspread", "google", "slack_sdk", "sqlite3", "sqlalchemy", "alembic", "psycopg",
+             "httpx", "requests", "openpyxl", "urllib", "socket", "subprocess", "os", "pathlib",
+             "prometheus_client", "http"}
 
 
 def imported_roots(path: Path) -> set[str]:

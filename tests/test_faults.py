@@ -13,9 +13,12 @@ The matrix: each I/O edge against the exceptions its libraries raise half-way th
 |                 |                                    | IncompleteRead, SSLError, ConnectionReset... |
 | Google          | requests' transport                | every NETWORK one                            |
 | the workbook    | the package's open, calamine's read | BadZipFile, EOFError (a person saving)       |
-| the state store | the sqlite3 call                   | OSError(ENOSPC), OSError(EROFS), damaged     |
-|                 |                                    | pages (DatabaseError), disk I/O error        |
+| the state store | the sqlite3 call, under SQLAlchemy | OSError(ENOSPC), OSError(EROFS), damaged     |
+|                 | (which wraps the driver's errors)  | pages (DatabaseError), disk I/O error, a     |
+|                 |                                    | writer holding the lock (SQLITE_BUSY, real)  |
 | PostgreSQL      | the psycopg call                   | OperationalError (the server went away)      |
+| either, wrapped | sqlalchemy.exc.DBAPIError.instance | each driver error above, and SQLite's named  |
+|                 |                                    | codes: classified as the bare one            |
 | the daemon      | anything a cycle raises            | all of the above, and a bug (RuntimeError)   |
 | the metrics     | the port                           | outside 1-65535: exit 2 at argument time     |
 
@@ -30,12 +33,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+import sqlalchemy.exc
+from sqlalchemy import event
 
 from sheetsync.backends import xlsx_package
 
@@ -55,7 +62,7 @@ from sheetsync.jobs.sync import run_sync
 from sheetsync.app.metrics import Health
 from sheetsync.core.rules import CLICKUP_TASK, SLACK_MESSAGE
 from sheetsync.state import CycleRecord, StateStore
-from tests.edge_faults import NETWORK, STATE, WORKBOOK, raised_once
+from tests.edge_faults import DRIVER, NETWORK, STATE, WORKBOOK, raised_once
 from tests.fake_clickup import KEY_FIELD, LIST_ID, FakeClickUp
 from tests.fake_clickup import TOKEN as CLICKUP_TOKEN
 from tests.fake_slack import TOKEN, FakeSlack
@@ -217,20 +224,23 @@ def test_a_workbook_caught_mid_save_is_not_ready_never_a_crash(
 
 # --- the state store ---------------------------------------------------------------------------
 
-class Failing:
-    """An sqlite3 connection whose next statement matching `when` raises `exception`."""
+@contextmanager
+def failing(store: StateStore, exception: BaseException, when: str) -> Iterator[None]:
+    """The store's next statement matching `when` raises `exception` from the driver's call,
+    under SQLAlchemy (which wraps a driver's error in its own, as it would a real one)."""
+    engine = store._db.connection.engine
+    pending = [exception]
 
-    def __init__(self, real: sqlite3.Connection, exception: BaseException, when: str) -> None:
-        self.real, self.exception, self.when = real, exception, when
+    def execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+        if pending and when in statement:
+            raise pending.pop()
+        return False  # the driver runs it
 
-    def execute(self, sql: str, *args: Any) -> Any:
-        if self.exception is not None and self.when in sql:
-            exception, self.exception = self.exception, None
-            raise exception
-        return self.real.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
+    event.listen(engine, "do_execute", execute)
+    try:
+        yield
+    finally:
+        event.remove(engine, "do_execute", execute)
 
 
 @pytest.mark.parametrize(("name", "said"), [
@@ -239,11 +249,10 @@ class Failing:
 def test_a_fault_of_the_state_store_says_what_it_is_and_loses_nothing(
         name: str, said: str, store: StateStore) -> None:
     plan(store, escalation())
-    store._db.connection = Failing(store._db.connection, STATE[name](), "UPDATE effects")
-    with pytest.raises(SheetsyncError, match=said) as raised:
+    with failing(store, STATE[name](), "UPDATE effects"), \
+            pytest.raises(SheetsyncError, match=said) as raised:
         store.settle(escalation().key, "sent", NOW)
     assert "not a sheetsync state" not in str(raised.value)
-    store._db.connection = store._db.connection.real
     assert store.effects()[0].status == "pending"  # the transaction was rolled back whole
 
 
@@ -251,6 +260,43 @@ def test_a_lost_postgresql_server_is_a_passing_fault() -> None:
     fault = state_fault(STATE["PgOperationalError"](), "postgresql://db/sheetsync")
     assert isinstance(fault, StateUnavailable) and "unreachable" in str(fault)
     assert isinstance(state_fault(STATE["DatabaseError"](), "x.db"), DamagedState)
+
+
+@pytest.mark.parametrize("name", ["DatabaseError", "OperationalError", "PgOperationalError",
+                                  "PgProgrammingError", "SQLITE_FULL", "SQLITE_READONLY",
+                                  "SQLITE_BUSY", "SQLITE_CORRUPT", "SQLITE_NOTADB"])
+def test_a_driver_error_wrapped_by_sqlalchemy_means_what_it_means_bare(name: str) -> None:
+    bare = DRIVER[name]()
+    wrapped = sqlalchemy.exc.DBAPIError.instance(
+        "UPDATE effects SET status = ?", (), bare,
+        psycopg.Error if isinstance(bare, psycopg.Error) else sqlite3.Error)
+    assert isinstance(wrapped, sqlalchemy.exc.DBAPIError) and wrapped.orig is bare
+    said, unwrapped = state_fault(wrapped, "s.db"), state_fault(bare, "s.db")
+    assert unwrapped is not None
+    assert (type(said), str(said)) == (type(unwrapped), str(unwrapped))
+    assert "SQL:" not in str(said)  # the driver's words, not SQLAlchemy's statement dump
+
+
+def test_a_misuse_of_sqlalchemy_itself_is_a_bug_to_be_seen() -> None:
+    assert state_fault(sqlalchemy.exc.ArgumentError("bad statement"), "s.db") is None
+    assert state_fault(sqlalchemy.exc.ResourceClosedError("closed"), "s.db") is None
+
+
+def test_a_state_file_locked_by_another_writer_is_busy_not_damaged(
+        tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with StateStore(path) as store:
+        store._db.pragma("PRAGMA busy_timeout = 0")  # give up at once, not after 30 s
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process, writing for far too long
+        try:
+            assert store.job_runs() == set()  # reading goes on (WAL)
+            with pytest.raises(StateUnavailable, match="busy in another process"):
+                store.record_job("weekly", "2026-W48", NOW, NOW)
+        finally:
+            other.close()
+        store.record_job("weekly", "2026-W48", NOW, NOW)  # the writer gone, the next works
+        assert store.job_runs() == {("weekly", "2026-W48")}
 
 
 # --- the daemon -------------------------------------------------------------------------------

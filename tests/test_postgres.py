@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from sheetsync.config import Config, load_config
@@ -203,3 +204,23 @@ def test_replicas_starting_together_migrate_once(server: str) -> None:
     assert errors == []
     with StateStore.postgres(server, namespace) as store:
         assert store.version == len(MIGRATIONS)
+
+
+def test_a_connection_the_server_dropped_is_a_passing_fault_and_nothing_half_done(
+        server: str) -> None:
+    from sheetsync.faults import StateUnavailable
+    from sheetsync.state import CycleRecord
+
+    namespace = f"t_{secrets.token_hex(4)}"
+    effect = Effect("slack.message:escalation:INT-000002:1", "slack.message", "INT-000002",
+                    {"text": "[ESCALATION]"})
+    with StateStore.postgres(server, namespace) as store:
+        store.commit_cycle(CycleRecord(started_at=NOW, rows=0, snapshot={}, transitions=[],
+                                       effects=[effect], next_ticket_number=1))
+        with psycopg.connect(server, autocommit=True) as admin:  # a restart, a failover
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                          "pid != pg_backend_pid() AND datname = current_database()")
+        with pytest.raises(StateUnavailable, match="the database is unreachable"):
+            store.settle(effect.key, "sent", NOW)  # SQLAlchemy wraps psycopg's error
+    with StateStore.postgres(server, namespace) as store:  # the next open: a new connection
+        assert [e.status for e in store.effects()] == ["pending"]

@@ -126,12 +126,12 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                     _observe(config, report)
                 # else: unchanged, nothing owed: no read at all, and all is well
                 health.succeeded()
-                health.held(held_back(config, now()))  # a person's lock file, held too long
                 if run_due(config, now(), sinks, _log_report, backend, lease):
                     seen = backend.settled(seen)  # the report tabs changed it, not a person
                 # On the clock, no read of the tracker; sent only while this replica leads.
                 run_reminders(config, now(), sinks, lease)
                 run_sla(config, at := now(), sinks, lease)
+                health.held(held_back(config, at))  # a person's lock file, held too long
                 if couriers is not None:  # what a person retried, or an earlier run left
                     with open_state(config) as store:
                         couriers.wake(store, at)

@@ -2,7 +2,9 @@
 
 Embedded SQLite by default, PostgreSQL when replicas share one state. `StateStore` is the
 facade; each concern is a repository module beside it (snapshots, outbox, jobs, incidents,
-tasks, lease), sharing one connection (database).
+tasks, lease), sharing one SQLAlchemy connection (database) and querying through SQLAlchemy
+Core (tables, dialects); the schema is Alembic's revisions, run as the state opens
+(migrations, revisions/).
 """
 
 from sheetsync.state.lease import Lease, LeaseLost, Standby

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from sqlalchemy import func, select, update
+
 from sheetsync.core.incidents import Incident
 from sheetsync.state.database import Database, Repository, _iso
+from sheetsync.state.dialects import greatest, insert, insert_ignored
+from sheetsync.state.tables import incident_tickets, incidents, transitions
 
 
 class IncidentRepository(Repository):
@@ -15,48 +19,53 @@ class IncidentRepository(Repository):
     def active_incidents(self, since: datetime) -> list[Incident]:
         """Incidents whose latest ticket came at or after `since`."""
         found = []
+        i = incidents.c
         for number, label, opened, last, sellers in self._db.execute(
-                "SELECT number, label, opened_at, last_at, sellers FROM incidents "
-                "WHERE last_at >= ? ORDER BY number", (_iso(since),)):
-            tickets = tuple(row[0] for row in self._db.execute(
-                "SELECT ticket_id FROM incident_tickets WHERE number = ? ORDER BY joined_at",
-                (number,)))
+                select(i.number, i.label, i.opened_at, i.last_at, i.sellers)
+                .where(i.last_at >= _iso(since)).order_by(i.number)).all():
+            tickets = tuple(self._db.execute(
+                select(incident_tickets.c.ticket_id).where(incident_tickets.c.number == number)
+                .order_by(incident_tickets.c.joined_at)).scalars())
             found.append(Incident(number, label, datetime.fromisoformat(opened),
                                   datetime.fromisoformat(last), tickets,
                                   frozenset(json.loads(sellers))))
         return found
 
     def next_incident_number(self) -> int:
-        return int(self._db.execute("SELECT coalesce(max(number), 0) + 1 FROM incidents")
-                   .fetchone()[0])
+        return int(self._db.execute(
+            select(func.coalesce(func.max(incidents.c.number), 0) + 1)).scalar_one())
 
     def recent_tickets(self, since: datetime) -> dict[str, str]:
         """Tickets first seen at or after `since` and in no incident: ID -> when seen."""
-        return dict(self._db.execute(
-            "SELECT ticket_id, min(observed_at) FROM transitions WHERE field = 'ticket' "
-            "AND after = 'created' AND observed_at >= ? AND ticket_id NOT IN "
-            "(SELECT ticket_id FROM incident_tickets) GROUP BY ticket_id",
-            (_iso(since),)).fetchall())
+        t = transitions.c
+        return {ticket: at for ticket, at in self._db.execute(
+            select(t.ticket_id, func.min(t.observed_at))
+            .where(t.field == "ticket", t.after == "created", t.observed_at >= _iso(since),
+                   t.ticket_id.not_in(select(incident_tickets.c.ticket_id)))
+            .group_by(t.ticket_id)).all()}
 
     def incident_members(self) -> dict[str, tuple[int, str, int]]:
         """Each ticket in an incident: the incident's number, summary and seller count."""
         return {ticket: (number, label, len(json.loads(sellers)))
                 for ticket, number, label, sellers in self._db.execute(
-                    "SELECT t.ticket_id, i.number, i.label, i.sellers FROM incident_tickets t "
-                    "JOIN incidents i ON i.number = t.number")}
+                    select(incident_tickets.c.ticket_id, incidents.c.number, incidents.c.label,
+                           incidents.c.sellers)
+                    .join(incidents, incidents.c.number == incident_tickets.c.number)).all()}
 
     @staticmethod
     def _save_incidents(db: Database, opened: list[Incident],
                         joined: list[tuple[int, str, str | None]], at: str) -> None:
-        db.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?)",
-                       [(i.number, i.label, _iso(i.opened_at), _iso(i.last_at),
-                         json.dumps(sorted(i.sellers))) for i in opened])
-        db.executemany("INSERT OR IGNORE INTO incident_tickets VALUES (?, ?, ?)",
-                       [(ticket, i.number, at) for i in opened for ticket in i.tickets] +
-                       [(ticket, number, at) for number, ticket, _ in joined])
+        db.executemany(insert(db.dialect, incidents), [
+            {"number": i.number, "label": i.label, "opened_at": _iso(i.opened_at),
+             "last_at": _iso(i.last_at), "sellers": json.dumps(sorted(i.sellers))}
+            for i in opened])
+        db.executemany(insert_ignored(db.dialect, incident_tickets), [
+            {"ticket_id": ticket, "number": number, "joined_at": at}
+            for number, ticket in [(i.number, t) for i in opened for t in i.tickets] +
+            [(number, ticket) for number, ticket, _ in joined]])
         for number, _, seller in joined:
-            row = db.execute("SELECT sellers FROM incidents WHERE number = ?",
-                             (number,)).fetchone()
-            sellers = set(json.loads(row[0])) | ({seller} if seller else set())
-            db.execute("UPDATE incidents SET last_at = max(last_at, ?), sellers = ? "
-                       "WHERE number = ?", (at, json.dumps(sorted(sellers)), number))
+            known = db.execute(select(incidents.c.sellers)
+                               .where(incidents.c.number == number)).scalar_one()
+            sellers = set(json.loads(known)) | ({seller} if seller else set())
+            db.execute(update(incidents).where(incidents.c.number == number).values(
+                last_at=greatest(incidents.c.last_at, at), sellers=json.dumps(sorted(sellers))))

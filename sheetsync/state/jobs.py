@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from sheetsync.state.database import Repository, _iso
+from sheetsync.state.dialects import upsert
+from sheetsync.state.tables import job_runs
 
 
 class JobRepository(Repository):
@@ -12,13 +16,13 @@ class JobRepository(Repository):
 
     def job_runs(self) -> set[tuple[str, str]]:
         """The (job, period) of every report written."""
-        return {(row[0], row[1]) for row in self._db.execute(
-            "SELECT job, period FROM job_runs WHERE status = 'done'")}
+        return {(job, period) for job, period in self._db.execute(
+            select(job_runs.c.job, job_runs.c.period).where(job_runs.c.status == "done")).all()}
 
     def record_job(self, job: str, period: str, started: datetime, finished: datetime) -> None:
         """A report written for a period: the schedule will not run it again."""
         with self._transaction() as db:
-            db.execute("INSERT INTO job_runs VALUES (?, ?, ?, ?, 'done') ON CONFLICT (job, "
-                       "period) DO UPDATE SET started_at = excluded.started_at, "
-                       "finished_at = excluded.finished_at, status = 'done'",
-                       (job, period, _iso(started), _iso(finished)))
+            db.execute(upsert(db.dialect, job_runs, ("job", "period"),
+                              ("started_at", "finished_at", "status")).values(
+                job=job, period=period, started_at=_iso(started), finished_at=_iso(finished),
+                status="done"))

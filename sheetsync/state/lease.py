@@ -7,8 +7,12 @@ import secrets
 import socket
 from dataclasses import dataclass
 
+from sqlalchemy import delete, or_, select
+
 from sheetsync.errors import SheetsyncError
 from sheetsync.state.database import Repository
+from sheetsync.state.dialects import epoch_now, insert
+from sheetsync.state.tables import leases
 
 LEASE = "cycles"  # the one lease a tracker's replicas share
 
@@ -61,15 +65,16 @@ class LeaseRepository(Repository):
         return holds, holder, left
 
     def _hold_lease(self, me: str, seconds: float) -> tuple[bool, str, float]:
-        now = self._db.now
         with self._transaction() as db:
-            db.execute(
-                f"INSERT INTO leases VALUES (?, ?, {now} + ?) ON CONFLICT (name) DO UPDATE SET "
-                "holder = excluded.holder, expires = excluded.expires WHERE "
-                f"leases.holder = excluded.holder OR leases.expires < {now}",
-                (LEASE, me, float(seconds)))
-            holder, left = db.execute(f"SELECT holder, expires - {now} FROM leases "
-                                      "WHERE name = ?", (LEASE,)).fetchone()
+            take = insert(db.dialect, leases).values(name=LEASE, holder=me,
+                                                     expires=epoch_now() + float(seconds))
+            db.execute(take.on_conflict_do_update(
+                index_elements=["name"],
+                set_={"holder": take.excluded.holder, "expires": take.excluded.expires},
+                where=or_(leases.c.holder == take.excluded.holder,
+                          leases.c.expires < epoch_now())))
+            holder, left = db.execute(select(leases.c.holder, leases.c.expires - epoch_now())
+                                      .where(leases.c.name == LEASE)).one()
         return holder == me, str(holder), float(left)
 
     def release_lease(self, holder: str | None = None) -> None:
@@ -78,7 +83,8 @@ class LeaseRepository(Repository):
         holder = holder or (self.lease.holder if self.lease else None)
         if holder is not None:
             with self._transaction() as db:
-                db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (LEASE, holder))
+                db.execute(delete(leases).where(leases.c.name == LEASE,
+                                                leases.c.holder == holder))
 
 
 def _dead_here(holder: str) -> bool:

@@ -1,138 +1,92 @@
-"""The state's schema, as numbered SQL scripts run in order (the state's version is how many
-have run)."""
+"""The state's migrations: Alembic revisions 0001-0011 (one for each numbered script of the
+releases before Alembic), run when the state opens, on the store's own connection.
+
+No alembic.ini: the revisions ship inside the package (`revisions/`), and the configuration
+is made here. A state from before Alembic (SQLite's `PRAGMA user_version`, PostgreSQL's
+`schema_version` table) is stamped with the revision its version names, then upgraded. The
+newest version is still written there too, so an older release refuses a state a newer one
+migrated instead of writing into a schema it does not know.
+"""
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the first schema
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, inspect, insert, select
+
+from sheetsync.errors import InputError
+from sheetsync.state.database import Database, faults
+from sheetsync.state.tables import alembic_version, schema_version
+
+REVISIONS = Path(__file__).with_name("revisions")
+
+#: Alembic's `context` and `op` are module-level proxies to the migration running: a
+#: process runs one at a time (the daemon serves each tracker in a thread of its own).
+_ONE_AT_A_TIME = threading.Lock()
+
+#: The revisions, oldest first: revision N is the state's version N.
+MIGRATIONS: tuple[str, ...] = tuple(script.revision for script in reversed(
+    list(ScriptDirectory(str(REVISIONS)).walk_revisions())))
+
+
+def migrate(db: Database) -> None:
+    """Bring the state to the newest revision in one transaction, or refuse a state a newer
+    sheetsync wrote (a revision this one does not know).
+
+    A state already there is only read: opening it takes no write lock.
     """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE tickets (
-        ticket_id TEXT PRIMARY KEY,
-        row_number INTEGER NOT NULL,
-        row_hash TEXT NOT NULL,
-        fields TEXT NOT NULL,            -- JSON: the tracked fields, canonical
-        present INTEGER NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL
-    );
-    CREATE TABLE cycles (
-        id INTEGER PRIMARY KEY,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        rows INTEGER NOT NULL,
-        new_tickets INTEGER NOT NULL,
-        transitions INTEGER NOT NULL,
-        findings INTEGER NOT NULL,
-        effects INTEGER NOT NULL
-    );
-    CREATE TABLE transitions (
-        id INTEGER PRIMARY KEY,
-        ticket_id TEXT NOT NULL,
-        field TEXT NOT NULL,
-        before TEXT,
-        after TEXT,
-        observed_at TEXT NOT NULL,
-        cycle_id INTEGER NOT NULL REFERENCES cycles(id)
-    );
-    CREATE INDEX transitions_by_ticket ON transitions (ticket_id, id);
-    CREATE INDEX transitions_by_time ON transitions (observed_at);
-    CREATE TABLE effects (
-        key TEXT PRIMARY KEY,            -- says what the effect is for; never sent twice
-        kind TEXT NOT NULL,              -- slack.message, clickup.task, ...
-        ticket_id TEXT,
-        payload TEXT NOT NULL,           -- JSON
-        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'cancelled')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT,
-        result TEXT,                     -- JSON: what the service answered (ts, task id)
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        cycle_id INTEGER NOT NULL REFERENCES cycles(id)
-    );
-    CREATE INDEX effects_by_status ON effects (status, created_at);
-    CREATE TABLE job_runs (
-        job TEXT NOT NULL,
-        period TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        status TEXT NOT NULL,
-        PRIMARY KEY (job, period)
-    );
-    """,
-    # 2: whether a ticket's ID has been read back from the sheet (IDs given out but never
-    # written are found again by their row; others never move to another row)
+    if _versions(db) == (MIGRATIONS[-1], len(MIGRATIONS)):
+        return
+    with db.transaction():
+        current, written = _versions(db)  # again under the lock: another may have migrated
+        if written > len(MIGRATIONS) or current not in (None, *MIGRATIONS):
+            raise InputError(
+                f"{db.where}: written by a newer sheetsync (state version "
+                f"{current if written <= len(MIGRATIONS) else written}, this one knows "
+                f"{len(MIGRATIONS)}); upgrade sheetsync")
+        if (current, written) == (MIGRATIONS[-1], len(MIGRATIONS)):
+            return
+        config = Config()
+        config.set_main_option("script_location", str(REVISIONS))
+        config.attributes["connection"] = db.connection  # revisions/env.py runs on it
+        with _ONE_AT_A_TIME, faults(db.where):
+            if current is None and written:
+                command.stamp(config, MIGRATIONS[written - 1])
+            command.upgrade(config, "head")
+        _write_version(db, len(MIGRATIONS))
+
+
+def version(db: Database) -> int:
+    """The state's version: how many revisions it has (0 before the first)."""
+    current = _versions(db)[0]
+    return MIGRATIONS.index(current) + 1 if current in MIGRATIONS else 0
+
+
+def _versions(db: Database) -> tuple[str | None, int]:
+    """The state's Alembic revision (None before Alembic), and its version as the releases
+    before Alembic kept it (and this one still writes).
+
+    Read with the store's own statements (compiled once per process) rather than a
+    MigrationContext's, which compiles anew each time: every open of the store asks.
     """
-    ALTER TABLE tickets ADD COLUMN in_sheet INTEGER NOT NULL DEFAULT 1;
-    """,
-    # 3: when a person last asked for an effect to be retried (its hold age counts from then)
-    """
-    ALTER TABLE effects ADD COLUMN retried_at TEXT;
-    """,
-    # 4: the notes and highlights sheetsync put on a ticket's cells (recorded once written)
-    """
-    ALTER TABLE tickets ADD COLUMN marks TEXT NOT NULL DEFAULT '{}';
-    """,
-    # 5: tickets moved to the archive tab (archived, not deleted)
-    """
-    ALTER TABLE tickets ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
-    """,
-    # 6: an attempt whose outcome is unknown (sent, then the connection dropped or the process
-    # died): the next attempt looks the effect up in the service before sending it again
-    """
-    ALTER TABLE effects ADD COLUMN unclear INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX effects_by_ticket ON effects (ticket_id, kind);
-    """,
-    # 7: the ClickUp task each ticket follows, created by sheetsync or typed by a person
-    """
-    CREATE TABLE tasks (
-        ticket_id TEXT PRIMARY KEY,
-        task_id TEXT NOT NULL,
-        url TEXT,
-        source TEXT NOT NULL,
-        status TEXT,
-        closed INTEGER NOT NULL DEFAULT 0,
-        found INTEGER NOT NULL DEFAULT 1,
-        written INTEGER NOT NULL DEFAULT 0
-    );
-    """,
-    # 8: incidents (many sellers, one problem) and the tickets in each
-    """
-    CREATE TABLE incidents (
-        number INTEGER PRIMARY KEY,
-        label TEXT NOT NULL,
-        opened_at TEXT NOT NULL,
-        last_at TEXT NOT NULL,
-        sellers TEXT NOT NULL            -- JSON: the sellers' keyed hashes, never their numbers
-    );
-    CREATE TABLE incident_tickets (
-        ticket_id TEXT PRIMARY KEY,
-        number INTEGER NOT NULL REFERENCES incidents(number),
-        joined_at TEXT NOT NULL
-    );
-    """,
-    # 9: follow-ups people scheduled (a Follow-up Date), for reminders on the clock
-    """
-    CREATE TABLE followups (
-        ticket_id TEXT PRIMARY KEY,
-        due TEXT NOT NULL,
-        assignee TEXT
-    );
-    """,
-    # 10: each escalated ticket's escalation level (L1-L3), so raising it is a transition
-    """
-    CREATE TABLE levels (
-        ticket_id TEXT PRIMARY KEY,
-        level TEXT NOT NULL
-    );
-    """,
-    # 11: the lease: which replica runs cycles and sends effects, until when (seconds since
-    # the epoch on the database's own clock, so the replicas' clocks need not agree)
-    """
-    CREATE TABLE leases (
-        name TEXT PRIMARY KEY,
-        holder TEXT NOT NULL,
-        expires DOUBLE PRECISION NOT NULL
-    );
-    """,
-)
+    with faults(db.where):
+        tables = inspect(db.connection)
+        current = db.execute(select(alembic_version.c.version_num)).scalar() \
+            if tables.has_table("alembic_version") else None
+        if db.dialect == "sqlite":
+            written = int(db.pragma("PRAGMA user_version"))
+        else:
+            written = int(db.execute(select(func.max(schema_version.c.version))).scalar() or 0
+                          ) if tables.has_table("schema_version") else 0
+    return current, written
+
+
+def _write_version(db: Database, number: int) -> None:
+    if db.dialect == "sqlite":
+        db.pragma(f"PRAGMA user_version = {int(number)}")
+    else:
+        db.execute(insert(schema_version).values(version=number))

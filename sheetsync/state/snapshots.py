@@ -11,9 +11,24 @@ from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, bindparam, case, delete, exists, func, select, union, update
+
 from sheetsync.core.tickets import Snapshot
 from sheetsync.core.write_failing import WriteFailing, after_write
-from sheetsync.state.database import Repository, _iso
+from sheetsync.state.database import TICKETS, Database, Repository, _iso
+from sheetsync.state.dialects import insert_ignored, json_text, upsert
+from sheetsync.state.tables import cycles, effects, followups, levels, meta, tickets, transitions
+
+
+_PRESENT_FIELDS = select(tickets.c.ticket_id, tickets.c.fields).where(
+    tickets.c.present == 1, tickets.c.ticket_id.in_(TICKETS))
+_AFTER = func.coalesce(transitions.c.after, "")
+_OCCURRENCES = (select(transitions.c.ticket_id, transitions.c.field, _AFTER, func.count())
+                .where(transitions.c.ticket_id.in_(TICKETS))
+                .group_by(transitions.c.ticket_id, transitions.c.field, _AFTER))
+_MARK = update(tickets).where(tickets.c.ticket_id == bindparam("ticket")).values(
+    marks=bindparam("marks"))
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
@@ -33,9 +48,18 @@ class SnapshotRepository(Repository):
         if value is None:
             value = secrets.token_hex(32)
             with self._transaction() as db:
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('hash_key', ?)", (value,))
+                db.execute(insert_ignored(db.dialect, meta).values(key="hash_key", value=value))
             value = self._meta("hash_key")
         return bytes.fromhex(value or "")
+
+    @staticmethod
+    def _set_meta(db: Database, key: str, value: str | None) -> None:
+        """Set one of the state's facts (None: forget it)."""
+        if value is None:
+            db.execute(delete(meta).where(meta.c.key == key))
+        else:
+            db.execute(upsert(db.dialect, meta, ("key",), ("value",)).values(key=key,
+                                                                            value=value))
 
     @property
     def adopted_at(self) -> str | None:
@@ -49,7 +73,7 @@ class SnapshotRepository(Repository):
     def generation(self) -> int:
         """The last committed cycle's ID (0 before the first). What a process remembers of
         its last cycle holds only while no other cycle committed since."""
-        return int(self._db.execute("SELECT max(id) FROM cycles").fetchone()[0] or 0)
+        return int(self._db.execute(select(func.max(cycles.c.id))).scalar() or 0)
 
     def snapshot(self) -> dict[str, Snapshot]:
         """Every ticket ever seen, as the last committed cycle left it."""
@@ -59,9 +83,10 @@ class SnapshotRepository(Repository):
         return {row[0]: Snapshot(row[0], row[1], decode(row[3]), row[2], bool(row[4]),
                                  bool(row[5]), decode(row[6]) if row[6] != "{}" else {},
                                  bool(row[7]))
-                for row in self._db.execute(
-                    "SELECT ticket_id, row_number, row_hash, fields, present, in_sheet, marks, "
-                    "archived FROM tickets")}
+                for row in self._db.tuples(select(
+                    tickets.c.ticket_id, tickets.c.row_number, tickets.c.row_hash,
+                    tickets.c.fields, tickets.c.present, tickets.c.in_sheet, tickets.c.marks,
+                    tickets.c.archived))}
 
     def purge(self, before: datetime) -> dict[str, int]:
         """Forget history observed before `before`: transitions, settled effects, old cycles.
@@ -72,15 +97,17 @@ class SnapshotRepository(Repository):
         at = _iso(before)
         with self._transaction() as db:
             counts = {
-                "transitions": db.execute("DELETE FROM transitions WHERE observed_at < ?",
-                                          (at,)).rowcount,
-                "effects": db.execute("DELETE FROM effects WHERE created_at < ? AND status IN "
-                                      "('sent', 'cancelled')", (at,)).rowcount,
+                "transitions": db.execute(delete(transitions).where(
+                    transitions.c.observed_at < at)).rowcount,
+                "effects": db.execute(delete(effects).where(
+                    effects.c.created_at < at,
+                    effects.c.status.in_(("sent", "cancelled")))).rowcount,
             }
-            counts["cycles"] = db.execute(
-                "DELETE FROM cycles WHERE started_at < ? AND id NOT IN (SELECT cycle_id FROM "
-                "transitions UNION SELECT cycle_id FROM effects) AND id != (SELECT max(id) "
-                "FROM cycles)", (at,)).rowcount
+            counts["cycles"] = db.execute(delete(cycles).where(
+                cycles.c.started_at < at,
+                cycles.c.id.not_in(union(select(transitions.c.cycle_id),
+                                         select(effects.c.cycle_id))),
+                cycles.c.id != select(func.max(cycles.c.id)).scalar_subquery())).rowcount
         return counts
 
     def record_write(self, skipped: str | None, at: datetime) -> None:
@@ -88,13 +115,9 @@ class SnapshotRepository(Repository):
         so `status` and `doctor`, in other processes, can tell a tracker never written."""
         failing = after_write(self.write_failing(), skipped, at)
         with self._transaction() as db:
-            if failing is None:
-                db.execute("DELETE FROM meta WHERE key = 'write_failing'")
-            else:
-                db.execute("INSERT INTO meta VALUES ('write_failing', ?) ON CONFLICT (key) DO "
-                           "UPDATE SET value = excluded.value", (json.dumps(
-                               {"since": _iso(failing.since), "cycles": failing.cycles,
-                                "reason": failing.reason}),))
+            self._set_meta(db, "write_failing", None if failing is None else json.dumps(
+                {"since": _iso(failing.since), "cycles": failing.cycles,
+                 "reason": failing.reason}))
 
     def write_failing(self) -> WriteFailing | None:
         """The run of cycles whose write was skipped, up to the last one; None when the
@@ -104,31 +127,32 @@ class SnapshotRepository(Repository):
     def record_marks(self, marks: Mapping[str, Mapping[str, str]]) -> None:
         """Remember the notes now on tickets' cells; called once they are in the sheet."""
         with self._transaction() as db:
-            db.executemany("UPDATE tickets SET marks = ? WHERE ticket_id = ?",
-                           [(json.dumps(dict(m), sort_keys=True), t) for t, m in marks.items()])
+            db.executemany(_MARK, [{"ticket": t, "marks": json.dumps(dict(m), sort_keys=True)}
+                                   for t, m in marks.items()])
 
     def history(self, ticket_id: str) -> list[HistoryEntry]:
         """A ticket's transitions, oldest first."""
         return [HistoryEntry(*row) for row in self._db.execute(
-            "SELECT ticket_id, field, before, after, observed_at FROM transitions "
-            "WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
+            select(transitions.c.ticket_id, transitions.c.field, transitions.c.before,
+                   transitions.c.after, transitions.c.observed_at)
+            .where(transitions.c.ticket_id == ticket_id).order_by(transitions.c.id)).all()]
 
     def resolutions(self, since: datetime) -> dict[str, tuple[datetime, int]]:
         """Each ticket's latest resolution at or after `since`: when, and which one it is."""
-        return {ticket: (datetime.fromisoformat(at), count) for ticket, at, count in
-                self._db.execute(
-                    "SELECT ticket_id, max(observed_at), (SELECT count(*) FROM transitions t2 "
-                    "WHERE t2.ticket_id = t.ticket_id AND t2.field = 'resolved' AND "
-                    "t2.after = 'yes') FROM transitions t WHERE field = 'resolved' AND "
-                    "after = 'yes' AND observed_at >= ? GROUP BY ticket_id",
-                    (_iso(since),))}
+        resolved = and_(transitions.c.field == "resolved", transitions.c.after == "yes")
+        every = transitions.alias("t2")
+        count = (select(func.count()).select_from(every)
+                 .where(every.c.ticket_id == transitions.c.ticket_id, every.c.field == "resolved",
+                        every.c.after == "yes").scalar_subquery())
+        return {ticket: (datetime.fromisoformat(at), n) for ticket, at, n in self._db.execute(
+            select(transitions.c.ticket_id, func.max(transitions.c.observed_at), count)
+            .where(resolved, transitions.c.observed_at >= _iso(since))
+            .group_by(transitions.c.ticket_id)).all()}
 
     def still_resolved(self, ticket_ids: Iterable[str]) -> dict[str, str | None]:
         """Which of these tickets are present and resolved now, with their assignee."""
         found = {}
-        for ticket, fields in self._by_ticket(
-                "SELECT ticket_id, fields FROM tickets WHERE present = 1 AND ticket_id IN ({})",
-                ticket_ids):
+        for ticket, fields in self._by_ticket(_PRESENT_FIELDS, ticket_ids):
             values = json.loads(fields)
             if values.get("resolved") == "yes":
                 found[ticket] = values.get("assignee")
@@ -139,42 +163,52 @@ class SnapshotRepository(Repository):
         """Tickets first seen after `since`, still present: their fields, when first seen,
         when first changed in status or assignee (None: never), whether they were assigned
         when first seen, and when first seen resolved (None: never)."""
-        return [(ticket, values, first, moved, bool(entered) if entered is not None
-                 else values.get("assignee") is not None, resolved)
-                for ticket, fields, first, moved, entered, resolved in self._db.execute(
-                    "SELECT t.ticket_id, t.fields, c.first, (SELECT min(m.observed_at) FROM "
-                    "transitions m WHERE m.ticket_id = t.ticket_id AND m.field IN ('status', "
-                    "'assignee')), (SELECT CASE WHEN a.before IS NULL THEN 0 ELSE 1 END FROM "
-                    "transitions a WHERE a.ticket_id = t.ticket_id AND a.field = 'assignee' "
-                    "ORDER BY a.id LIMIT 1), (SELECT min(r.observed_at) FROM transitions r "
-                    "WHERE r.ticket_id = t.ticket_id AND r.field = 'resolved' AND "
-                    "r.after = 'yes') "
-                    "FROM tickets t JOIN (SELECT ticket_id, min(observed_at) AS first FROM "
-                    "transitions WHERE field = 'ticket' AND after = 'created' AND "
-                    "observed_at > ? GROUP BY ticket_id) c ON c.ticket_id = t.ticket_id "
-                    "WHERE t.present = 1", (_iso(since),))
+        moved, assigned, resolved = (transitions.alias(n) for n in ("m", "a", "r"))
+        created = (select(transitions.c.ticket_id,
+                          func.min(transitions.c.observed_at).label("first"))
+                   .where(transitions.c.field == "ticket", transitions.c.after == "created",
+                          transitions.c.observed_at > _iso(since))
+                   .group_by(transitions.c.ticket_id).subquery("c"))
+        first_moved = (select(func.min(moved.c.observed_at))
+                       .where(moved.c.ticket_id == tickets.c.ticket_id,
+                              moved.c.field.in_(("status", "assignee"))).scalar_subquery())
+        entered = (select(case((assigned.c.before.is_(None), 0), else_=1))
+                   .where(assigned.c.ticket_id == tickets.c.ticket_id,
+                          assigned.c.field == "assignee")
+                   .order_by(assigned.c.id).limit(1).scalar_subquery())
+        first_resolved = (select(func.min(resolved.c.observed_at))
+                          .where(resolved.c.ticket_id == tickets.c.ticket_id,
+                                 resolved.c.field == "resolved", resolved.c.after == "yes")
+                          .scalar_subquery())
+        return [(ticket, values, first, moved_at, bool(was) if was is not None
+                 else values.get("assignee") is not None, resolved_at)
+                for ticket, fields, first, moved_at, was, resolved_at in self._db.execute(
+                    select(tickets.c.ticket_id, tickets.c.fields, created.c.first, first_moved,
+                           entered, first_resolved)
+                    .join(created, created.c.ticket_id == tickets.c.ticket_id)
+                    .where(tickets.c.present == 1)).all()
                 for values in (json.loads(fields),)]
 
     def levels(self) -> dict[str, str]:
         """The escalation level each ticket last had while escalated."""
-        return dict(self._db.execute("SELECT ticket_id, level FROM levels").fetchall())
+        return {ticket: level for ticket, level in
+                self._db.execute(select(levels.c.ticket_id, levels.c.level))}
 
     def followups(self) -> dict[str, tuple[str, str | None]]:
         """Open tickets' scheduled follow-ups: ID -> (due date, assignee)."""
         return {ticket: (due, who) for ticket, due, who in self._db.execute(
-            "SELECT f.ticket_id, f.due, f.assignee FROM followups f JOIN tickets t ON "
-            "t.ticket_id = f.ticket_id WHERE t.present = 1 AND "
-            "coalesce(json_extract(t.fields, '$.resolved'), '') != 'yes'")}
+            select(followups.c.ticket_id, followups.c.due, followups.c.assignee)
+            .join(tickets, tickets.c.ticket_id == followups.c.ticket_id)
+            .where(tickets.c.present == 1,
+                   func.coalesce(json_text(tickets.c.fields, "resolved"), "") != "yes")).all()}
 
     def all_transitions(self, fields: Iterable[str]) -> list[tuple[str, str, str | None,
                                                                  str | None, str]]:
         """Every recorded transition of these fields, oldest first: the reports' history."""
-        wanted = list(fields)
-        rows: list[tuple[str, str, str | None, str | None, str]] = [tuple(row) for row in (
-            self._db.execute("SELECT ticket_id, field, before, after, observed_at FROM "
-                             f"transitions WHERE field IN ({','.join('?' * len(wanted))}) "
-                             "ORDER BY id", wanted))]
-        return rows
+        return [(row[0], row[1], row[2], row[3], row[4]) for row in self._db.execute(
+            select(transitions.c.ticket_id, transitions.c.field, transitions.c.before,
+                   transitions.c.after, transitions.c.observed_at)
+            .where(transitions.c.field.in_(list(fields))).order_by(transitions.c.id)).all()]
 
     def occurrences(self, ticket_ids: Iterable[str]) -> dict[tuple[str, str, str], int]:
         """How often each (ticket, field, value) change happened: its escalations so far, say.
@@ -183,18 +217,16 @@ class SnapshotRepository(Repository):
         ticket goes back to a state it was in before (resolved, reopened, resolved again).
         """
         counts: dict[tuple[str, str, str], int] = {}
-        for ticket, field_, after, count in self._by_ticket(
-                "SELECT ticket_id, field, coalesce(after, ''), count(*) FROM transitions "
-                "WHERE ticket_id IN ({}) GROUP BY ticket_id, field, coalesce(after, '')",
-                ticket_ids):
-            counts[(ticket, field_, after)] = count
+        for ticket, field_, value, count in self._by_ticket(_OCCURRENCES, ticket_ids):
+            counts[(ticket, field_, value)] = count
         return counts
 
     def last_cycle(self) -> dict[str, Any] | None:
         """The most recent cycle's figures, or None before the first."""
         row = self._db.execute(
-            "SELECT id, started_at, rows, new_tickets, transitions, findings, effects "
-            "FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
+            select(cycles.c.id, cycles.c.started_at, cycles.c.rows, cycles.c.new_tickets,
+                   cycles.c.transitions, cycles.c.findings, cycles.c.effects)
+            .order_by(cycles.c.id.desc()).limit(1)).first()
         keys = ("id", "at", "rows", "new_tickets", "transitions", "findings", "effects")
         return None if row is None else dict(zip(keys, row))
 

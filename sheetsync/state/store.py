@@ -22,6 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateSchema
+
 from sheetsync.core.effects import Effect
 from sheetsync.core.incidents import Incident
 from sheetsync.core.task_links import TaskLink
@@ -29,19 +33,25 @@ from sheetsync.core.tickets import Snapshot
 from sheetsync.core.transitions import Transition
 from sheetsync.errors import InputError
 from sheetsync.faults import NotAState
-from sheetsync.state.database import Database, _iso, _statements
+from sheetsync.state.database import Database, _iso, faults
+from sheetsync.state.dialects import insert, insert_ignored, upsert
 from sheetsync.state.incidents import IncidentRepository
 from sheetsync.state.jobs import JobRepository
 from sheetsync.state.lease import Lease
-from sheetsync.state.migrations import MIGRATIONS
+from sheetsync.state.migrations import migrate, version
 from sheetsync.state.outbox import OutboxRepository
 from sheetsync.state.snapshots import SnapshotRepository
+from sheetsync.state.tables import STATE_TABLES, cycles, followups, levels, meta, tickets
+from sheetsync.state.tables import transitions as transitions_table
 from sheetsync.state.tasks import TaskRepository
 
 if TYPE_CHECKING:
     from sheetsync.config import Config
 
 _MIGRATED: set[tuple[str, str]] = set()  # PostgreSQL schemas this process has migrated
+_FORGET_FOLLOWUP = delete(followups).where(followups.c.ticket_id == bindparam("ticket"))
+_FIRST_ROWS = select(*(select(*t.primary_key.columns[:1]).limit(1).scalar_subquery()
+                       for t in STATE_TABLES))
 
 
 @dataclass(frozen=True)
@@ -76,52 +86,47 @@ class StateStore(SnapshotRepository, OutboxRepository, JobRepository, IncidentRe
     def __init__(self, path: Path, *, lease: Lease | None = None) -> None:
         self.path: Path | str = path
         self.lease = lease  # this replica's lease, when it runs cycles and sends
-        with Database(None, "sqlite", path).faults():
+        with faults(path):
             if not path.exists():
                 _create(path)
             elif path.stat().st_size == 0:
                 raise NotAState(f"{path}: an empty file, not a sheetsync state (sheetsync "
                                 "makes a new state whole, never empty); remove it, or point "
                                 "state.path at the state")
-            connection = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self._db = Database(connection, "sqlite", path)
+        self._db = Database.sqlite(path)
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss too
-            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.pragma("PRAGMA journal_mode=WAL")
+            self._db.pragma("PRAGMA synchronous=FULL")  # a commit survives power loss too
+            self._db.pragma("PRAGMA foreign_keys=ON")
             _refuse_foreign(self._db)
-            self._migrate()
+            migrate(self._db)
+            _touch_every_table(self._db)
         except BaseException:
-            connection.close()
+            self._db.close()
             raise
 
     @classmethod
     def postgres(cls, url: str, schema: str, *, lease: Lease | None = None) -> StateStore:
         """The state in a PostgreSQL schema of its own (one per tracker), migrated."""
-        import psycopg
-
         store = cls.__new__(cls)
         store.path, store.lease = f"{without_password(url)} schema {schema}", lease
         try:
-            connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise InputError(f"state.url {without_password(url)}: cannot connect "
-                             f"({str(exc).strip().splitlines()[0]}); the password comes from "
-                             "PGPASSWORD or ~/.pgpass") from None
-        store._db = Database(connection, "postgres", store.path)
+            store._db = Database.postgres(url, schema, store.path)
+        except DBAPIError as exc:
+            said = str(exc.orig or exc).strip().splitlines()[0]
+            raise InputError(f"state.url {without_password(url)}: cannot connect ({said}); "
+                             "the password comes from PGPASSWORD or ~/.pgpass") from None
         if (url, schema) in _MIGRATED:  # the daemon opens the store several times a tick
-            connection.execute(f'SET search_path TO "{schema}"')
             return store
         # Replicas starting together migrate one at a time (CREATE SCHEMA IF NOT EXISTS and
         # the migrations themselves race otherwise).
-        connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"sheetsync:{schema}",))
+        lock = {"lock": f"sheetsync:{schema}"}
+        store._db.execute(text("SELECT pg_advisory_lock(hashtext(:lock))"), lock)
         try:
-            connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            connection.execute(f'SET search_path TO "{schema}"')
-            store._migrate()
+            store._db.execute(CreateSchema(schema, if_not_exists=True))
+            migrate(store._db)
         finally:
-            connection.execute("SELECT pg_advisory_unlock(hashtext(%s))",
-                               (f"sheetsync:{schema}",))
+            store._db.execute(text("SELECT pg_advisory_unlock(hashtext(:lock))"), lock)
         _MIGRATED.add((url, schema))
         return store
 
@@ -138,7 +143,9 @@ class StateStore(SnapshotRepository, OutboxRepository, JobRepository, IncidentRe
         temporary.unlink(missing_ok=True)
         os.close(os.open(temporary, os.O_CREAT | os.O_WRONLY, 0o600))
         with closing(sqlite3.connect(temporary)) as copy:
-            self._db.connection.backup(copy)
+            driver = self._db.connection.connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            driver.backup(copy)
         os.replace(temporary, target)
 
     def __enter__(self) -> StateStore:
@@ -149,19 +156,7 @@ class StateStore(SnapshotRepository, OutboxRepository, JobRepository, IncidentRe
 
     @property
     def version(self) -> int:
-        return self._db.version
-
-    def _migrate(self) -> None:
-        current = self.version
-        if current > len(MIGRATIONS):
-            raise InputError(
-                f"{self.path}: written by a newer sheetsync (state version {current}, this "
-                f"one knows {len(MIGRATIONS)}); upgrade sheetsync")
-        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            with self._transaction():
-                for statement in _statements(script):
-                    self._db.execute(statement)
-                self._db.set_version(version)
+        return version(self._db)
 
     def commit_cycle(self, record: CycleRecord) -> int:
         """Commit a cycle's snapshot, transitions and planned effects in one transaction.
@@ -172,59 +167,53 @@ class StateStore(SnapshotRepository, OutboxRepository, JobRepository, IncidentRe
         at = _iso(record.started_at)
         transitions = list(record.transitions)
         effects = list(record.effects)
+        dialect = self._db.dialect
         with self._transaction() as db:
-            cycle_id = db.execute(
-                "INSERT INTO cycles (started_at, finished_at, rows, new_tickets, transitions,"
-                " findings, effects) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (at, at, record.rows, record.new_tickets, len(transitions), record.findings,
-                 len(effects))).fetchone()[0]
+            cycle_id = int(db.execute(insert(dialect, cycles).values(
+                started_at=at, finished_at=at, rows=record.rows,
+                new_tickets=record.new_tickets, transitions=len(transitions),
+                findings=record.findings, effects=len(effects)).returning(cycles.c.id)
+            ).scalar_one())
             changed = frozenset(record.snapshot) if record.changed is None else record.changed
             db.executemany(
-                "INSERT INTO tickets (ticket_id, row_number, row_hash, fields, present, "
-                "first_seen, last_seen, in_sheet, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (ticket_id) DO UPDATE SET row_number = excluded.row_number, "
-                "row_hash = excluded.row_hash, fields = excluded.fields, "
-                "present = excluded.present, last_seen = excluded.last_seen, "
-                "in_sheet = excluded.in_sheet, archived = excluded.archived",
-                [(s.ticket_id, s.row, s.row_hash, json.dumps(dict(s.fields), sort_keys=True),
-                  int(s.present), at, at, int(s.in_sheet), int(s.archived))
+                upsert(dialect, tickets, ("ticket_id",), (
+                    "row_number", "row_hash", "fields", "present", "last_seen", "in_sheet",
+                    "archived")),
+                [{"ticket_id": s.ticket_id, "row_number": s.row, "row_hash": s.row_hash,
+                  "fields": json.dumps(dict(s.fields), sort_keys=True),
+                  "present": int(s.present), "first_seen": at, "last_seen": at,
+                  "in_sheet": int(s.in_sheet), "archived": int(s.archived)}
                  for s in map(record.snapshot.__getitem__, sorted(changed))])
-            db.executemany(
-                "INSERT INTO transitions (ticket_id, field, before, after, observed_at, cycle_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(t.ticket_id, t.field, t.before, t.after, at, cycle_id) for t in transitions])
-            self._insert_effects(db, effects, at, int(cycle_id or 0))
-            db.execute("INSERT INTO meta VALUES ('next_ticket_number', ?) ON CONFLICT (key) "
-                       "DO UPDATE SET value = excluded.value", (str(record.next_ticket_number),))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('adopted_at', ?)", (at,))
+            db.executemany(insert(dialect, transitions_table), [
+                {"ticket_id": t.ticket_id, "field": t.field, "before": t.before,
+                 "after": t.after, "observed_at": at, "cycle_id": cycle_id}
+                for t in transitions])
+            self._insert_effects(db, effects, at, cycle_id)
+            self._set_meta(db, "next_ticket_number", str(record.next_ticket_number))
+            db.execute(insert_ignored(dialect, meta).values(key="adopted_at", value=at))
             self._save_tasks(db, record.tasks)
             self._save_incidents(db, list(record.incidents), list(record.joined), at)
-            db.executemany("INSERT INTO levels VALUES (?, ?) ON CONFLICT (ticket_id) DO UPDATE "
-                           "SET level = excluded.level", list(record.levels.items()))
+            db.executemany(upsert(dialect, levels, ("ticket_id",), ("level",)),
+                           [{"ticket_id": t, "level": level}
+                            for t, level in record.levels.items()])
             if record.followups is not None:  # the sheet says it all: replace them
                 if record.scope is None:
-                    db.execute("DELETE FROM followups")
+                    db.execute(delete(followups))
                 else:
-                    db.executemany("DELETE FROM followups WHERE ticket_id = ?",
-                                   [(t,) for t in record.scope])
-                db.executemany("INSERT INTO followups VALUES (?, ?, ?)",
-                               [(t, due, who) for t, (due, who) in record.followups.items()])
+                    db.executemany(_FORGET_FOLLOWUP, [{"ticket": t} for t in record.scope])
+                db.executemany(insert(dialect, followups), [
+                    {"ticket_id": t, "due": due, "assignee": who}
+                    for t, (due, who) in record.followups.items()])
             if record.tasks_polled_at is not None:
-                db.execute("INSERT INTO meta VALUES ('tasks_polled_at', ?) ON CONFLICT (key) "
-                           "DO UPDATE SET value = excluded.value",
-                           (_iso(record.tasks_polled_at),))
-        return int(cycle_id or 0)
+                self._set_meta(db, "tasks_polled_at", _iso(record.tasks_polled_at))
+        return cycle_id
 
     def note_held_read(self, at: datetime | None, reason: str | None = None) -> None:
         """The daemon held back a read this tracker wanted (Google's shared quota budget was
         short) at `at`, and why; None: it reads again."""
         with self._transaction() as db:
-            if at is None:
-                db.execute("DELETE FROM meta WHERE key = 'read_held'")
-            else:
-                db.execute("INSERT INTO meta VALUES ('read_held', ?) ON CONFLICT (key) "
-                           "DO UPDATE SET value = excluded.value",
-                           (json.dumps({"at": _iso(at), "reason": reason}),))
+            self._set_meta(db, "read_held", None if at is None else json.dumps(
+                {"at": _iso(at), "reason": reason}))
 
     @property
     def read_held(self) -> dict[str, str] | None:
@@ -240,22 +229,27 @@ def _create(path: Path) -> None:
     making = path.with_name(f".{path.name}.new")
     making.unlink(missing_ok=True)
     os.close(os.open(making, os.O_CREAT | os.O_WRONLY, 0o600))
-    with closing(sqlite3.connect(making, isolation_level=None)) as connection:
-        db = Database(connection, "sqlite", path)
-        for version, script in enumerate(MIGRATIONS, start=1):
-            db.begin()
-            for statement in _statements(script):
-                db.execute(statement)
-            db.set_version(version)
-            db.execute("COMMIT")
+    db = Database.sqlite(making, where=path)
+    try:
+        migrate(db)
+    finally:
+        db.close()
     os.replace(making, path)
 
 
 def _refuse_foreign(db: Database) -> None:
     """Another program's SQLite database is refused, not migrated into a state."""
-    if db.version == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+    if db.pragma("PRAGMA user_version") == 0 and db.execute(
+            text("SELECT count(*) FROM sqlite_master")).scalar():
         raise NotAState(f"{db.where}: an SQLite database of another program, not a sheetsync "
                         "state; point state.path at the state, or move this file away")
+
+
+def _touch_every_table(db: Database) -> None:
+    """Read the first row of each of the state's tables, so damage where each begins is
+    named as damage by whatever command opened the state, not only by the one that happens
+    to read that table (SQLite finds a damaged page only when a statement reads it)."""
+    db.execute(_FIRST_ROWS).all()
 
 
 def open_state(config: Config, *, lease: Lease | None = None,
