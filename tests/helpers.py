@@ -161,3 +161,19 @@ def killed_after_the_outbox_takes_one() -> Iterator[None]:
             yield
     finally:
         LocalOutbox._append = real  # type: ignore[method-assign]
+
+
+def stored_entries(path: Path) -> dict[str, bytes]:
+    """Each zip entry's compressed bytes exactly as stored in the file (what a raw copy keeps;
+    the CRC is inside them in effect: equal bytes, equal content)."""
+    import struct
+    import zipfile
+
+    out = {}
+    with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
+        for info in archive.infolist():
+            raw.seek(info.header_offset + 26)
+            skip = sum(struct.unpack("<HH", raw.read(4)))
+            raw.seek(info.header_offset + 30 + skip)
+            out[info.filename] = raw.read(info.compress_size)
+    return out

@@ -14,7 +14,7 @@ from sheetsync.backends.workbook import Workbook, write_new_workbook
 from sheetsync.core.cells import CellWrite
 from sheetsync.errors import TrackerError
 from sheetsync.core.table import is_blank
-from tests.helpers import GUIDE_EXAMPLE, write_workbook
+from tests.helpers import GUIDE_EXAMPLE, stored_entries, write_workbook
 
 
 def test_reads_every_row_numbered_as_the_sheet_numbers_them(tmp_path: Path) -> None:
@@ -100,28 +100,14 @@ def test_a_workbook_with_macros_and_images_is_written_with_them_byte_for_byte(
         archive.writestr("xl/vbaProject.bin", b"\0macro" * 100)
         archive.writestr("xl/media/image1.png", b"\x89PNG" + bytes(range(256)))
     assert Workbook(path, "Tracker").save_blockers() == []
-    before = _members(path)
+    before = stored_entries(path)
     workbook = Workbook(path, "Tracker")
     workbook.read()
     assert workbook.write(1, [CellWrite(2, "Ticket ID", "INT-000001")]) is None
-    after = _members(path)
+    after = stored_entries(path)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     assert after["xl/media/image1.png"] == before["xl/media/image1.png"]
     assert Workbook(path, "Tracker").read().rows[1][-1] == "INT-000001"
-
-
-def _members(path: Path) -> dict[str, tuple[int, bytes]]:
-    """Each entry's CRC and its compressed bytes, as stored."""
-    import struct
-
-    out = {}
-    with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
-        for info in archive.infolist():
-            raw.seek(info.header_offset + 26)
-            skip = sum(struct.unpack("<HH", raw.read(4)))
-            raw.seek(info.header_offset + 30 + skip)
-            out[info.filename] = (info.CRC, raw.read(info.compress_size))
-    return out
 
 
 def test_a_new_workbook_is_written_whole_or_not_at_all(tmp_path: Path) -> None:

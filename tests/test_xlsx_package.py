@@ -3,7 +3,6 @@ write, byte for byte, and the values sheetsync writes read back right."""
 
 from __future__ import annotations
 
-import struct
 import warnings
 import zipfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from sheetsync.backends.xlsx_package import backup_path
 from sheetsync.core.cells import NOTE_SECTION, CellMark, CellWrite
 from sheetsync.core.setup import plan_setup
 from sheetsync.schema import PRESETS
+from tests.helpers import stored_entries
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -119,18 +119,6 @@ def excel_like(path: Path, macros: bool = False) -> Path:
     return path
 
 
-def stored(path: Path) -> dict[str, bytes]:
-    """Each entry's compressed bytes, as they are in the file."""
-    out = {}
-    with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
-        for info in archive.infolist():
-            raw.seek(info.header_offset + 26)
-            skip = sum(struct.unpack("<HH", raw.read(4)))
-            raw.seek(info.header_offset + 30 + skip)
-            out[info.filename] = raw.read(info.compress_size)
-    return out
-
-
 def loads_cleanly(path: Path) -> openpyxl.Workbook:
     """The file as openpyxl and python-calamine load it, with no warning but the one
     openpyxl gives for the team's own x14 extension (which it says it cannot keep; Excel's
@@ -150,7 +138,7 @@ def loads_cleanly(path: Path) -> openpyxl.Workbook:
 def test_a_write_leaves_every_part_sheetsync_does_not_own_byte_for_byte(
         tmp_path: Path, macros: bool) -> None:
     path = excel_like(tmp_path / ("tracker.xlsm" if macros else "tracker.xlsx"), macros)
-    before = stored(path)
+    before = stored_entries(path)
     workbook = Workbook(path, "Tracker")
     assert workbook.save_blockers() == []
     workbook.read()
@@ -158,7 +146,7 @@ def test_a_write_leaves_every_part_sheetsync_does_not_own_byte_for_byte(
                               CellWrite(3, "Ticket ID", "=HYPERLINK(\"x\")")],
                           [CellMark(2, "Status", "Escalated without an assignee"),
                            CellMark(3, "Seller Name", "Name missing")]) is None
-    after = stored(path)
+    after = stored_entries(path)
     owned = {"xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/comments1.xml",
              "xl/drawings/vmlDrawing1.vml", "xl/workbook.xml"}
     assert {n for n in before if n not in owned and before[n] != after.get(n)} == set()
@@ -189,7 +177,7 @@ def test_a_write_leaves_every_part_sheetsync_does_not_own_byte_for_byte(
             in sheet_xml
         assert archive.read("xl/sharedStrings.xml").count(b"<si>") == len(STRINGS)
     assert backup_path(path).exists()  # the first save keeps the file it replaced
-    assert stored(backup_path(path)) == before
+    assert stored_entries(backup_path(path)) == before
 
 
 def test_a_note_taken_away_leaves_the_persons_note_and_colour(tmp_path: Path) -> None:
@@ -212,14 +200,14 @@ def test_a_note_taken_away_leaves_the_persons_note_and_colour(tmp_path: Path) ->
 def test_setup_on_the_teams_sheet_keeps_its_chart_and_skips_a_dropdown_over_its_validation(
         tmp_path: Path) -> None:
     path = excel_like(tmp_path / "tracker.xlsx")
-    before = stored(path)
+    before = stored_entries(path)
     changes = Workbook(path, "Tracker").setup(plan_setup(PRESETS["seller-support"]),
                                               lambda done, total: None)
     assert "froze the header (row 1)" in changes.done
     assert any("Issue Type" in s and "validation of the team's own" in s
                for s in changes.skipped)
     assert "dropdown on Status" in changes.done
-    after = stored(path)
+    after = stored_entries(path)
     assert all(after[n] == before[n] for n in ("xl/charts/chart1.xml",
                                                "xl/drawings/drawing1.xml",
                                                "xl/comments1.xml", "xl/calcChain.xml"))
@@ -241,7 +229,7 @@ def test_a_report_tab_is_a_part_of_its_own_and_pruned_with_its_parts(tmp_path: P
     from sheetsync.core.reporting import Chart, Period, Report, Table
 
     path = excel_like(tmp_path / "tracker.xlsx")
-    before = stored(path)
+    before = stored_entries(path)
 
     def report(day: str) -> Report:
         start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
@@ -260,7 +248,7 @@ def test_a_report_tab_is_a_part_of_its_own_and_pruned_with_its_parts(tmp_path: P
     assert len(tab._charts) == 1
     cells = [c.value for row in tab.iter_rows() for c in row if c.value is not None]
     assert "=cmd" in cells and 3 in cells
-    after = stored(path)
+    after = stored_entries(path)
     assert after["xl/charts/chart1.xml"] == before["xl/charts/chart1.xml"]
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
