@@ -155,7 +155,7 @@ def test_resolve_opens_a_modal_whose_submission_is_the_same_action() -> None:
 def test_take_adds_the_clicker_to_assigned_to() -> None:
     edit = decide(click(), NOW, USERS, choices(SELLER))
     assert edit == Edit("INT-000002", {"assignee": "Rahul (Tech), Priya (Support)"},
-                        "Priya (Support)", "INT-000002 taken by Priya (Support) (Slack)")
+                        "Priya (Support) (Slack)", "INT-000002 taken by Priya (Support) (Slack)")
 
 
 def test_waiting_and_resolve_set_the_presets_statuses() -> None:

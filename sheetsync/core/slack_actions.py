@@ -107,7 +107,7 @@ class Edit:
 
     ticket_id: str
     writes: Mapping[str, str]
-    actor: str  # the name the team writes in Assigned To
+    actor: str  # who, for history: the name Assigned To writes, and through what
     said: str  # the thread's line: "INT-000001 taken by Priya (Support) (Slack)"
 
 
@@ -270,19 +270,19 @@ def decide(click: Click, now: Mapping[str, str | None], users: Mapping[str, str]
         assigned = split_people(now.get("assignee") or "")
         if any(normalize(a) == normalize(name) for a in assigned):
             return Refusal(f"{ticket} is assigned to you already.")
-        return Edit(ticket, {"assignee": ", ".join([*assigned, name])}, name,
+        return Edit(ticket, {"assignee": ", ".join([*assigned, name])}, actor,
                     f"{ticket} taken by {actor}")
     status = choices.statuses[click.kind] or ""
     if _same(now.get("status"), status):
         return Refusal(f"{ticket}'s Status is {status} already.")
     if click.kind == WAIT:
-        return Edit(ticket, {"status": status}, name,
+        return Edit(ticket, {"status": status}, actor,
                     f"{ticket} waiting on the seller (status {now.get('status') or '-'} → "
                     f"{status}), by {actor}")
     summary = " ".join((click.summary or "").split())
     if not summary:
         return Refusal(f"{ticket} was not resolved: the Resolution Summary was empty.")
-    return Edit(ticket, {"status": status, "resolution": click.summary or ""}, name,
+    return Edit(ticket, {"status": status, "resolution": click.summary or ""}, actor,
                 f"{ticket} resolved by {actor} (status {now.get('status') or '-'} → "
                 f"{status})")
 

@@ -135,4 +135,23 @@ MIGRATIONS: tuple[str, ...] = (
         expires DOUBLE PRECISION NOT NULL
     );
     """,
+    # 12: what people did from Slack (a button, a modal, /ticket), recorded before Slack is
+    # answered so each is applied once across redeliveries and restarts; and who made each
+    # transition that was not a cycle's finding (a person's click: "Priya (Support) (Slack)")
+    """
+    CREATE TABLE slack_actions (
+        action_id TEXT PRIMARY KEY,      -- the click's action_ts:user:ticket:kind
+        envelope_id TEXT NOT NULL UNIQUE, -- Slack's delivery: a redelivery has the same one
+        kind TEXT NOT NULL,              -- take, wait, resolve, new, query
+        ticket_id TEXT,
+        user_id TEXT NOT NULL,
+        payload TEXT NOT NULL,           -- JSON: what the message showed, where to answer
+        status TEXT NOT NULL CHECK (status IN ('recorded', 'waiting', 'applied', 'refused')),
+        outcome TEXT,                    -- what the person was told
+        received_at TEXT NOT NULL,
+        settled_at TEXT
+    );
+    CREATE INDEX slack_actions_by_status ON slack_actions (status, received_at);
+    ALTER TABLE transitions ADD COLUMN actor TEXT;
+    """,
 )

@@ -21,6 +21,7 @@ class HistoryEntry:
     before: str | None
     after: str | None
     at: str
+    actor: str | None = None  # who made it, when a person did from Slack; None: a cycle saw it
 
 
 class SnapshotRepository(Repository):
@@ -91,7 +92,7 @@ class SnapshotRepository(Repository):
     def history(self, ticket_id: str) -> list[HistoryEntry]:
         """A ticket's transitions, oldest first."""
         return [HistoryEntry(*row) for row in self._db.execute(
-            "SELECT ticket_id, field, before, after, observed_at FROM transitions "
+            "SELECT ticket_id, field, before, after, observed_at, actor FROM transitions "
             "WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
 
     def resolutions(self, since: datetime) -> dict[str, tuple[datetime, int]]:

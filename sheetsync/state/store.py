@@ -29,12 +29,12 @@ from sheetsync.core.tickets import Snapshot
 from sheetsync.core.transitions import Transition
 from sheetsync.errors import InputError
 from sheetsync.faults import NotAState
+from sheetsync.state.actions import ActionRepository
 from sheetsync.state.database import Database, _iso, _statements
 from sheetsync.state.incidents import IncidentRepository
 from sheetsync.state.jobs import JobRepository
 from sheetsync.state.lease import Lease
 from sheetsync.state.migrations import MIGRATIONS
-from sheetsync.state.outbox import OutboxRepository
 from sheetsync.state.snapshots import SnapshotRepository
 from sheetsync.state.tasks import TaskRepository
 
@@ -67,11 +67,12 @@ class CycleRecord:
     scope: frozenset[str] | None = None  # the tickets whose rows this cycle read again (the
 
 
-class StateStore(SnapshotRepository, OutboxRepository, JobRepository, IncidentRepository,
+class StateStore(SnapshotRepository, ActionRepository, JobRepository, IncidentRepository,
                  TaskRepository):
     """One tracker's state: in an SQLite file (WAL, created with mode 0600), or in a
     PostgreSQL schema (`StateStore.postgres`). Each repository holds one concern: snapshots
-    and history, the outbox (with the lease that fences it), job runs, incidents, tasks."""
+    and history, the outbox (with the lease that fences it), job runs, incidents, tasks, and
+    what people did from Slack (an outbox repository too: its actions plan effects)."""
 
     def __init__(self, path: Path, *, lease: Lease | None = None) -> None:
         self.path: Path | str = path
