@@ -176,6 +176,12 @@ def test_a_cell_that_changed_since_the_message_is_never_overwritten() -> None:
     assert isinstance(cleared, Refusal) and "Assigned To is now empty" in cleared.text
 
 
+def test_only_the_cell_a_click_writes_must_hold_what_was_shown() -> None:
+    moved = {"status": "In Progress", "assignee": "Rahul (Tech)"}
+    assert isinstance(decide(click(), moved, USERS, choices(SELLER)), Edit)
+    assert isinstance(decide(click(WAIT), moved, USERS, choices(SELLER)), Refusal)
+
+
 def test_a_tidier_spelling_of_the_same_value_is_not_a_change() -> None:
     edit = decide(click(WAIT), {"status": "escalated ", "assignee": "Rahul (Tech)"}, USERS,
                   choices(SELLER))
@@ -237,3 +243,8 @@ def test_the_ticket_card_is_valid_block_kit(notes: list[str]) -> None:
                         ("WhatsApp", "••••••3210"), ("Task", None)], notes)
     valid_blocks(card.blocks)
     assert card.text == "INT-000002"
+
+
+def test_a_recorded_click_is_the_same_click_after_a_restart() -> None:
+    resolve = click(RESOLVE, summary="Fixed")
+    assert Click.recorded(json.loads(json.dumps(resolve.record()))) == resolve

@@ -27,6 +27,8 @@ NEW_VIEW = "sheetsync_new"  # the modal of `/ticket new`
 SUMMARY = "summary"  # the Resolution Summary input's block and action ID
 WAITING_STATUS = "Awaiting Seller Response"  # the status *Waiting on seller* sets
 COMMAND = "/ticket"
+UNMAPPED = ("Slack does not know you as anyone in the tracker yet: ask an admin to add you "
+            "to slack.users in sheetsync's config.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,22 @@ class Click:
     @property
     def action_id(self) -> str:
         return f"{self.action_ts}:{self.user}:{self.shown.ticket_id}:{self.kind}"
+
+    def record(self) -> dict[str, Any]:
+        """The click as the state keeps it until it is applied or refused."""
+        return {"kind": self.kind, "ticket_id": self.shown.ticket_id,
+                "status": self.shown.status, "assignee": self.shown.assignee,
+                "user": self.user, "action_ts": self.action_ts, "channel": self.channel,
+                "message_ts": self.message_ts, "response_url": self.response_url,
+                "summary": self.summary}
+
+    @classmethod
+    def recorded(cls, data: Mapping[str, Any]) -> Click:
+        """A click the state kept (`record`), as it was received."""
+        return cls(str(data["kind"]), Shown(str(data["ticket_id"]), data.get("status"),
+                                            data.get("assignee")),
+                   str(data["user"]), str(data["action_ts"]), data.get("channel"),
+                   data.get("message_ts"), data.get("response_url"), data.get("summary"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,19 +266,22 @@ def _input_text(element: Mapping[str, Any]) -> str:
 
 def decide(click: Click, now: Mapping[str, str | None], users: Mapping[str, str],
            choices: Choices) -> Edit | Refusal:
-    """Apply or refuse: the cells `click` writes, if the clicker is mapped and the row's
-    Status and Assigned To (`now`, canonical, read just before) still hold what the message
-    showed; else a refusal saying what they hold now. Pure: the caller writes."""
+    """Apply or refuse: the cells `click` writes, if the clicker is mapped and the cell it
+    changes (Assigned To for *Take it*, else Status; `now` is the row's tracked fields,
+    canonical, read just before) still holds what the message showed; else a refusal saying
+    what it holds now. Pure: the caller writes."""
     name = users.get(click.user)
     if name is None:
-        return Refusal("Slack does not know you as anyone in the tracker yet: ask an admin to "
-                       "add you to slack.users in sheetsync's config.")
+        return Refusal(UNMAPPED)
     if click.kind not in choices.statuses:
         return Refusal(f"This tracker has no status for {LABELS.get(click.kind, click.kind)}.")
     ticket, shown = click.shown.ticket_id, click.shown
+    # The cell this click writes must hold what the message showed (the Resolution Summary
+    # goes with the Status, and the message shows none).
+    compared = ("Assigned To", "assignee", shown.assignee) if click.kind == TAKE else \
+        ("Status", "status", shown.status)
     moved = [f"{label} is now {_quoted(now.get(role))} (the message showed "
-             f"{_quoted(was)})" for label, role, was in (
-                 ("Status", "status", shown.status), ("Assigned To", "assignee", shown.assignee))
+             f"{_quoted(was)})" for label, role, was in (compared,)
              if not _same(now.get(role), was)]
     if moved:
         return Refusal(f"Nothing written: in the tracker, {ticket}'s {'; '.join(moved)}. "

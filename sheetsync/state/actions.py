@@ -67,13 +67,15 @@ class ActionRepository(OutboxRepository):
                     params)]
 
     def settle_action(self, action_id: str, status: ActionStatus, outcome: str,
-                      at: datetime, ticket_id: str | None = None) -> None:
+                      at: datetime, details: Mapping[str, Any] | None = None) -> None:
         """An action refused, waiting (the file locked), or applied without a ticket's
-        transitions (a row added: its ticket is credited once a cycle gives it its ID)."""
+        transitions (a row added, its `details` the row and actor: its ticket is credited
+        once a cycle gives it its ID)."""
         with self._transaction() as db:
             db.execute("UPDATE slack_actions SET status = ?, outcome = ?, settled_at = ?, "
-                       "ticket_id = coalesce(?, ticket_id) WHERE action_id = ?",
-                       (status, outcome, _iso(at), ticket_id, action_id))
+                       "payload = coalesce(?, payload) WHERE action_id = ?",
+                       (status, outcome, _iso(at), json.dumps(dict(details), ensure_ascii=False)
+                        if details is not None else None, action_id))
 
     def commit_action(self, action_id: str, ticket_id: str,
                       fields: Mapping[str, str | None], transitions: Iterable[Transition],
