@@ -9,6 +9,10 @@ and a click a dead run recorded is applied, or reported, when the edge opens aga
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -200,3 +204,48 @@ def test_a_click_a_dead_run_recorded_is_applied_or_reported_when_the_edge_opens(
     assert told["text"].startswith(f"Your wait on {TICKET} was not applied")
     with StateStore(tracker.config.state_path) as store:
         assert store.unsettled_actions() == []
+
+
+# --- the daemon, killed between the acknowledgement and the write -------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def daemon(step: str, config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`sheetsync run` in a real process, with the fake Slack kept in a file."""
+    return subprocess.Popen([sys.executable, "tests/crashpoint.py", step, "run", "--config",
+                             str(config)], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), **ENVIRON, **env})
+
+
+def test_a_daemon_killed_after_the_ack_applies_the_click_once_after_its_restart(
+        socket_mode: FakeSocketMode, tracker: Tracker, tmp_path: Path) -> None:
+    saved = tmp_path / "slack.json"
+    with FakeSlack.at(saved, clock=Clock(NOW)).installed() as fake:
+        escalated(tracker, fake, tmp_path)
+        payload = block_actions(button(fake, "sheetsync_take"), "sheetsync_take")
+    assert tracker.config.source is not None
+    env = {"SHEETSYNC_FAKE_SLACK": str(saved), "SHEETSYNC_FAKE_SOCKET": socket_mode.url}
+    socket_mode.deliver("interactive", payload, "env-1")
+    killed = daemon("slack-acked", tracker.config.source, env)
+    _, errors = killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL, errors
+    assert socket_mode.ack("env-1", timeout=0) == {"envelope_id": "env-1"}  # acked in time
+    assert tracker.cell("Assigned To") == "Arjun (Support)"  # and not yet written
+    with StateStore(tracker.config.state_path) as store:
+        assert [a.status for a in store.unsettled_actions()] == ["recorded"]
+    socket_mode.deliver("interactive", payload, "env-1", retry_attempt=1)  # and once more
+    restarted = daemon("none", tracker.config.source, env)
+    try:
+        eventually(lambda: len(socket_mode.acks) == 2, "the redelivery acknowledged")
+        eventually(lambda: len(FakeSlack.at(saved).messages) == 2, "the thread's reply")
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        _, errors = restarted.communicate(timeout=60)
+    assert restarted.returncode == 0, errors
+    assert tracker.cell("Assigned To") == "Arjun (Support), Priya (Support)"
+    assert actions_of(tracker) == [("assignee", "Arjun (Support), Priya (Support)")]
+    after = FakeSlack.at(saved)
+    assert [r["text"] for r in after.replies(after.top_level()[0]["ts"])] == [
+        f"{TICKET} taken by Priya (Support) (Slack)"]
