@@ -91,11 +91,6 @@ def test_the_buttons_are_valid_block_kit_and_carry_the_ticket_and_what_it_showed
         ("INT-000002", "Escalated", "Rahul (Tech)")}
 
 
-def test_without_socket_mode_the_escalation_is_as_before() -> None:
-    assert escalation_message(PAYLOAD) == escalation_message(PAYLOAD, None)
-    assert all(b["type"] != "actions" for b in escalation_message(PAYLOAD).blocks)
-
-
 def test_a_button_whose_status_the_preset_lacks_is_not_shown() -> None:
     # SayPro's log has no Awaiting Seller Response; it resolves with "Resolved and closed".
     assert choices(SAYPRO).statuses == {TAKE: None, RESOLVE: "Resolved and closed"}

@@ -22,12 +22,14 @@ from sheetsync.backends import TrackerBackend
 from sheetsync.backends.workbook import Workbook
 from sheetsync.config import Config, load_config
 from sheetsync.app.demo import make_demo
-from sheetsync.core.slack_actions import Click, OpenResolve, choices, parse
-from sheetsync.integrations.dispatch import SLACK_KINDS, Sinks, dispatch
+from sheetsync.core.slack_actions import Click, NewTicket, OpenResolve, choices, parse
+from sheetsync.core.rules import SLACK_MESSAGE
+from sheetsync.integrations.dispatch import SLACK_KINDS, Sinks, dispatch, open_sinks
 from sheetsync.integrations.outbox import LocalOutbox
 from sheetsync.integrations.pacing import Pacer
 from sheetsync.integrations.slack import PACE_SECONDS, SlackSink
 from sheetsync.jobs.actions import apply_click
+from sheetsync.jobs.tickets import add_ticket, ticket_problems
 from sheetsync.jobs.sync import run_sync
 from sheetsync.state import StateStore
 from tests.fake_slack import TOKEN, FakeSlack
@@ -177,6 +179,8 @@ def test_resolve_writes_the_summary_as_text_and_the_status(
     assert tracker.cell("Status") == "Resolved"
     assert tracker.cell("Resolution Summary") == summary  # text, never a formula
     assert ("resolved", None, "yes", "Priya (Support) (Slack)") in history(tracker)
+    with StateStore(tracker.config.state_path) as store:  # the text is the sheet's alone
+        assert store.action(click.action_id).payload["summary"] is None  # type: ignore[union-attr]
 
 
 def test_a_cell_a_person_changed_since_the_message_is_not_overwritten(
@@ -254,3 +258,53 @@ def test_the_same_click_is_recorded_once(tmp_path: Path) -> None:
         assert not store.record_action("9.9:U1:INT-000001:take", "env-1", "take",
                                        "INT-000001", "U1", {}, NOW)  # the envelope again
         assert [json.dumps(a.payload) for a in store.unsettled_actions()] == ['{"a": 1}']
+
+
+def test_without_an_app_token_the_escalation_has_no_buttons(
+        fake: FakeSlack, tmp_path: Path) -> None:
+    tracker = workbook_tracker(tmp_path / "demo")
+    without = open_sinks(tracker.config, environ={"SLACK_BOT_TOKEN": TOKEN})
+    run_sync(tracker.config, NOW, sinks=without)
+    tracker.edit("Status", "Escalated")
+    run_sync(tracker.config, NOW, sinks=without)
+    [message] = fake.top_level()
+    assert [b["type"] for b in message["blocks"]] == ["section", "section", "section"]
+    with_app = open_sinks(tracker.config, environ={"SLACK_BOT_TOKEN": TOKEN,
+                                                   "SLACK_APP_TOKEN": "xapp-1-x"})
+    assert with_app.for_kind(SLACK_MESSAGE).buttons == choices(  # type: ignore[attr-defined]
+        tracker.config.schema)
+
+
+def test_a_ticket_logged_from_slack_is_appended_given_its_id_and_credited(
+        tracker: Tracker, tmp_path: Path) -> None:
+    run_sync(tracker.config, NOW, sinks=sinks(tracker.config, tmp_path),
+             backend=tracker.backend())
+    new = NewTicket("U012PRIYA", "C0SELLERS1", "V0NEW1", {
+        "whatsapp_number": "+919845011111", "seller_name": "Nandi Dairy", "issue_type": "Help",
+        "description": "Where is my invoice?", "status": "Pending"})
+    assert ticket_problems(tracker.config, new, NOW) == {}
+    with StateStore(tracker.config.state_path) as store:
+        store.record_action("V0NEW1:U012PRIYA:new", "env-1", "new", None, "U012PRIYA", {},
+                            NOW)
+        told = add_ticket(tracker.config, tracker.backend(), store, "V0NEW1:U012PRIYA:new",
+                          new, "Priya (Support)", NOW)
+    assert told == "Added to the tracker in row 18; the next cycle gives it its ticket ID."
+    report = run_sync(tracker.config, NOW, sinks=sinks(tracker.config, tmp_path),
+                      backend=tracker.backend())
+    assert report.new_tickets == 1
+    with StateStore(tracker.config.state_path) as store:
+        assert store.credit_created() == [("INT-000017", "Priya (Support) (Slack)")]
+        assert store.credit_created() == []  # once
+        [created] = [h for h in store.history("INT-000017") if h.field == "ticket"]
+    assert (created.after, created.actor) == ("created", "Priya (Support) (Slack)")
+
+
+def test_a_ticket_with_an_invalid_number_is_refused_with_the_validators_words(
+        tmp_path: Path) -> None:
+    tracker = workbook_tracker(tmp_path / "demo")
+    new = NewTicket("U012PRIYA", "C0SELLERS1", "V0NEW1", {
+        "whatsapp_number": "12345", "seller_name": "Nandi Dairy", "issue_type": "Hepl",
+        "description": "Where is my invoice?", "status": "Pending"})
+    problems = ticket_problems(tracker.config, new, NOW)
+    assert sorted(problems) == ["issue_type", "whatsapp_number"]
+    assert problems["issue_type"].endswith("Did you mean \"Help\"?")

@@ -49,7 +49,7 @@ from sheetsync.integrations.dispatch import Sinks, hand_off
 from sheetsync.integrations.slack import APP_TOKEN_ENV, TOKEN_ENV
 from sheetsync.jobs.actions import Outcome, apply_click
 from sheetsync.jobs.tickets import add_ticket, ticket_answer, ticket_problems
-from sheetsync.state import open_state
+from sheetsync.state import StateStore, open_state
 
 _FAULTS: tuple[type[Exception], ...] = (SlackApiError, *NETWORK)
 
@@ -185,6 +185,8 @@ class SlackSocket:
 
     def _add(self, new: NewTicket, redo: bool) -> None:
         with self.lock, open_state(self.config) as store:
+            if _settled(store, _new_id(new)):
+                return
             said = add_ticket(self.config, self._backend(), store, _new_id(new), new,
                               self._users.get(new.user, new.user), self.now(), redo=redo)
             self._on_change()
@@ -194,6 +196,8 @@ class SlackSocket:
         """Apply one click; the clicker hears of anything but success (the thread says
         that), and of a waiting change only once."""
         with self.lock, open_state(self.config) as store:
+            if _settled(store, click.action_id):
+                return
             outcome: Outcome = apply_click(self.config, self._backend(), store, click,
                                            self.now())
             if outcome.status == "applied":
@@ -248,3 +252,10 @@ class SlackSocket:
 def _new_id(new: NewTicket) -> str:
     """A `/ticket new` submission's own ID: its modal's, and who sent it."""
     return f"{new.view_id}:{new.user}:new"
+
+
+def _settled(store: StateStore, action_id: str) -> bool:
+    """Whether an action was applied or refused meanwhile: a tick's resume and the envelope's
+    own worker may both reach one action; the second one leaves it as it is."""
+    recorded = store.action(action_id)
+    return recorded is not None and recorded.status in ("applied", "refused")

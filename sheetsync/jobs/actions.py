@@ -45,9 +45,17 @@ def apply_click(config: Config, backend: TrackerBackend, store: StateStore, clic
                 now: datetime) -> Outcome:
     """Apply one recorded click, or say why not; the state records the outcome."""
     outcome = _apply(config, backend, store, click, now)
-    if outcome.status != "applied":  # applied: committed with the write's transaction
-        store.settle_action(click.action_id, outcome.status, outcome.text, now)
+    if outcome.status == "refused":  # (applied: settled with the write's transaction)
+        store.settle_action(click.action_id, "refused", outcome.text, now, details=kept(click))
+    elif outcome.status == "waiting":  # its summary still to write
+        store.settle_action(click.action_id, "waiting", outcome.text, now)
     return outcome
+
+
+def kept(click: Click) -> dict[str, Any]:
+    """What the state keeps of a settled click: not the Resolution Summary a person typed
+    (it is in the sheet, or was refused; it may hold a phone number)."""
+    return {**click.record(), "summary": None}
 
 
 def _apply(config: Config, backend: TrackerBackend, store: StateStore, click: Click,
@@ -83,7 +91,7 @@ def _apply(config: Config, backend: TrackerBackend, store: StateStore, click: Cl
                    for role, value in changed.items() if known.get(role) != value]
     store.commit_action(click.action_id, ticket, {**known, **changed}, transitions,
                         decision.actor, _thread(store, click, decision, {**known, **changed}),
-                        decision.said, now)
+                        decision.said, now, kept(click))
     return Outcome("applied", decision.said)
 
 

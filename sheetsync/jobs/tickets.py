@@ -86,17 +86,17 @@ def add_ticket(config: Config, backend: TrackerBackend, store: StateStore, actio
         max(sheet.numbers, default=sheet.binding.header_row) + 1)
     if row not in sheet.numbers:
         skipped = backend.write(sheet.binding.header_row, [
-            CellWrite(row, sheet.header(key), values.text(key, 0))
-            for key in values.columns if key in sheet.binding.positions])
+            CellWrite(row, sheet.header(key), text) for key in values.columns
+            if key in sheet.binding.positions and (text := values.text(key, 0)) is not None])
         if skipped is not None:
             told = (f"Nothing written: the tracker could not be written ({skipped}). Try "
                     "again.")
-            store.settle_action(action_id, "refused", told, now)
+            store.settle_action(action_id, "refused", told, now, details={})
             return told
     told = f"Added to the tracker in row {row}; the next cycle gives it its ticket ID."
+    # The values are in the sheet now: the state keeps no copy of them (a phone number).
     store.settle_action(action_id, "applied", told, now,
-                        details={"row": row, "actor": f"{actor} (Slack)",
-                                 "channel": new.channel, "values": dict(new.values)})
+                        details={"row": row, "actor": f"{actor} (Slack)", "channel": new.channel})
     return told
 
 

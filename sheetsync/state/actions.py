@@ -80,10 +80,11 @@ class ActionRepository(OutboxRepository):
     def commit_action(self, action_id: str, ticket_id: str,
                       fields: Mapping[str, str | None], transitions: Iterable[Transition],
                       actor: str, effects: Iterable[Effect], outcome: str,
-                      at: datetime) -> None:
+                      at: datetime, kept: Mapping[str, Any]) -> None:
         """An applied action in one transaction: the ticket's tracked fields as the write left
         them (so the next cycle sees no second transition), its transitions with their
-        actor, the thread's reply and the message's update, and the action settled."""
+        actor, the thread's reply and the message's update, and the action settled (its
+        payload now what is `kept` of it)."""
         stamp = _iso(at)
         with self._transaction() as db:
             db.execute("UPDATE tickets SET fields = ?, last_seen = ? WHERE ticket_id = ?",
@@ -96,7 +97,9 @@ class ActionRepository(OutboxRepository):
                  for t in transitions])
             self._insert_effects(db, list(effects), stamp, cycle)
             db.execute("UPDATE slack_actions SET status = 'applied', outcome = ?, "
-                       "settled_at = ? WHERE action_id = ?", (outcome, stamp, action_id))
+                       "settled_at = ?, payload = ? WHERE action_id = ?",
+                       (outcome, stamp, json.dumps(dict(kept), ensure_ascii=False),
+                        action_id))
 
     def credit_created(self) -> list[tuple[str, str]]:
         """Tickets added with `/ticket new` that a cycle has since given an ID: their
