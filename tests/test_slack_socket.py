@@ -249,3 +249,15 @@ def test_a_daemon_killed_after_the_ack_applies_the_click_once_after_its_restart(
     after = FakeSlack.at(saved)
     assert [r["text"] for r in after.replies(after.top_level()[0]["ts"])] == [
         f"{TICKET} taken by Priya (Support) (Slack)"]
+
+
+def test_a_socket_that_cannot_open_is_said_once_and_tried_each_tick(
+        tracker: Tracker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with FakeSlack(clock=Clock(NOW)).installed() as fake:  # no Socket Mode for this app
+        edge = SlackSocket(tracker.config, ENVIRON, escalated(tracker, fake, tmp_path),
+                           now=lambda: NOW)
+        for _ in range(3):
+            edge.follow(True)
+    assert [m for m, _ in fake.calls].count("apps.connections.open") == 3
+    said = [r for r in caplog.records if r.getMessage().startswith("slack socket not open")]
+    assert len(said) == 1

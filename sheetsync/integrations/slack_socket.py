@@ -73,6 +73,7 @@ class SlackSocket:
         self.web = WebClient(token=read_token(environ, TOKEN_ENV),
                              base_url=config.settings.slack.api_url, logger=self._quiet)
         self._client: SocketModeClient | None = None
+        self._fault: str | None = None  # why it last could not open, said once
 
     def follow(self, leading: bool) -> None:
         """Open the connection while this replica leads (first doing what a previous run
@@ -89,27 +90,35 @@ class SlackSocket:
 
     def close(self) -> None:
         """Stop taking envelopes at once (one that arrives now is not acknowledged, so Slack
-        delivers it again, to the replica that leads); the client's threads wind down in the
-        background, which takes the SDK a few seconds."""
+        delivers it again, to the replica that leads)."""
         client, self._client = self._client, None
-        if client is not None:  # (its receive loop holds the socket for up to 3 s)
-            threading.Thread(target=client.close, name="slack-socket-close", daemon=True).start()
+        if client is not None:
+            _close_later(client)
             logs.event("slack socket closed")
 
     def _open(self) -> None:
+        """Connect; a fault is logged once (not every tick) and tried again next tick."""
+        if not self.web.token:
+            self._not_open(f"{APP_TOKEN_ENV} is set but {TOKEN_ENV} is not: the answers and "
+                           "modals need the bot token", f"export {TOKEN_ENV}=xoxb-...")
+            return
         client = SocketModeClient(app_token=self.app_token, web_client=self.web,
                                   logger=self._quiet, concurrency=4)
         client.socket_mode_request_listeners.append(self._on_request)  # type: ignore[arg-type]
         try:
             client.connect()
         except _FAULTS as exc:
-            client.close()
-            logs.event("slack socket not open", logging.ERROR, error=one_line(exc),
-                       fix=f"check {APP_TOKEN_ENV} (an xapp- token with connections:write) "
-                           "and that Socket Mode is on in the app's settings")
+            _close_later(client)
+            self._not_open(one_line(exc), f"check {APP_TOKEN_ENV} (an xapp- token with "
+                           "connections:write) and that Socket Mode is on in the app's settings")
             return
-        self._client = client
+        self._client, self._fault = client, None
         logs.event("slack socket open")
+
+    def _not_open(self, error: str, fix: str) -> None:
+        if error != self._fault:
+            logs.event("slack socket not open", logging.ERROR, error=error, fix=fix)
+        self._fault = error
 
     # --- each envelope -------------------------------------------------------------------
 
@@ -259,3 +268,9 @@ def _settled(store: StateStore, action_id: str) -> bool:
     own worker may both reach one action; the second one leaves it as it is."""
     recorded = store.action(action_id)
     return recorded is not None and recorded.status in ("applied", "refused")
+
+
+def _close_later(client: SocketModeClient) -> None:
+    """The client's threads wound down in the background: its receive loop holds the socket
+    for up to 3 s, and its message loop waits 1 s for the next message."""
+    threading.Thread(target=client.close, name="slack-socket-close", daemon=True).start()
