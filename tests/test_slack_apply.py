@@ -18,6 +18,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from sheetsync.app.cli import main
 from sheetsync.backends import TrackerBackend
 from sheetsync.backends.workbook import Workbook
 from sheetsync.config import Config, load_config
@@ -144,7 +145,8 @@ def history(tracker: Tracker) -> list[tuple[str, str | None, str | None, str | N
 
 
 def test_take_it_adds_the_clicker_with_history_a_reply_and_the_message_updated(
-        tracker: Tracker, fake: FakeSlack, tmp_path: Path) -> None:
+        tracker: Tracker, fake: FakeSlack, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     out = escalated(tracker, fake, tmp_path)
     take = clicked(fake, "sheetsync_take")
     assert isinstance(take, Click)
@@ -155,6 +157,11 @@ def test_take_it_adds_the_clicker_with_history_a_reply_and_the_message_updated(
     assert history(tracker)[-1] == ("assignee", "Arjun (Support)",
                                     "Arjun (Support), Priya (Support)",
                                     "Priya (Support) (Slack)")
+    capsys.readouterr()
+    assert main(["history", TICKET, "--config", str(tracker.config.source)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith(
+        "assignee: Arjun (Support) -> Arjun (Support), Priya (Support)  by Priya (Support) "
+        "(Slack)")
     message = fake.top_level()[0]
     assert [r["text"] for r in fake.replies(message["ts"])] == [
         f"{TICKET} taken by Priya (Support) (Slack)"]
