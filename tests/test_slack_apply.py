@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -180,8 +180,7 @@ def test_resolve_writes_the_summary_as_text_and_the_status(
     opened = clicked(fake, "sheetsync_resolve")
     assert isinstance(opened, OpenResolve)
     summary = "=HYPERLINK(\"http://x\") fixed the invoice template"
-    click = Click(**{**{f: getattr(opened.click, f) for f in opened.click.__slots__},
-                     "summary": summary})
+    click = replace(opened.click, summary=summary)  # the modal, sent with its summary
     assert applied(tracker, click)[0] == "applied"
     assert tracker.cell("Status") == "Resolved"
     assert tracker.cell("Resolution Summary") == summary  # text, never a formula

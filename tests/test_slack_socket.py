@@ -22,6 +22,7 @@ import pytest
 
 from sheetsync.core.slack_actions import Click, Shown
 from sheetsync.integrations.slack_socket import SlackSocket
+from sheetsync.jobs.sync import run_sync
 from sheetsync.state import StateStore
 from tests.fake_slack import APP_TOKEN, TOKEN, FakeSlack
 from tests.fake_socket import FakeSocketMode
@@ -172,7 +173,6 @@ def test_ticket_new_with_an_invalid_number_shows_it_in_the_modal_and_writes_noth
     assert socket_mode.ack("env-3") == {"envelope_id": "env-3"}
     eventually(lambda: any("Added to the tracker" in e["text"] for e in fake.ephemeral),
                "the row added")
-    from sheetsync.jobs.sync import run_sync
     run_sync(tracker.config, NOW, sinks=edge.sinks)  # gives it its ID
     edge.follow(True)  # credits its creation to the person
     with StateStore(tracker.config.state_path) as store:
