@@ -104,6 +104,13 @@ def test_a_button_whose_status_the_ticket_holds_already_is_not_shown() -> None:
                                                              "sheetsync_resolve"]
 
 
+def test_a_button_whose_value_slack_would_refuse_is_not_sent() -> None:
+    crowded = {**PAYLOAD, "assignee": ", ".join(f"Agent {n} (Support)" for n in range(150))}
+    blocks = escalation_message(crowded, choices(SELLER)).blocks
+    valid_blocks(blocks)
+    assert all(b["type"] != "actions" for b in blocks)
+
+
 def click(kind: str = TAKE, status: str | None = "Escalated",
           assignee: str | None = "Rahul (Tech)", user: str = "U012PRIYA",
           summary: str | None = None) -> Click:

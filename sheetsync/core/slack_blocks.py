@@ -37,6 +37,7 @@ from sheetsync.schema import normalize
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 200  # our own cap for one value: enough for any real name or number
 DESCRIPTION_LIMIT = 2800
+VALUE_LIMIT = 2000  # a button's value
 
 _R = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"  # Hebrew, Arabic, Syriac, Thaana...
 #: A right-to-left run: from its first RTL letter to its last, spaces and digits between.
@@ -93,15 +94,16 @@ def escalation_message(payload: Mapping[str, Any], buttons: Choices | None = Non
 
 def action_buttons(payload: Mapping[str, Any], buttons: Choices) -> dict[str, Any] | None:
     """The escalation's buttons, each carrying the ticket and what the message shows; none
-    whose status the ticket holds already (None when no button is left)."""
+    whose status the ticket holds already, and none when what it shows is too long for a
+    button's value (Slack refuses the whole message then; None when no button is left)."""
     shown = Shown(str(payload["ticket_id"]), payload.get("status"), payload.get("assignee"))
     elements = [{"type": "button", "action_id": f"{ACTION_PREFIX}{kind}",
-                 "text": {"type": "plain_text", "text": LABELS[kind]},
-                 "value": button_value(kind, shown),
+                 "text": {"type": "plain_text", "text": LABELS[kind]}, "value": value,
                  **({"style": "primary"} if kind == RESOLVE else {})}
                 for kind in buttons.kinds
-                if (status := buttons.statuses[kind]) is None
-                or normalize(status) != normalize(shown.status or "")]
+                if ((status := buttons.statuses[kind]) is None
+                    or normalize(status) != normalize(shown.status or ""))
+                and len(value := button_value(kind, shown)) <= VALUE_LIMIT]
     if not elements:
         return None
     return {"type": "actions", "block_id": "sheetsync_actions", "elements": elements}
