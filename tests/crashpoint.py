@@ -5,7 +5,9 @@ the real functions, so the process dies exactly as a power cut or an OOM kill wo
 With `SHEETSYNC_FAKE_SLACK=state.json` (or `SHEETSYNC_FAKE_CLICKUP=...`) in the environment,
 Slack (or ClickUp) is the fake, its state kept in that file across processes; the step
 `slack-accepted` (`clickup-accepted`) dies once the service has taken a post (created a
-task), before its answer arrives, and `none` runs without dying. With
+task), before its answer arrives, `slack-acked` dies once a Slack click is recorded and
+acknowledged, before its row is written (`SHEETSYNC_FAKE_SOCKET` is the fake Socket Mode
+endpoint's URL), and `none` runs without dying. With
 `SHEETSYNC_FAKE_FAULT_RATE=0.1`, each call to a fake fails at that rate with one of the
 exceptions its libraries raise mid-call (tests.edge_faults.NETWORK), before or after the
 service took it (the soak).
@@ -25,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sheetsync.backends import workbook, xlsx_package  # noqa: E402
 from sheetsync.app.cli import main  # noqa: E402
+from sheetsync.integrations import slack_socket  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
 from sheetsync.state import StateStore  # noqa: E402
 from tests.fake_clickup import FakeClickUp  # noqa: E402
@@ -82,13 +85,16 @@ if __name__ == "__main__":
     step, args = sys.argv[1], sys.argv[2:]
     if step in STEPS:
         kill_around(*STEPS[step])
+    if step == "slack-acked":  # a click recorded and acknowledged, the row not yet written
+        kill_around(slack_socket, "apply_click", "before")
     rate = float(os.environ.get("SHEETSYNC_FAKE_FAULT_RATE") or 0)
     if rate:
         for fake in (FakeSlack, FakeClickUp):
             flaky(fake, rate, random.Random())
     with ExitStack() as fakes:
         if "SHEETSYNC_FAKE_SLACK" in os.environ:
-            slack = FakeSlack.at(Path(os.environ["SHEETSYNC_FAKE_SLACK"]))
+            slack = FakeSlack.at(Path(os.environ["SHEETSYNC_FAKE_SLACK"]),
+                                 socket_url=os.environ.get("SHEETSYNC_FAKE_SOCKET", ""))
             if step == "slack-accepted":
                 slack.on_accept = die
             fakes.enter_context(slack.installed())

@@ -29,6 +29,8 @@ from typing import Any
 from tests.cassettes import Exchange, write_cassette
 
 TOKEN = "xoxb-fake-token"
+APP_TOKEN = "xapp-1-fake-app-token"  # the app-level token Socket Mode connects with
+USERS = ("U012PRIYA", "U012RAHUL", "U0STRANGER")  # the workspace's members, for users.info
 CHANNELS = {"seller-support": "C0SELLERS1", "tech-support": "C0TECHSUP1"}
 ALL_SCOPES = ("chat:write", "channels:history", "groups:history", "channels:read",
               "groups:read")
@@ -63,6 +65,9 @@ class FakeSlack:
     exchanges: list[tuple[str, str, bytes, dict[str, str], Reply]] = field(
         default_factory=list)  # every request answered, for writing cassettes
     on_accept: Callable[[], None] = field(default=lambda: None)  # the crash test's kill point
+    socket_url: str = ""  # where apps.connections.open sends Socket Mode (tests.fake_socket)
+    ephemeral: list[dict[str, Any]] = field(default_factory=list)  # answers one person sees
+    views: list[dict[str, Any]] = field(default_factory=list)  # modals opened
     _last_post: dict[str, float] = field(default_factory=dict)
     _last_ts: float = 0.0
 
@@ -81,12 +86,14 @@ class FakeSlack:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
             self.messages = saved["messages"]
             self.faults = [Fault(**f) for f in saved["faults"]]
+            self.ephemeral, self.views = saved.get("ephemeral", []), saved.get("views", [])
             self._last_ts = max((float(m["ts"]) for m in self.messages), default=0.0)
 
     def save(self) -> None:
         if self.path is not None:
             self.path.write_text(json.dumps({"messages": self.messages, "faults": [
-                f.__dict__ for f in self.faults]}), encoding="utf-8")
+                f.__dict__ for f in self.faults], "ephemeral": self.ephemeral,
+                "views": self.views}), encoding="utf-8")
 
     # --- what a test looks at ----------------------------------------------------------------
 
@@ -153,6 +160,11 @@ class FakeSlack:
         method = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
         params = _params(body, headers.get("Content-Type", ""))
         self.load()
+        if urllib.parse.urlsplit(url).hostname == "hooks.slack.com":  # a response_url
+            self.calls.append(("response_url", params))
+            self.ephemeral.append({"response_url": url, **params})
+            self.save()
+            return Reply(200, "ok").response()
         self.calls.append((method, params))
         fault = next((f for f in self.faults if f.method == method), None)
         if fault is not None:
@@ -160,7 +172,8 @@ class FakeSlack:
             self.save()
         reply = self._fault(fault) if fault is not None else None
         if reply is None:
-            if headers.get("Authorization") != f"Bearer {self.token}":
+            if headers.get("Authorization") != \
+                    f"Bearer {APP_TOKEN if method.startswith('apps.') else self.token}":
                 reply = Reply(200, {"ok": False, "error": "invalid_auth"})
             else:
                 reply = getattr(self, "_" + method.replace(".", "_"))(params)
@@ -272,6 +285,31 @@ class FakeSlack:
         return Reply(200, {"ok": True, "user_id": "U0SHEETSYNC", "bot_id": "B0SHEETSYNC",
                            "user": "sheetsync", "team": "Seller Support"},
                          {"X-OAuth-Scopes": ",".join(self.scopes)})
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> Reply:
+        if not self.socket_url:
+            return Reply(200, {"ok": False, "error": "not_allowed_token_type"})
+        return Reply(200, {"ok": True, "url": self.socket_url})
+
+    def _views_open(self, params: dict[str, Any]) -> Reply:
+        view = params["view"] if isinstance(params["view"], dict) else json.loads(params["view"])
+        self.views.append({"trigger_id": params.get("trigger_id"), "view": view})
+        self.save()
+        return Reply(200, {"ok": True, "view": {"id": f"V{len(self.views):08d}", **view}})
+
+    def _chat_postEphemeral(self, params: dict[str, Any]) -> Reply:
+        if refusal := self._refuse(str(params["channel"]), "chat:write"):
+            return refusal
+        self.ephemeral.append(dict(params))
+        self.save()
+        return Reply(200, {"ok": True, "message_ts": f"{self.clock():.6f}"})
+
+    def _users_info(self, params: dict[str, Any]) -> Reply:
+        user = str(params.get("user"))
+        if user not in USERS:
+            return Reply(200, {"ok": False, "error": "user_not_found"})
+        return Reply(200, {"ok": True, "user": {"id": user, "name": user.lower(),
+                                                "deleted": False}})
 
     def _refuse(self, channel: str, scope: str) -> Reply | None:
         if channel not in CHANNELS.values():

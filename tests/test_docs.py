@@ -73,3 +73,20 @@ def test_nothing_in_the_project_points_outside_it() -> None:
                  *(ROOT / "sheetsync").rglob("*.py"), *(ROOT / "tests").rglob("*.py"),
                  *(ROOT / "bench").rglob("*.py"), *(ROOT / "bench").rglob("*.md")]:
         assert outside not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_slack_app_manifest_asks_for_what_the_buttons_and_ticket_use() -> None:
+    import yaml
+
+    from sheetsync.app.doctor import COMMAND_SCOPE, HISTORY_SCOPES, POST_SCOPE, USERS_SCOPE
+    from sheetsync.core.slack_actions import COMMAND
+
+    section = README[README.index("## Working tickets from Slack"):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "the section gives the app manifest"
+    manifest = yaml.safe_load(block.group(1))
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == [COMMAND]
+    assert {POST_SCOPE, HISTORY_SCOPES[0], COMMAND_SCOPE, USERS_SCOPE} <= set(
+        manifest["oauth_config"]["scopes"]["bot"])

@@ -39,7 +39,7 @@ def services() -> Iterator[tuple[FakeSlack, FakeClickUp]]:
 
 def doctor(config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
            **environ: str) -> tuple[int, dict[str, dict[str, object]], str]:
-    for name in ("SLACK_BOT_TOKEN", "CLICKUP_API_TOKEN"):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "CLICKUP_API_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -255,3 +255,42 @@ def test_each_google_problem_is_named_with_its_fix(
     assert code == 1
     assert checks[check]["ok"] is False and detail in str(checks[check]["detail"]), out
     assert checks[check]["fix"]
+
+
+SOCKET_SCOPES = ("chat:write", "channels:history", "channels:read", "commands", "users:read")
+
+
+@pytest.mark.parametrize(("users", "scopes", "says"), [
+    ('"Priya (Support)" = "U012PRIYA"', SOCKET_SCOPES, None),
+    ("", SOCKET_SCOPES, "nobody is mapped"),
+    ('"Priya (Support)" = "U0GONE0001"', SOCKET_SCOPES, "U0GONE0001 (Priya (Support)): "
+                                                        "user_not_found"),
+    ('"Priya" = "U012PRIYA"\n"Priya (Support)" = "U012PRIYA"', SOCKET_SCOPES,
+     "U012PRIYA is given to Priya and Priya (Support)"),
+])
+def test_with_socket_mode_the_people_who_may_act_are_checked(
+        demo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        users: str, scopes: tuple[str, ...], says: str | None) -> None:
+    configure(demo, SLACK + "\n[slack.users]\n" + users)
+    with FakeSlack(scopes=scopes).installed():
+        code, checks, out = doctor(demo, monkeypatch, capsys, SLACK_BOT_TOKEN=SLACK_TOKEN,
+                                   SLACK_APP_TOKEN="xapp-1-fake-app-token")
+    assert "slack socket" not in checks  # the token and the scopes are right
+    if says is None:
+        assert checks["slack users"]["ok"] is True and code == 0
+    else:
+        assert checks["slack users"]["ok"] is False and code == 1
+        assert says in str(checks["slack users"]["detail"]) and checks["slack users"]["fix"]
+    assert "xapp-1-fake-app-token" not in out
+
+
+def test_with_socket_mode_missing_scopes_and_a_bot_token_for_an_app_token_are_named(
+        demo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    configure(demo, SLACK + '\n[slack.users]\n"Priya (Support)" = "U012PRIYA"')
+    with FakeSlack(scopes=("chat:write", "channels:history", "channels:read")).installed():
+        code, checks, out = doctor(demo, monkeypatch, capsys, SLACK_BOT_TOKEN=SLACK_TOKEN,
+                                   SLACK_APP_TOKEN="xoxb-the-wrong-kind")
+    assert code == 1
+    assert "SLACK_APP_TOKEN is not an app-level token (they start with xapp-)" in out
+    assert "the app lacks commands, users:read" in str(checks["slack socket"]["detail"])
+    assert checks["slack users"]["detail"] == "1 mapped (not looked up)"

@@ -1,4 +1,4 @@
-"""State files from earlier releases open and migrate (Alembic revisions 0001-0011), keeping
+"""State files from earlier releases open and migrate (Alembic revisions 0001-0012), keeping
 everything in them; a newer sheetsync's state is refused; the schema is the one they had.
 
 The files in tests/fixtures were made by the release before Alembic (see its README).
@@ -38,16 +38,18 @@ def old_state(name: str, tmp_path: Path) -> Path:
 
 def assert_everything_kept(store: StateStore, hash_key: str) -> None:
     """What the v11 fixture holds, as this release reads it."""
-    assert store.version == len(MIGRATIONS) == 11
+    assert store.version == len(MIGRATIONS) == 12
     snapshot = store.snapshot()
     assert sorted(snapshot) == ["INT-000001", "INT-000002", "INT-000003"]
     first, gone = snapshot["INT-000001"], snapshot["INT-000003"]
     assert (first.row, first.row_hash, dict(first.fields)) == (
         2, "a" * 32, {"assignee": "Asha", "resolved": "no", "status": "Escalated"})
     assert not gone.present and dict(gone.marks) == {"phone": "Phone: not a valid number"}
-    assert [(h.field, h.before, h.after, h.at) for h in store.history("INT-000002")] == [
-        ("ticket", None, "created", AT), ("resolved", "no", "yes", LATER),
-        ("status", "Escalated", "Resolved", LATER)]
+    assert [(h.field, h.before, h.after, h.at, h.actor)
+            for h in store.history("INT-000002")] == [
+        ("ticket", None, "created", AT, None), ("resolved", "no", "yes", LATER, None),
+        ("status", "Escalated", "Resolved", LATER, None)]  # a cycle saw each: no actor
+    assert store.unsettled_actions() == []  # 0012: nothing was done from Slack yet
     assert store.hash_key().hex() == hash_key
     assert (store.adopted_at, store.next_ticket_number, store.generation()) == (AT, 4, 2)
     # the outbox, in the order it was planned, each effect as its last attempt left it
@@ -91,8 +93,8 @@ def test_a_state_file_from_the_release_before_alembic_opens_with_everything_in_i
             effects=[]))
         assert store.generation() == 3
     with sqlite3.connect(path) as db:  # stamped, and the old release's version kept
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0011",)]
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 11
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0012",)]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 12
 
 
 def test_the_oldest_state_file_takes_every_revision_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -111,7 +113,7 @@ def test_the_oldest_state_file_takes_every_revision_and_keeps_its_rows(tmp_path:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
-@pytest.mark.parametrize("revision", ["0012", "5f2e9c1a7b3d"])
+@pytest.mark.parametrize("revision", ["0013", "5f2e9c1a7b3d"])
 def test_a_revision_this_sheetsync_does_not_know_is_a_newer_ones_state_and_refused(
         revision: str, tmp_path: Path) -> None:
     path = tmp_path / "state.db"
@@ -120,7 +122,7 @@ def test_a_revision_this_sheetsync_does_not_know_is_a_newer_ones_state_and_refus
         db.execute("UPDATE alembic_version SET version_num = ?", (revision,))
     before = path.read_bytes()
     with pytest.raises(InputError, match=f"written by a newer sheetsync \\(state version "
-                                         f"{revision}, this one knows 11\\); upgrade sheetsync"):
+                                         f"{revision}, this one knows 12\\); upgrade sheetsync"):
         StateStore(path)
     assert path.read_bytes() == before
 
@@ -206,9 +208,9 @@ def test_a_postgresql_state_from_the_release_before_alembic_opens_with_everythin
         assert_everything_kept(store, key)
     with psycopg.connect(url) as db:
         assert db.execute("SELECT version_num FROM tracker.alembic_version").fetchall() == [
-            ("0011",)]
+            ("0012",)]
         assert db.execute("SELECT max(version) FROM tracker.schema_version").fetchone() == (
-            11,)
+            12,)
 
 
 def test_a_new_postgresql_state_has_the_schema_the_release_before_alembic_made(

@@ -224,3 +224,45 @@ def test_a_connection_the_server_dropped_is_a_passing_fault_and_nothing_half_don
             store.settle(effect.key, "sent", NOW)  # SQLAlchemy wraps psycopg's error
     with StateStore.postgres(server, namespace) as store:  # the next open: a new connection
         assert [e.status for e in store.effects()] == ["pending"]
+
+
+def test_slack_actions_on_postgresql_are_as_on_sqlite(server: str, tmp_path: Path) -> None:
+    from sheetsync.backends import open_backend
+    from sheetsync.core.slack_actions import Click, NewTicket, Shown
+    from sheetsync.jobs.actions import apply_click
+    from sheetsync.jobs.tickets import add_ticket
+
+    outcomes = []
+    for name, url in (("sqlite", None), ("postgres", server)):
+        config = demo_on(tmp_path / name, url,
+                         extra='\n[slack.users]\n"Priya (Support)" = "U012PRIYA"\n')
+        run_sync(config, NOW, sinks=open_sinks(config, {}))
+        edit(config, "Gupta Kirana Mart", Status="Escalated", **{"Assigned To": "Rahul (Tech)"})
+        run_sync(config, NOW, sinks=open_sinks(config, {}))
+        take = Click("take", Shown("INT-000002", "Escalated", "Rahul (Tech)"), "U012PRIYA", "1.1")
+        new = NewTicket("U012PRIYA", None, "V1", {"whatsapp_number": "+919845011111",
+                                                  "seller_name": "Nandi Dairy",
+                                                  "issue_type": "Help", "status": "Pending",
+                                                  "description": "Where is my invoice?"})
+        with open_state(config) as store:
+            recorded = [store.record_action(take.action_id, "e1", "take", "INT-000002",
+                                            "U012PRIYA", take.record(), NOW),
+                        store.record_action(take.action_id, "e1", "take", "INT-000002",
+                                            "U012PRIYA", take.record(), NOW),
+                        store.record_action("V1:U012PRIYA:new", "e2", "new", None, "U012PRIYA",
+                                            {}, NOW)]
+            applied = apply_click(config, open_backend(config), store, take, NOW).status
+            add_ticket(config, open_backend(config), store, "V1:U012PRIYA:new", new,
+                       "Priya (Support)", NOW)
+        run_sync(config, NOW + timedelta(minutes=5), sinks=open_sinks(config, {}))
+        with open_state(config) as store:
+            credited = store.credit_created()
+            history = [(h.field, h.after, h.actor) for t in ("INT-000002", "INT-000017")
+                       for h in store.history(t) if h.actor]
+            left = store.unsettled_actions()
+        outcomes.append((recorded, applied, credited, history, left))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][:2] == ([True, False, True], "applied")
+    assert outcomes[1][3] == [("assignee", "Rahul (Tech), Priya (Support)",
+                               "Priya (Support) (Slack)"),
+                              ("ticket", "created", "Priya (Support) (Slack)")]

@@ -421,14 +421,14 @@ def _history(args: argparse.Namespace) -> int:
         entries = store.history(args.ticket.strip().upper())
     if args.format == "json":
         print(json.dumps([{"ticket_id": e.ticket_id, "field": e.field, "from": e.before,
-                           "to": e.after, "at": _local(e.at, config)} for e in entries],
-                         indent=2))
+                           "to": e.after, "at": _local(e.at, config), "by": e.actor}
+                          for e in entries], indent=2))
         return EXIT_OK
     if not entries:
         print(f"No transitions recorded for {args.ticket}.")
     for e in entries:
         print(f"{_local(e.at, config)}  {e.ticket_id}  {e.field}: {e.before or '-'} -> "
-              f"{e.after or '-'}")
+              f"{e.after or '-'}" + (f"  by {e.actor}" if e.actor else ""))
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ missing, locked or unreadable for a moment) is logged and the next cycle tries a
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -28,6 +29,7 @@ from sheetsync.backends.file_locks import held_back
 from sheetsync.config import Config
 from sheetsync.integrations.couriers import Couriers
 from sheetsync.integrations.dispatch import Sinks, open_sinks
+from sheetsync.integrations.slack_socket import SlackSocket
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.faults import one_line, state_fault
 from sheetsync.jobs.reminders import run_reminders, run_sla
@@ -86,6 +88,11 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
     sinks.start()
     seen: object = None  # the tracker as the last completed cycle left it
     memory = CycleMemory()  # what this tracker's last cycle hands the next
+    # The buttons and /ticket (only with SLACK_APP_TOKEN): open while this replica leads;
+    # a click's edit makes the memory of the tab out of date.
+    edge = SlackSocket(config, os.environ if environ is None else environ, sinks,
+                       on_change=memory.forget,
+                       backend=lambda: open_backend(config, environ, pool))
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
     read_at: datetime | None = None
     held: str | None = None  # why the last read this tracker wanted was held back
@@ -95,12 +102,14 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
             try:
                 if not _lead(config, lease, leading):
                     leading, seen = False, None  # on taking over: read, whatever the probe
+                    edge.follow(False)
                     health.succeeded()
                     if once:
                         break
                     stop.wait(interval)
                     continue
                 leading = True
+                edge.follow(not once)
                 backend = backend or open_backend(config, environ, pool)
                 stamp = backend.probe()
                 due = stamp is None or stamp != seen or read_at is None
@@ -113,8 +122,9 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                 if due:
                     read_at = now()
                     try:
-                        report = run_sync(config, read_at, sinks=sinks, backend=backend,
-                                          lease=lease, memory=memory)
+                        with edge.lock:  # never while a click edits the tracker
+                            report = run_sync(config, read_at, sinks=sinks, backend=backend,
+                                              lease=lease, memory=memory)
                     finally:
                         if share is not None:
                             share.finished()
@@ -138,6 +148,7 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
             except (Standby, LeaseLost) as exc:  # another replica took over meanwhile
                 logs.event("standby", logging.WARNING, reason=str(exc))
                 leading = False
+                edge.follow(False)
             except Exception as exc:  # a fault the next interval may not have: never the end
                 said = _fault(exc)
                 logs.event("cycle failed", logging.ERROR, error=said)
@@ -149,6 +160,7 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                 break
             stop.wait(interval)
     finally:
+        edge.close()
         if couriers is not None:
             couriers.stop()
         if leading:

@@ -1,7 +1,8 @@
 """`sheetsync doctor`: is everything configured right, before the daemon runs?
 
 Checks in order (the config; Google's credentials; the tracker and its columns; edit access
-and the change probe on Google; the state store; Slack; ClickUp)
+and the change probe on Google; the state store; Slack, and with Socket Mode the people
+mapped in slack.users; ClickUp)
 and says, for each failure, what to do. It reads and asks, and changes nothing: no message is
 sent, no task created, the state store is opened read-only, and no secret is ever printed.
 """
@@ -35,6 +36,7 @@ from sheetsync.state.snapshots import parse_write_failing
 #: What each kind of Slack conversation needs for sheetsync to post and to look posts up.
 POST_SCOPE = "chat:write"
 HISTORY_SCOPES = ("channels:history", "groups:history")
+COMMAND_SCOPE, USERS_SCOPE = "commands", "users:read"  # /ticket; looking slack.users up
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,57 @@ def _slack(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
                     f"and set the new token in {slack.TOKEN_ENV}")
     else:
         yield Check("slack scopes", True, f"{POST_SCOPE} to post, {history} to look posts up")
+    yield from _slack_actions(config, environ, sink, scopes)
+
+
+def _slack_actions(config: Config, environ: Mapping[str, str], sink: slack.SlackSink,
+                   scopes: set[str]) -> Iterator[Check]:
+    """With SLACK_APP_TOKEN: the buttons' and /ticket's needs, and the people who may act
+    (slack.users: IDs well-formed, one name each, and each a user of the workspace)."""
+    try:
+        app_token = read_token(environ, slack.APP_TOKEN_ENV)
+    except ConfigError as exc:
+        yield Check("slack socket", False, str(exc), f"set {slack.APP_TOKEN_ENV} again")
+        return
+    if not app_token:
+        return
+    if not app_token.startswith("xapp-"):
+        yield Check("slack socket", False, f"{slack.APP_TOKEN_ENV} is not an app-level token "
+                    "(they start with xapp-)", "Basic Information > App-Level Tokens > "
+                    "Generate, with the connections:write scope")
+    missing = [s for s in (COMMAND_SCOPE, USERS_SCOPE) if s not in scopes]
+    if missing:
+        yield Check("slack socket", False, f"the app lacks {', '.join(missing)} (for /ticket "
+                    "and to check slack.users)", "add them under OAuth & Permissions > Bot "
+                    "Token Scopes, reinstall the app, and set the new token in "
+                    f"{slack.TOKEN_ENV}")
+    users = config.settings.slack.users
+    names: dict[str, list[str]] = {}
+    for name, user in users.items():
+        names.setdefault(user, []).append(name)
+    twice = {user: given for user, given in names.items() if len(given) > 1}
+    if not users:
+        yield Check("slack users", False, "nobody is mapped, so nobody can use the buttons or "
+                    "/ticket", '[slack.users] "Priya (Support)" = "U0123ABCD" (in Slack: the '
+                    "person's profile > More > Copy member ID)")
+        return
+    for user, given in twice.items():
+        yield Check("slack users", False, f"{user} is given to {' and '.join(given)}: sheetsync "
+                    "cannot tell which one acts, so neither may", "keep one name per Slack user")
+    unknown = []
+    for user in names if USERS_SCOPE in scopes else ():
+        try:
+            found = sink.client.users_info(user=user)
+            if (found.get("user") or {}).get("deleted"):
+                unknown.append(f"{user} ({', '.join(names[user])}) is deactivated")
+        except SlackApiError as exc:
+            unknown.append(f"{user} ({', '.join(names[user])}): {exc.response.get('error')}")
+    if unknown:
+        yield Check("slack users", False, "; ".join(unknown),
+                    "fix slack.users: each ID is a member ID of this workspace")
+    elif not twice:
+        yield Check("slack users", True, f"{len(users)} mapped, each a user of the workspace"
+                    if USERS_SCOPE in scopes else f"{len(users)} mapped (not looked up)")
 
 
 def _clickup(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:

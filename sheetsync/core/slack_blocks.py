@@ -5,21 +5,39 @@ reference says), sent in `mrkdwn` objects marked `verbatim` (no auto-linked URLs
 mentions), stripped of the control characters that reorder or hide text, and right-to-left
 runs are isolated so they cannot turn the line around them. A cell can never ping `@channel`,
 form a link or break the message's layout.
+
+With Socket Mode on, the escalation also carries buttons (each button's value says what the
+message showed), and the modals and answers of the buttons and `/ticket` are built here.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sheetsync.core.messages import one_line, without_controls
+from sheetsync.core.slack_actions import (
+    ACTION_PREFIX,
+    LABELS,
+    NEW_VIEW,
+    RESOLVE,
+    RESOLVE_VIEW,
+    SUMMARY,
+    Choices,
+    Click,
+    Shown,
+    button_value,
+)
+from sheetsync.schema import normalize
 
 #: Slack's limits: a section's text 3,000 characters, a field 2,000, ten fields.
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 200  # our own cap for one value: enough for any real name or number
 DESCRIPTION_LIMIT = 2800
+VALUE_LIMIT = 2000  # a button's value
 
 _R = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"  # Hebrew, Arabic, Syriac, Thaana...
 #: A right-to-left run: from its first RTL letter to its last, spaces and digits between.
@@ -44,8 +62,10 @@ def inert(text: str) -> str:
     return _RTL_RUN.sub(lambda run: f"{_FSI}{run.group(0)}{_PDI}", text)
 
 
-def escalation_message(payload: Mapping[str, Any]) -> SlackMessage:
-    """The escalation: the guide's line, the ticket's fields, its description, its links."""
+def escalation_message(payload: Mapping[str, Any], buttons: Choices | None = None
+                       ) -> SlackMessage:
+    """The escalation: the guide's line, the ticket's fields, its description, its links;
+    with `buttons` (Socket Mode on), the actions a person can take on it from Slack."""
     line = _line(payload["text"])
     fields = [(label, payload.get(key)) for label, key in (
         ("Ticket", "ticket_id"), ("WhatsApp", "contact"), ("Status", "status"),
@@ -67,8 +87,72 @@ def escalation_message(payload: Mapping[str, Any]) -> SlackMessage:
     if payload.get("row_url"):
         blocks.append({"type": "context", "elements": [
             _mrkdwn(f"<{_link(payload['row_url'])}|Open the row in the tracker>")]})
+    if buttons is not None and (actions := action_buttons(payload, buttons)) is not None:
+        blocks.append(actions)
     return SlackMessage(line, blocks)
 
+
+def action_buttons(payload: Mapping[str, Any], buttons: Choices) -> dict[str, Any] | None:
+    """The escalation's buttons, each carrying the ticket and what the message shows; none
+    whose status the ticket holds already, and none when what it shows is too long for a
+    button's value (Slack refuses the whole message then; None when no button is left)."""
+    shown = Shown(str(payload["ticket_id"]), payload.get("status"), payload.get("assignee"))
+    elements = [{"type": "button", "action_id": f"{ACTION_PREFIX}{kind}",
+                 "text": {"type": "plain_text", "text": LABELS[kind]}, "value": value,
+                 **({"style": "primary"} if kind == RESOLVE else {})}
+                for kind in buttons.kinds
+                if ((status := buttons.statuses[kind]) is None
+                    or normalize(status) != normalize(shown.status or ""))
+                and len(value := button_value(kind, shown)) <= VALUE_LIMIT]
+    if not elements:
+        return None
+    return {"type": "actions", "block_id": "sheetsync_actions", "elements": elements}
+
+
+def resolve_view(click: Click, resolution_header: str) -> dict[str, Any]:
+    """The modal *Resolve...* opens: one input for the Resolution Summary; the click itself
+    rides in `private_metadata`, so its submission is the same action."""
+    meta = {"value": button_value(RESOLVE, click.shown), "action_ts": click.action_ts,
+            "channel": click.channel, "message_ts": click.message_ts}
+    return {"type": "modal", "callback_id": RESOLVE_VIEW,
+            "title": _plain(one_line(f"Resolve {click.shown.ticket_id}", 24)),
+            "submit": _plain("Resolve"), "close": _plain("Cancel"),
+            "private_metadata": json.dumps(meta, separators=(",", ":")),
+            "blocks": [{"type": "input", "block_id": SUMMARY,
+                        "label": _plain(one_line(resolution_header, 2000)),
+                        "element": {"type": "plain_text_input", "action_id": SUMMARY,
+                                    "multiline": True, "max_length": 3000}}]}
+
+
+def new_ticket_view(inputs: Sequence[tuple[str, str, Sequence[str]]], channel: str | None
+                    ) -> dict[str, Any]:
+    """The `/ticket new` modal: one input per required column a person types (a menu where
+    the column has choices), the channel it was typed in kept for the submission."""
+    blocks = []
+    for key, header, values in inputs:
+        element: dict[str, Any] = {"type": "static_select", "action_id": key, "options": [
+            {"text": _plain(one_line(v, 75)), "value": v[:150]} for v in values[:100]]} \
+            if values else {"type": "plain_text_input", "action_id": key,
+                            "multiline": key == "description"}
+        blocks.append({"type": "input", "block_id": key, "label": _plain(one_line(header, 2000)),
+                       "element": element})
+    return {"type": "modal", "callback_id": NEW_VIEW, "title": _plain("New ticket"),
+            "submit": _plain("Add to the tracker"), "close": _plain("Cancel"),
+            "private_metadata": channel or "", "blocks": blocks}
+
+
+def ticket_card(fields: Sequence[tuple[str, str | None]], notes: Sequence[str]
+                ) -> SlackMessage:
+    """`/ticket INT-000123`'s answer: the row's fields as it holds them (already masked by
+    the caller), then what the checks found on it."""
+    shown = [_field(label, inert(one_line(value, FIELD_LIMIT))) for label, value in fields
+             if value][:10]
+    line = inert(one_line(fields[0][1] or "", FIELD_LIMIT)) if fields else ""
+    blocks: list[dict[str, Any]] = [{"type": "section", "fields": shown}] if shown else []
+    if notes:
+        text = "\n".join(inert(one_line(n, FIELD_LIMIT)) for n in notes)
+        blocks.append(_section(f"*Findings*\n{text[:SECTION_LIMIT - 20]}"))
+    return SlackMessage(line, blocks)
 
 def incident_message(payload: Mapping[str, Any]) -> SlackMessage:
     """The incident: its line, then one line per ticket in it."""
@@ -117,6 +201,10 @@ def _field(label: str, value: str) -> dict[str, Any]:
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:

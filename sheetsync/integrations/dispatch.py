@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sheetsync.app import logs
 from sheetsync.config import Config
 from sheetsync.core.effects import Effect
+from sheetsync.core.slack_actions import choices
 from sheetsync.errors import ConfigError, SheetsyncError
 from sheetsync.faults import one_line
 from sheetsync.integrations import DeliveryError, Sink, read_token
@@ -125,7 +126,9 @@ def open_sinks(config: Config, environ: Mapping[str, str] | None = None,
                         {"channel": slack_settings.channel}, quiet):
         assert slack_settings.channel is not None
         slack_sink = slack.SlackSink(token, slack_settings.channel,
-                                     api_url=slack_settings.api_url, users=slack_settings.users)
+                                     api_url=slack_settings.api_url, users=slack_settings.users,
+                                     buttons=choices(config.schema) if read_token(
+                                         environ, slack.APP_TOKEN_ENV) else None)
         by_kind.update({kind: slack_sink for kind in SLACK_KINDS})
     tasks = None
     settings = config.settings.clickup

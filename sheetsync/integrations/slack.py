@@ -41,6 +41,7 @@ from sheetsync.core.rules import (
     SLACK_SLA,
     SLACK_UPDATE,
 )
+from sheetsync.core.slack_actions import Choices
 from sheetsync.core.values import split_people
 from sheetsync.core.slack_blocks import (
     SlackMessage,
@@ -51,6 +52,7 @@ from sheetsync.core.slack_blocks import (
 )
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"
+APP_TOKEN_ENV = "SLACK_APP_TOKEN"  # an app-level xapp- token: Socket Mode, the buttons, /ticket
 API_URL = "https://slack.com/api/"
 EVENT_TYPE = "sheetsync_effect"  # the metadata event a message's key travels in
 PACE_SECONDS = 1.0  # Slack: one message per second per channel, counted from the end
@@ -125,8 +127,10 @@ class SlackSink:
     def __init__(self, token: str, channel: str, *, api_url: str = API_URL,
                  pacer: Pacer | None = None, sleep: Sleep | None = None,
                  jitter: Callable[[], float] = random.random, timeout: int = 15,
-                 users: Mapping[str, str] | None = None) -> None:
+                 users: Mapping[str, str] | None = None,
+                 buttons: Choices | None = None) -> None:
         self.channel = channel
+        self.buttons = buttons  # the escalation's buttons, when Socket Mode is on
         self.users = dict(users or {})  # Assigned To names -> Slack user IDs, for mentions
         self.pacer = pacer or Pacer(PACE_SECONDS)
         self.sleep = sleep or self.pacer.sleep
@@ -175,7 +179,7 @@ class SlackSink:
 
     def _post(self, effect: Effect, channel: str, thread: Mapping[str, Any] | None
               ) -> Mapping[str, Any]:
-        message = _message(effect, self.users)
+        message = _message(effect, self.users, self.buttons)
         extra: dict[str, Any] = {}
         if thread is not None:  # a reply goes where its escalation is
             channel = thread["channel"]
@@ -200,7 +204,7 @@ class SlackSink:
 
     def _update(self, effect: Effect, parent: Mapping[str, Any]) -> Mapping[str, Any]:
         """chat.update is idempotent (same message, same content): no lookup needed."""
-        message = escalation_message(effect.payload)
+        message = escalation_message(effect.payload, self.buttons)
         try:
             with self._paced(parent["channel"]):
                 self.client.chat_update(channel=parent["channel"], ts=parent["ts"],
@@ -330,9 +334,10 @@ class SlackSink:
                              unclear=unclear)
 
 
-def _message(effect: Effect, users: Mapping[str, str]) -> SlackMessage:
+def _message(effect: Effect, users: Mapping[str, str], buttons: Choices | None = None
+             ) -> SlackMessage:
     if effect.kind == SLACK_MESSAGE:
-        return escalation_message(effect.payload)
+        return escalation_message(effect.payload, buttons)
     if effect.kind == SLACK_INCIDENT:
         return incident_message(effect.payload)
     if effect.kind == SLACK_DIGEST:

@@ -1,5 +1,6 @@
-"""The state's migrations: Alembic revisions 0001-0011 (one for each numbered script of the
-releases before Alembic), run when the state opens, on the store's own connection.
+"""The state's migrations: Alembic revisions 0001-0012 (0001-0011 one for each numbered
+script of the releases before Alembic; 0012 the Slack actions and each transition's actor),
+run when the state opens, on the store's own connection.
 
 No alembic.ini: the revisions ship inside the package (`revisions/`), and the configuration
 is made here. A state from before Alembic (SQLite's `PRAGMA user_version`, PostgreSQL's

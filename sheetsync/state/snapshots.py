@@ -37,6 +37,7 @@ class HistoryEntry:
     before: str | None
     after: str | None
     at: str
+    actor: str | None = None  # who made it, when a person did from Slack; None: a cycle saw it
 
 
 class SnapshotRepository(Repository):
@@ -134,7 +135,7 @@ class SnapshotRepository(Repository):
         """A ticket's transitions, oldest first."""
         return [HistoryEntry(*row) for row in self._db.execute(
             select(transitions.c.ticket_id, transitions.c.field, transitions.c.before,
-                   transitions.c.after, transitions.c.observed_at)
+                   transitions.c.after, transitions.c.observed_at, transitions.c.actor)
             .where(transitions.c.ticket_id == ticket_id).order_by(transitions.c.id)).all()]
 
     def resolutions(self, since: datetime) -> dict[str, tuple[datetime, int]]:

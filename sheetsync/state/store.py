@@ -33,13 +33,13 @@ from sheetsync.core.tickets import Snapshot
 from sheetsync.core.transitions import Transition
 from sheetsync.errors import InputError
 from sheetsync.faults import NotAState
+from sheetsync.state.actions import ActionRepository
 from sheetsync.state.database import Database, _iso, faults
 from sheetsync.state.dialects import insert, insert_ignored, upsert
 from sheetsync.state.incidents import IncidentRepository
 from sheetsync.state.jobs import JobRepository
 from sheetsync.state.lease import Lease
 from sheetsync.state.migrations import migrate, version
-from sheetsync.state.outbox import OutboxRepository
 from sheetsync.state.snapshots import SnapshotRepository
 from sheetsync.state.tables import STATE_TABLES, cycles, followups, levels, meta, tickets
 from sheetsync.state.tables import transitions as transitions_table
@@ -77,11 +77,12 @@ class CycleRecord:
     scope: frozenset[str] | None = None  # the tickets whose rows this cycle read again (the
 
 
-class StateStore(SnapshotRepository, OutboxRepository, JobRepository, IncidentRepository,
+class StateStore(SnapshotRepository, ActionRepository, JobRepository, IncidentRepository,
                  TaskRepository):
     """One tracker's state: in an SQLite file (WAL, created with mode 0600), or in a
     PostgreSQL schema (`StateStore.postgres`). Each repository holds one concern: snapshots
-    and history, the outbox (with the lease that fences it), job runs, incidents, tasks."""
+    and history, the outbox (with the lease that fences it), job runs, incidents, tasks, and
+    what people did from Slack (an outbox repository too: its actions plan effects)."""
 
     def __init__(self, path: Path, *, lease: Lease | None = None) -> None:
         self.path: Path | str = path

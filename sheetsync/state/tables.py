@@ -45,6 +45,7 @@ transitions = Table(
     Column("after", Text),
     Column("observed_at", Text, nullable=False),
     Column("cycle_id", Integer, nullable=False),
+    Column("actor", Text),  # who made it from Slack; NULL: a cycle saw it
 )
 
 effects = Table(
@@ -112,6 +113,22 @@ levels = Table("levels", metadata, Column("ticket_id", Text, primary_key=True),
 leases = Table("leases", metadata, Column("name", Text, primary_key=True),
                Column("holder", Text, nullable=False),
                Column("expires", Double, nullable=False))
+
+slack_actions = Table(
+    "slack_actions", metadata,
+    Column("action_id", Text, primary_key=True),
+    Column("envelope_id", Text, nullable=False, unique=True),
+    Column("kind", Text, nullable=False),
+    Column("ticket_id", Text),
+    Column("user_id", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: what the message showed, where to answer
+    Column("status", Text, nullable=False),
+    Column("outcome", Text),
+    Column("received_at", Text, nullable=False),
+    Column("settled_at", Text),
+    # Insertion order: SQLite's own rowid; on PostgreSQL a column the revision adds
+    Column("rowid", BigInteger),
+)
 
 # PostgreSQL only: the version the releases before Alembic read (SQLite's is user_version)
 schema_version = Table("schema_version", metadata, Column("version", Integer))
