@@ -163,7 +163,7 @@ def _writes(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
     if failing is not None and is_stuck(failing, now):
         yield Check("tracker writes", False, describe(failing, now), WRITE_FIX)
     if (line := held_back(config, now)) is not None:
-        said, fix = line.split("; ", 1)
+        said, fix = line.rsplit("; ", 1)  # (an owner's name may hold "; ")
         yield Check("tracker lock", False, said, fix)
 
 
