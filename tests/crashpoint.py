@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sheetsync.backends import workbook, xlsx_package  # noqa: E402
 from sheetsync.app.cli import main  # noqa: E402
-from sheetsync.integrations import slack_socket  # noqa: E402
+from sheetsync.integrations import slack_desk  # noqa: E402
 from sheetsync.integrations.outbox import LocalOutbox  # noqa: E402
 from sheetsync.state import StateStore  # noqa: E402
 from tests.fake_clickup import FakeClickUp  # noqa: E402
@@ -86,7 +86,7 @@ if __name__ == "__main__":
     if step in STEPS:
         kill_around(*STEPS[step])
     if step == "slack-acked":  # a click recorded and acknowledged, the row not yet written
-        kill_around(slack_socket, "apply_click", "before")
+        kill_around(slack_desk, "apply_click", "before")
     rate = float(os.environ.get("SHEETSYNC_FAKE_FAULT_RATE") or 0)
     if rate:
         for fake in (FakeSlack, FakeClickUp):

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from sheetsync.core.slack_actions import Click, Shown
+from sheetsync.integrations.slack_desk import SlackDesk
 from sheetsync.integrations.slack_socket import SlackSocket
 from sheetsync.jobs.sync import run_sync
 from sheetsync.state import StateStore
@@ -51,9 +52,9 @@ def tracker(tmp_path: Path) -> Tracker:
 
 
 @pytest.fixture
-def edge(tracker: Tracker, fake: FakeSlack, tmp_path: Path) -> Iterator[SlackSocket]:
+def edge(tracker: Tracker, fake: FakeSlack, tmp_path: Path) -> Iterator[SlackDesk]:
     sinks = escalated(tracker, fake, tmp_path)
-    opened = SlackSocket(tracker.config, ENVIRON, sinks, now=lambda: NOW)
+    opened = SlackSocket(ENVIRON, now=lambda: NOW).desk(tracker.config, sinks)
     opened.follow(True)
     try:
         yield opened
@@ -81,7 +82,7 @@ def actions_of(tracker: Tracker) -> list[tuple[str, str | None]]:
 
 
 def test_a_click_is_acknowledged_applied_and_a_redelivery_is_done_once(
-        edge: SlackSocket, socket_mode: FakeSocketMode, fake: FakeSlack,
+        edge: SlackDesk, socket_mode: FakeSocketMode, fake: FakeSlack,
         tracker: Tracker) -> None:
     payload = block_actions(button(fake, "sheetsync_take"), "sheetsync_take")
     socket_mode.deliver("interactive", payload, "env-take-1")
@@ -100,7 +101,7 @@ def test_a_click_is_acknowledged_applied_and_a_redelivery_is_done_once(
 
 
 def test_an_unmapped_user_is_told_to_ask_an_admin(
-        edge: SlackSocket, socket_mode: FakeSocketMode, fake: FakeSlack,
+        edge: SlackDesk, socket_mode: FakeSocketMode, fake: FakeSlack,
         tracker: Tracker) -> None:
     socket_mode.deliver("interactive", block_actions(
         button(fake, "sheetsync_take"), "sheetsync_take", user="U0STRANGER"), "env-1")
@@ -111,7 +112,7 @@ def test_an_unmapped_user_is_told_to_ask_an_admin(
 
 
 def test_resolve_opens_the_modal_and_its_submission_resolves_the_ticket(
-        edge: SlackSocket, socket_mode: FakeSocketMode, fake: FakeSlack,
+        edge: SlackDesk, socket_mode: FakeSocketMode, fake: FakeSlack,
         tracker: Tracker) -> None:
     socket_mode.deliver("interactive", block_actions(button(fake, "sheetsync_resolve"),
                                                      "sheetsync_resolve"), "env-1")
@@ -138,7 +139,7 @@ def command(text: str) -> dict[str, Any]:
 
 
 def test_ticket_shows_the_row_to_the_one_who_asked_with_the_number_masked(
-        edge: SlackSocket, socket_mode: FakeSocketMode, fake: FakeSlack) -> None:
+        edge: SlackDesk, socket_mode: FakeSocketMode, fake: FakeSlack) -> None:
     socket_mode.deliver("slash_commands", command(TICKET), "env-1")
     [answer] = eventually(lambda: fake.ephemeral, "the answer")
     shown = str(answer["blocks"])
@@ -147,7 +148,7 @@ def test_ticket_shows_the_row_to_the_one_who_asked_with_the_number_masked(
 
 
 def test_ticket_new_with_an_invalid_number_shows_it_in_the_modal_and_writes_nothing(
-        edge: SlackSocket, socket_mode: FakeSocketMode, fake: FakeSlack,
+        edge: SlackDesk, socket_mode: FakeSocketMode, fake: FakeSlack,
         tracker: Tracker) -> None:
     socket_mode.deliver("slash_commands", command("new"), "env-1")
     [opened] = eventually(lambda: fake.views, "the modal opened")
@@ -192,7 +193,7 @@ def test_a_click_a_dead_run_recorded_is_applied_or_reported_when_the_edge_opens(
             store.record_action(click.action_id, f"env-{click.action_ts}", click.kind,
                                 TICKET, click.user, click.record(), NOW)
     tracker.edit("Status", "In Progress")  # while sheetsync was down
-    edge = SlackSocket(tracker.config, ENVIRON, sinks, now=lambda: NOW)
+    edge = SlackSocket(ENVIRON, now=lambda: NOW).desk(tracker.config, sinks)
     try:
         edge.follow(True)
     finally:
@@ -256,8 +257,8 @@ def test_a_daemon_killed_after_the_ack_applies_the_click_once_after_its_restart(
 def test_a_socket_that_cannot_open_is_said_once_and_tried_each_tick(
         tracker: Tracker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with FakeSlack(clock=Clock(NOW)).installed() as fake:  # no Socket Mode for this app
-        edge = SlackSocket(tracker.config, ENVIRON, escalated(tracker, fake, tmp_path),
-                           now=lambda: NOW)
+        edge = SlackSocket(ENVIRON, now=lambda: NOW).desk(
+            tracker.config, escalated(tracker, fake, tmp_path))
         for _ in range(3):
             edge.follow(True)
     assert [m for m, _ in fake.calls].count("apps.connections.open") == 3

@@ -45,18 +45,21 @@ def run_daemon(config: Config, *, once: bool = False,
                environ: Mapping[str, str] | None = None,
                metrics_at: tuple[str, int] | None = None,
                backend: TrackerBackend | None = None,
-               health: metrics.Health | None = None, pool: Pool | None = None) -> int:
+               health: metrics.Health | None = None, pool: Pool | None = None,
+               socket: SlackSocket | None = None) -> int:
     """Run cycles until stopped; returns the exit code (0 after a clean stop).
 
     The sinks (Slack when its token is in `environ`) are opened once, so a channel name is
     looked up once per start, not every cycle. With `metrics_at` (host, port), /healthz and
     /metrics are served while it runs. The backend is opened in the loop: a credential that
     cannot be loaded yet is a failed cycle, tried again each interval, not a dead daemon.
-    Google's quota is shared through `pool` with the process's other trackers.
+    Google's quota is shared through `pool`, and Slack's Socket Mode connection through
+    `socket`, with the process's other trackers.
     """
     zone = logs.ZONE.set(config.timezone)  # this tracker's lines in its own zone
     try:
-        return _run(config, once, now, stop, environ, metrics_at, backend, health, pool)
+        return _run(config, once, now, stop, environ, metrics_at, backend, health, pool,
+                    socket)
     finally:
         logs.ZONE.reset(zone)
 
@@ -64,7 +67,7 @@ def run_daemon(config: Config, *, once: bool = False,
 def _run(config: Config, once: bool, now: Callable[[], datetime],
          stop: threading.Event | None, environ: Mapping[str, str] | None,
          metrics_at: tuple[str, int] | None, backend: TrackerBackend | None,
-         health: metrics.Health | None, pool: Pool | None) -> int:
+         health: metrics.Health | None, pool: Pool | None, socket: SlackSocket | None) -> int:
     """The loop of `run_daemon`."""
     sinks = open_sinks(config, environ, echo=lambda line: logs.event("outbox", line=line))
     interval = config.settings.sync.interval_seconds
@@ -88,10 +91,10 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
     sinks.start()
     seen: object = None  # the tracker as the last completed cycle left it
     memory = CycleMemory()  # what this tracker's last cycle hands the next
-    # The buttons and /ticket (only with SLACK_APP_TOKEN): open while this replica leads;
-    # a click's edit makes the memory of the tab out of date.
-    edge = SlackSocket(config, os.environ if environ is None else environ, sinks,
-                       on_change=memory.forget,
+    # The buttons and /ticket (only with SLACK_APP_TOKEN): the process's connection, open
+    # while it leads a tracker; a click's edit makes the memory of the tab out of date.
+    socket = socket or SlackSocket(os.environ if environ is None else environ, now)
+    edge = socket.desk(config, sinks, on_change=memory.forget,
                        backend=lambda: open_backend(config, environ, pool))
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
     read_at: datetime | None = None
@@ -183,9 +186,11 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
     own backend, sinks, state, lease and schedule (Google's quota shared through one `pool`
     per process): one tracker's broken credential or unreachable service stops none of the
     others. /healthz is 200 while every tracker is healthy and names each; /metrics labels
-    every figure with its tracker."""
+    every figure with its tracker. Slack's Socket Mode is one connection for all of them
+    (one app token: Slack would spread a tracker's clicks over every connection)."""
     stop = stop or threading.Event()
     pool = pool or Pool()  # one budget per Google credential and project, for all of them
+    socket = SlackSocket(os.environ if environ is None else environ, now)
     healths = {c.name: metrics.Health(c.settings.sync.interval_seconds) for c in configs}
     server = _serve(metrics_at, metrics.Fleet(healths))
     previous = _install_stop_handlers(stop)
@@ -200,7 +205,7 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
         try:
             codes[config.name] = run_daemon(config, once=once, now=now, stop=stop,
                                             environ=environ, health=healths[config.name],
-                                            pool=pool)
+                                            pool=pool, socket=socket)
         except SheetsyncError as exc:  # its config cannot run (a token without settings)
             logs.event("tracker stopped", logging.ERROR, error=str(exc))
             healths[config.name].failed(str(exc))
@@ -215,6 +220,7 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
             while thread.is_alive():
                 thread.join(timeout=0.5)  # the main thread stays free for SIGTERM
     finally:
+        socket.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if server is not None:

@@ -154,6 +154,17 @@ def ticket_card(fields: Sequence[tuple[str, str | None]], notes: Sequence[str]
         blocks.append(_section(f"*Findings*\n{text[:SECTION_LIMIT - 20]}"))
     return SlackMessage(line, blocks)
 
+def ticket_cards(cards: Sequence[tuple[str, SlackMessage]], named: bool) -> SlackMessage:
+    """`/ticket`'s answer from every tracker holding the ticket (name, card); with `named`
+    (the process serves several), each card under its tracker's name."""
+    if not named:
+        return cards[0][1]
+    blocks = [block for name, card in cards for block in (
+        {"type": "context", "elements": [_mrkdwn(f"Tracker *{inert(one_line(name, 40))}*")]},
+        *card.blocks)]
+    return SlackMessage(cards[0][1].text, blocks[:50])  # Slack's limit: 50 blocks
+
+
 def incident_message(payload: Mapping[str, Any]) -> SlackMessage:
     """The incident: its line, then one line per ticket in it."""
     line = _line(payload["text"])

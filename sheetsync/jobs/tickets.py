@@ -26,19 +26,15 @@ from sheetsync.state import StateStore
 from sheetsync.validators import CheckContext, check
 
 
-def ticket_answer(config: Config, backend: TrackerBackend, text: str,
-                  now: datetime) -> SlackMessage:
+def ticket_answer(config: Config, backend: TrackerBackend, ticket: str,
+                  now: datetime) -> SlackMessage | str:
     """`/ticket INT-000123`: status, assignee, age, findings and task link, as the row holds
-    them now; phone numbers masked."""
+    them now, phone numbers masked; or why the tracker shows no such ticket."""
     schema = config.schema
-    ticket = schema.ticket_id.read(text)
-    if ticket is None:
-        return SlackMessage(f"Give a ticket ID (/ticket {schema.ticket_id.format(123)}) or "
-                            "/ticket new", [])
     sheet = bind(backend.read(), schema)
     found = find_row(sheet, ticket)
     if isinstance(found, str):
-        return SlackMessage(found.removeprefix("Nothing written: "), [])
+        return found.removeprefix("Nothing written: ")
     row = sheet.subset([found])
     fields = tracked_fields(row)[0]
     roles, region = schema.roles, config.settings.phone_region

@@ -17,6 +17,7 @@ from sqlalchemy import Integer, bindparam, cast, exists, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from sheetsync.core.effects import Effect
+from sheetsync.core.rules import SLACK_INCIDENT, SLACK_MESSAGE
 from sheetsync.core.transitions import Transition
 from sheetsync.state.database import _iso
 from sheetsync.state.dialects import insert, insert_ignored, json_text
@@ -136,6 +137,15 @@ class ActionRepository(OutboxRepository):
             db.executemany(_CREDITED, [{"action": action, "ticket": t}
                                        for action, t, _ in rows])
         return [(str(ticket), str(actor)) for _, ticket, actor in rows]
+
+    def posted(self, channel: str, ts: str) -> bool:
+        """Whether this tracker's outbox posted the message `ts` in `channel`: a click on it
+        is for this tracker."""
+        return self._db.execute(
+            select(outbox.c.key).where(outbox.c.kind.in_((SLACK_MESSAGE, SLACK_INCIDENT)),
+                                       json_text(outbox.c.result, "ts") == ts,
+                                       json_text(outbox.c.result, "channel") == channel)
+            .limit(1)).first() is not None
 
     def ticket_fields(self, ticket_id: str) -> dict[str, str | None] | None:
         """One ticket's tracked fields as the last cycle (or action) left them."""
