@@ -48,18 +48,22 @@ PAYLOAD = {"text": "[ESCALATION] [Bug] - Stock (Sharma)", "ticket_id": "INT-0000
            "status": "Escalated", "assignee": "Rahul (Tech)", "priority": "High"}
 
 
-def block_actions(value: str, action_id: str, user: str = "U012PRIYA") -> dict[str, Any]:
-    """A block_actions payload shaped as in Slack's reference."""
+def block_actions(value: str, action_id: str, user: str = "U012PRIYA",
+                  message: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A block_actions payload shaped as in Slack's reference: a click on `message` (its
+    `channel` and `ts`; a message of #seller-support by default)."""
+    channel = (message or {}).get("channel", "C0SELLERS1")
+    ts = (message or {}).get("ts", "1548426417.840180")
     return {
         "type": "block_actions",
         "user": {"id": user, "username": "priya", "team_id": "T0SELLERS"},
         "api_app_id": "A0SHEETSYNC", "token": "verification-token",
-        "container": {"type": "message", "message_ts": "1548426417.840180",
-                      "channel_id": "C0SELLERS1", "is_ephemeral": False},
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel,
+                      "is_ephemeral": False},
         "trigger_id": "12345.98765.abcd2358fdea",
         "team": {"id": "T0SELLERS", "domain": "sellers"},
-        "channel": {"id": "C0SELLERS1", "name": "seller-support"},
-        "message": {"type": "message", "ts": "1548426417.840180", "text": "..."},
+        "channel": {"id": channel, "name": "seller-support"},
+        "message": {"type": "message", "ts": ts, "text": "..."},
         "response_url": "https://hooks.slack.com/actions/T0SELLERS/123/abc",
         "actions": [{"action_id": action_id, "block_id": "sheetsync_actions",
                      "text": {"type": "plain_text", "text": "Take it"}, "value": value,

@@ -34,7 +34,7 @@ from sheetsync.jobs.tickets import add_ticket, ticket_problems
 from sheetsync.jobs.sync import run_sync
 from sheetsync.state import StateStore
 from tests.fake_slack import TOKEN, FakeSlack
-from tests.google_setup import google_tracker
+from tests.google_setup import GoogleTracker, google_tracker
 from tests.helpers import Clock
 from tests.test_slack_actions import block_actions
 
@@ -58,7 +58,11 @@ def workbook_tracker(folder: Path) -> Tracker:
     made = make_demo(folder, "seller-support", "Asia/Kolkata", "IN", NOW)
     with made.config_path.open("a", encoding="utf-8") as file:
         file.write(SLACK)
-    config = load_config(made.config_path, environ={})
+    return workbook_hands(load_config(made.config_path, environ={}))
+
+
+def workbook_hands(config: Config) -> Tracker:
+    """A workbook tracker as `config` places it, and a person's hands on the ticket's row."""
 
     def where(header: str) -> tuple[Any, int, int]:
         book = openpyxl.load_workbook(config.workbook_path)
@@ -80,21 +84,26 @@ def workbook_tracker(folder: Path) -> Tracker:
     return Tracker(config, lambda: Workbook(config.workbook_path, "Tracker"), cell, edit)
 
 
+def google_hands(google: GoogleTracker) -> Tracker:
+    """A tracker in the fake Google Sheets, one backend for all its reads and writes."""
+    backend = google.backend()
+
+    def row() -> int:
+        return 2 + next(i for i, r in enumerate(google.rows()) if r["Seller Name"] == SELLER)
+
+    return Tracker(google.config, lambda: backend,
+                   lambda header: google.fake.value("Tracker", row(), google.column(header)),
+                   lambda header, value: google.fake.edit("Tracker", row(),
+                                                          google.column(header), value))
+
+
 @pytest.fixture(params=["workbook", "google"])
 def tracker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tracker]:
     if request.param == "workbook":
         yield workbook_tracker(tmp_path / "demo")
         return
     for google in google_tracker(tmp_path / "google", extra=SLACK):
-        backend = google.backend()
-
-        def row() -> int:
-            return 2 + next(i for i, r in enumerate(google.rows()) if r["Seller Name"] == SELLER)
-
-        yield Tracker(google.config, lambda: backend,
-                      lambda header: google.fake.value("Tracker", row(), google.column(header)),
-                      lambda header, value: google.fake.edit("Tracker", row(),
-                                                             google.column(header), value))
+        yield google_hands(google)
 
 
 @pytest.fixture
@@ -104,20 +113,26 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def sinks(config: Config, tmp_path: Path) -> Sinks:
+    """The tracker's Slack sink (its own channel, with the buttons) and its outbox."""
     clock = Clock(NOW)
-    sink = SlackSink(TOKEN, "#seller-support", pacer=Pacer(PACE_SECONDS, clock, clock.sleep),
-                     sleep=clock.sleep, buttons=choices(config.schema))
-    return Sinks(LocalOutbox(tmp_path / "outbox.jsonl"), {kind: sink for kind in SLACK_KINDS})
+    assert config.settings.slack.channel is not None
+    sink = SlackSink(TOKEN, config.settings.slack.channel,
+                     pacer=Pacer(PACE_SECONDS, clock, clock.sleep), sleep=clock.sleep,
+                     buttons=choices(config.schema))
+    return Sinks(LocalOutbox(tmp_path / f"{config.name or 'tracker'}.outbox.jsonl"),
+                 {kind: sink for kind in SLACK_KINDS})
 
 
 def escalated(tracker: Tracker, fake: FakeSlack, tmp_path: Path) -> Sinks:
-    """The baseline, then a person escalates the ticket: its message is posted, with buttons."""
+    """The baseline, then a person escalates the ticket: its message is posted, with buttons,
+    in the tracker's channel."""
     out = sinks(tracker.config, tmp_path)
     run_sync(tracker.config, NOW, sinks=out, backend=tracker.backend())
     tracker.edit("Status", "Escalated")
     tracker.edit("Assigned To", "Arjun (Support)")
+    before = len(fake.top_level())
     run_sync(tracker.config, NOW, sinks=out, backend=tracker.backend())
-    assert len(fake.top_level()) == 1
+    assert len(fake.top_level()) == before + 1
     return out
 
 

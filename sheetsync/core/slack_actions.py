@@ -104,6 +104,7 @@ class NewTicketForm:
     user: str
     channel: str | None
     trigger_id: str
+    response_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,8 @@ def _command(payload: Mapping[str, Any]) -> Interaction | None:
     text, user = str(payload.get("text") or "").strip(), str(payload.get("user_id") or "")
     channel = payload.get("channel_id")
     if text.casefold() == "new":
-        return NewTicketForm(user, channel, str(payload.get("trigger_id") or ""))
+        return NewTicketForm(user, channel, str(payload.get("trigger_id") or ""),
+                             payload.get("response_url"))
     return TicketQuery(text, user, channel, payload.get("response_url"))
 
 

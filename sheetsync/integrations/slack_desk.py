@@ -162,7 +162,8 @@ class SlackDesk:
                                 view=resolve_view(interaction.click, header))
         elif isinstance(interaction, NewTicketForm):
             if interaction.user not in self.users:
-                self.tell(interaction.user, interaction.channel, None, UNMAPPED)
+                self.tell(interaction.user, interaction.channel, interaction.response_url,
+                          UNMAPPED)
                 return
             self.web.views_open(trigger_id=interaction.trigger_id, view=new_ticket_view(
                 required_inputs(self.config.schema), interaction.channel))

@@ -180,7 +180,8 @@ class SlackSocket:
                     "in the sheet.")
         else:
             assert isinstance(interaction, (NewTicketForm, NewTicket))
-            where = (interaction.user, interaction.channel, None)
+            where = (interaction.user, interaction.channel,
+                     getattr(interaction, "response_url", None))
             shared = sum(interaction.channel in d.channels() for d in self._desks.values()) > 1
             said = (f"/ticket new adds to the tracker whose Slack channel it is typed in, and "
                     f"this channel is {'shared by several' if shared else 'not one'} of this "
