@@ -221,7 +221,8 @@ def test_slash_commands_are_parsed_from_slacks_request() -> None:
     assert parse("slash_commands", command) == TicketQuery(
         "INT-000002", "U012PRIYA", "C0SELLERS1", "https://hooks.slack.com/commands/1/2/3")
     assert parse("slash_commands", {**command, "text": "new"}) == NewTicketForm(
-        "U012PRIYA", "C0SELLERS1", "13345224609.738474920.8088930838d88f008e0")
+        "U012PRIYA", "C0SELLERS1", "13345224609.738474920.8088930838d88f008e0",
+        "https://hooks.slack.com/commands/1/2/3")
     assert parse("slash_commands", {**command, "command": "/other"}) is None
 
 
