@@ -10,6 +10,7 @@ loopback, its Web API calls to the fake Slack.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ from tests.test_slack_apply import (
     sinks,
     workbook_hands,
 )
-from tests.test_slack_socket import ENVIRON, command, eventually
+from tests.test_slack_socket import ENVIRON, command, daemon, eventually
 
 FLEET = f'''
 preset = "seller-support"
@@ -111,7 +112,7 @@ def trackers(tmp_path: Path) -> Iterator[tuple[Tracker, Tracker]]:
 def fleet(trackers: tuple[Tracker, Tracker], fake: FakeSlack, tmp_path: Path
           ) -> Iterator[Fleet]:
     """Both trackers escalate the same ticket; one process leads both."""
-    socket = SlackSocket(ENVIRON, now=lambda: NOW)
+    socket = SlackSocket(ENVIRON, now=lambda: NOW, fleet=True)
     outs = {t.config.name: escalated(t, fake, tmp_path) for t in trackers}
     desks = {t.config.name: socket.desk(t.config, outs[t.config.name], backend=t.backend)
              for t in trackers}
@@ -125,7 +126,8 @@ def fleet(trackers: tuple[Tracker, Tracker], fake: FakeSlack, tmp_path: Path
 
 def message_in(fake: FakeSlack, channel: str) -> dict[str, Any]:
     """The escalation posted in `channel` (a name, as the config gives it)."""
-    [message] = [m for m in fake.top_level() if m["channel"] == CHANNELS[channel]]
+    [message] = [m for m in fake.top_level() if m["channel"] == CHANNELS[channel]
+                 and m["metadata"]["event_payload"]["key"].startswith("slack.message:")]
     return message
 
 
@@ -146,7 +148,7 @@ def acted(tracker: Tracker) -> list[tuple[str, str | None, str | None]]:
 def test_the_connection_is_open_while_the_process_leads_any_of_its_trackers(
         trackers: tuple[Tracker, Tracker], fake: FakeSlack, socket_mode: FakeSocketMode,
         tmp_path: Path) -> None:
-    socket = SlackSocket(ENVIRON, now=lambda: NOW)
+    socket = SlackSocket(ENVIRON, now=lambda: NOW, fleet=True)
     sellers, marketplace = (socket.desk(t.config, sinks(t.config, tmp_path)) for t in trackers)
     sellers.follow(False)
     marketplace.follow(False)
@@ -158,7 +160,8 @@ def test_the_connection_is_open_while_the_process_leads_any_of_its_trackers(
     assert [m for m, _ in fake.calls].count("apps.connections.open") == 1
     sellers.close()  # and this one stops
     eventually(lambda: socket_mode.open == 0, "the connection closed")
-    without = SlackSocket({k: v for k, v in ENVIRON.items() if k != "SLACK_APP_TOKEN"})
+    without = SlackSocket({k: v for k, v in ENVIRON.items() if k != "SLACK_APP_TOKEN"},
+                          fleet=True)
     without.desk(trackers[0].config, sinks(trackers[0].config, tmp_path)).follow(True)
     assert socket_mode.connections == 1  # without SLACK_APP_TOKEN, nothing opens
 
@@ -199,7 +202,7 @@ def test_in_a_shared_channel_a_click_goes_to_the_tracker_that_posted_its_message
         fake: FakeSlack, socket_mode: FakeSocketMode, tmp_path: Path) -> None:
     shared = FLEET.replace('channel = "#tech-support"', 'channel = "#seller-support"')
     for trackers in two_trackers(tmp_path, shared):
-        socket = SlackSocket(ENVIRON, now=lambda: NOW)
+        socket = SlackSocket(ENVIRON, now=lambda: NOW, fleet=True)
         for tracker in trackers:
             socket.desk(tracker.config, escalated(tracker, fake, tmp_path),
                         backend=tracker.backend).follow(True)
@@ -224,12 +227,31 @@ def test_in_a_shared_channel_a_click_goes_to_the_tracker_that_posted_its_message
             socket.close()
 
 
+def test_a_click_for_a_tracker_this_process_does_not_serve_is_not_taken_for_another(
+        trackers: tuple[Tracker, Tracker], fake: FakeSlack, socket_mode: FakeSocketMode,
+        tmp_path: Path) -> None:
+    sellers, marketplace = trackers
+    socket = SlackSocket(ENVIRON, now=lambda: NOW, fleet=True)
+    socket.desk(sellers.config, escalated(sellers, fake, tmp_path),
+                backend=sellers.backend).follow(True)
+    escalated(marketplace, fake, tmp_path)  # its daemon is not (yet) in this process
+    try:
+        socket_mode.deliver("interactive", click(fake, "tech-support", "sheetsync_take"),
+                            "env-1")
+        [told] = eventually(lambda: fake.ephemeral, "the clicker told")
+    finally:
+        socket.close()
+    assert told["text"].startswith("Nothing written")
+    assert sellers.cell("Assigned To") == "Arjun (Support)"  # the same ticket ID, untouched
+    assert acted(sellers) == [] and acted(marketplace) == []
+
+
 def test_a_click_for_a_tracker_another_process_leads_is_applied_there_once(
         trackers: tuple[Tracker, Tracker], fake: FakeSlack, socket_mode: FakeSocketMode,
         tmp_path: Path) -> None:
     sellers, marketplace = trackers
     outs = {t.config.name: escalated(t, fake, tmp_path) for t in trackers}
-    here = SlackSocket(ENVIRON, now=lambda: NOW)  # leads sellers only
+    here = SlackSocket(ENVIRON, now=lambda: NOW, fleet=True)  # leads sellers only
     leads = here.desk(sellers.config, outs["sellers"], backend=sellers.backend)
     standby = here.desk(marketplace.config, outs["marketplace"], backend=marketplace.backend)
     leads.follow(True)
@@ -244,7 +266,7 @@ def test_a_click_for_a_tracker_another_process_leads_is_applied_there_once(
         assert marketplace.cell("Assigned To") == "Arjun (Support)"  # not written here
     finally:
         here.close()
-    there = SlackSocket(ENVIRON, now=lambda: NOW)  # the process holding its lease
+    there = SlackSocket(ENVIRON, now=lambda: NOW, fleet=True)  # the process holding its lease
     holder = there.desk(marketplace.config, outs["marketplace"], backend=marketplace.backend)
     try:
         holder.follow(True)  # its next tick
@@ -305,3 +327,54 @@ def test_ticket_new_adds_to_the_tracker_whose_channel_it_was_typed_in(
     eventually(lambda: any("type it in that tracker's own channel" in e["text"]
                            for e in fake.ephemeral), "told where to type it")
     assert len(fake.views) == 1  # no modal for a channel that is no tracker's
+
+
+# --- the fleet's daemon, killed between the acknowledgement and the write -------------------
+
+TWO_WORKBOOKS = FLEET.replace(f'''backend = "google"
+spreadsheet_id = "{SPREADSHEET_ID}"
+tab = "Tracker"''', 'path = "marketplace/tracker.xlsx"')
+
+
+def test_a_fleet_daemon_killed_after_the_ack_applies_the_click_once_after_its_restart(
+        socket_mode: FakeSocketMode, tmp_path: Path) -> None:
+    for name in ("sellers", "marketplace"):
+        make_demo(tmp_path / name, "seller-support", "Asia/Kolkata", "IN", NOW)
+    config = tmp_path / "sheetsync.toml"
+    config.write_text(TWO_WORKBOOKS, encoding="utf-8")
+    sellers, marketplace = (workbook_hands(c) for c in load_configs(config, environ={}))
+    saved = tmp_path / "slack.json"
+    with FakeSlack.at(saved, clock=Clock(NOW)).installed() as fake:
+        for tracker in (sellers, marketplace):  # the same ticket escalated in each
+            escalated(tracker, fake, tmp_path)
+        payload = click(fake, "tech-support", "sheetsync_take")
+    env = {"SHEETSYNC_FAKE_SLACK": str(saved), "SHEETSYNC_FAKE_SOCKET": socket_mode.url}
+    socket_mode.deliver("interactive", payload, "env-1")
+    killed = daemon("slack-acked", config, env)
+    _, errors = killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL, errors
+    # acked before the kill (the fake reads what the dead process sent on its next poll)
+    assert socket_mode.ack("env-1", timeout=5) == {"envelope_id": "env-1"}
+    assert marketplace.cell("Assigned To") == "Arjun (Support)"  # and not yet written
+    with StateStore(marketplace.config.state_path) as store:
+        assert [a.status for a in store.unsettled_actions()] == ["recorded"]
+    eventually(lambda: socket_mode.open == 0, "the dead daemon's connection closed")
+    socket_mode.deliver("interactive", payload, "env-1", retry_attempt=1)  # and once more
+    restarted = daemon("none", config, env)
+    try:
+        eventually(lambda: len(socket_mode.acks) == 2, "the redelivery acknowledged")
+        thread = message_in(FakeSlack.at(saved), "tech-support")["ts"]
+        eventually(lambda: FakeSlack.at(saved).replies(thread), "the thread's reply")
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        _, errors = restarted.communicate(timeout=60)
+    assert restarted.returncode == 0, errors
+    assert socket_mode.connections == 2  # one per run, for both trackers
+    assert marketplace.cell("Assigned To") == "Arjun (Support), Priya (Support)"
+    assert acted(marketplace) == [
+        ("assignee", "Arjun (Support), Priya (Support)", "Priya (Support) (Slack)")]
+    assert sellers.cell("Assigned To") == "Arjun (Support)" and acted(sellers) == []
+    after = FakeSlack.at(saved)
+    assert after.replies(message_in(after, "seller-support")["ts"]) == []
+    assert [r["text"] for r in after.replies(thread)] == [
+        f"{TICKET} taken by Priya (Support) (Slack)"]

@@ -220,40 +220,6 @@ def daemon(step: str, config: Path, env: dict[str, str]) -> subprocess.Popen[str
                             env={**os.environ, "PYTHONPATH": str(ROOT), **ENVIRON, **env})
 
 
-def test_a_daemon_killed_after_the_ack_applies_the_click_once_after_its_restart(
-        socket_mode: FakeSocketMode, tracker: Tracker, tmp_path: Path) -> None:
-    saved = tmp_path / "slack.json"
-    with FakeSlack.at(saved, clock=Clock(NOW)).installed() as fake:
-        escalated(tracker, fake, tmp_path)
-        payload = block_actions(button(fake, "sheetsync_take"), "sheetsync_take")
-    assert tracker.config.source is not None
-    env = {"SHEETSYNC_FAKE_SLACK": str(saved), "SHEETSYNC_FAKE_SOCKET": socket_mode.url}
-    socket_mode.deliver("interactive", payload, "env-1")
-    killed = daemon("slack-acked", tracker.config.source, env)
-    _, errors = killed.communicate(timeout=60)
-    assert killed.returncode == -signal.SIGKILL, errors
-    # acked before the kill (the fake reads what the dead process sent on its next poll)
-    assert socket_mode.ack("env-1", timeout=5) == {"envelope_id": "env-1"}
-    assert tracker.cell("Assigned To") == "Arjun (Support)"  # and not yet written
-    with StateStore(tracker.config.state_path) as store:
-        assert [a.status for a in store.unsettled_actions()] == ["recorded"]
-    eventually(lambda: socket_mode.open == 0, "the dead daemon's connection closed")
-    socket_mode.deliver("interactive", payload, "env-1", retry_attempt=1)  # and once more
-    restarted = daemon("none", tracker.config.source, env)
-    try:
-        eventually(lambda: len(socket_mode.acks) == 2, "the redelivery acknowledged")
-        eventually(lambda: len(FakeSlack.at(saved).messages) == 2, "the thread's reply")
-    finally:
-        restarted.send_signal(signal.SIGTERM)
-        _, errors = restarted.communicate(timeout=60)
-    assert restarted.returncode == 0, errors
-    assert tracker.cell("Assigned To") == "Arjun (Support), Priya (Support)"
-    assert actions_of(tracker) == [("assignee", "Arjun (Support), Priya (Support)")]
-    after = FakeSlack.at(saved)
-    assert [r["text"] for r in after.replies(after.top_level()[0]["ts"])] == [
-        f"{TICKET} taken by Priya (Support) (Slack)"]
-
-
 def test_a_socket_that_cannot_open_is_said_once_and_tried_each_tick(
         tracker: Tracker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with FakeSlack(clock=Clock(NOW)).installed() as fake:  # no Socket Mode for this app

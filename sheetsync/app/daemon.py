@@ -190,7 +190,7 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
     (one app token: Slack would spread a tracker's clicks over every connection)."""
     stop = stop or threading.Event()
     pool = pool or Pool()  # one budget per Google credential and project, for all of them
-    socket = SlackSocket(os.environ if environ is None else environ, now)
+    socket = SlackSocket(os.environ if environ is None else environ, now, fleet=True)
     healths = {c.name: metrics.Health(c.settings.sync.interval_seconds) for c in configs}
     server = _serve(metrics_at, metrics.Fleet(healths))
     previous = _install_stop_handlers(stop)

@@ -7,9 +7,10 @@ leading none would take clicks it can do nothing with) and closed once it holds 
 envelope is routed to the tracker it concerns (`SlackDesk`): a click to the tracker that
 posted the message clicked (else the one whose state knows the ticket, in the message's
 channel), `/ticket new` to the tracker whose channel it was typed in, and `/ticket ID` is
-looked up in every tracker the person may act in. The desk records it in that tracker's state
-before it is acknowledged (always within Slack's 3 s); the work is done after, by the process
-holding that tracker's lease.
+looked up in every tracker the person may act in; what no tracker can be told from writes
+nothing, and the person is told. The desk records it in that tracker's state before it is
+acknowledged (always within Slack's 3 s); the work is done after, by the process holding
+that tracker's lease.
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ from sheetsync.integrations.slack_desk import FAULTS, SlackDesk
 
 
 class SlackSocket:
-    """The process's Socket Mode edge: each tracker's daemon takes its `desk`. Without
-    SLACK_APP_TOKEN it does nothing at all."""
+    """The process's Socket Mode edge: each tracker's daemon takes its `desk` (`fleet`: the
+    process serves several, so each envelope is placed by its message, ticket or channel).
+    Without SLACK_APP_TOKEN it does nothing at all."""
 
     def __init__(self, environ: Mapping[str, str],
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), *,
+                 fleet: bool = False) -> None:
         self.environ, self.now = environ, now
+        self.fleet = fleet  # the process serves several trackers ([[trackers]])
         self.app_token = read_token(environ, APP_TOKEN_ENV)
         self.token = read_token(environ, TOKEN_ENV)
         self.quiet = logging.getLogger("sheetsync.slack_socket")
@@ -119,8 +123,7 @@ class SlackSocket:
                            "connections:write) and that Socket Mode is on in the app's settings")
             return
         self._client, self._fault = client, None
-        logs.event("slack socket open", trackers=sorted(self._desks) if len(self._desks) > 1
-                   else None)
+        logs.event("slack socket open", trackers=sorted(self._desks) if self.fleet else None)
 
     def _not_open(self, error: str, fix: str) -> None:
         if error != self._fault:
@@ -154,18 +157,20 @@ class SlackSocket:
 
     def _route(self, interaction: Interaction | None) -> SlackDesk | None:
         """The tracker an envelope concerns; None for `/ticket ID` (every tracker's), for
-        what is not sheetsync's, and for what no tracker of this process can be told from."""
+        what is not sheetsync's, and for what no tracker of this process can be told from.
+        In a fleet, a tracker not (or no longer) served here is never taken for another."""
         desks = list(self._desks.values())
-        if interaction is None or isinstance(interaction, TicketQuery):
+        if interaction is None or isinstance(interaction, TicketQuery) or not desks:
             return None
-        if len(desks) > 1 and isinstance(interaction, (Click, OpenResolve)):
+        if not self.fleet:
+            return desks[0]
+        if isinstance(interaction, (Click, OpenResolve)):
             click = interaction if isinstance(interaction, Click) else interaction.click
             desks = [d for d in desks if d.posted(click.channel, click.message_ts)] or [
-                d for d in desks if d.knows(click.shown.ticket_id)]
-        if len(desks) > 1:  # a click on a ticket several trackers hold, or /ticket new
-            channel = interaction.click.channel if isinstance(interaction, OpenResolve) \
-                else interaction.channel
-            desks = [d for d in desks if channel in d.channels()]
+                d for d in desks  # a message it no longer keeps: its ticket, in its channel
+                if click.channel in d.channels() and d.knows(click.shown.ticket_id)]
+        else:
+            desks = [d for d in desks if interaction.channel in d.channels()]
         return desks[0] if len(desks) == 1 else None
 
     def _unplaced(self, interaction: Interaction) -> None:
@@ -198,7 +203,7 @@ class SlackSocket:
         if not desks:
             teller.tell(*where, UNMAPPED)
             return
-        named = len(self._desks) > 1
+        named = self.fleet
         read = [(d, t) for d in desks if (t := d.config.schema.ticket_id.read(query.text))]
         if not read:
             teller.tell(*where, f"Give a ticket ID (/ticket "
