@@ -284,6 +284,29 @@ def test_with_socket_mode_the_people_who_may_act_are_checked(
     assert "xapp-1-fake-app-token" not in out
 
 
+def test_in_a_fleet_each_trackers_people_are_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    for name in ("sellers", "marketplace"):
+        make_demo(tmp_path / name, "seller-support", "Asia/Kolkata", "IN", NOW)
+    config = tmp_path / "sheetsync.toml"
+    config.write_text(SLACK + '\n[slack.users]\n"Priya (Support)" = "U012PRIYA"\n'
+                      '[[trackers]]\nname = "sellers"\n[trackers.tracker]\n'
+                      'path = "sellers/tracker.xlsx"\n'
+                      '[[trackers]]\nname = "marketplace"\n[trackers.tracker]\n'
+                      'path = "marketplace/tracker.xlsx"\n'
+                      '[trackers.slack.users]\n"Rahul (Tech)" = "U0GONE0001"\n',
+                      encoding="utf-8")
+    with FakeSlack(scopes=SOCKET_SCOPES).installed():
+        code, checks, _ = doctor(config, monkeypatch, capsys, SLACK_BOT_TOKEN=SLACK_TOKEN,
+                                 SLACK_APP_TOKEN="xapp-1-fake-app-token")
+    assert code == 1
+    assert checks["sellers: slack users"]["ok"] is True
+    assert checks["marketplace: slack users"]["ok"] is False
+    assert checks["marketplace: slack users"]["detail"] == \
+        "U0GONE0001 (Rahul (Tech)): user_not_found"
+
+
 def test_with_socket_mode_missing_scopes_and_a_bot_token_for_an_app_token_are_named(
         demo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     configure(demo, SLACK + '\n[slack.users]\n"Priya (Support)" = "U012PRIYA"')
