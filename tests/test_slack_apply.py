@@ -36,7 +36,8 @@ from sheetsync.state import StateStore
 from tests.fake_slack import TOKEN, FakeSlack
 from tests.google_setup import GoogleTracker, google_tracker
 from tests.helpers import Clock
-from tests.test_slack_actions import block_actions
+from tests.test_incidents import add_row
+from tests.test_slack_actions import block_actions, valid_blocks
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
 SLACK = ('\n[slack]\nchannel = "#seller-support"\n'
@@ -329,3 +330,42 @@ def test_a_ticket_with_an_invalid_number_is_refused_with_the_validators_words(
     problems = ticket_problems(tracker.config, new, NOW)
     assert sorted(problems) == ["issue_type", "whatsapp_number"]
     assert problems["issue_type"].endswith("Did you mean \"Help\"?")
+
+
+def test_each_ticket_of_an_incident_can_be_taken_or_resolved_from_its_message(
+        fake: FakeSlack, tmp_path: Path) -> None:
+    tracker = workbook_tracker(tmp_path / "demo")
+    out = sinks(tracker.config, tmp_path)
+    run_sync(tracker.config, NOW, sinks=out)
+    sellers = ("Nandi Dairy", "Asha Stores", "Bala Mart")
+    for n, seller in enumerate(sellers, start=1):
+        add_row(tracker.config, seller, f"+9198123{n:05d}",
+                "Cannot add products since the update.")
+    run_sync(tracker.config, NOW, sinks=out)
+    [incident] = [m for m in fake.top_level() if m["text"].startswith("[INCIDENT]")]
+    valid_blocks(incident["blocks"])
+    rows = [b for b in incident["blocks"] if b["type"] == "actions"]
+    assert [[e["text"]["text"] for e in row["elements"]] for row in rows] == [
+        [f"Take INT-0000{n}", f"Resolve INT-0000{n}..."] for n in (17, 18, 19)]
+    take = parse("interactive", block_actions(rows[1]["elements"][0]["value"],
+                                              "sheetsync_take", message=incident))
+    assert isinstance(take, Click) and take.shown.ticket_id == "INT-000018"
+    with StateStore(tracker.config.state_path) as store:
+        store.record_action(take.action_id, "env-1", take.kind, "INT-000018", take.user, {},
+                            NOW)
+        assert apply_click(tracker.config, tracker.backend(), store, take, NOW).status == \
+            "applied"
+        dispatch(store, out, NOW)
+        [taken] = [h for h in store.history("INT-000018") if h.actor]
+    assert (taken.field, taken.after, taken.actor) == (
+        "assignee", "Priya (Support)", "Priya (Support) (Slack)")
+    assert [r["text"] for r in fake.replies(incident["ts"])] == [
+        "INT-000018 taken by Priya (Support) (Slack)"]
+    assigned = {row["Seller Name"]: row["Assigned To"] for row in rows_of(tracker.config)}
+    assert [assigned[s] for s in sellers] == [None, "Priya (Support)", None]
+
+
+def rows_of(config: Config) -> list[dict[str, Any]]:
+    sheet = openpyxl.load_workbook(config.workbook_path)["Tracker"]
+    header = [c.value for c in sheet[1]]
+    return [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]

@@ -34,6 +34,8 @@ class Report:
     seller_name: str | None
     description: str | None
     seen_at: datetime
+    status: str | None = None  # as the incident's message shows it, for its buttons
+    assignee: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,10 @@ def effects(opened: Sequence[Incident], joined: Sequence[tuple[Incident, Report]
     that joins it later. Keyed by incident (and ticket), so no cycle sends either twice."""
     planned = [Effect(f"{SLACK_INCIDENT}:{i.name}", SLACK_INCIDENT, None,
                       {"text": incident_text(i), "incident": i.name,
-                       "lines": [ticket_line(reports[t]) for t in i.tickets if t in reports]})
+                       "lines": [ticket_line(reports[t]) for t in i.tickets if t in reports],
+                       "tickets": [{"ticket_id": t, "status": reports[t].status,
+                                    "assignee": reports[t].assignee}
+                                   for t in i.tickets if t in reports]})
                for i in opened]
     planned += [Effect(f"{SLACK_REPLY}:incident:{i.name}:{r.ticket_id}", SLACK_REPLY,
                        r.ticket_id, {"parent": f"{SLACK_INCIDENT}:{i.name}",

@@ -21,6 +21,8 @@ from sheetsync.schema import Schema, normalize
 TAKE, WAIT, RESOLVE = "take", "wait", "resolve"
 KINDS = (TAKE, WAIT, RESOLVE)
 LABELS = {TAKE: "Take it", WAIT: "Waiting on seller", RESOLVE: "Resolve..."}
+#: The same, in a message of several tickets (an incident's), each button naming its ticket
+NAMED = {TAKE: "Take {}", WAIT: "{} waiting on seller", RESOLVE: "Resolve {}..."}
 ACTION_PREFIX = "sheetsync_"  # each button's action_id: sheetsync_take, ...
 RESOLVE_VIEW = "sheetsync_resolve"  # the modal asking for the Resolution Summary
 NEW_VIEW = "sheetsync_new"  # the modal of `/ticket new`

@@ -22,10 +22,12 @@ from sheetsync.core.messages import one_line, without_controls
 from sheetsync.core.slack_actions import (
     ACTION_PREFIX,
     LABELS,
+    NAMED,
     NEW_VIEW,
     RESOLVE,
     RESOLVE_VIEW,
     SUMMARY,
+    TAKE,
     Choices,
     Click,
     Shown,
@@ -38,6 +40,8 @@ SECTION_LIMIT = 3000
 FIELD_LIMIT = 200  # our own cap for one value: enough for any real name or number
 DESCRIPTION_LIMIT = 2800
 VALUE_LIMIT = 2000  # a button's value
+INCIDENT_KINDS = (TAKE, RESOLVE)  # the buttons an incident's tickets get
+INCIDENT_BUTTONS = 20  # tickets with buttons in one incident message (Slack: 50 blocks)
 
 _R = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"  # Hebrew, Arabic, Syriac, Thaana...
 #: A right-to-left run: from its first RTL letter to its last, spaces and digits between.
@@ -92,13 +96,16 @@ def escalation_message(payload: Mapping[str, Any], buttons: Choices | None = Non
     return SlackMessage(line, blocks)
 
 
-def action_buttons(payload: Mapping[str, Any], buttons: Choices) -> dict[str, Any] | None:
-    """The escalation's buttons, each carrying the ticket and what the message shows; none
-    whose status the ticket holds already, and none when what it shows is too long for a
-    button's value (Slack refuses the whole message then; None when no button is left)."""
+def action_buttons(payload: Mapping[str, Any], buttons: Choices, named: bool = False
+                   ) -> dict[str, Any] | None:
+    """A ticket's buttons, each carrying the ticket and what the message shows; none whose
+    status the ticket holds already, and none when what it shows is too long for a button's
+    value (Slack refuses the whole message then; None when no button is left). `named`: in
+    a message of several tickets, each button says its ticket."""
     shown = Shown(str(payload["ticket_id"]), payload.get("status"), payload.get("assignee"))
     elements = [{"type": "button", "action_id": f"{ACTION_PREFIX}{kind}",
-                 "text": {"type": "plain_text", "text": LABELS[kind]}, "value": value,
+                 "text": _plain(one_line(NAMED[kind].format(shown.ticket_id), 75) if named
+                                else LABELS[kind]), "value": value,
                  **({"style": "primary"} if kind == RESOLVE else {})}
                 for kind in buttons.kinds
                 if ((status := buttons.statuses[kind]) is None
@@ -106,7 +113,9 @@ def action_buttons(payload: Mapping[str, Any], buttons: Choices) -> dict[str, An
                 and len(value := button_value(kind, shown)) <= VALUE_LIMIT]
     if not elements:
         return None
-    return {"type": "actions", "block_id": "sheetsync_actions", "elements": elements}
+    return {"type": "actions", "elements": elements,
+            "block_id": f"sheetsync_actions:{shown.ticket_id}"[:255] if named
+            else "sheetsync_actions"}
 
 
 def resolve_view(click: Click, resolution_header: str) -> dict[str, Any]:
@@ -165,12 +174,20 @@ def ticket_cards(cards: Sequence[tuple[str, SlackMessage]], named: bool) -> Slac
     return SlackMessage(cards[0][1].text, blocks[:50])  # Slack's limit: 50 blocks
 
 
-def incident_message(payload: Mapping[str, Any]) -> SlackMessage:
-    """The incident: its line, then one line per ticket in it."""
+def incident_message(payload: Mapping[str, Any], buttons: Choices | None = None
+                     ) -> SlackMessage:
+    """The incident: its line, then one line per ticket in it; with `buttons` (Socket Mode
+    on), *Take* and *Resolve...* for each of its first tickets, acting on that ticket (not
+    *Waiting on seller*: an incident is the platform's problem, not the seller's)."""
     line = _line(payload["text"])
     tickets = "\n".join(inert(one_line(str(t), FIELD_LIMIT)) for t in payload.get("lines", ()))
     cut = tickets if len(tickets) <= DESCRIPTION_LIMIT else tickets[:DESCRIPTION_LIMIT - 1] + "…"
-    return SlackMessage(line, [_section(line), *([_section(cut)] if cut else [])])
+    blocks = [_section(line), *([_section(cut)] if cut else [])]
+    if buttons is not None:
+        each = Choices({k: v for k, v in buttons.statuses.items() if k in INCIDENT_KINDS})
+        blocks += [row for ticket in payload.get("tickets", ())[:INCIDENT_BUTTONS]
+                   if (row := action_buttons(ticket, each, named=True)) is not None]
+    return SlackMessage(line, blocks)
 
 
 def digest_message(payload: Mapping[str, Any]) -> SlackMessage:

@@ -339,7 +339,7 @@ def _message(effect: Effect, users: Mapping[str, str], buttons: Choices | None =
     if effect.kind == SLACK_MESSAGE:
         return escalation_message(effect.payload, buttons)
     if effect.kind == SLACK_INCIDENT:
-        return incident_message(effect.payload)
+        return incident_message(effect.payload, buttons)
     if effect.kind == SLACK_DIGEST:
         return digest_message(effect.payload)
     mentions = [users[person] for person in split_people(effect.payload.get("assignee") or "")

@@ -88,7 +88,7 @@ class SlackDesk:
         if not channel or not ts:
             return False
         with open_state(self.config) as store:
-            return store.posted(channel, ts)
+            return store.message_at(channel, ts) is not None
 
     def knows(self, ticket: str) -> bool:
         """Whether this tracker's state has seen `ticket`."""

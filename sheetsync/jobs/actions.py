@@ -19,7 +19,7 @@ from sheetsync.backends import TrackerBackend
 from sheetsync.config import Config
 from sheetsync.core.cells import CellWrite
 from sheetsync.core.effects import Effect
-from sheetsync.core.rules import SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
+from sheetsync.core.rules import SLACK_INCIDENT, SLACK_MESSAGE, SLACK_REPLY, SLACK_UPDATE
 from sheetsync.core.slack_actions import Click, Edit, Refusal, choices, decide, people
 from sheetsync.core.tickets import tracked_fields
 from sheetsync.core.transitions import Transition
@@ -117,20 +117,32 @@ def _written(sheet: Sheet, position: int, cells: Mapping[str, str]) -> Sheet:
 
 def _thread(store: StateStore, click: Click, edit: Edit, fields: Mapping[str, str | None]
             ) -> Sequence[Effect]:
-    """One reply in the ticket's escalation thread saying who did it, and the message
-    updated to show the ticket now (its buttons with it), both keyed by the action."""
+    """One reply saying who did it, in the thread of the message clicked (the ticket's
+    escalation, or the incident listing it), and the escalation message updated to show the
+    ticket now (its buttons with it), all keyed by the action."""
+    clicked = store.message_at(click.channel, click.message_ts) \
+        if click.channel and click.message_ts else None
+    planned: list[Effect] = []
+    if clicked is not None and clicked.startswith(f"{SLACK_INCIDENT}:"):
+        incident = clicked.removeprefix(f"{SLACK_INCIDENT}:")
+        planned.append(_reply(f"{SLACK_REPLY}:incident:{incident}:action:{click.action_id}",
+                              clicked, edit))
     shown = store.shown_message(edit.ticket_id)
     if shown is None:
-        return []  # clicked on a message that is not sheetsync's record (purged): no thread
+        return planned  # no escalation message, or not sheetsync's record any more (purged)
     parent, payload = shown
     thread = parent.removeprefix(f"{SLACK_MESSAGE}:")
+    if not planned:
+        planned.append(_reply(f"{SLACK_REPLY}:{thread}:action:{click.action_id}", parent,
+                              edit))
     message: dict[str, Any] = {key: value for key, value in payload.items()
                                if key not in ("escalation", "channel", "parent")}
     message.update(status=fields.get("status"), assignee=fields.get("assignee"))
-    return [
-        Effect(f"{SLACK_REPLY}:{thread}:action:{click.action_id}", SLACK_REPLY,
-               edit.ticket_id, {"parent": parent, "event": "action", "text": edit.said,
-                                "by": edit.actor}),
-        Effect(f"{SLACK_UPDATE}:{thread}:action:{click.action_id}", SLACK_UPDATE,
-               edit.ticket_id, {"parent": parent, **message}),
-    ]
+    planned.append(Effect(f"{SLACK_UPDATE}:{thread}:action:{click.action_id}", SLACK_UPDATE,
+                          edit.ticket_id, {"parent": parent, **message}))
+    return planned
+
+
+def _reply(key: str, parent: str, edit: Edit) -> Effect:
+    return Effect(key, SLACK_REPLY, edit.ticket_id, {"parent": parent, "event": "action",
+                                                     "text": edit.said, "by": edit.actor})

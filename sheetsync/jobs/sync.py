@@ -768,7 +768,10 @@ def _incidents(store: StateStore, sheet: Sheet, identity: Identity,
             if seller else None
         found = Report(ticket, hashed, free(sheet.text(roles.seller_name, i)),
                        free(sheet.text(roles.description, i)), seen)
-        return found if is_problem(found, sheet.text(roles.type, i), rules) else None
+        if not is_problem(found, sheet.text(roles.type, i), rules):
+            return None
+        fields = tracked_fields(sheet.subset([i]))[0]  # what its buttons show of it
+        return replace(found, status=fields.get("status"), assignee=fields.get("assignee"))
 
     new = [r for t in created if t in position and (r := report(t, now)) is not None]
     earlier = [r for t, seen in store.recent_tickets(now - window).items()

@@ -138,14 +138,15 @@ class ActionRepository(OutboxRepository):
                                        for action, t, _ in rows])
         return [(str(ticket), str(actor)) for _, ticket, actor in rows]
 
-    def posted(self, channel: str, ts: str) -> bool:
-        """Whether this tracker's outbox posted the message `ts` in `channel`: a click on it
-        is for this tracker."""
-        return self._db.execute(
+    def message_at(self, channel: str, ts: str) -> str | None:
+        """The key of the escalation or incident message this tracker posted as `ts` in
+        `channel`, if it did: a click on it is for this tracker, and its reply goes there."""
+        key = self._db.execute(
             select(outbox.c.key).where(outbox.c.kind.in_((SLACK_MESSAGE, SLACK_INCIDENT)),
                                        json_text(outbox.c.result, "ts") == ts,
                                        json_text(outbox.c.result, "channel") == channel)
-            .limit(1)).first() is not None
+            .limit(1)).scalar()
+        return None if key is None else str(key)
 
     def ticket_fields(self, ticket_id: str) -> dict[str, str | None] | None:
         """One ticket's tracked fields as the last cycle (or action) left them."""
