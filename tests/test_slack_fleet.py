@@ -30,7 +30,7 @@ from tests.fake_slack import CHANNELS, FakeSlack
 from tests.fake_socket import FakeSocketMode
 from tests.google_setup import GoogleTracker, google_tracker
 from tests.helpers import Clock
-from tests.test_slack_actions import block_actions
+from tests.test_slack_actions import block_actions, valid_blocks
 from tests.test_slack_apply import (
     NOW,
     TICKET,
@@ -285,6 +285,7 @@ def test_ticket_searches_every_tracker_the_person_may_act_in(
         fleet: Fleet, fake: FakeSlack, socket_mode: FakeSocketMode) -> None:
     socket_mode.deliver("slash_commands", command(TICKET), "env-1")
     [both] = eventually(lambda: fake.ephemeral, "the answer")
+    valid_blocks(both["blocks"])
     shown = str(both["blocks"])
     assert "Tracker *sellers*" in shown and "Tracker *marketplace*" in shown
     assert shown.count("*Status*\\nEscalated") == 2 and "9822111000" not in shown
@@ -296,7 +297,7 @@ def test_ticket_searches_every_tracker_the_person_may_act_in(
     socket_mode.deliver("slash_commands", command("INT-000999"), "env-3")
     eventually(lambda: len(fake.ephemeral) == 3, "the answer for a ticket nowhere")
     assert fake.ephemeral[2]["text"] == (
-        "sellers: INT-000999 is not in the tracker now (moved to the archive, or deleted).; "
+        "sellers: INT-000999 is not in the tracker now (moved to the archive, or deleted).\n"
         "marketplace: INT-000999 is not in the tracker now (moved to the archive, or deleted).")
 
 

@@ -207,7 +207,7 @@ def test_a_click_a_dead_run_recorded_is_applied_or_reported_when_the_edge_opens(
         assert store.unsettled_actions() == []
 
 
-# --- the daemon, killed between the acknowledgement and the write -------------------------------
+# --- the daemon in a real process (tests.crashpoint), for the fleet's SIGKILL test ------------
 
 ROOT = Path(__file__).resolve().parent.parent
 

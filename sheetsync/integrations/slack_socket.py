@@ -224,7 +224,7 @@ class SlackSocket:
             answer = ticket_cards(cards, named)
             teller.tell(*where, answer.text, answer.blocks)
         else:
-            teller.tell(*where, "; ".join(missing))
+            teller.tell(*where, "\n".join(missing))
 
     def _any(self) -> SlackDesk:
         return next(iter(self._desks.values()))
