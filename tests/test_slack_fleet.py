@@ -220,8 +220,9 @@ def test_in_a_shared_channel_a_click_goes_to_the_tracker_that_posted_its_message
             socket_mode.deliver("interactive", block_actions(
                 value, "sheetsync_take", message={**second, "ts": "1.000001"}), "env-2")
             [told] = eventually(lambda: fake.ephemeral, "the clicker told")
-            assert told["text"].startswith("Nothing written: none of this sheetsync's "
-                                           "trackers (marketplace, sellers) can be told")
+            assert told["text"] == ("Nothing written: sheetsync cannot tell which of its "
+                                    "trackers (marketplace, sellers) this message's "
+                                    f"{TICKET} is in. Edit the row in the sheet.")
             assert len(acted(marketplace)) == 1 and acted(sellers) == []
         finally:
             socket.close()

@@ -69,6 +69,7 @@ class SlackDesk:
         self._backend = backend
         self.web = WebClient(token=token, base_url=config.settings.slack.api_url,
                              logger=socket.quiet)
+        self._channels: set[str] = set()
 
     def follow(self, leading: bool) -> None:
         """This tick's lease: the connection is open while any tracker of the process leads;
@@ -96,8 +97,13 @@ class SlackDesk:
             return store.ticket_fields(ticket) is not None
 
     def channels(self) -> set[str]:
-        """The IDs of the channels this tracker posts to (its own, and its levels'), as its
-        Slack sink has found them; a name not found yet is left out."""
+        """The IDs of the channels this tracker posts to (its own, and its levels'), as last
+        found."""
+        return self._channels
+
+    def find_channels(self) -> None:
+        """Look the channels' IDs up (once each: the Slack sink keeps what it found); a name
+        Slack cannot find now is left out, and looked for again next tick."""
         sink = self.sinks.for_kind(SLACK_MESSAGE)
         settings = self.config.settings.slack
         found: set[str] = set()
@@ -106,7 +112,7 @@ class SlackDesk:
                 found.add(sink.channel_id(channel))  # type: ignore[attr-defined]
             except DeliveryError:
                 continue
-        return found
+        self._channels = found
 
     # --- each envelope -------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from typing import Any
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
@@ -78,6 +79,7 @@ class SlackSocket:
         open while any tracker leads, closed once none does."""
         if not self.app_token:
             return
+        desk.find_channels()  # here, not while Slack waits for an acknowledgement
         if desk.leading:
             desk.resume()
         with self._guard:
@@ -123,7 +125,8 @@ class SlackSocket:
                            "connections:write) and that Socket Mode is on in the app's settings")
             return
         self._client, self._fault = client, None
-        logs.event("slack socket open", trackers=sorted(self._desks) if self.fleet else None)
+        served: dict[str, Any] = {"trackers": sorted(self._desks)} if self.fleet else {}
+        logs.event("slack socket open", **served)
 
     def _not_open(self, error: str, fix: str) -> None:
         if error != self._fault:
@@ -180,13 +183,12 @@ class SlackSocket:
         if isinstance(interaction, (Click, OpenResolve)):
             click = interaction if isinstance(interaction, Click) else interaction.click
             where = (click.user, click.channel, click.response_url)
-            said = (f"Nothing written: none of this sheetsync's trackers ({names}) can be told "
-                    f"as the one holding {click.shown.ticket_id} from this message. Edit the row "
-                    "in the sheet.")
+            said = (f"Nothing written: sheetsync cannot tell which of its trackers ({names}) "
+                    f"this message's {click.shown.ticket_id} is in. Edit the row in the sheet.")
         else:
             assert isinstance(interaction, (NewTicketForm, NewTicket))
-            where = (interaction.user, interaction.channel,
-                     getattr(interaction, "response_url", None))
+            where = (interaction.user, interaction.channel, interaction.response_url
+                     if isinstance(interaction, NewTicketForm) else None)
             shared = sum(interaction.channel in d.channels() for d in self._desks.values()) > 1
             said = (f"/ticket new adds to the tracker whose Slack channel it is typed in, and "
                     f"this channel is {'shared by several' if shared else 'not one'} of this "
