@@ -7,7 +7,8 @@ runs are isolated so they cannot turn the line around them. A cell can never pin
 form a link or break the message's layout.
 
 With Socket Mode on, the escalation also carries buttons (each button's value says what the
-message showed), and the modals and answers of the buttons and `/ticket` are built here.
+message showed), and so does each of an incident's first tickets; the modals and answers of
+the buttons and `/ticket` are built here.
 """
 
 from __future__ import annotations
