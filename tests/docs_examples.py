@@ -5,9 +5,10 @@ site) that say what a person does between them.
 
 - A ```` ```console ```` block holds `$ command` lines, each followed by what it prints; the
   command runs through `sheetsync.app.cli.main` (or as the shell would, for `export`, `cat`,
-  `tail`) and what it printed must match, with times, durations and the working folder
+  `tail`, `cp`, `rm`) and what it printed must match, with times, durations and the working folder
   normalised and `...` standing for any text (a line of its own: any lines).
 - A ```` ```sh ```` block's commands run too, and each must succeed.
+- A ```` ```pycon ```` block runs as a doctest (`...` as in doctest's ELLIPSIS).
 - `<!-- not run: REASON -->` before a block skips it; the reason is required.
 - `<!-- file: PATH -->` before a block writes the block to PATH (a config, a CSV), as the
   reader is told to.
@@ -23,11 +24,13 @@ every command and what it printed is appended to FILE, to copy into a page.
 from __future__ import annotations
 
 import contextlib
+import doctest
 import io
 import json
 import os
 import re
 import shlex
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +156,8 @@ class Reader:
                 path.write_text(before + step.text, encoding="utf-8")
             elif step.text.startswith("$ ") and step.lang != "console":
                 raise AssertionError(f"{where}: a block of `$ commands` is ```console")
+            elif step.lang == "pycon":
+                self.doctest(step.text, where)
             elif step.lang == "console":
                 self.console(step.text, where)
             elif step.lang in SHELLS:
@@ -168,6 +173,14 @@ class Reader:
             _, printed = self.run(command, where)
             self.expect(normalise(expected, self.folder), normalise(printed, self.folder),
                         where, f"`{command}`")
+
+    def doctest(self, block: str, where: str) -> None:
+        """A ```pycon block, run as doctest runs it, in the reader's folder."""
+        test = doctest.DocTestParser().get_doctest(block, {}, where, where, 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        report = io.StringIO()
+        runner.run(test, out=report.write)
+        assert runner.failures == 0, f"{where}:\n{report.getvalue()}"
 
     @staticmethod
     def expect(want: str, shown: str, where: str, what: str) -> None:
@@ -193,6 +206,14 @@ class Reader:
                 for assignment in words[1:]:
                     key, _, value = assignment.partition("=")
                     self.monkeypatch.setenv(key, self.environ(key, value))
+                code = 0
+            elif name == "cp":
+                shutil.copyfile(self.folder / words[1], self.folder / words[2])
+                code = 0
+            elif name == "rm":
+                for path in words[1:]:
+                    if path != "-f":
+                        (self.folder / path).unlink(missing_ok=True)
                 code = 0
             elif name in ("cat", "tail"):
                 lines = (self.folder / words[-1]).read_text(encoding="utf-8").splitlines()

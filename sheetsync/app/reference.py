@@ -30,8 +30,8 @@ from sheetsync.schema import ColumnOverride
 from sheetsync.state.tables import metadata
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-REGION = re.compile(r"(<!-- generated: (?P<name>[\w:.-]+) -->\n)(?P<body>.*?)(<!-- end generated -->)",
-                    re.S)
+REGION = re.compile(
+    r"(<!-- generated: (?P<name>[\w:.-]+) -->\n)(?P<body>.*?)(<!-- end generated -->)", re.S)
 WIDTH = 100  # the usage lines' width, whatever the terminal running the generator
 
 
@@ -107,7 +107,8 @@ def _type(annotation: Any) -> str:
     if origin is Literal:
         return " or ".join(f"`{json.dumps(a)}`" for a in args)
     if origin is list:
-        return f"list of {_type(args[0])}"
+        inner = _type(args[0])
+        return f"list of {inner}" if "`" in inner else f"list of {inner}s"
     if origin is dict:
         return "table"
     names = {bool: "boolean", int: "integer", float: "number", str: "string", date: "date"}
@@ -115,7 +116,7 @@ def _type(annotation: Any) -> str:
         return names[annotation]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
-    return "list of tables"
+    return "value"
 
 
 def _toml(value: Any) -> str:
