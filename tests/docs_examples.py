@@ -1,4 +1,4 @@
-"""The docs' examples as a test runs them: every shell block of a page, in order, in-process.
+"""The docs' examples as a test runs them: a page's commands and actions, in order, in-process.
 
 A page is read as a person reads it: its fenced blocks and the HTML comments (invisible on the
 site) that say what a person does between them.
@@ -11,9 +11,10 @@ site) that say what a person does between them.
 - A ```` ```pycon ```` block runs as a doctest (`...` as in doctest's ELLIPSIS).
 - `<!-- not run: REASON -->` before a block skips it; the reason is required.
 - `<!-- file: PATH -->` before a block writes the block to PATH (a config, a CSV), as the
-  reader is told to.
+  reader is told to; `<!-- append: PATH -->` adds it at the end.
 - `<!-- person: ... -->` is what the reader does by hand: edit a row of a workbook or of the
-  Google spreadsheet, or import a workbook into Google Sheets.
+  Google spreadsheet, import a workbook into Google Sheets, or wait for the running daemon's
+  next cycle (what it logs is the block that follows).
 
 `sheetsync run` and `sheetsync demo` run one cycle (`--once`), since a test cannot press
 Ctrl-C. Tokens written as `xoxb-...`, `xapp-...` and `pk_...` are the fakes' tokens, and the
@@ -34,7 +35,6 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
@@ -114,8 +114,7 @@ def matches(expected: str, actual: str) -> bool:
         if line.strip() == "...":
             pattern.append(r"(?:[^\n]*\n)*?")
         else:
-            pattern.append(r"\.\.\.".join(map(re.escape, line.split("..."))).replace(
-                r"\.\.\.", "[^\n]*") + "\n")
+            pattern.append("[^\n]*".join(map(re.escape, line.split("..."))) + "\n")
     return re.fullmatch("".join(pattern), actual + "\n") is not None
 
 

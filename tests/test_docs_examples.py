@@ -7,11 +7,14 @@ Every other page's examples run against a fresh demo tracker (the README's make 
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from sheetsync.app.cli import main
+from sheetsync.config import configs_from_dict
+from sheetsync.errors import SheetsyncError
 from tests.docs_examples import SHELLS, matches, normalise, reader, steps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +22,13 @@ DOCS = ROOT / "docs"
 TUTORIALS = [DOCS / "tutorials" / f"{name}.md"
              for name in ("demo", "own-workbook", "google-sheets", "slack", "clickup")]
 PAGES = sorted({*DOCS.rglob("*.md"), ROOT / "README.md"} - set(TUTORIALS))
+
+
+def runs_something(page: Path) -> bool:
+    """Whether the page has a command, a doctest or a person's action for a test to do."""
+    return any(s.kind == "person" or (s.kind == "block" and s.lang in (*SHELLS, "pycon")
+                                      and not (s.directive and s.directive[0] == "not run"))
+               for s in steps(page.read_text(encoding="utf-8")))
 
 
 def test_a_new_user_follows_the_tutorials_to_a_daemon_on_their_workbook_then_google(
@@ -35,10 +45,14 @@ def test_a_new_user_follows_the_tutorials_to_a_daemon_on_their_workbook_then_goo
         for page in TUTORIALS[3:]:
             person.follow(page)
         assert person.slack.top_level(), "the Slack tutorial's escalation reached Slack"
-        assert person.clickup.tasks, "the ClickUp tutorial's bug got its task"
+        [task] = person.clickup.tasks.values()
+        rows = person.google.values("Tracker", spreadsheet=person.spreadsheet)
+        [row] = [r for r in rows if "Gupta Kirana Mart" in r]
+        assert row[rows[0].index("ClickUp Task ID")] == task["id"]  # written back to its row
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("page", [p for p in PAGES if runs_something(p)],
+                         ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_example_of_the_page_runs_as_shown_against_the_demo(
         page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,6 +71,21 @@ def test_every_shell_block_runs_or_says_why_not(page: Path) -> None:
                 else None
             runs = step.directive is None
             assert runs or reason, f"{page.name}:{step.line}: run the block or say why not"
+
+
+@pytest.mark.parametrize("page", [*PAGES, *TUTORIALS], ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_toml_block_is_a_config_sheetsync_reads_or_is_shown_refused(page: Path) -> None:
+    blocks = [s for s in steps(page.read_text(encoding="utf-8")) if s.kind == "block"]
+    for block, after in zip(blocks, [*blocks[1:], None]):
+        if block.lang != "toml":
+            continue
+        try:
+            configs_from_dict(tomllib.loads(block.text), source=Path("sheetsync.toml"),
+                              base_dir=ROOT)
+        except SheetsyncError as exc:  # an example of a refused file shows the refusal next
+            shown = str(exc).splitlines()[0].split(": ", 1)[1]
+            assert after and after.lang == "console" and shown in after.text, \
+                f"{page.name}:{block.line}: {exc}"
 
 
 def test_the_comparison_normalises_times_and_paths_but_not_what_sheetsync_says(
