@@ -1,5 +1,5 @@
 # sheetsync's daemon in a container: a slim base, a non-root user, the state on a volume,
-# a health check on /healthz. Build: docker build -t sheetsync .  (see README, "Deploying")
+# a health check on /healthz. Build: docker build -t sheetsync .  (see docs/how-to/deploy.md)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

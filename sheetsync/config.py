@@ -195,25 +195,38 @@ Text = Annotated[str, BeforeValidator(_text)]
 
 
 class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A field's docstring is its description: the docs' configuration reference is made
+    # from them (python -m sheetsync.app.reference).
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class TrackerLocation(_Table):
     """[tracker]: where the tracker lives."""
 
     backend: Literal["local", "google"] = "local"
-    path: Text = "tracker.xlsx"  # the local workbook
-    spreadsheet_id: Annotated[str, BeforeValidator(_spreadsheet_id)] | None = None  # google
+    """where the tracker lives: `"local"`, a local `.xlsx` workbook; `"google"`, a Google
+    spreadsheet (see Google Sheets)"""
+    path: Text = "tracker.xlsx"
+    """the workbook (`"local"`)"""
+    spreadsheet_id: Annotated[str, BeforeValidator(_spreadsheet_id)] | None = None
+    """the Google spreadsheet (`"google"`): its ID, the long part of its address between `/d/` and
+    `/edit`, or the whole address"""
     tab: Text = "Tracker"
-    archive_tab: Text | None = None  # rows moved here are archived, keeping their history
-    # Google Sheets requests a minute, reads and writes each, kept below Google's 60.
+    """the tab holding the tickets"""
+    archive_tab: Text | None = None
+    """a tab rows are moved to when done: their tickets are archived, keeping their history, not
+    removed"""
     requests_per_minute: Annotated[int, BeforeValidator(_per_minute)] = 40
-    # A lock file (~$NAME, .~lock.NAME#) holds writes back; after this long, status, doctor
-    # and /healthz name it and its owner (a program that crashed leaves it behind).
+    """Google Sheets requests a minute sheetsync allows itself, reads and writes each (Google
+    allows 60 per user; 1 to 60)"""
     lock_wait_minutes: PositiveInt = 10
-    # An idle Google tracker (Drive says unchanged) is read anyway from spare shared budget,
-    # so an edit never waits on Drive's version; false: an idle cycle costs no Sheets request.
+    """a local tracker open in Excel or LibreOffice (its `~$NAME` or `.~lock.NAME#` lock file is
+    there) holds sheetsync's writes back; after this many minutes `status`, `doctor` and
+    `/healthz` name the lock and its owner (a program that crashed leaves its lock file behind)"""
     idle_reads: bool = True
+    """a Google tracker Drive says is unchanged is read anyway from spare shared budget, the one
+    read longest ago first, so an edit never waits on Drive's version; `false`: the strict rule,
+    an idle cycle costs no Sheets request (see Google Sheets)"""
 
     @model_validator(mode="after")
     def _google_needs_an_id(self) -> TrackerLocation:
@@ -239,9 +252,10 @@ class SyncSettings(_Table):
     """[sync]: how the daemon runs its cycle."""
 
     interval_seconds: Annotated[int, BeforeValidator(_interval)] = 30
-    # A full read of the tracker at least this often, even when the change probe says
-    # nothing changed (a probe can miss what it cannot see).
+    """how often the daemon runs a cycle"""
     full_read_minutes: PositiveInt = 15
+    """the daemon reads the whole tracker at least this often, even when the change probe says
+    nothing changed"""
 
 
 def _state_url(value: Any) -> Any:
@@ -265,33 +279,49 @@ class GoogleSettings(_Table):
     """[google]: Google's quotas, shared by every tracker of the process on one credential
     (one Google user) or one Cloud project; sheetsync spends 90% of them."""
 
-    quota_per_user_per_minute: PositiveInt = 60  # Sheets reads (and writes) a minute per user
-    quota_per_project_per_minute: PositiveInt = 300  # and per Cloud project
-    # Every tracker is read at least this often, however short the budget.
+    quota_per_user_per_minute: PositiveInt = 60
+    """Google's Sheets quota per user (a service account is one), reads and writes each: every
+    tracker of the process on one credential spends from one budget at 90% of it"""
+    quota_per_project_per_minute: PositiveInt = 300
+    """the same per Google Cloud project, shared by every credential of the project"""
     max_staleness_minutes: PositiveInt = 5
+    """every Google tracker is read at least this often, however short the shared budget (the rest
+    goes to recently changed trackers first)"""
 
 
 class StateSettings(_Table):
     """[state]: the state store (ticket snapshots, transitions, the effect outbox, job runs)."""
 
     path: Text = "sheetsync.db"
-    # PostgreSQL instead of the file, shared by replicas (the password from PGPASSWORD)
+    """the state store (ticket snapshots, transitions, the effect outbox, job runs)"""
     url: Annotated[str, BeforeValidator(_state_url)] | None = None
-    namespace: Annotated[str, BeforeValidator(_namespace)] = "sheetsync"  # its schema there
+    """keep the state in PostgreSQL instead, shared by replicas: `"postgresql://host/db"`, without
+    a password (it comes from `PGPASSWORD` or `~/.pgpass`); `SHEETSYNC_STATE_URL` in the
+    environment overrides it, password and all (see PostgreSQL state)"""
+    namespace: Annotated[str, BeforeValidator(_namespace)] = "sheetsync"
+    """the PostgreSQL schema holding this tracker's state (one per tracker)"""
 
 
 class OutboxSettings(_Table):
     """[outbox]: the local sink for Slack messages and ClickUp tasks when no token is set."""
 
     path: Text = "outbox.jsonl"
-    hold_after_hours: PositiveInt = 24  # undelivered longer than this: wait for a person
+    """where Slack messages and ClickUp tasks go when no token is set"""
+    hold_after_hours: PositiveInt = 24
+    """an effect undelivered this long is not sent when the fault clears: it waits for `sheetsync
+    outbox retry` or `cancel`"""
 
 
 class MessageSettings(_Table):
     """[messages]: how sheetsync words what it sends."""
 
-    brief_length: PositiveInt = 80  # the Brief Description is cut to this many characters
-    full_contact: bool = False  # show whole phone numbers (else all but the last four hidden)
+    brief_length: PositiveInt = 80
+    """the escalation line's Brief Description (the Description's first sentence) is cut at a word
+    boundary to this many characters, with an ellipsis"""
+    full_contact: bool = False
+    """`true`: messages show whole phone numbers; by default all but the country code and the last
+    four digits are hidden (`+91******3210`). With `true`, pending messages in the state file
+    and the outbox hold the whole number"""
 
 
 FollowUp = Literal["assigned", "status", "priority", "resolved", "reopened", "task_closed",
@@ -302,39 +332,69 @@ Level = Literal["L1", "L2", "L3"]
 class SlackSettings(_Table):
     """[slack]: where escalations go; the token comes from SLACK_BOT_TOKEN."""
 
-    channel: Text | None = None  # "#seller-support" or a channel ID such as "C0123ABCD"
+    channel: Text | None = None
+    """the channel escalations go to: a name (`"#seller-support"`, looked up once at start) or an
+    ID (`"C0123ABCD"`). With `SLACK_BOT_TOKEN` in the environment, Slack is used; without it,
+    the local outbox"""
     api_url: Annotated[str, BeforeValidator(_url)] = "https://slack.com/api/"
+    """the Web API's address: a proxy, or a sovereign deployment such as GovSlack"""
     follow_ups: list[FollowUp] = ["assigned", "resolved", "reopened", "raised"]
-    broadcast_resolved: bool = False  # also show the Resolved reply in the channel
-    level_channels: dict[Level, Text] = {}  # an escalation level's own channel: { L3 = "#dev" }
-    users: dict[str, Annotated[str, BeforeValidator(_slack_user)]] = {}  # name -> "U0123ABCD"
+    """the later changes of an escalated ticket posted in its thread (`"raised"`: to a higher
+    escalation level); also `"status"` (any other status change), `"priority"` and
+    `"task_closed"` (its ClickUp task closed)"""
+    broadcast_resolved: bool = False
+    """`true`: the Resolved reply is also shown in the channel (`reply_broadcast`)"""
+    level_channels: dict[Level, Text] = {}
+    """an escalation level's own channel (`{ L2 = "#tech-support", L3 = "#dev" }`): its escalations
+    are posted there (see Escalation levels)"""
+    users: dict[str, Annotated[str, BeforeValidator(_slack_user)]] = {}
+    """Assigned To names -> Slack user IDs (`{ "Priya (Support)" = "U0123ABCD" }`): reminders and
+    SLA alerts mention them; nothing else ever mentions anyone"""
 
 
 class ClickUpSettings(_Table):
     """[clickup]: where tasks for technical tickets go; the token comes from CLICKUP_API_TOKEN."""
 
-    list_id: Text | None = None  # the list tasks are created in
-    key_field_id: Text | None = None  # a Text custom field of that list: sheetsync's key
+    list_id: Text | None = None
+    """the ClickUp list tasks are created in. With `CLICKUP_API_TOKEN` in the environment, ClickUp
+    is used; without it, the local outbox"""
+    key_field_id: Text | None = None
+    """the ID of a Text custom field of that list, where sheetsync keeps each task's key (see
+    ClickUp)"""
     api_url: Annotated[str, BeforeValidator(_url)] = "https://api.clickup.com/api/v2/"
-    assignees: dict[str, int] = {}  # a name as Assigned To writes it -> ClickUp user ID
-    requests_per_minute: PositiveInt = 100  # the token's rate: 100 on most plans
-    poll_minutes: PositiveInt = 10  # how often open tasks are checked for closing
-    level_lists: dict[Level, Text] = {}  # an escalation level's own list: { L3 = "9012..." }
+    """the API's address (a proxy)"""
+    assignees: dict[str, int] = {}
+    """a table of names as Assigned To writes them -> ClickUp user IDs (`"Rahul (Tech)" =
+    81234567`); other names are left out of the task's assignees and said in its description"""
+    requests_per_minute: PositiveInt = 100
+    """the token's rate limit (100 on most plans, 1,000 on Business Plus); sheetsync stays 10%
+    under it"""
+    poll_minutes: PositiveInt = 10
+    """how often the tasks sheetsync follows are checked for closing"""
+    level_lists: dict[Level, Text] = {}
+    """an escalation level's own list (`{ L3 = "901234568" }`): its tasks are created there, and
+    followed; each list needs the key field"""
 
 
 class AdoptionSettings(_Table):
     """[adoption]: what the first cycle on a tracker does for tickets already there."""
 
-    escalations: bool = False  # send the escalation message for tickets already escalated
-    clickup_tasks: bool = False  # create ClickUp tasks for technical tickets already there
+    escalations: bool = False
+    """on the first cycle, also send the escalation message for tickets already escalated"""
+    clickup_tasks: bool = False
+    """on the first cycle, also create ClickUp tasks for technical tickets already there"""
 
 
 class ClassifyOverride(_Table):
     """[classify]: replaces the preset's conditions for escalated, resolved or technical."""
 
     escalated: list[Condition] | None = None
+    """what makes a ticket escalated: a list of conditions, any of which makes it true (see What
+    escalated, resolved and technical mean)"""
     resolved: list[Condition] | None = None
+    """what makes a ticket resolved, as `classify.escalated`"""
     technical: list[Condition] | None = None
+    """what makes a ticket technical (it gets a ClickUp task), as `classify.escalated`"""
 
 
 ReportJob = Literal["morning", "daily", "weekly", "monthly"]
@@ -344,63 +404,107 @@ class ReportKeep(_Table):
     """[reports.keep]: how many period tabs of each job stay; older ones are removed."""
 
     morning: PositiveInt = 14
+    """morning and daily period tabs kept; older ones are removed"""
     daily: PositiveInt = 14
+    """morning and daily period tabs kept; older ones are removed"""
     weekly: PositiveInt = 8
+    """weekly period tabs kept"""
     monthly: PositiveInt = 12
+    """monthly period tabs kept"""
 
 
 class ReportSettings(_Table):
     """[reports]: the summary tabs, and when the daemon writes them."""
 
     jobs: list[ReportJob] = ["morning", "daily", "weekly", "monthly"]
+    """the reports the daemon writes: `"morning"`, `"daily"`, `"weekly"`, `"monthly"`"""
     morning_at: ClockTime = "09:00"
+    """the morning review, each day, for that day"""
     daily_at: ClockTime = "18:00"
-    weekly_at: ClockTime = "09:00"  # on Mondays, for the ISO week before
-    monthly_at: ClockTime = "09:00"  # on the 1st, for the month before
+    """the daily summary, each day, for that day"""
+    weekly_at: ClockTime = "09:00"
+    """the weekly report, on Mondays, for the ISO week before"""
+    monthly_at: ClockTime = "09:00"
+    """the monthly analysis, on the 1st, for the month before"""
     first_response_hours: PositiveInt = 24
-    tabs: Literal["period", "rolling"] = "period"  # a tab per period, or one per job
+    """the first-response target the reports measure against"""
+    tabs: Literal["period", "rolling"] = "period"
+    """`"period"`: a tab per period (`Daily 2026-11-23`); `"rolling"`: one tab per job (`Daily
+    Summary`), rewritten each time"""
     keep: ReportKeep = ReportKeep()
-    digests: bool = True  # the morning and daily digests go to Slack (or the outbox)
-    weekly_digest: bool = True  # the weekly report's headline figures and its tab, too
-    monthly_digest: bool = True  # the monthly analysis's, too
+    digests: bool = True
+    """the morning review's and the daily summary's short digest goes to Slack (or the outbox)"""
+    weekly_digest: bool = True
+    """the weekly report's headline figures (reported, resolved, median resolution and first
+    response, first-response breaches) go to Slack (or the outbox) once per week, with the tab:
+    a link on Google Sheets, its name on a workbook"""
+    monthly_digest: bool = True
+    """the same for the monthly analysis (reported, resolved, recurring issues, feature requests)"""
 
 
 class TriageSettings(_Table):
     """[triage]: the priority sheetsync suggests from the guide's Prioritization Guidelines."""
 
     suggest_priority: bool = True
-    priority_rules: list[PriorityRule] | None = None  # replaces the guide's rules, in order
-    incidents: bool = True  # many sellers with one problem: one [INCIDENT] message
-    incident_sellers: PositiveInt = 3  # distinct sellers reporting similar problems
-    incident_window_hours: PositiveInt = 6  # ... within this many hours of each other
+    """write a Suggested Priority column from the guide's Prioritization Guidelines (see Suggested
+    priority)"""
+    priority_rules: list[PriorityRule] | None = None
+    """your own rules, tried in order, replacing the preset's (the guide's, or SayPro's): a list of
+    tables with `priority` (`"High"`, `"Medium"`, `"Low"`), `reason`, `phrases` (words in the
+    description, any case, read as agents write them; `"payout+not arrived"`: every part,
+    anywhere; `"log in|sign in"`: either), `issue_types`, and `unless` (phrases that keep the
+    rule from matching)"""
+    incidents: bool = True
+    """announce incidents: many sellers reporting one problem (see Incidents)"""
+    incident_sellers: PositiveInt = 3
+    """distinct sellers whose similar descriptions make an incident"""
+    incident_window_hours: PositiveInt = 6
+    """how close together (in hours) their tickets must come, and how long an incident takes new
+    tickets"""
 
 
 class ReminderSettings(_Table):
     """[reminders]: check back with sellers after resolving, outside quiet times."""
 
-    check_back_days: Annotated[int, BeforeValidator(_count)] = 2  # 0 switches it off
-    quiet_hours: Annotated[str, BeforeValidator(_quiet_hours)] = ""  # "20:00-08:00"
-    quiet_days: list[Weekday] = []  # ["Sunday"]: reminders wait for the next day
+    check_back_days: Annotated[int, BeforeValidator(_count)] = 2
+    """days after a ticket is resolved to remind its assignee (in Slack, or the outbox) to check
+    back with the seller, once per resolution; `0` switches it off"""
+    quiet_hours: Annotated[str, BeforeValidator(_quiet_hours)] = ""
+    """`"20:00-08:00"`: reminders and digests wait until the quiet hours end (escalations,
+    incidents and SLA alerts do not)"""
+    quiet_days: list[Weekday] = []
+    """`["Sunday"]`: reminders wait for the next day"""
 
 
 class SlaSettings(_Table):
     """[sla]: first-response and resolution targets, warned of and alerted once per ticket."""
 
-    first_response_hours: dict[str, PositiveFloat] = {"default": 24}  # by priority
-    resolution_hours: dict[str, PositiveFloat] = {}  # by priority, e.g. {High = 24}
+    first_response_hours: dict[str, PositiveFloat] = {"default": 24}
+    """first-response targets by priority (`{ High = 4, default = 24 }`) (see SLA timers)"""
+    resolution_hours: dict[str, PositiveFloat] = {}
+    """resolution targets by priority (`{ High = 24, Medium = 72 }`); none by default"""
     warn_before_minutes: Annotated[int, BeforeValidator(_count)] = 60
-    late_alerts_max: Annotated[int, BeforeValidator(_count)] = 10  # more: one summary
-    business_hours: Annotated[str, BeforeValidator(_quiet_hours)] = ""  # "09:00-18:00"
+    """the warning comes this long before a deadline; `0`: breaches only"""
+    late_alerts_max: Annotated[int, BeforeValidator(_count)] = 10
+    """breaches whose deadline passed while no daemon ran are alerted once on restart, marked late;
+    more than this many at once go as one summary message (`0`: always one summary)"""
+    business_hours: Annotated[str, BeforeValidator(_quiet_hours)] = ""
+    """`"09:00-18:00"`: only working time counts toward a target; `""`: calendar time"""
     working_days: list[Weekday] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    """the days with working hours"""
     holidays: list[date] = []
+    """days without working hours (`["2026-12-25"]`)"""
 
 
 class Settings(_Table):
     """One tracker's settings: today the whole file; later one `[[trackers]]` entry."""
 
     preset: Annotated[str, BeforeValidator(_preset)] = "seller-support"
+    """the tracker layout: `seller-support` or `saypro-interaction-log` (see Presets)"""
     timezone: Annotated[str, BeforeValidator(_timezone)] = "Asia/Kolkata"
+    """IANA timezone: the one truth for the sheet's timestamps and the schedule"""
     phone_region: Annotated[str, BeforeValidator(_region)] = "IN"
+    """region whose numbers may be typed without a country code (the suggestion adds it)"""
     tracker: TrackerLocation = TrackerLocation()
     sync: SyncSettings = SyncSettings()
     google: GoogleSettings = GoogleSettings()
@@ -415,7 +519,10 @@ class Settings(_Table):
     reminders: ReminderSettings = ReminderSettings()
     sla: SlaSettings = SlaSettings()
     ticket_ids: TicketIdFormat | None = None
+    """the ticket ID format, `prefix` and `digits` (default: the preset's, `INT-` and 6:
+    `INT-000123`)"""
     columns: dict[str, ColumnOverride] = {}
+    """change a preset column, or add one: `[columns.<key>]` (see Changing the columns)"""
     classify: ClassifyOverride = ClassifyOverride()
 
 

@@ -103,10 +103,12 @@ class Classify(BaseModel):
 class TicketIdFormat(BaseModel):
     """Ticket IDs are a prefix and a zero-padded number: INT-000001."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     prefix: str = Field(default="INT-", min_length=1)
+    """ticket ID prefix (default: the preset's, `"INT-"`)"""
     digits: int = Field(default=6, ge=1, le=12)
+    """zero-padded digits, 1 to 12 (default: the preset's, 6: `INT-000123`)"""
 
     def format(self, number: int) -> str:
         return f"{self.prefix}{number:0{self.digits}d}"
@@ -328,16 +330,25 @@ PRESETS: Mapping[str, Schema] = {s.name: s for s in (SELLER_SUPPORT, SAYPRO_INTE
 class ColumnOverride(BaseModel):
     """A team's change to one column, or a new column (which then needs a header)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     header: str | None = None
+    """the header text; matching ignores case, spaces and punctuation"""
     aliases: list[str] = []
+    """more header texts for the same column"""
     kind: ColumnKind | None = None
+    """what the column holds, and so how its cells are checked"""
     values: list[str] | None = None
+    """the vocabulary of a `choice` column (replaces the preset's)"""
     extra_values: list[str] = []
+    """values added to the preset's vocabulary"""
     required: bool | None = None
+    """every ticket row needs a value"""
     optional: bool | None = None
+    """the column may be missing from the tab"""
     owner: Owner | None = None
+    """only for the ticket ID column: `daemon` (sheetsync writes it) or `shared` (people may
+    type IDs; sheetsync fills blanks)"""
 
 
 class SchemaOverrideError(ValueError):

@@ -43,7 +43,8 @@ from sheetsync.core.values import (
     text_of,
 )
 
-#: Every finding code, with what it means. The README's table is checked against this.
+#: Every finding code, with what it means. The docs' table (docs/reference/findings.md) is checked
+#: against this.
 CODES: Mapping[str, str] = {
     "required.missing": "A required field is empty.",
     "phone.missing_country_code": "A valid number written without + and the country code.",

@@ -280,4 +280,4 @@ def test_the_top_level_help_gives_the_exit_codes_and_the_docs(
                  shown.split("exit codes:\n")[1].split("\n\n")[0].splitlines())
     assert codes.keys() == {"0", "1", "2", "130"}
     assert main(["history"]) == 2  # a usage error is 2, as the help says
-    assert "docs: README.md" in shown
+    assert "docs: docs/index.md" in shown

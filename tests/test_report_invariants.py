@@ -10,7 +10,7 @@ in a timezone with daylight saving, across its change of clocks.
 The checks name which figures are additive (ADDITIVE): a week's and a month's are the sums of
 their days'. Every count equals the sum of its breakdown; the resolved counts, and the median
 built from the same tickets, equal those worked out here from the simulated truth by the
-README's definition (a resolution before adoption lies between the Timestamp and the
+docs' definition (a resolution before adoption lies between the Timestamp and the
 adoption); unknown first responses are never at risk; the digest says what the tab says.
 """
 
@@ -179,7 +179,7 @@ def table(report: Report, title: str) -> list[tuple[Any, ...]]:
 
 def resolved_in(h: dict[str, Any], first: dict[str, datetime], period: Period,
                 facts: pd.DataFrame) -> tuple[set[str], int]:
-    """By the README's definition, from the simulated truth: the tickets resolved in the period,
+    """By the docs' definition, from the simulated truth: the tickets resolved in the period,
     and how many resolved before adoption it can not place."""
     adopted, inside, unplaced = h["adopted"], set(), 0
     for t in h["tickets"]:

@@ -141,7 +141,7 @@ examples:
   sheetsync doctor               check the config, tracker, state and services
   sheetsync COMMAND --help       what a command does, with examples
 
-docs: README.md, beside the source
+docs: docs/index.md beside the source (a site: mkdocs serve)
 """
 
 

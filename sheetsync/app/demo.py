@@ -20,7 +20,7 @@ from sheetsync.core.values import TIMESTAMP_FORMAT
 
 DEMO_CONFIG = """\
 # sheetsync demo configuration, written by `sheetsync demo`.
-# Every key is described in the README's configuration reference.
+# Every key is described in the docs' configuration reference (docs/reference/config.md).
 # The demo always stays local: whatever tokens the environment holds, its Slack messages and
 # ClickUp tasks go to the local outbox (outbox.jsonl) and nowhere else.
 

@@ -58,7 +58,7 @@ def diagnose(config_path: str | None, environ: Mapping[str, str], cwd: Path,
             if tracker else load_configs(config_path, environ=environ, cwd=cwd)
     except SheetsyncError as exc:
         return [Check("config", False, str(exc), "fix the setting named above; every key is in "
-                      "the README's configuration reference"),
+                      "the docs' configuration reference (docs/reference/config.md)"),
                 Check("tracker", None, "not checked: the config could not be read")]
     if len(configs) == 1:
         return _checks(configs[0], environ)
@@ -95,7 +95,8 @@ def _google(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
         credentials = load_credentials(environ)
     except SheetsyncError as exc:
         yield Check("google credentials", False, str(exc),
-                    "see the README's Google Sheets section: a service account's key file in "
+                    "see the Google Sheets tutorial (docs/tutorials/google-sheets.md): a service "
+                    "account's key file in "
                     "GOOGLE_APPLICATION_CREDENTIALS")
         return
     email = getattr(credentials, "service_account_email", None)
@@ -383,11 +384,12 @@ def _clickup(config: Config, environ: Mapping[str, str]) -> Iterator[Check]:
                    if not value]
         yield Check("clickup", False, f"{', '.join(missing)} not set",
                     "set the token in the environment and both settings under [clickup] (see "
-                    "the README's ClickUp section)")
+                    "the ClickUp tutorial, docs/tutorials/clickup.md)")
         return
     sink = clickup.ClickUpSink(token, settings.list_id, settings.key_field_id,
                                api_url=settings.api_url)
     try:
         yield Check("clickup", True, sink.start())
     except DeliveryError as exc:
-        yield Check("clickup", False, str(exc), "see the README's ClickUp section")
+        yield Check("clickup", False, str(exc),
+                    "see the ClickUp tutorial (docs/tutorials/clickup.md)")

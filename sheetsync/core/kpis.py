@@ -1,7 +1,7 @@
 """Support KPIs: each ticket's life from its row and its transition history, and the figures
 the source documents name, computed by this one module for every report.
 
-Pure: pandas frames in, frames and numbers out. The definitions (the README repeats them):
+Pure: pandas frames in, frames and numbers out. The definitions (docs/reference/reports.md repeats them):
 
 - **reported**: the row's Timestamp.
 - **resolved in a period**: the first time the ticket was seen resolved falls in it. For a
