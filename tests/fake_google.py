@@ -251,8 +251,9 @@ def format_pattern(pattern: str, number: float) -> str:
 
 def format_number(number: float | int, number_format: Mapping[str, Any] | None,
                   locale: str) -> str:
-    """A number as Sheets displays it: dates and times by their pattern, NUMBER as #,##0.00,
-    PERCENT as 0.00%, anything else the short automatic way (919876543210, 1.5)."""
+    """A number as Sheets displays it: dates and times by their pattern, NUMBER as #,##0.00
+    (or 0, 0.0), PERCENT as 0.00% (or 0%), anything else the short automatic way
+    (919876543210, 1.5)."""
     kind = (number_format or {}).get("type")
     pattern = (number_format or {}).get("pattern") or DEFAULT_PATTERNS.get(str(kind), "")
     if kind in ("DATE", "DATE_TIME", "TIME"):
@@ -261,8 +262,10 @@ def format_number(number: float | int, number_format: Mapping[str, Any] | None,
         return format_pattern(pattern, float(number))
     if kind == "NUMBER" and pattern in ("", "#,##0.00"):
         return f"{number:,.2f}"
-    if kind == "PERCENT" and pattern in ("", "0.00%"):
-        return f"{number * 100:.2f}%"
+    if kind == "PERCENT" and pattern in ("", "0.00%", "0%"):
+        return f"{number * 100:.{0 if pattern == '0%' else 2}f}%"
+    if kind == "NUMBER" and pattern in ("0", "0.0"):
+        return f"{number:.{len(pattern) - 2 if '.' in pattern else 0}f}"
     if kind not in (None, "", "TEXT", "NUMBER_FORMAT_TYPE_UNSPECIFIED") or \
             (kind == "NUMBER" and pattern):
         raise NotImplementedError(f"the fake cannot render number format {number_format}")
@@ -436,6 +439,7 @@ class Tab:
     protected_ranges: list[Json] = field(default_factory=list)
     basic_filter: Json | None = None
     charts: list[Json] = field(default_factory=list)
+    column_pixels: dict[int, int] = field(default_factory=dict)  # 0-based column -> width
 
     @property
     def sheet_id(self) -> int:
@@ -884,6 +888,12 @@ class FakeSheets:
               spreadsheet: str | None = None) -> Any:
         book, sheet = self._locate(tab, spreadsheet)
         return self._python(sheet.cells.get(self._coord(sheet, row, col), {}))
+
+    def shown(self, tab: str | int, row: int, col: str, *,
+              spreadsheet: str | None = None) -> str:
+        """The cell's text as Sheets shows it (its FORMATTED_VALUE)."""
+        book, sheet = self._locate(tab, spreadsheet)
+        return self._display(book, sheet.cells.get(self._coord(sheet, row, col), {}))
 
     def cell(self, tab: str | int, row: int, col: str, *,
              spreadsheet: str | None = None) -> Json:
@@ -1500,10 +1510,16 @@ class FakeSheets:
     def _request_updateDimensionProperties(self, book: Spreadsheet, spec: Json) -> None:
         if "range" not in spec:
             raise NotImplementedError("the fake has no data source sheets")
-        self._dimension_range(book, spec["range"])  # pixel sizes are not modelled
+        sheet, dimension, start, end = self._dimension_range(book, spec["range"])
         if not spec.get("fields"):
             raise Invalid("At least one field must be updated, but no fields were specified.")
-        check_mask("sheets", "DimensionProperties", parse_mask(spec["fields"]))
+        mask = parse_mask(spec["fields"])
+        check_mask("sheets", "DimensionProperties", mask)
+        pixels = spec.get("properties", {}).get("pixelSize")
+        if "pixelSize" in mask and dimension == "COLUMNS" and pixels is not None:
+            if pixels < 0:
+                raise Invalid(f"Invalid pixelSize: {pixels}")
+            sheet.column_pixels.update(dict.fromkeys(range(start, end), int(pixels)))
 
     def _request_autoResizeDimensions(self, book: Spreadsheet, spec: Json) -> None:
         if "dimensions" not in spec:

@@ -402,6 +402,39 @@ def test_a_report_is_a_tab_with_its_charts_rewritten_in_place(tracker: GoogleTra
     assert tab.row_count >= len(values)
 
 
+def test_a_weekly_tab_shows_numbers_with_their_formats_in_columns_that_fit_under_frozen_titles(
+    tracker: GoogleTracker,
+) -> None:
+    from sheetsync.jobs.reports import run_report
+    from sheetsync.core.reporting import UNKNOWN, Percent, period_for
+
+    cycle(tracker)
+    period = period_for("weekly", "2026-W48", tracker.config.timezone)
+    for at in (NOW, NOW + timedelta(hours=1)):  # added, then rewritten in place
+        with StateStore(tracker.config.state_path) as store:
+            written = run_report(tracker.config, period, at, store, None, tracker.backend())
+    tab = tracker.fake.tab(period.tab)
+    assert tab.frozen_row_count == 2  # the title and when it was written
+    figures = written.report.figures
+    rows = {row[0]: number for number, row in enumerate(tracker.fake.values(period.tab), 1)
+            if row and row[0] in dict(figures)}
+    shares = [name for name, value in figures if isinstance(value, Percent)]
+    assert shares and len(rows) == len(figures)
+    for name, value in figures:  # what a person sees is what the digest says ...
+        assert tracker.fake.shown(period.tab, rows[name], "B") == (
+            UNKNOWN if value is None else str(value)), name
+        if value is not None:  # ... from a number, not a text
+            assert tracker.fake.value(period.tab, rows[name], "B") == value, name
+    for name in shares:
+        assert tracker.fake.cell(period.tab, rows[name], "B")["userEnteredFormat"][
+            "numberFormat"] == {"type": "PERCENT", "pattern": "0%"}
+    longest = max(len(name) for name, _ in figures)
+    assert tab.column_pixels[0] >= 7 * longest  # the names fit their column
+    lines = [c["spec"]["basicChart"] for c in tab.charts
+             if c["spec"]["basicChart"]["chartType"] == "LINE"]
+    assert lines and all(chart["lineSmoothing"] is False for chart in lines)
+
+
 def test_a_weekly_digest_links_to_its_tab(tracker: GoogleTracker) -> None:
     from sheetsync.jobs.reports import run_report
     from sheetsync.core.reporting import period_for

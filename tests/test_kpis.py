@@ -27,7 +27,7 @@ import pytest
 
 from sheetsync.core import kpis
 from sheetsync.core.reports import daily, monthly, morning, weekly
-from sheetsync.core.reporting import period_for
+from sheetsync.core.reporting import Hours, Percent, period_for
 from tests.helpers import SAYPRO_SAMPLE, sheet_of
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -117,13 +117,17 @@ def test_the_weekly_report_figures(facts: pd.DataFrame) -> None:
         "Average resolution time (h)": 25.0,  # (24 + 48 + 24 + 4) / 4
         "Median resolution time (h)": 24.0,  # 4 24 | 24 48
         "Median first response (h)": 4.0,  # 0.1 2 | 6 9 -> (2 + 6) / 2
-        "First-contact resolution rate": "25%",  # A of A B C F
-        "Repeat-issue rate": "20%",  # C of five
+        "First-contact resolution rate": 0.25,  # A of A B C F
+        "Repeat-issue rate": 0.2,  # C of five
         "First-response target (24 h) breaches": 1,  # D, untouched for four days
     }
+    shown = {name: (type(value), str(value)) for name, value in report.figures}
+    assert shown["First-contact resolution rate"] == (Percent, "25%")  # a number, shown as %
+    assert shown["Median first response (h)"] == (Hours, "4.0")
     types = {r[0]: r[1:] for r in report.tables[0].rows}
-    assert types["Bug"] == (3, "60%", 1, "200%")  # A C F vs E
-    assert types["Help"] == (1, "20%", 0, "new")
+    assert types["Bug"] == (3, 0.6, 1, 2.0)  # A C F vs E: 60% of the week, up 200%
+    assert types["Help"] == (1, 0.2, 0, "new")
+    assert [type(v) for v in types["Bug"]] == [int, Percent, int, Percent]
     advice = [r[0] for r in report.tables[2].rows]
     assert advice == [
         'Bug tickets up 200% week on week (3 vs 1); 2 sellers reported "product not found"; '
@@ -168,12 +172,12 @@ def test_the_monthly_analysis(facts: pd.DataFrame) -> None:
     assert tables["Team performance"] == [
         # Each ticket under its owner, the first person named. Priya owns A C; resolved both;
         # median (24, 24); C escalated; A first contact; named second on none
-        ("Priya (Support)", 2, 2, 24.0, "50%", "50%", 0),
+        ("Priya (Support)", 2, 2, 24.0, 0.5, 0.5, 0),
         # Rahul owns E F; both resolved in November; median of F's 4 (E's is unknown);
         # neither escalated; F reopened, so none FCR; named second on C
-        ("Rahul (Tech)", 2, 2, 4.0, "0%", "0%", 1),
+        ("Rahul (Tech)", 2, 2, 4.0, 0.0, 0.0, 1),
         # nobody: B D; B resolved (48 h, waited, so not FCR)
-        ("(nobody assigned)", 2, 1, 48.0, "0%", "0%", 0),
+        ("(nobody assigned)", 2, 1, 48.0, 0.0, 0.0, 0),
     ]
     figures = dict(report.figures)
     # The columns add up to the figures: 2 + 2 + 2 reported, 2 + 2 + 1 resolved: A B C F, and

@@ -131,6 +131,8 @@ def test_running_a_report_again_replaces_its_tab(adopted: Config) -> None:
     sheet = book["Weekly 2026-W47"]
     titles = [c.value for c in sheet["A"] if c.value == "Common issue categories"]
     assert titles == ["Common issue categories"] and len(sheet._charts) == 2
+    with zipfile.ZipFile(adopted.workbook_path) as archive:  # its print titles once
+        assert archive.read("xl/workbook.xml").count(b"_xlnm.Print_Titles") == 1
 
 
 def test_old_period_tabs_beyond_the_retention_are_removed(adopted: Config) -> None:
@@ -140,6 +142,12 @@ def test_old_period_tabs_beyond_the_retention_are_removed(adopted: Config) -> No
             run_report(adopted, period, period.start + timedelta(hours=18), store, None)
     daily = [t for t in tabs(adopted) if t.startswith("Daily ")]
     assert daily == [f"Daily 2026-11-{day:02d}" for day in range(3, 17)]  # the last 14
+    # Each kept tab still prints its own title rows atop its pages: the removed tabs' print
+    # titles went with them, and the later tabs' moved down with their sheets.
+    book = openpyxl.load_workbook(adopted.workbook_path)
+    assert all(book[t].print_title_rows == "$1:$2" for t in daily)
+    with zipfile.ZipFile(adopted.workbook_path) as archive:
+        assert archive.read("xl/workbook.xml").count(b"_xlnm.Print_Titles") == len(daily)
 
 
 def test_report_charts_survive_a_later_save_and_a_persons_chart_survives_the_next(
@@ -215,6 +223,17 @@ def test_sheetsync_report_writes_a_named_period_and_says_so_in_json(
     assert shown["figures"]["Total reported"] >= 1
     assert main(["report", "weekly", "--for", "2026-11", "--config", str(adopted.source)]) == 2
     assert 'a weekly report is for YYYY-Www' in capsys.readouterr().err
+
+
+def test_sheetsync_report_counts_only_the_charts_it_wrote(
+        adopted: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    for day, charts in (("2026-11-10", "0 charts"), ("2026-11-22", "1 chart")):
+        assert main(["report", "daily", "--for", day, "--config", str(adopted.source)]) == 0
+        said = capsys.readouterr().out.splitlines()[0]
+        assert said.endswith(f": 4 tables, {charts}."), said  # nobody reported on the 10th
+        drawn = openpyxl.load_workbook(adopted.workbook_path)[f"Daily {day}"]._charts
+        assert len(drawn) == int(charts[0])
 
 
 def test_a_day_of_the_daemon_writes_the_morning_review_and_the_daily_summary(
@@ -354,7 +373,7 @@ def test_day_one_on_a_tracker_with_history(tmp_path: Path) -> None:
     # Pending for days before adoption: adoption is not an update.
     assert len(listed(morning_tab, "Pending since before today and not updated since")) == 4
     [future] = listed(morning_tab, "Dated in the future")  # Sai Mobile Store, 50 h ahead
-    assert future[1].endswith("(in the future)") and future[2] is None
+    assert future[1].endswith("(in the future)") and future[2] == "n/a"  # its age unknown
     # Nandi Dairy's was resolved between 08:00 and 08:59 that day: in that day, its week and
     # its month. The demo's three older ones Resolved at adoption (reported 45 to 75 h
     # before) lie in November, in no single day of it, and in W47 and W48 both: the month

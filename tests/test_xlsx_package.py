@@ -258,6 +258,37 @@ def test_a_report_tab_is_a_part_of_its_own_and_pruned_with_its_parts(tmp_path: P
     assert b"Daily 2026-11-21" not in app and b"Daily 2026-11-23" in app
 
 
+def test_a_report_tabs_number_formats_are_appended_to_the_teams_styles(tmp_path: Path) -> None:
+    import re
+    from datetime import datetime, timezone
+
+    from sheetsync.core.reporting import Hours, Percent, Period, Report
+
+    path = excel_like(tmp_path / "tracker.xlsx")
+    start = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    workbook = Workbook(path, "Tracker")
+    workbook.read()
+    assert workbook.write_report(Report(
+        Period("weekly", start, start, "2026-W48"), start,
+        [("Share", Percent(0.25)), ("Median (h)", Hours(4.0)), ("Tickets", 3),
+         ("Rating", None)], []), "Weekly 2026-W48", keep=None) is None
+
+    def xfs(styles: bytes) -> bytes:
+        return re.search(rb"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S).group(1)  # type: ignore
+
+    with zipfile.ZipFile(path) as archive:
+        styles = archive.read("xl/styles.xml")
+    assert xfs(styles).startswith(xfs(STYLES.encode()))  # the team's formats keep their index
+    assert b'<numFmt numFmtId="164" formatCode="0.0"/>' in styles  # the first custom ID
+    book = loads_cleanly(path)
+    tab = book["Weekly 2026-W48"]
+    shown = {tab.cell(r, 1).value: tab.cell(r, 2) for r in range(6, 10)}
+    assert [(c.value, c.number_format) for c in shown.values()] == [
+        (0.25, "0%"), (4.0, "0.0"), (3, "0"), ("n/a", "General")]
+    assert shown["Rating"].alignment.horizontal == "right"  # beside the numbers
+    assert book["Tracker"]["A1"].font.b  # the team's header still bold
+
+
 def test_a_half_written_file_is_not_ready_next_cycle(tmp_path: Path) -> None:
     path = excel_like(tmp_path / "tracker.xlsx")
     workbook = Workbook(path, "Tracker")

@@ -30,7 +30,8 @@ from sheetsync.integrations.dispatch import open_sinks
 from sheetsync.jobs.check import CheckReport, run_check
 from sheetsync.jobs.sync import run_sync
 from sheetsync.core.render import findings_json, findings_text
-from sheetsync.core.reporting import JOBS, chosen_period
+from sheetsync.core.report_layout import drawn
+from sheetsync.core.reporting import JOBS, UNKNOWN, chosen_period
 from sheetsync.core.write_failing import FIX as WRITE_FIX, describe, is_stuck
 from sheetsync.backends.file_locks import held_back
 from sheetsync.schema import PRESETS
@@ -623,11 +624,12 @@ def _report(args: argparse.Namespace) -> int:
                           "figures": {name: value for name, value in report.figures}},
                          ensure_ascii=False, indent=2, default=str))
     elif written.skipped is None:
+        charts = len(drawn(report))  # a chart of an empty table is not written
         print(f"Wrote the {report.title} into the tab \"{written.tab}\" of "
               f"{config.tracker_label}: {len(report.tables)} tables, "
-              f"{len(report.charts)} chart{'s' if len(report.charts) != 1 else ''}.")
+              f"{charts} chart{'s' if charts != 1 else ''}.")
         for name, value in report.figures:
-            print(f"  {name}: {value if value is not None else 'n/a'}")
+            print(f"  {name}: {UNKNOWN if value is None else value}")
     else:
         print(f"Did not write the {report.title}: {written.skipped}.", file=sys.stderr)
     return EXIT_OK if written.skipped is None else EXIT_PROBLEMS

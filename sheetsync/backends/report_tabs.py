@@ -2,9 +2,12 @@
 own in the tracker's package (xlsx_package), beside the team's sheets, which stay untouched.
 
 Everything is written as a value: text from a row is set as text, so nothing becomes a
-formula. A tab is rewritten whole on a re-run (never appended to), and the job's oldest
-period tabs beyond the configured number are removed with their parts, so a tracker never
-fills with tabs. The charts are openpyxl's chart classes serialised to DrawingML: they are
+formula; a number is a number with its number format (0%, 0.0 for hours, 0 for counts).
+The tab prints landscape, fitted to the page's width, with its title rows atop every page
+(`pageSetup` and the sheet's `_xlnm.Print_Titles`), and those rows are frozen on screen. A
+tab is rewritten whole on a re-run (never appended to), and the job's oldest period tabs
+beyond the configured number are removed with their parts, so a tracker never fills with
+tabs. The charts are openpyxl's chart classes serialised to DrawingML: they are
 what Excel and LibreOffice have opened in sheetsync's reports from the start, and writing
 chartSpace XML by hand would be a few hundred lines of tags to keep right.
 """
@@ -23,28 +26,46 @@ from sheetsync.backends.xlsx_package import Package
 from sheetsync.core import xlsx_parts as parts
 from sheetsync.core import xlsx_sheet as sheet
 from sheetsync.core import xlsx_xml as x
-from sheetsync.core.report_layout import ChartAt, layout, to_prune
+from sheetsync.core.report_layout import HEADER_ROWS, ChartAt, Shown, Style, layout, to_prune
 from sheetsync.core.reporting import Job, Report
 
 HEADER_FILL = "FFDDEBF7"
+FONTS: dict[Style, dict[str, Any]] = {"title": {"bold": True, "size": 14},
+                                      "heading": {"bold": True, "size": 12},
+                                      "note": {"italic": True}, "header": {"bold": True},
+                                      "number header": {"bold": True}}
+NUMBER_FORMATS: dict[Shown, str] = {"percent": "0%", "hours": "0.0", "count": "0"}
+#: The page setup of a report tab: landscape, as wide as the page, as many pages long as it
+#: takes (`fitToHeight="0"`); `fitToPage` in the sheet's properties switches the fitting on.
+PAGE_SETUP = '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
 
 
 def put(package: Package, report: Report, tab: str) -> None:
     """Write `report` into `tab`, replacing whatever the tab held."""
     laid = layout(report)
     styles = package.styles()
-    looks = {"title": styles.style(styles.font(bold=True, size=14)),
-             "heading": styles.style(styles.font(bold=True, size=12)),
-             "note": styles.style(styles.font(italic=True)),
-             "header": styles.style(styles.font(bold=True), styles.solid_fill(HEADER_FILL))}
+    looks: dict[tuple[Style, Shown], int] = {}
     rows: dict[int, dict[int, sheet.CellEdit]] = {}
     for placed in laid.cells:
-        rows.setdefault(placed.row, {})[placed.column] = sheet.CellEdit(
-            placed.value, looks[placed.style] if placed.style else None)
-    widths = [(c, min(max(w, 8), 60) + 2) for c, w in sorted(laid.widths.items())]
+        key = (placed.style, placed.shown)
+        if key != (None, None) and key not in looks:
+            looks[key] = _look(styles, *key)
+        rows.setdefault(placed.row, {})[placed.column] = sheet.CellEdit(placed.value,
+                                                                        looks.get(key))
     part = _replace_sheet(package, tab)
+    package.put(package.workbook, parts.with_print_titles(
+        package.read(package.workbook) or b"", tab, HEADER_ROWS))
     drawing = _charts(package, part, tab, laid.charts) if laid.charts else None
-    package.put(part, sheet_xml(rows, widths, drawing))
+    package.put(part, sheet_xml(rows, sorted(laid.widths.items()), drawing, printed=True))
+
+
+def _look(styles: parts.Styles, style: Style, shown: Shown) -> int:
+    """The cell format of a report cell: its font and fill, and how its number is shown."""
+    return styles.style(
+        styles.font(**FONTS[style]) if style in FONTS else None,
+        styles.solid_fill(HEADER_FILL) if style in ("header", "number header") else None,
+        styles.number_format(NUMBER_FORMATS[shown]) if shown in NUMBER_FORMATS else None,
+        "right" if shown == "unknown" or style == "number header" else None)
 
 
 def put_sheet(package: Package, tab: str, values: Sequence[Sequence[Any]]) -> None:
@@ -59,8 +80,9 @@ def put_sheet(package: Package, tab: str, values: Sequence[Sequence[Any]]) -> No
 
 
 def sheet_xml(rows: dict[int, dict[int, sheet.CellEdit]], widths: Sequence[tuple[int, int]],
-              drawing: str | None) -> bytes:
-    """A whole worksheet part of these cells, column widths and drawing."""
+              drawing: str | None, printed: bool = False) -> bytes:
+    """A whole worksheet part of these cells, column widths and drawing; `printed`: a report
+    tab's, its title rows frozen and its page set up (elements in CT_Worksheet's order)."""
     cells = [(r, c) for r, columns in rows.items() for c in columns]
     ref = x.area_text(min(r for r, _ in cells), min(c for _, c in cells),
                       max(r for r, _ in cells), max(c for _, c in cells)) if cells else "A1"
@@ -68,13 +90,20 @@ def sheet_xml(rows: dict[int, dict[int, sheet.CellEdit]], widths: Sequence[tuple
                    for c, w in widths)
     body = b"".join(sheet.rewrite_row(None, number, rows[number], lambda s, _: s)
                     for number in sorted(rows))
+    top = f"A{HEADER_ROWS + 1}"
+    view = (f'<sheetView workbookViewId="0"><pane ySplit="{HEADER_ROWS}" topLeftCell="{top}" '
+            f'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
+            f'activeCell="{top}" sqref="{top}"/></sheetView>') if printed else \
+        '<sheetView workbookViewId="0"/>'
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
-            f'xmlns="{parts.MAIN}" xmlns:r="{parts.REL}"><dimension ref="{ref}"/><sheetViews>'
-            f'<sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+            f'xmlns="{parts.MAIN}" xmlns:r="{parts.REL}">'
+            + ('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if printed else "")
+            + f'<dimension ref="{ref}"/><sheetViews>{view}</sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>'
             + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>").encode() + body + \
         ('</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" '
-         'footer="0.5"/>' + (f'<drawing r:id="{drawing}"/>' if drawing else "") +
-         "</worksheet>").encode()
+         'footer="0.5"/>' + (PAGE_SETUP if printed else "") +
+         (f'<drawing r:id="{drawing}"/>' if drawing else "") + "</worksheet>").encode()
 
 
 def _replace_sheet(package: Package, tab: str) -> str:
@@ -131,6 +160,8 @@ def _chart(sheet_: Any, at: ChartAt) -> Any:
                      min_row=at.header, max_row=at.last)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(Reference(sheet_, min_col=1, min_row=at.header + 1, max_row=at.last))
+    for series in chart.series if at.kind == "line" else ():
+        series.smooth = False  # <c:smooth val="0"/>: a count never curves below zero
     return chart
 
 

@@ -1,6 +1,10 @@
-"""A report's layout as one Sheets batchUpdate: the tab added or resized to fit, every cell
-rewritten (values and formats, so nothing of an earlier run is left), the charts replaced.
-Plain data; google.py sends it."""
+"""A report's layout as one Sheets batchUpdate: the tab added or resized to fit with its title
+rows frozen, every cell rewritten (values and formats, numbers with their number format, so
+nothing of an earlier run is left), the columns as wide as the layout says, the charts
+replaced (lines straight). Plain data; google.py sends it.
+
+Sheets has no page setup in its API (orientation, fit to width and repeated rows are set in
+its print dialog only), so a Google tab carries none; the workbook's tabs do."""
 
 from __future__ import annotations
 
@@ -8,17 +12,27 @@ import zlib
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sheetsync.core.report_layout import ChartAt, Layout, Placed
+from sheetsync.core.report_layout import HEADER_ROWS, ChartAt, Layout, Placed, Shown, Style
 
-FORMATS: dict[str | None, dict[str, Any]] = {
+HEADER = {"textFormat": {"bold": True},
+          "backgroundColorStyle": {"rgbColor": {"red": 0.867, "green": 0.922, "blue": 0.969}}}
+FORMATS: dict[Style, dict[str, Any]] = {
     None: {},
     "title": {"textFormat": {"bold": True, "fontSize": 14}},
     "heading": {"textFormat": {"bold": True, "fontSize": 12}},
     "note": {"textFormat": {"italic": True}},
-    "header": {"textFormat": {"bold": True},
-               "backgroundColorStyle": {"rgbColor": {"red": 0.867, "green": 0.922,
-                                                     "blue": 0.969}}},
+    "header": HEADER,
+    "number header": {**HEADER, "horizontalAlignment": "RIGHT"},
 }
+#: The workbook's number formats (report_tabs.py), as Sheets' NumberFormat.
+NUMBERS: dict[Shown, dict[str, Any]] = {
+    None: {},
+    "percent": {"numberFormat": {"type": "PERCENT", "pattern": "0%"}},
+    "hours": {"numberFormat": {"type": "NUMBER", "pattern": "0.0"}},
+    "count": {"numberFormat": {"type": "NUMBER", "pattern": "0"}},
+    "unknown": {"horizontalAlignment": "RIGHT"},
+}
+PIXELS_PER_CHARACTER = 7
 
 
 def new_sheet_id(tab: str, taken: Collection[int]) -> int:
@@ -32,13 +46,14 @@ def new_sheet_id(tab: str, taken: Collection[int]) -> int:
 def report_requests(laid: Layout, sheet_id: int, tab: str, exists: bool,
                     charts: Sequence[int]) -> list[dict[str, Any]]:
     """Requests that leave `tab` showing exactly the laid-out report."""
-    size = {"rowCount": laid.rows + 1, "columnCount": laid.columns}
+    size = {"rowCount": laid.rows + 1, "columnCount": laid.columns,
+            "frozenRowCount": HEADER_ROWS}
     requests: list[dict[str, Any]] = []
     if exists:
         requests += [{"deleteEmbeddedObject": {"objectId": chart}} for chart in charts]
         requests.append({"updateSheetProperties": {
             "properties": {"sheetId": sheet_id, "gridProperties": size},
-            "fields": "gridProperties(rowCount,columnCount)"}})
+            "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}})
     else:
         requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": tab,
                                                      "gridProperties": size}}})
@@ -55,7 +70,7 @@ def report_requests(laid: Layout, sheet_id: int, tab: str, exists: bool,
         requests.append({"updateDimensionProperties": {
             "range": {"sheetId": sheet_id, "dimension": "COLUMNS",
                       "startIndex": column - 1, "endIndex": column},
-            "properties": {"pixelSize": 7 * (min(max(width, 8), 60) + 2)},
+            "properties": {"pixelSize": PIXELS_PER_CHARACTER * width},
             "fields": "pixelSize"}})
     requests += [_chart(sheet_id, chart) for chart in laid.charts]
     return requests
@@ -63,8 +78,8 @@ def report_requests(laid: Layout, sheet_id: int, tab: str, exists: bool,
 
 def _cell(placed: Placed) -> dict[str, Any]:
     value = placed.value
-    cell: dict[str, Any] = {"userEnteredFormat": FORMATS[placed.style]} \
-        if placed.style else {}
+    looks = {**FORMATS[placed.style], **NUMBERS[placed.shown]}
+    cell: dict[str, Any] = {"userEnteredFormat": looks} if looks else {}
     if isinstance(value, bool):
         cell["userEnteredValue"] = {"boolValue": value}
     elif isinstance(value, (int, float)):
@@ -85,6 +100,7 @@ def _chart(sheet_id: int, at: ChartAt) -> dict[str, Any]:
         "spec": {"title": at.title, "basicChart": {
             "chartType": "LINE" if at.kind == "line" else "COLUMN",
             "legendPosition": "BOTTOM_LEGEND", "headerCount": 1,
+            "lineSmoothing": False,  # straight: a count never curves below zero
             "axis": [{"position": "BOTTOM_AXIS"}, {"position": "LEFT_AXIS"}],
             "domains": [{"domain": column(0)}],
             "series": [{"series": column(i), "targetAxis": "LEFT_AXIS"} for i in series]}},

@@ -1,6 +1,7 @@
 """Where a report's title, figures, tables and charts go on a tab: plain data that every
-backend renders (openpyxl for the workbook, batchUpdate requests for Google Sheets), so both
-show the same report the same way."""
+backend renders (the workbook's sheet parts, batchUpdate requests for Google Sheets), so both
+show the same report the same way: each number with its number format, an unknown as one
+marker, columns as wide as their values, the title rows frozen and printed on every page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sheetsync.core.reporting import TAB_PREFIX, Job, Report, Table
+from sheetsync.core.reporting import (TAB_PREFIX, UNKNOWN, Chart, Hours, Job, Percent, Report,
+                                      Table)
 
 #: The tabs sheetsync writes: period tabs ("Weekly 2026-W47") and the rolling ones.
 ROLLING = {"morning": "Morning Review", "daily": "Daily Summary", "weekly": "Weekly Report",
@@ -17,8 +19,15 @@ ROLLING = {"morning": "Morning Review", "daily": "Daily Summary", "weekly": "Wee
 _PERIOD_TAB = re.compile(r"^(?:(Morning|Daily) \d{4}-\d{2}-\d{2}|(Weekly) \d{4}-W\d{2}|"
                          r"(Monthly) \d{4}-\d{2})$")
 CHART_EVERY = 18  # rows between charts stacked beside the tables
+HEADER_ROWS = 2  # the title and when it was written: frozen, and repeated on printed pages
+NARROWEST, WIDEST = 8, 60  # a column's width in characters, padding aside
+PADDING = 3
 
-Style = Literal["title", "heading", "note", "header"] | None
+#: "number header": the header of a column of numbers, aligned with them (to the right).
+Style = Literal["title", "heading", "note", "header", "number header"] | None
+#: How a value cell shows its number: a share as 25%, hours with one decimal, a count as a
+#: whole number; "unknown" is the marker of a value that is not known, aligned as numbers are.
+Shown = Literal["percent", "hours", "count", "unknown"] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +38,7 @@ class Placed:
     column: int
     value: Any
     style: Style = None
+    shown: Shown = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +58,7 @@ class ChartAt:
 @dataclass(frozen=True)
 class Layout:
     cells: list[Placed]
-    widths: dict[int, int]  # column -> characters of its widest value
+    widths: dict[int, int]  # column -> its width in characters: its widest value, padded
     charts: list[ChartAt]
 
     @property
@@ -80,9 +90,16 @@ def layout(report: Report) -> Layout:
     anchor = max(widths, default=1) + 2
     charts = [ChartAt(spec.kind, spec.title, *placed[spec.table], row=4 + i * CHART_EVERY,
                       column=anchor)
-              for i, spec in enumerate(report.charts)
-              if spec.table in placed and placed[spec.table][1] > placed[spec.table][0]]
-    return Layout(cells, widths, charts)
+              for i, spec in enumerate(drawn(report))]
+    return Layout(cells, {column: min(max(width, NARROWEST), WIDEST) + PADDING
+                          for column, width in widths.items()}, charts)
+
+
+def drawn(report: Report) -> list[Chart]:
+    """The report's charts that have something to draw (their table has rows): the ones a
+    tab holds, and the ones the CLI counts."""
+    return [c for c in report.charts if any(t.title == c.table and t.rows
+                                            for t in report.tables)]
 
 
 def _table(cells: list[Placed], table: Table, row: int, widths: dict[int, int],
@@ -97,23 +114,40 @@ def _table(cells: list[Placed], table: Table, row: int, widths: dict[int, int],
     if not table.rows:
         return row
     header_row = row
+    body = [_value_cell(header_row + i, column, value)
+            for i, values in enumerate(table.rows, start=1)
+            for column, value in enumerate(values, start=1)]
+    numeric = {c.column for c in body if _number(c)} - {
+        c.column for c in body if not _number(c) and c.value != ""}  # (a blank: neither)
     for column, name in enumerate(table.columns, start=1):
-        cells.append(Placed(row, column, name, "header"))
+        cells.append(Placed(row, column, name,
+                            "number header" if column in numeric else "header"))
         widths[column] = max(widths.get(column, 0), len(name))
-    for values in table.rows:
-        row += 1
-        for column, value in enumerate(values, start=1):
-            cells.append(Placed(row, column, plain(value)))
-            widths[column] = max(widths.get(column, 0), len(str(value or "")))
+    for cell in body:
+        cells.append(cell)
+        widths[cell.column] = max(widths.get(cell.column, 0), len(str(cell.value)))
+    row = header_row + len(table.rows)
     placed[table.title] = (header_row, row, len(table.columns))
     return row + 1
 
 
-def plain(value: Any) -> Any:
-    """Numbers and text as they are; None (and NaN) as an empty cell."""
+def _number(cell: Placed) -> bool:
+    return cell.shown is not None or (isinstance(cell.value, (int, float))
+                                      and not isinstance(cell.value, bool))
+
+
+def _value_cell(row: int, column: int, value: Any) -> Placed:
+    """A table's value: a number stays a number, shown by its kind; text as it is; None (and
+    NaN) as the unknown marker."""
     if value is None or (isinstance(value, float) and value != value):
-        return None
-    return value if isinstance(value, (int, float, str)) else str(value)
+        return Placed(row, column, UNKNOWN, shown="unknown")
+    if isinstance(value, Percent):
+        return Placed(row, column, value, shown="percent")
+    if isinstance(value, Hours):
+        return Placed(row, column, value, shown="hours")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Placed(row, column, value, shown="count")
+    return Placed(row, column, value if isinstance(value, (bool, float, str)) else str(value))
 
 
 def to_prune(names: Iterable[str], job: Job, keep: int) -> list[str]:

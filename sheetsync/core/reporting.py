@@ -1,8 +1,11 @@
 """Reports as plain data: a period, figures, tables and the charts drawn from them.
 
-Pure. The jobs build a `Report` (their shared table helpers are in `jobs/tables.py`); each
-backend renders it (openpyxl for the workbook), so the numbers are computed once and shown the
-same everywhere.
+Pure. The jobs build a `Report` (their shared table helpers are in `core/reports/tables.py`);
+each backend renders it (report_layout.py places it), so the numbers are computed once and
+shown the same everywhere. A value is a number where it is one: a share is a `Percent` and a
+time in hours an `Hours` (floats that say how they are shown, so a tab gives them a number
+format and a digest prints them as a person reads them), a count an int, and an unknown figure
+None (shown as `UNKNOWN`, one marker everywhere).
 """
 
 from __future__ import annotations
@@ -19,6 +22,25 @@ JOBS: tuple[Job, ...] = ("morning", "daily", "weekly", "monthly")
 TITLES = {"morning": "Morning review", "daily": "Daily summary", "weekly": "Weekly report",
           "monthly": "Monthly analysis"}
 TAB_PREFIX = {"morning": "Morning", "daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
+UNKNOWN = "n/a"  # how a tab, a digest and the CLI show a figure that is not known
+
+
+class Percent(float):
+    """A share (0.25), stored as the number and shown as 25%."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return f"{self * 100:.0f}%"
+
+
+class Hours(float):
+    """A time in hours, stored as the number and shown with one decimal (24.5)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return f"{self:.1f}"
 
 
 @dataclass(frozen=True, order=True)
@@ -147,5 +169,5 @@ class Report:
 def headline(title: str, figures: Sequence[tuple[str, Any]]) -> str:
     """A report's digest from its headline figures: `Weekly report 2026-W47: Total reported
     42; Resolved 35; ...` (an unknown figure as "n/a")."""
-    shown = "; ".join(f"{name} {'n/a' if value is None else value}" for name, value in figures)
+    shown = "; ".join(f"{name} {UNKNOWN if value is None else value}" for name, value in figures)
     return f"{title}: {shown}."

@@ -40,6 +40,11 @@ STYLESHEET = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs",
               "dxfs", "tableStyles", "colors", "extLst")
 
 
+#: The number formats every spreadsheet program knows by ID (ECMA-376 Part 1, 18.8.30).
+BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9,
+                   "0.00%": 10}
+FIRST_CUSTOM_FORMAT = 164  # IDs below are built in
+
 HIGHLIGHT = "FFFCE4E4"  # sheetsync's fill; a cell with a fill of its own is never repainted
 EMPTY_STYLES = (f'<styleSheet xmlns="{MAIN}"><fonts count="1"><font><sz val="11"/>'
                 '<name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill '
@@ -58,8 +63,8 @@ def _q(prefix: str) -> str:
 
 
 class Styles:
-    """styles.xml, with fills, fonts and cell formats appended as sheetsync needs them:
-    existing indices never move, so every cell keeps the style it points at."""
+    """styles.xml, with number formats, fills, fonts and cell formats appended as sheetsync
+    needs them: existing indices never move, so every cell keeps the style it points at."""
 
     def __init__(self, xml: bytes, highlight: str = HIGHLIGHT) -> None:
         self._xml = xml
@@ -69,7 +74,9 @@ class Styles:
         self._xfs = self._list("cellXfs", "xf")
         self._fills = self._list("fills", "fill")
         self._fonts = self._list("fonts", "font")
-        self._added: dict[str, list[bytes]] = {"cellXfs": [], "fills": [], "fonts": []}
+        self._formats = self._list("numFmts", "numFmt")
+        self._added: dict[str, list[bytes]] = {"cellXfs": [], "fills": [], "fonts": [],
+                                               "numFmts": []}
         self._ours: int | None = None
         self._restyled: dict[tuple[int, bool], int] = {}
 
@@ -105,10 +112,13 @@ class Styles:
         return self._is_ours(int(x.attribute(self._xf(style), "fillId") or 0))
 
     def style(self, font: bytes | None = None, fill: bytes | None = None,
-              number_format: int | None = None) -> int:
-        """A cell format with this font and fill (each an element), on the default one."""
+              number_format: int | None = None, horizontal: str | None = None) -> int:
+        """A cell format with this font and fill (each an element), number format (an ID, see
+        `number_format`) and horizontal alignment, on the default one."""
         p = _q(self._p)
         attributes = ['numFmtId="%d"' % (number_format or 0)]
+        if number_format:
+            attributes.append('applyNumberFormat="1"')
         if font is not None:
             attributes.append(f'fontId="{self._index("fonts", font, self._fonts)}" '
                               'applyFont="1"')
@@ -120,7 +130,27 @@ class Styles:
         else:
             attributes.append('fillId="0"')
         attributes.append('borderId="0" xfId="0"')
-        return self._index("cellXfs", f'<{p}xf {" ".join(attributes)}/>'.encode(), self._xfs)
+        if horizontal is None:
+            xf = f'<{p}xf {" ".join(attributes)}/>'
+        else:
+            xf = (f'<{p}xf {" ".join(attributes)} applyAlignment="1"><{p}alignment '
+                  f'horizontal="{horizontal}"/></{p}xf>')
+        return self._index("cellXfs", xf.encode(), self._xfs)
+
+    def number_format(self, code: str) -> int:
+        """The ID of the number format `code` ("0.0"): a built-in one's, the workbook's own
+        where it has it, else a new one after every ID already taken."""
+        if code in BUILTIN_FORMATS:
+            return BUILTIN_FORMATS[code]
+        every = self._formats + self._added["numFmts"]
+        ids = {x.attribute(f, "formatCode") or "": int(x.attribute(f, "numFmtId") or 0)
+               for f in every}
+        if code in ids:
+            return ids[code]
+        number = max([*ids.values(), FIRST_CUSTOM_FORMAT - 1]) + 1
+        self._added["numFmts"].append(f'<{_q(self._p)}numFmt numFmtId="{number}" formatCode="'
+                                      .encode() + x.quote(code) + b'"/>')
+        return number
 
     def font(self, bold: bool = False, italic: bool = False, size: float = 11) -> bytes:
         p = _q(self._p)
@@ -176,13 +206,14 @@ class Styles:
 
     def xml(self) -> bytes:
         out = self._xml
-        for group in ("cellXfs", "fills", "fonts"):  # (the later groups first: spans hold)
+        for group in ("cellXfs", "fills", "fonts", "numFmts"):  # (later groups first)
             if not self._added[group]:
                 continue
             top = x.root(out)
             found = x.child(out, top, group)
-            total = len(getattr(self, {"cellXfs": "_xfs", "fills": "_fills",
-                                       "fonts": "_fonts"}[group])) + len(self._added[group])
+            total = len(getattr(self, {"cellXfs": "_xfs", "fills": "_fills", "fonts": "_fonts",
+                                       "numFmts": "_formats"}[group])) + \
+                len(self._added[group])
             new = b"".join(self._added[group])
             if found is None:
                 out = x.insert_child(out, top, f'<{_q(self._p)}{group} count="{total}">'.encode()
@@ -582,6 +613,32 @@ def without_sheet(workbook: bytes, name: str) -> bytes:
                                                              len(listed) - 2)))
             workbook = x.replace(workbook, view, tag)
     return workbook
+
+
+PRINT_TITLES = "_xlnm.Print_Titles"
+
+
+def with_print_titles(workbook: bytes, name: str, rows: int) -> bytes:
+    """The workbook with rows 1 to `rows` of the sheet `name` printed atop each of its pages:
+    its `_xlnm.Print_Titles` defined name (local to the sheet), replacing one it had."""
+    index = str([s.name for s in sheets(workbook)].index(name))
+    top = x.root(workbook)
+    p = _q(top.prefix)
+    reference = "'" + name.replace("'", "''") + f"'!$1:${rows}"
+    element = f'<{p}definedName name="{PRINT_TITLES}" localSheetId="{index}">'.encode() + \
+        x.escape(reference) + f"</{p}definedName>".encode()
+    found = x.child(workbook, top, "definedNames")
+    if found is None:
+        return x.insert_child(workbook, top, f"<{p}definedNames>".encode() + element +
+                              f"</{p}definedNames>".encode(), "definedNames", WORKBOOK)
+    block = workbook[found.start:found.end]
+    inner = x.root(block)
+    kept = [tag for s in x.children(block, inner.inner, inner.closes)
+            if not (x.attribute(tag := block[s.start:s.end], "name") == PRINT_TITLES
+                    and x.attribute(tag, "localSheetId") == index)]
+    head = block[:inner.inner]
+    head = head[:-2].rstrip() + b">" if head.endswith(b"/>") else head
+    return x.replace(workbook, found, head + b"".join(kept) + element + inner.close_tag)
 
 
 def with_full_calculation(workbook: bytes) -> bytes:

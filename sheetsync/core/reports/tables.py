@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sheetsync.core.kpis import between, not_placed, placed
-from sheetsync.core.reporting import Period, Table, days
+from sheetsync.core.reporting import Hours, Percent, Period, Table, days
 
 PRIORITY_RANK = {"high": 0, "urgent": 0, "medium": 1, "low": 2}
 
@@ -24,8 +24,9 @@ def by_priority_then_age(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def ticket_rows(frame: pd.DataFrame, at: datetime, brief: int = 60) -> list[tuple[Any, ...]]:
-    """Ticket, reported, age in hours, priority, type, seller, assignee, description. A
-    Timestamp later than `at` has no age; its Reported says it is in the future."""
+    """Ticket, reported, age in hours (one decimal), priority, type, seller, assignee,
+    description. A Timestamp later than `at` has no age; its Reported says it is in the
+    future."""
     rows = []
     for ticket, reported, priority, kind, seller, assignee, description in zip(
             frame.index, frame["reported_at"], frame["priority"], frame["type"],
@@ -34,7 +35,7 @@ def ticket_rows(frame: pd.DataFrame, at: datetime, brief: int = 60) -> list[tupl
             if pd.notna(reported) else None
         future = age is not None and age < 0
         rows.append((ticket, _when(reported, at) + (FUTURE if future else ""),
-                     None if age is None or future else round(age), _text(priority),
+                     None if age is None or future else hours(age), _text(priority),
                      _text(kind), _text(seller), _text(assignee), _cut(description, brief)))
     return rows
 
@@ -59,12 +60,12 @@ def counts(values: pd.Series, label: str, total_label: str = "Tickets"
                  [(str(k), int(v)) for k, v in counted.items()])
 
 
-def hours(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def hours(value: float | None) -> Hours | None:
+    return None if value is None else Hours(round(value, 1))
 
 
-def percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.0f}%"
+def percent(value: float | None) -> Percent | None:
+    return None if value is None else Percent(value)
 
 
 def _when(moment: Any, at: datetime) -> str:
