@@ -155,10 +155,12 @@ def test_the_morning_review_lists(facts: pd.DataFrame) -> None:
     assert lists["New issues with nobody assigned"] == ["INT-000004"]
     assert lists["Pending since before today and not updated since"] == ["INT-000004"]
     assert lists["Open escalations"] == []
-    assert lists["At risk of missing the 24 h first response"] == ["INT-000004"]
+    # D waited past the whole 24 h target: past it, no longer "at risk" of missing it.
+    assert lists["At risk of missing the 24 h first response"] == []
+    assert lists["Past the 24 h first response, still unanswered"] == ["INT-000004"]
     assert report.digest == ("Morning review 2026-11-23: 1 new unassigned, 1 pending from "
-                             "before today, 0 open escalations, 1 at risk of missing the 24 h "
-                             "first response.")
+                             "before today, 0 open escalations, 0 at risk of missing the 24 h "
+                             "first response, 1 past it.")
 
 
 def test_the_monthly_analysis(facts: pd.DataFrame) -> None:

@@ -226,16 +226,17 @@ def check_digest(report: Report) -> None:
         return
     found = re.fullmatch(r"(\d+) new unassigned, (\d+) pending from before today, (\d+) open "
                          r"escalations?, (\d+) at risk of missing the [\d.]+ h first response"
-                         r"(?:, (\d+) dated in the future)?"
+                         r"(?:, (\d+) past it)?(?:, (\d+) dated in the future)?"
                          r"(?:, (\d+) follow-ups? due \((\d+) overdue\))?", text)
     assert found, text
     said = [int(n) if n is not None else None for n in found.groups()]
     assert said[:4] == [v for k, v in shown.items() if k in (
         "New issues with nobody assigned", "Pending since before today and not updated since",
         "Open escalations")] + [shown[f"At risk of missing the {TARGET:g} h first response"]]
-    assert (said[4] or 0) == shown["Dated in the future"]
+    assert (said[4] or 0) == shown[morning.past_title(TARGET)]
+    assert (said[5] or 0) == shown["Dated in the future"]
     if "Follow-ups due today" in shown:
-        assert said[5:] == [shown["Follow-ups due today"], shown["Follow-ups overdue"]]
+        assert said[6:] == [shown["Follow-ups due today"], shown["Follow-ups overdue"]]
 
 
 def check_breakdowns(report: Report, facts: pd.DataFrame) -> None:
@@ -262,8 +263,14 @@ def check_breakdowns(report: Report, facts: pd.DataFrame) -> None:
         open_now = int((~facts["resolved"]).sum())
         assert sum(r[1] for r in table(report, "Open issues by type")) == open_now
         at_risk = table(report, f"At risk of missing the {TARGET:g} h first response")
-        for ticket, *_ in at_risk:
+        past = table(report, morning.past_title(TARGET))
+        for ticket, _, age, *_ in at_risk:
             assert not facts.loc[ticket, "response_unknown"]  # unknown is never late
+            assert TARGET * morning.AT_RISK <= age <= TARGET  # not late yet (to 0.1 h)
+        for ticket, _, age, *_ in past:
+            assert not facts.loc[ticket, "response_unknown"]
+            assert age >= TARGET
+        assert not {r[0] for r in at_risk} & {r[0] for r in past}
         for listed in report.tables:
             if listed.columns[:3] == ("Ticket", "Reported", "Age (h)"):
                 assert all(r[2] is None or r[2] >= 0 for r in listed.rows)  # no negative age

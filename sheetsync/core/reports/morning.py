@@ -2,8 +2,9 @@
 
 Pure: ticket facts + the day + the first-response target -> a Report. New issues with nobody
 assigned; issues pending since before today and not updated since; open escalations; tickets
-at risk of missing the first-response target (never one whose first response is unknown,
-answered before adoption, nor one dated in the future); tickets dated in the future; follow-ups
+at risk of missing the first-response target, and those already past it (never one whose first
+response is unknown, answered before adoption, nor one dated in the future); tickets dated in
+the future; follow-ups
 due today (where the preset records them). Each ordered by priority, then age.
 """
 
@@ -39,7 +40,9 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
     waiting = open_[open_["first_response_at"].isna() & open_["first_response_h"].isna()
                     & ~open_["response_unknown"]]
     age = (now - waiting["reported_at"]).dt.total_seconds() / 3600
-    at_risk = waiting[age >= target_hours * AT_RISK]  # a future Timestamp's age is below 0
+    # A future Timestamp's age is below 0: in neither list.
+    at_risk = waiting[(age >= target_hours * AT_RISK) & (age < target_hours)]
+    overdue_response = waiting[age >= target_hours]
     wanted = facts["followup_required"].str.lower().eq("yes").fillna(False)
     followups = facts[wanted & facts["followup_date"].eq(period.label)]
     overdue = open_[wanted.reindex(open_.index, fill_value=False)
@@ -52,6 +55,8 @@ def build(facts: pd.DataFrame, period: Period, at: datetime, target_hours: float
         _tickets(f"At risk of missing the {target_hours:g} h first response", at_risk, at,
                  note=f"no first response yet after {target_hours * AT_RISK:g} h or more; "
                       f"due {target_hours:g} h after the Timestamp"),
+        _tickets(past_title(target_hours), overdue_response, at,
+                 note=f"no first response yet, {target_hours:g} h or more after the Timestamp"),
         _tickets("Dated in the future", future, at,
                  note="a Timestamp later than now: check it (its age is unknown)"),
     ]
@@ -72,17 +77,25 @@ def digest(period: Period, figures: dict[str, int], target_hours: float) -> str:
         return "" if count == 1 else "s"
 
     escalations, future = figures["Open escalations"], figures["Dated in the future"]
+    past = figures[past_title(target_hours)]
     text = (f"Morning review {period.label}: {figures['New issues with nobody assigned']} new "
             f"unassigned, {figures['Pending since before today and not updated since']} "
             f"pending from before today, {escalations} open escalation{s(escalations)}, "
             f"{figures[f'At risk of missing the {target_hours:g} h first response']} at risk "
             f"of missing the {target_hours:g} h first response")
+    if past:
+        text += f", {past} past it"
     if future:
         text += f", {future} dated in the future"
     if "Follow-ups due today" in figures:
         due = figures["Follow-ups due today"]
         text += f", {due} follow-up{s(due)} due ({figures['Follow-ups overdue']} overdue)"
     return text + "."
+
+
+def past_title(target_hours: float) -> str:
+    """The title of the list of tickets past the first-response target, still unanswered."""
+    return f"Past the {target_hours:g} h first response, still unanswered"
 
 
 def _tickets(title: str, frame: pd.DataFrame, at: datetime, note: str = "") -> Table:
