@@ -24,7 +24,7 @@ _UNLINKED = (_TASK_EFFECT, effects.c.updated_at >= bindparam("since"),
 _LINKED_THROUGH = "tasks_linked_through"
 #: How long before the watermark a look starts again: a send may be stamped a little before
 #: one committed ahead of it (two couriers), or by a clock a little behind
-_OVERLAP = timedelta(days=1)
+_OVERLAP = timedelta(hours=1)
 
 
 class TaskRepository(Repository):
