@@ -203,7 +203,7 @@ def _issues_by_value(
     if cell_check is None:
         if not column.required:
             return {}
-        suspects = {v for v in values if v.__class__ is not str or not v or v.isspace()}
+        suspects = _blanks(values)
     elif quick is not None and quick.proven is not None:
         suspects = set(values)
         suspects -= quick.proven(suspects)
@@ -222,6 +222,15 @@ def _issues_by_value(
             if issue is not None:
                 issues[value] = issue
     return issues
+
+
+def _blanks(values: Sequence[Any]) -> set[Any]:
+    """The values that are not text or are empty or only spaces (told in C for text)."""
+    try:
+        return set(compress(values, map(str.isspace, values))) | set(
+            compress(values, map(not_, values)))
+    except TypeError:  # not all text
+        return {v for v in values if v.__class__ is not str or not v or v.isspace()}
 
 
 def _not_proven(values: Sequence[Any], pattern: re.Pattern[str], top: str | None
