@@ -48,7 +48,7 @@ REASONS = {  # what a person reads for each of phonenumbers' reasons
 }
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(code=st.sampled_from(COUNTRY_CODES), national=st.from_regex(r"[1-9][0-9]{3,13}",
                                                                     fullmatch=True))
 def test_an_invalid_number_gets_the_reason_phonenumbers_gives_it(code: int, national: str

@@ -316,6 +316,7 @@ def _e164_verdict(text: str) -> Literal[True] | str | None:
 def clear_caches() -> None:
     """Forget cached phone verdicts (benchmarks measure a cold start with this)."""
     _e164_verdict.cache_clear()
+    _length_reason.cache_clear()
 
 
 def _parse_phone(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
