@@ -31,6 +31,7 @@ import json
 import random
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -136,6 +137,45 @@ def worker(scenario: str, config_path: Path) -> dict[str, Any]:
     raise ValueError(scenario)
 
 
+def task_look(folder: Path, links: int) -> tuple[float, float]:
+    """The look for tasks sheetsync created and has not linked, on a state where `links`
+    task effects were sent (a task a minute) and linked: seconds through the watermark (what a cycle and the
+    daemon's idle check now pay), and for the scan of every sent task effect they made before
+    it, the median of 5 each."""
+    from sheetsync.core.effects import Effect
+    from sheetsync.state import CycleRecord, StateStore
+
+    path = folder / "looks.db"
+    with StateStore(path) as store:
+        store.commit_cycle(CycleRecord(NOW, 0, {}, [], [
+            Effect(f"clickup.task:INT-{n:06d}", "clickup.task", f"INT-{n:06d}", {"name": "x"})
+            for n in range(links)], 1))
+    with sqlite3.connect(path) as db:  # a task a minute until NOW (settling each is slow)
+        db.executemany("UPDATE effects SET status = 'sent', result = json_object('id', rowid), "
+                       "updated_at = ? WHERE rowid = ?",
+                       [((NOW - timedelta(minutes=links - n)).isoformat(), n + 1)
+                        for n in range(links)])
+    with StateStore(path) as store:
+        assert len(store.link_created_tasks(NOW)) == links
+        later = NOW + timedelta(minutes=1)
+        watermark = _median_seconds(lambda: store.unlinked_tasks(later))
+    with sqlite3.connect(path) as db:
+        every = _median_seconds(lambda: db.execute(
+            "SELECT count(*) FROM effects WHERE kind = 'clickup.task' AND status = 'sent' "
+            "AND json_extract(result, '$.id') IS NOT NULL "
+            "AND ticket_id NOT IN (SELECT ticket_id FROM tasks)").fetchone())
+    return watermark, every
+
+
+def _median_seconds(call: Any) -> float:
+    spent = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        call()
+        spent.append(time.perf_counter() - start)
+    return statistics.median(spent)
+
+
 def figures(report: CycleReport) -> dict[str, Any]:
     return {"seconds": report.seconds, **report.timings, "writes": len(report.writes),
             "transitions": len(report.transitions), "redone": report.redone}
@@ -176,6 +216,7 @@ def main() -> None:
             shutil.copy(Path(folder) / "adopted.xlsx", Path(folder) / "tracker.xlsx")
             shutil.copy(Path(folder) / "adopted.db", Path(folder) / "sheetsync.db")
             results["10 edits, daemon"] = run("10 edits, daemon", config)
+            look = task_look(Path(folder), int(rows * TASK_SHARE))
         for name, r in results.items():
             shown = [f"{r[s]:7.3f}" if s in r else f"{'':>7}" for s in stages]
             notes = f"{r['redone']} rows redone, {r['writes']} cells written, " \
@@ -187,6 +228,9 @@ def main() -> None:
                 else f"{r['seconds']:8.3f}"
             print(f"{rows:>8}  {name:<20} {total:>8} {' '.join(shown)} "
                   f"{r['peak_rss_mb']:>12.0f}  {notes}")
+        print(f"{rows:>8}  unlinked-task look at {int(rows * TASK_SHARE)} linked task effects: "
+              f"{look[0] * 1000:.2f} ms from the watermark, {look[1] * 1000:.1f} ms scanning "
+              "every sent task effect (before it)")
 
 
 if __name__ == "__main__":

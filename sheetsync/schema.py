@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import zip_longest
+from itertools import compress, count, zip_longest
+from operator import itemgetter, not_
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -476,7 +477,7 @@ class Sheet:
                 continue
             hits = {v for v in set(column) if condition.matches_value(v)}
             if hits:
-                found.update(i for i, v in enumerate(column) if v in hits)
+                found.update(compress(count(), map(hits.__contains__, column)))
         return found
 
 
@@ -549,6 +550,9 @@ def find_header(grid: Grid, schema: Schema) -> tuple[int, tuple[Any, ...]]:
     return best[1], best[2]
 
 
+_PRINTABLE_LEAD = re.compile(r"[^\x00- ]")  # a first character after the space
+
+
 def _rows_below(
     grid: Grid, header_row: int
 ) -> tuple[Sequence[int], Sequence[tuple[Any, ...]]]:
@@ -556,10 +560,14 @@ def _rows_below(
     first = header_row + 1
     rows = grid.rows[first - grid.first_row:]
     # Most rows start with text that starts with a letter or digit; only the others need a
-    # closer look.
-    doubtful = [i for i, cells in enumerate(rows)
-                if not cells or not (lead := cells[0]) or lead.__class__ is not str
-                or lead[0] <= " "]
+    # closer look (told in C where every row has a first cell and it is text).
+    try:
+        doubtful: Sequence[int] = list(compress(count(), map(
+            not_, map(_PRINTABLE_LEAD.match, map(itemgetter(0), rows)))))
+    except (IndexError, TypeError):  # an empty row, or a number or date first
+        doubtful = [i for i, cells in enumerate(rows)
+                    if not cells or not (lead := cells[0]) or lead.__class__ is not str
+                    or lead[0] <= " "]
     empty = {i for i in doubtful if not has_content(rows[i])}
     if not empty:
         return range(first, first + len(rows)), rows

@@ -15,7 +15,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from itertools import compress, count
+from itertools import compress, count, repeat
+from operator import add as add_tuples, not_
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -140,22 +141,19 @@ def check(sheet: Sheet, context: CheckContext) -> list[Finding]:
     findings: list[Finding] = []
 
     def add(positions: Iterable[int], key: str, issue_of: Callable[[Any], Issue]) -> None:
-        """Findings for one column at the given positions; each bad value is rendered once."""
-        values, header, numbers = sheet.columns[key], sheet.header(key), sheet.numbers
-        shown: dict[Any, str | None] = {}
-        append = findings.append
-        for i in positions:
-            value = values[i]
-            if value in shown:
-                text = shown[value]
-            else:
-                text = shown[value] = None if is_blank(value) else _display(value, tz)
-            ticket = tickets[i] if tickets is not None else None
-            if ticket is not None:
-                ticket = (ticket if ticket.__class__ is str else text_of(ticket)).strip() or None
+        """Findings for one column at the given positions; each bad value is rendered and
+        judged once, and the findings are put together in C (thousands in a distinct column).
+        """
+        at = list(positions)
+        values = list(map(sheet.columns[key].__getitem__, at))
+        tails = {}  # per value: code, message, value as shown, suggestion
+        for value in set(values):
             issue = issue_of(value)
-            append(Finding(numbers[i], ticket, header, issue.code, issue.message, text,
-                           issue.suggestion))
+            tails[value] = (issue.code, issue.message,
+                            None if is_blank(value) else _display(value, tz), issue.suggestion)
+        ids = repeat(None) if tickets is None else map(_ticket_text, map(tickets.__getitem__, at))
+        heads = zip(map(sheet.numbers.__getitem__, at), ids, repeat(sheet.header(key)))
+        findings.extend(map(_finding, map(add_tuples, heads, map(tails.__getitem__, values))))
 
     ticket_issues: dict[Any, Issue] = {}
     for column in schema.columns:
@@ -178,6 +176,16 @@ def check(sheet: Sheet, context: CheckContext) -> list[Finding]:
     return findings
 
 
+_finding: Callable[[tuple[Any, ...]], Finding] = partial(tuple.__new__, Finding)
+
+
+def _ticket_text(ticket: Any) -> str | None:
+    """A row's ticket ID as a finding names it (None: the row has none)."""
+    if ticket is None:
+        return None
+    return (ticket if ticket.__class__ is str else text_of(ticket)).strip() or None
+
+
 def _same(issue: Issue, value: Any) -> Issue:
     return issue
 
@@ -196,18 +204,14 @@ def _issues_by_value(
     if cell_check is None:
         if not column.required:
             return {}
-        suspects = {v for v in values if v.__class__ is not str or not v or v.isspace()}
+        suspects = _blanks(values)
     elif quick is not None and quick.proven is not None:
         suspects = set(values)
         suspects -= quick.proven(suspects)
     elif quick is None or quick.pattern is None:
         suspects = set(values)
-    elif quick.at_most is None:
-        match = quick.pattern.fullmatch
-        suspects = {v for v in values if v.__class__ is not str or not match(v)}
     else:
-        match, top = quick.pattern.fullmatch, quick.at_most
-        suspects = {v for v in values if v.__class__ is not str or v > top or not match(v)}
+        suspects = _not_proven(values, quick.pattern, quick.at_most)
     required = Issue("required.missing", f"{column.header} is empty; it is required.")
     issues: dict[Any, Issue] = {}
     for value in suspects:
@@ -219,6 +223,34 @@ def _issues_by_value(
             if issue is not None:
                 issues[value] = issue
     return issues
+
+
+def _blanks(values: Sequence[Any]) -> set[Any]:
+    """The values that are not text or are empty or only spaces (told in C for text)."""
+    try:
+        return set(compress(values, map(str.isspace, values))) | set(
+            compress(values, map(not_, values)))
+    except TypeError:  # not all text
+        return {v for v in values if v.__class__ is not str or not v or v.isspace()}
+
+
+def _not_proven(values: Sequence[Any], pattern: re.Pattern[str], top: str | None
+                ) -> set[Any]:
+    """The values that are not text the pattern wholly matches (sorting no later than `top`).
+
+    A column of text is matched by `map` in C, about twice as fast as a comprehension on a
+    column of distinct values; the comprehension takes a column with number or date cells.
+    """
+    match = pattern.fullmatch
+    try:
+        suspects = set(compress(values, map(not_, map(match, values))))
+    except TypeError:  # not all text
+        if top is None:
+            return {v for v in values if v.__class__ is not str or not match(v)}
+        return {v for v in values if v.__class__ is not str or v > top or not match(v)}
+    if top is not None:
+        suspects.update(compress(values, map(top.__lt__, values)))
+    return suspects
 
 
 def _display(value: Any, tz: ZoneInfo) -> str:

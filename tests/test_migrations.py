@@ -1,4 +1,4 @@
-"""State files from earlier releases open and migrate (Alembic revisions 0001-0012), keeping
+"""State files from earlier releases open and migrate (Alembic revisions 0001-0013), keeping
 everything in them; a newer sheetsync's state is refused; the schema is the one they had.
 
 The files in tests/fixtures were made by the release before Alembic (see its README).
@@ -38,7 +38,7 @@ def old_state(name: str, tmp_path: Path) -> Path:
 
 def assert_everything_kept(store: StateStore, hash_key: str) -> None:
     """What the v11 fixture holds, as this release reads it."""
-    assert store.version == len(MIGRATIONS) == 12
+    assert store.version == len(MIGRATIONS) == 13
     snapshot = store.snapshot()
     assert sorted(snapshot) == ["INT-000001", "INT-000002", "INT-000003"]
     first, gone = snapshot["INT-000001"], snapshot["INT-000003"]
@@ -66,8 +66,9 @@ def assert_everything_kept(store: StateStore, hash_key: str) -> None:
     assert store.job_runs() == {("weekly", "2026-W47")}
     assert store.tasks_polled_at == datetime(2026, 11, 23, 9, 5, tzinfo=timezone.utc)
     # the task sheetsync created is linked from ClickUp's answer kept in the outbox
-    assert store.unlinked_tasks() == 1
-    assert [(k.ticket_id, k.task_id, k.url) for k in store.link_created_tasks()] == [
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    assert store.unlinked_tasks(now) == 1
+    assert [(k.ticket_id, k.task_id, k.url) for k in store.link_created_tasks(now)] == [
         ("INT-000001", "86c0abc", "https://app.clickup.com/t/86c0abc")]
     assert sorted(store.tasks()) == ["INT-000001", "INT-000002"]
     # the lease is still the other replica's
@@ -93,8 +94,11 @@ def test_a_state_file_from_the_release_before_alembic_opens_with_everything_in_i
             effects=[]))
         assert store.generation() == 3
     with sqlite3.connect(path) as db:  # stamped, and the old release's version kept
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0012",)]
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 12
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0013",)]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 13
+        # 0013: the task effects by when they changed, for the look for unlinked tasks
+        assert [row[2] for row in db.execute("PRAGMA index_info(effects_by_kind)")] == [
+            "kind", "updated_at"]
 
 
 def test_the_oldest_state_file_takes_every_revision_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -113,7 +117,7 @@ def test_the_oldest_state_file_takes_every_revision_and_keeps_its_rows(tmp_path:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
-@pytest.mark.parametrize("revision", ["0013", "5f2e9c1a7b3d"])
+@pytest.mark.parametrize("revision", ["0014", "5f2e9c1a7b3d"])
 def test_a_revision_this_sheetsync_does_not_know_is_a_newer_ones_state_and_refused(
         revision: str, tmp_path: Path) -> None:
     path = tmp_path / "state.db"
@@ -122,7 +126,7 @@ def test_a_revision_this_sheetsync_does_not_know_is_a_newer_ones_state_and_refus
         db.execute("UPDATE alembic_version SET version_num = ?", (revision,))
     before = path.read_bytes()
     with pytest.raises(InputError, match=f"written by a newer sheetsync \\(state version "
-                                         f"{revision}, this one knows 12\\); upgrade sheetsync"):
+                                         f"{revision}, this one knows 13\\); upgrade sheetsync"):
         StateStore(path)
     assert path.read_bytes() == before
 
@@ -208,9 +212,9 @@ def test_a_postgresql_state_from_the_release_before_alembic_opens_with_everythin
         assert_everything_kept(store, key)
     with psycopg.connect(url) as db:
         assert db.execute("SELECT version_num FROM tracker.alembic_version").fetchall() == [
-            ("0012",)]
+            ("0013",)]
         assert db.execute("SELECT max(version) FROM tracker.schema_version").fetchone() == (
-            12,)
+            13,)
 
 
 def test_a_new_postgresql_state_has_the_schema_the_release_before_alembic_made(

@@ -159,3 +159,50 @@ def test_times_from_any_timezone_are_kept_in_utc_so_their_order_is_right(
         assert store.effects(key="b")[0].created_at == "2026-11-23T04:30:00+00:00"
         held = store.hold_stale(utc - timedelta(hours=1))  # 05:00 UTC: only b is older
         assert held == ["b"]
+
+
+def sent_task(store: StateStore, ticket_id: str, task_id: str, at: datetime) -> None:
+    """A task dispatch created for `ticket_id`, its send stamped `at`."""
+    effect = Effect(f"clickup.task:{ticket_id}", "clickup.task", ticket_id, {"name": "x"})
+    store.add_effects([effect], at)
+    store.settle(effect.key, "sent", at, result={"id": task_id, "url": f"https://x/{task_id}"})
+
+
+def linked(store: StateStore, now: datetime) -> list[tuple[str, str]]:
+    return [(k.ticket_id, k.task_id) for k in store.link_created_tasks(now)]
+
+
+def test_each_task_sheetsync_created_is_linked_once_whenever_its_send_was_stamped(
+        tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    later = AT + timedelta(days=3)
+    with StateStore(tmp_path / "s.db") as store:
+        store.commit_cycle(record({}))
+        sent_task(store, "INT-000001", "86a1", AT)
+        assert store.unlinked_tasks(AT) == 1
+        assert linked(store, AT) == [("INT-000001", "86a1")]
+        assert store.unlinked_tasks(AT) == 0 and linked(store, AT) == []
+        sent_task(store, "INT-000002", "86a2", later)
+        assert linked(store, later) == [("INT-000002", "86a2")]
+        # a second courier's send, stamped a minute before the one already linked
+        sent_task(store, "INT-000003", "86a3", later - timedelta(minutes=1))
+        assert store.unlinked_tasks(later) == 1
+        assert linked(store, later) == [("INT-000003", "86a3")]
+    with StateStore(tmp_path / "s.db") as store:  # another process: nothing linked twice
+        assert store.unlinked_tasks(later) == 0 and linked(store, later) == []
+        assert sorted(store.tasks()) == ["INT-000001", "INT-000002", "INT-000003"]
+
+
+def test_a_task_sent_after_the_clock_was_set_back_is_still_linked(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    ahead = AT + timedelta(days=30)  # the clock was a month fast, then put right
+    with StateStore(tmp_path / "s.db") as store:
+        store.commit_cycle(record({}))
+        sent_task(store, "INT-000001", "86a1", ahead)
+        assert linked(store, ahead) == [("INT-000001", "86a1")]
+        sent_task(store, "INT-000002", "86a2", AT)
+        assert store.unlinked_tasks(AT) == 1
+        assert linked(store, AT) == [("INT-000002", "86a2")]
+

@@ -40,6 +40,29 @@ def test_the_fast_e164_path_gives_phonenumbers_verdict(code: int, national: str)
     assert (check_phone(text, "IN").problem is None) == parse_verdict(text)
 
 
+REASONS = {  # what a person reads for each of phonenumbers' reasons
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code does not exist",
+    phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
+    phonenumbers.ValidationResult.TOO_LONG: "it is too long",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(code=st.sampled_from(COUNTRY_CODES), national=st.from_regex(r"[1-9][0-9]{3,13}",
+                                                                    fullmatch=True))
+def test_an_invalid_number_gets_the_reason_phonenumbers_gives_it(code: int, national: str
+                                                                 ) -> None:
+    text = f"+{code}{national}"
+    clear_caches()
+    result = check_phone(text, "IN")
+    assert (result.problem is None) == parse_verdict(text)
+    if result.problem == "invalid":
+        number = phonenumbers.parse(text, None)
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        assert result.reason == REASONS.get(reason, f"+{code} has no such number")
+
+
 @pytest.mark.parametrize("text", [
     "+919876543210", "+14155552671", "+447911123456", "+27821234567", "+390612345678",
     "+61412345678", "+5511987654321", "+78001234567", "+8613800138000", "+2348031234567",

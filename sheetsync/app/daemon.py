@@ -321,7 +321,7 @@ def _owed(config: Config, sinks: Sinks, now: datetime) -> bool:
     (when no courier delivers it), a task created and not yet written into its row, or
     ClickUp's tasks due to be asked about."""
     with open_state(config) as store:
-        if store.unlinked_tasks() or (sinks.couriers is None and store.effects("pending")):
+        if store.unlinked_tasks(now) or (sinks.couriers is None and store.effects("pending")):
             return True
         last = store.tasks_polled_at
     return sinks.tasks is not None and (

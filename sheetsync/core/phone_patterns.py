@@ -52,14 +52,27 @@ def valid_e164(values: Collection[object]) -> set[str]:
         texts = [v for v in values if v.__class__ is str]
         joined = "\n".join(texts)  # type: ignore[arg-type]
     joined = f"\n{joined}\n"
-    codes = frozenset(code for lead in set(_LEAD.findall(joined))
-                      if (code := _CODE_OF_LEAD.get(lead)) is not None)
+    codes = _codes_in(joined)
     if not codes:
         return set()
     valid = set(_column_pattern(codes).findall(joined))
     if joined.count("\n") > len(texts) + 1:  # a value's line break made a line of its own
         valid.intersection_update(values)
     return valid
+
+
+def _codes_in(joined: str) -> frozenset[int]:
+    """The country codes the lines of `joined` start with (after a +).
+
+    A team's column mostly holds one code: when every + line starts with the first one's,
+    two counts in C say so, instead of a lead found for every line.
+    """
+    first = _LEAD.search(joined)
+    code = None if first is None else _CODE_OF_LEAD.get(first.group(1))
+    if code is not None and joined.count(f"\n+{code}") == joined.count("\n+"):
+        return frozenset((code,))  # (codes are prefix-free: each of those lines has it)
+    return frozenset(code for lead in set(_LEAD.findall(joined))
+                     if (code := _CODE_OF_LEAD.get(lead)) is not None)
 
 
 def is_valid_e164(text: str) -> bool:

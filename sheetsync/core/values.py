@@ -309,14 +309,14 @@ def _e164_verdict(text: str) -> Literal[True] | str | None:
                 return None
             if is_valid_e164(text):
                 return True
-            return _invalid_reason(
-                phonenumbers.PhoneNumber(country_code=code, national_number=int(national)))
+            return _length_reason(code, len(national))
     return _POSSIBLE_REASONS[phonenumbers.ValidationResult.INVALID_COUNTRY_CODE]
 
 
 def clear_caches() -> None:
     """Forget cached phone verdicts (benchmarks measure a cold start with this)."""
     _e164_verdict.cache_clear()
+    _length_reason.cache_clear()
 
 
 def _parse_phone(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -324,6 +324,15 @@ def _parse_phone(text: str, region: str | None) -> phonenumbers.PhoneNumber | No
         return phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
+
+
+@lru_cache(maxsize=None)
+def _length_reason(code: int, length: int) -> str:
+    """Why a number of `code` with a national number of `length` digits (no leading zero) is
+    invalid: phonenumbers' `is_possible_number_with_reason` reads only the code and the
+    length, so a column's thousands of invalid numbers need it asked a few times."""
+    return _invalid_reason(
+        phonenumbers.PhoneNumber(country_code=code, national_number=int("1" * length)))
 
 
 def _invalid_reason(number: phonenumbers.PhoneNumber | None) -> str:

@@ -544,7 +544,7 @@ def _link_created_tasks(store: StateStore, sinks: Sinks,
                         policy: Policy, now: datetime) -> tuple[list[TaskLink], int]:
     """Link the tasks dispatch created to their tickets, and update those tickets' escalation
     messages to show them; returns the new links and the updates delivered."""
-    new_links = store.link_created_tasks()
+    new_links = store.link_created_tasks(now)
     if not new_links:
         return [], 0
     ids = {k.ticket_id for k in new_links}

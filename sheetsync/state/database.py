@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
 from sqlalchemy import (Connection, CursorResult, Dialect, Engine, Executable, bindparam,
-                        create_engine, select)
+                        create_engine, delete, select)
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from sheetsync.faults import state_fault
+from sheetsync.state.dialects import upsert
 from sheetsync.state.tables import meta
 
 if TYPE_CHECKING:
@@ -186,6 +187,15 @@ class Repository:
     def _meta(self, key: str) -> str | None:
         value = self._db.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
         return None if value is None else str(value)
+
+    @staticmethod
+    def _set_meta(db: Database, key: str, value: str | None) -> None:
+        """Set one of the state's facts (None: forget it)."""
+        if value is None:
+            db.execute(delete(meta).where(meta.c.key == key))
+        else:
+            db.execute(upsert(db.dialect, meta, ("key",), ("value",)).values(key=key,
+                                                                            value=value))
 
     @contextmanager
     def _transaction(self) -> Iterator[Database]:

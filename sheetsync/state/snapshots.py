@@ -15,8 +15,8 @@ from sqlalchemy import and_, bindparam, case, delete, exists, func, select, unio
 
 from sheetsync.core.tickets import Snapshot
 from sheetsync.core.write_failing import WriteFailing, after_write
-from sheetsync.state.database import TICKETS, Database, Repository, _iso
-from sheetsync.state.dialects import insert_ignored, json_text, upsert
+from sheetsync.state.database import TICKETS, Repository, _iso
+from sheetsync.state.dialects import insert_ignored, json_text
 from sheetsync.state.tables import cycles, effects, followups, levels, meta, tickets, transitions
 
 
@@ -52,15 +52,6 @@ class SnapshotRepository(Repository):
                 db.execute(insert_ignored(db.dialect, meta).values(key="hash_key", value=value))
             value = self._meta("hash_key")
         return bytes.fromhex(value or "")
-
-    @staticmethod
-    def _set_meta(db: Database, key: str, value: str | None) -> None:
-        """Set one of the state's facts (None: forget it)."""
-        if value is None:
-            db.execute(delete(meta).where(meta.c.key == key))
-        else:
-            db.execute(upsert(db.dialect, meta, ("key",), ("value",)).values(key=key,
-                                                                            value=value))
 
     @property
     def adopted_at(self) -> str | None:
