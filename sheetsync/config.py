@@ -261,6 +261,14 @@ def _namespace(value: Any) -> Any:
                      "lowercase letters, digits and _ (a PostgreSQL schema name)")
 
 
+class LogSettings(_Table):
+    """[log]: what the daemon says while nothing happens."""
+
+    # An idle daemon says so this often (its cycles, that nothing changed, the next report
+    # due), so a quiet one does not look dead; 0 switches it off.
+    heartbeat_minutes: Annotated[int, BeforeValidator(_count)] = 60
+
+
 class GoogleSettings(_Table):
     """[google]: Google's quotas, shared by every tracker of the process on one credential
     (one Google user) or one Cloud project; sheetsync spends 90% of them."""
@@ -403,6 +411,7 @@ class Settings(_Table):
     phone_region: Annotated[str, BeforeValidator(_region)] = "IN"
     tracker: TrackerLocation = TrackerLocation()
     sync: SyncSettings = SyncSettings()
+    log: LogSettings = LogSettings()
     google: GoogleSettings = GoogleSettings()
     state: StateSettings = StateSettings()
     outbox: OutboxSettings = OutboxSettings()

@@ -193,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = command(
         "run", _run, help="run the daemon: a sync cycle every interval",
         description="Run a sync cycle every sync.interval_seconds until SIGINT or SIGTERM, "
-                    "which stop it after the cycle in progress. Logs go to stderr, one line "
+                    "which stop it after the cycle in progress (a third Ctrl-C: at once), and "
+                    "each report at its time. Logs go to stderr, one line "
                     "per cycle.",
         examples=["sheetsync run", "sheetsync run --log-format json --metrics-port 9108"])
     _format_option(run, "one JSON object a line", name="--log-format")
