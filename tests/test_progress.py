@@ -13,11 +13,13 @@ import termios
 from datetime import datetime, timezone
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from sheetsync.app.cli import main
 from sheetsync.app.demo import make_demo
 from sheetsync.jobs import reports, sync
+from tests.helpers import write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
@@ -99,3 +101,25 @@ def test_sync_and_report_on_a_terminal_show_each_step_as_it_starts(tmp_path: Pat
     steps = [what for what, _, total in frames(screen) if total == len(reports.STEPS)]
     assert list(dict.fromkeys(steps)) == list(reports.STEPS)
     assert "Wrote the Daily summary" in screen
+
+
+def test_an_import_into_a_new_tab_of_a_workbook_counts_its_rows_and_keeps_the_other_tabs(
+        tickets: Path) -> None:
+    from sheetsync.backends.workbook import Workbook
+    from sheetsync.config import load_config
+    from sheetsync.core.setup import plan_setup
+
+    write_workbook(tickets / "tracker.xlsx", ["Notes"], [["the team's own tab"]], tab="Notes")
+    config = load_config(tickets / "sheetsync.toml", environ={})
+    plan = plan_setup(config.schema, (tickets / "tickets.csv").read_text(encoding="utf-8"))
+    heard: list[tuple[int, int]] = []
+    changes = Workbook(config.workbook_path, "Tracker").setup(
+        plan, lambda done, total: heard.append((done, total)))
+    assert heard == [(500, 1200), (1000, 1200), (1200, 1200)]
+    assert changes.done[0] == "added tab 'Tracker' with 1200 imported rows"
+    assert changes.skipped == []
+    book = openpyxl.load_workbook(config.workbook_path, read_only=True)
+    assert book.sheetnames == ["Notes", "Tracker"]
+    rows = list(book["Tracker"].iter_rows(values_only=True))
+    assert len(rows) == 1201 and "Store 1199" in rows[-1]
+    assert next(book["Notes"].iter_rows(values_only=True)) == ("Notes",)  # the team's, kept

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
-from typing import TextIO
 
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -24,15 +24,14 @@ from sheetsync.app.logs import LOGGER
 REDRAW_SECONDS = 1.0  # how often the elapsed time is redrawn while a step runs
 
 
-def wanted(quiet: bool, stream: TextIO | None = None) -> bool:
-    """Whether to draw bars: a person watches the terminal and did not ask for quiet."""
-    stream = stream or sys.stderr
-    return not quiet and stream.isatty()
+def wanted(quiet: bool) -> bool:
+    """Whether to draw bars: a person watches stderr's terminal and did not ask for quiet."""
+    return not quiet and sys.stderr.isatty()
 
 
 class Progress:
-    """One command's bar, drawn from `(what, done, total)` calls; a new `what` or `total`
-    starts the bar over for that step. Use it as a context manager: log lines and printed
+    """One command's bar, drawn from `(what, done, total)` calls: a new `what` names the
+    step now under way, a new `total` starts the count (and its rate) over. Use it as a context manager: log lines and printed
     lines go above the bar while it is open, and it is cleared when the command ends."""
 
     def __init__(self, shown: bool, unit: str = "step") -> None:
@@ -72,9 +71,9 @@ class Progress:
         self._bar.n = done
         self._bar.refresh()
 
-    def rows(self, what: str) -> _Counted:
+    def rows(self, what: str) -> Callable[[int, int], None]:
         """A `(done, total)` callback that draws `what` (the backends count rows so)."""
-        return _Counted(self, what)
+        return lambda done, total: self(what, done, total)
 
     def print(self, line: str) -> None:
         """Print a line on stdout above the bar (the bar is drawn again under it)."""
@@ -96,11 +95,3 @@ class Progress:
             bar = self._bar
             if bar is not None:
                 bar.refresh()
-
-
-class _Counted:
-    def __init__(self, progress: Progress, what: str) -> None:
-        self.progress, self.what = progress, what
-
-    def __call__(self, done: int, total: int) -> None:
-        self.progress(self.what, done, total)

@@ -187,8 +187,7 @@ class Workbook:
         def edit(package: Package) -> None:
             if self.tab not in package.sheet_parts():
                 report_tabs.put_sheet(package, self.tab, [list(plan.header),
-                                                          *map(list, plan.rows)])
-                progress(len(plan.rows), len(plan.rows))
+                                                          *map(list, plan.rows)], progress)
                 changes.done.append(f"added tab {self.tab!r}" + (
                     f" with {len(plan.rows)} imported rows" if plan.rows else ""))
                 rows: Sequence[Sequence[Any]] = [plan.header, *plan.rows]
