@@ -609,9 +609,8 @@ def write_new_workbook(
     sheet.append(titles)
     for done, row in enumerate(rows, start=1):
         sheet.append(list(row))
-        if done % _PROGRESS_STEP == 0:
+        if done % _PROGRESS_STEP == 0 or done == len(rows):
             progress(done, len(rows))
-    progress(len(rows), len(rows))
     path.parent.mkdir(parents=True, exist_ok=True)
     _save_atomically(book, path)
 
