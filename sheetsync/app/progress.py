@@ -22,6 +22,8 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from sheetsync.app.logs import LOGGER
 
 REDRAW_SECONDS = 1.0  # how often the elapsed time is redrawn while a step runs
+#: Steps take unlike times, so a bar of steps shows no rate and no time left, only its clock.
+STEPS_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]"
 
 
 def wanted(quiet: bool) -> bool:
@@ -58,13 +60,14 @@ class Progress:
             return
         if self._bar is None:
             self._bar = tqdm(total=total, desc=what, unit=self.unit, file=sys.stderr,
-                             leave=False, dynamic_ncols=True)
+                             leave=False, dynamic_ncols=True,
+                             bar_format=STEPS_FORMAT if self.unit == "step" else None)
             self._redraw = threading.Thread(target=self._tick, name="sheetsync-progress",
                                             daemon=True)
             self._redraw.start()
         else:
             if what != self._what:
-                self._bar.set_description(what, refresh=False)
+                self._bar.set_description_str(what, refresh=False)
             if total != self._bar.total:  # another count: its rate and time start over
                 self._bar.reset(total=total)
         self._what = what
