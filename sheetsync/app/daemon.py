@@ -100,7 +100,7 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                        on_change=memory.forget,
                        backend=lambda: open_backend(config, environ, pool))
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
-    heartbeat, wakes = Heartbeat(config, now()), Wakes(config)
+    heartbeat, wakes = Heartbeat(config), Wakes(config)
     at_once = False  # a third signal: stop without the couriers' grace
     read_at: datetime | None = None
     held: str | None = None  # why the last read this tracker wanted was held back

@@ -18,19 +18,20 @@ class Heartbeat:
     """Counts the daemon's ticks since the last line (a heartbeat, or a change the cycle's
     own line showed) and logs the heartbeat when one is due."""
 
-    def __init__(self, config: Config, started: datetime) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
         minutes = config.settings.log.heartbeat_minutes
         self.every = timedelta(minutes=minutes) if minutes else None  # None: switched off
-        self.since = started
+        self.since: datetime | None = None  # the first tick starts the first window
         self.ticks = 0
         self.reads = 0
 
     def tick(self, at: datetime, *, read: bool, changed: bool) -> None:
         """One tick of the loop: whether it read the tracker, and changed anything (a
         cycle's or a report's own line then said so)."""
-        if changed:
+        if changed or self.since is None:
             self.since, self.ticks, self.reads = at, 0, 0
+        if changed:
             return
         self.ticks += 1
         self.reads += read
