@@ -275,6 +275,14 @@ def _namespace(value: Any) -> Any:
                      "lowercase letters, digits and _ (a PostgreSQL schema name)")
 
 
+class LogSettings(_Table):
+    """[log]: what the daemon says while nothing happens."""
+
+    heartbeat_minutes: Annotated[int, BeforeValidator(_count)] = 60
+    """while no cycle changes anything, the daemon logs `idle, nothing changed` this often:
+    since when, its cycles and reads since, and the next report due; `0` switches it off"""
+
+
 class GoogleSettings(_Table):
     """[google]: Google's quotas, shared by every tracker of the process on one credential
     (one Google user) or one Cloud project; sheetsync spends 90% of them."""
@@ -507,6 +515,7 @@ class Settings(_Table):
     """region whose numbers may be typed without a country code (the suggestion adds it)"""
     tracker: TrackerLocation = TrackerLocation()
     sync: SyncSettings = SyncSettings()
+    log: LogSettings = LogSettings()
     google: GoogleSettings = GoogleSettings()
     state: StateSettings = StateSettings()
     outbox: OutboxSettings = OutboxSettings()

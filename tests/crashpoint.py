@@ -4,7 +4,9 @@ Used by the crash test: `python tests/crashpoint.py STEP sheetsync-args...`. The
 the real functions, so the process dies exactly as a power cut or an OOM kill would take it.
 With `SHEETSYNC_FAKE_SLACK=state.json` (or `SHEETSYNC_FAKE_CLICKUP=...`) in the environment,
 Slack (or ClickUp) is the fake, its state kept in that file across processes; the step
-`slack-accepted` (`clickup-accepted`) dies once the service has taken a post (created a
+`hold-commit` holds the cycle inside its commit's transaction, its effects inserted and not
+yet committed (touching the file `SHEETSYNC_HOLD` names, then sleeping until a signal ends
+it), `slack-accepted` (`clickup-accepted`) dies once the service has taken a post (created a
 task), before its answer arrives, `slack-acked` dies once a Slack click is recorded and
 acknowledged, before its row is written (`SHEETSYNC_FAKE_SOCKET` is the fake Socket Mode
 endpoint's URL), and `none` runs without dying. With
@@ -19,6 +21,7 @@ import os
 import random
 import signal
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -50,6 +53,18 @@ def kill_around(owner: Any, name: str, when: str) -> None:
         return result
 
     setattr(owner, name, wrapper)
+
+
+def hold_inside_the_commit() -> None:
+    real = StateStore._insert_effects
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        Path(os.environ["SHEETSYNC_HOLD"]).touch()
+        time.sleep(120)
+        return result
+
+    StateStore._insert_effects = staticmethod(held)  # type: ignore[method-assign]
 
 
 STEPS = {
@@ -85,6 +100,8 @@ if __name__ == "__main__":
     step, args = sys.argv[1], sys.argv[2:]
     if step in STEPS:
         kill_around(*STEPS[step])
+    if step == "hold-commit":
+        hold_inside_the_commit()
     if step == "slack-acked":  # a click recorded and acknowledged, the row not yet written
         kill_around(slack_desk, "apply_click", "before")
     rate = float(os.environ.get("SHEETSYNC_FAKE_FAULT_RATE") or 0)

@@ -17,7 +17,7 @@ CORE = sorted([*(str(p.relative_to(PACKAGE)) for p in (PACKAGE / "core").rglob("
 SHELL = ("app", "backends", "integrations", "jobs", "state")
 FORBIDDEN = {"gspread", "google", "slack_sdk", "sqlite3", "sqlalchemy", "alembic", "psycopg",
              "httpx", "requests", "openpyxl", "urllib", "socket", "subprocess", "os", "pathlib",
-             "prometheus_client", "http"}
+             "prometheus_client", "http", "tqdm", "schedule", "pytz"}  # bars and wakes: the edges
 
 
 def imported_roots(path: Path) -> set[str]:

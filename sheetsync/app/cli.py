@@ -22,6 +22,7 @@ from sheetsync import __version__
 from sheetsync.app import logs
 from sheetsync.config import Config, load_config, load_configs
 from sheetsync.app.demo import DEMO_LOCALES, how_to_escalate, make_demo
+from sheetsync.app.progress import Progress, wanted
 from sheetsync.core.effects import Effect
 from sheetsync.errors import InputError, SheetsyncError
 from sheetsync.faults import one_line
@@ -193,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = command(
         "run", _run, help="run the daemon: a sync cycle every interval",
         description="Run a sync cycle every sync.interval_seconds until SIGINT or SIGTERM, "
-                    "which stop it after the cycle in progress. Logs go to stderr, one line "
+                    "which stop it after the cycle in progress (a third Ctrl-C: at once), and "
+                    "each report at its time. Logs go to stderr, one line "
                     "per cycle.",
         examples=["sheetsync run", "sheetsync run --log-format json --metrics-port 9108"])
     _format_option(run, "one JSON object a line", name="--log-format")
@@ -213,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true",
                       help="print the plan; commit, send and write nothing")
     _format_option(sync, "the cycle's report")
+    _quiet_option(sync)
 
     history = command(
         "history", _history, help="list a ticket's transitions",
@@ -279,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--for", dest="period", metavar="PERIOD",
                         help="2026-11-23 (morning, daily), 2026-W47 (weekly), 2026-11 (monthly)")
     _format_option(report, "one object with job, period, tab, written, skipped, figures")
+    _quiet_option(report)
 
     setup = command(
         "setup", _setup, help="prepare the tracker: header, dropdowns, protected columns",
@@ -296,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "is the header)")
     setup.add_argument("--remove", action="store_true",
                        help="take back what setup and the daemon added")
+    _quiet_option(setup)
 
     purge = command(
         "purge", _purge, help="forget history older than a date",
@@ -312,6 +317,16 @@ def _format_option(command: argparse.ArgumentParser, json_shape: str,
                    name: str = "--format") -> None:
     command.add_argument(name, choices=("text", "json"), default="text",
                          help=f"text for people (default); json: {json_shape}")
+
+
+def _quiet_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--quiet", action="store_true",
+                         help="no progress bar (there is none when stderr is not a terminal)")
+
+
+def _progress(args: argparse.Namespace, unit: str = "step") -> Progress:
+    """The command's progress bar: drawn only where a person watches, and not --quiet."""
+    return Progress(wanted(args.quiet), unit)
 
 
 def _now() -> datetime:
@@ -374,8 +389,10 @@ def _sync(args: argparse.Namespace) -> int:
     # it for the same effects, and it hands the lease back when done.
     lease = None if args.dry_run else Lease.for_this_process(60)
     try:
-        report = run_sync(config, _now(), dry_run=args.dry_run,
-                          echo=None if args.format == "json" else print, lease=lease)
+        with _progress(args) as progress:
+            report = run_sync(config, _now(), dry_run=args.dry_run,
+                              echo=None if args.format == "json" else progress.print,
+                              lease=lease, progress=progress)
     finally:
         if lease is not None and has_state(config):
             with open_state(config, lease=lease) as store:
@@ -615,8 +632,9 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(str(exc)) from None
     logs.setup("text", zone=config.timezone)
-    with _open_state(config) as store:
-        written = run_report(config, period, now, store, open_sinks(config))
+    with _open_state(config) as store, _progress(args) as progress:
+        written = run_report(config, period, now, store, open_sinks(config),
+                             progress=progress)
     report = written.report
     if args.format == "json":
         print(json.dumps({"job": args.job, "period": period.label, "tab": written.tab,
@@ -653,7 +671,8 @@ def _setup(args: argparse.Namespace) -> int:
     if args.remove:
         changes = backend.remove_setup(plan)
     else:
-        changes = backend.setup(plan, _progress)
+        with _progress(args, unit="row") as progress:
+            changes = backend.setup(plan, progress.rows("importing"))
     where = config.tracker_label
     for line in changes.done:
         print(f"  {line}")
@@ -662,15 +681,6 @@ def _setup(args: argparse.Namespace) -> int:
     print(f"{where}: " + ("nothing to change." if not changes.done else
                           f"{len(changes.done)} change{'s' if len(changes.done) != 1 else ''}."))
     return EXIT_OK
-
-
-def _progress(done: int, total: int) -> None:
-    """A progress bar on stderr for a long import (only where a person watches)."""
-    if total < 1000 or not sys.stderr.isatty():
-        return
-    filled = 30 * done // total
-    print(f"\r  importing [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} rows",
-          end="\n" if done >= total else "", file=sys.stderr, flush=True)
 
 
 def _purge(args: argparse.Namespace) -> int:

@@ -5,8 +5,12 @@ Cycles hand their effects to couriers, one per destination, and go on: delivery 
 cycle up. Whatever a cycle meets (a cut answer, a damaged file, a bug), the daemon logs one
 line, marks the tracker failing in /healthz, and tries again next interval.
 
-A signal stops the loop after the cycle in progress; a fault in one cycle (the workbook
-missing, locked or unreadable for a moment) is logged and the next cycle tries again.
+A signal stops the loop after the cycle in progress (a second one says so again); a third
+stops it at once, safely: the state's open transaction rolls back and each courier ends
+after the send in progress is recorded. A fault in one cycle (the workbook missing, locked or
+unreadable for a moment) is logged and the next cycle tries again. Between cycles the daemon
+sleeps an interval, or less when a report's time comes first (app.wake); while nothing
+changes it logs a heartbeat every log.heartbeat_minutes (app.heartbeat).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from types import FrameType
 from typing import Any
 
 from sheetsync.app import logs, metrics
+from sheetsync.app.heartbeat import Heartbeat, changed_anything
+from sheetsync.app.wake import Wakes
 from sheetsync.backends import TrackerBackend, open_backend
 from sheetsync.backends.file_locks import held_back
 from sheetsync.config import Config
@@ -97,6 +103,8 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
     edge = socket.desk(config, sinks, on_change=memory.forget,
                        backend=lambda: open_backend(config, environ, pool))
     full_read = timedelta(minutes=config.settings.sync.full_read_minutes)
+    heartbeat, wakes = Heartbeat(config), Wakes(config)
+    at_once = False  # a third signal: stop without the couriers' grace
     read_at: datetime | None = None
     held: str | None = None  # why the last read this tracker wanted was held back
     leading: bool | None = None  # None: not yet known
@@ -122,6 +130,7 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                 share = backend.reads()
                 if share is not None:  # Google's quota: this tracker's turn among the fleet
                     due, held = _turn(config, share, now(), due, read_at, held)
+                report = None
                 if due:
                     read_at = now()
                     try:
@@ -139,12 +148,15 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                     _observe(config, report)
                 # else: unchanged, nothing owed: no read at all, and all is well
                 health.succeeded()
-                if run_due(config, now(), sinks, _log_report, backend, lease):
+                reported = run_due(config, now(), sinks, _log_report, backend, lease)
+                if reported:
                     seen = backend.settled(seen)  # the report tabs changed it, not a person
                 # On the clock, no read of the tracker; sent only while this replica leads.
                 run_reminders(config, now(), sinks, lease)
                 run_sla(config, at := now(), sinks, lease)
                 health.held(held_back(config, at))  # a person's lock file, held too long
+                heartbeat.tick(at, read=report is not None, changed=bool(reported) or (
+                    report is not None and changed_anything(report)))
                 if couriers is not None:  # what a person retried, or an earlier run left
                     with open_state(config) as store:
                         couriers.wake(store, at)
@@ -161,11 +173,14 @@ def _run(config: Config, once: bool, now: Callable[[], datetime],
                     return getattr(exc, "exit_code", 1)
             if once:
                 break
-            stop.wait(interval)
+            stop.wait(wakes.wait(interval))
+    except KeyboardInterrupt:
+        at_once = True
+        raise
     finally:
         edge.close()
         if couriers is not None:
-            couriers.stop()
+            couriers.stop(grace=0.0 if at_once else 5.0)
         if leading:
             _release(config, lease)
         for sig, handler in previous.items():
@@ -211,8 +226,10 @@ def run_fleet(configs: Sequence[Config], *, once: bool = False,
             healths[config.name].failed(str(exc))
             codes[config.name] = exc.exit_code
 
-    threads = [threading.Thread(target=serve_one, args=(c,), name=f"sheetsync-{c.name}")
-               for c in configs]
+    # Daemon threads: a third signal ends the process without waiting for their cycles
+    # (each tracker's state is committed whole or not at all).
+    threads = [threading.Thread(target=serve_one, args=(c,), name=f"sheetsync-{c.name}",
+                                daemon=True) for c in configs]
     try:
         for thread in threads:
             thread.start()
@@ -340,12 +357,23 @@ def _log_cycle(report: CycleReport) -> None:
 
 
 def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:
-    """SIGINT and SIGTERM set `stop`; the cycle in progress finishes first."""
+    """SIGINT and SIGTERM set `stop`; the cycle in progress finishes first. A second says
+    so; a third stops at once (KeyboardInterrupt: the open transaction rolls back)."""
     if threading.current_thread() is not threading.main_thread():
         return {}
+    signals = [0]
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        logs.event("stopping", signal=signal.Signals(signum).name)
-        stop.set()
+        signals[0] += 1
+        name = signal.Signals(signum).name
+        if signals[0] == 1:
+            logs.event("stopping", signal=name)
+            stop.set()
+        elif signals[0] == 2:
+            logs.event("stopping: finishing the cycle in progress", signal=name,
+                       hint="once more stops at once")
+        else:
+            logs.event("stopping at once", logging.WARNING, signal=name)
+            raise KeyboardInterrupt
 
     return {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -14,7 +14,7 @@ chartSpace XML by hand would be a few hundred lines of tags to keep right.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from openpyxl import Workbook as _Book
@@ -68,28 +68,36 @@ def _look(styles: parts.Styles, style: Style, shown: Shown) -> int:
         "right" if shown == "unknown" or style == "number header" else None)
 
 
-def put_sheet(package: Package, tab: str, values: Sequence[Sequence[Any]]) -> None:
-    """A new tab holding `values` (setup's, with its first row as a bold header)."""
+def put_sheet(package: Package, tab: str, values: Sequence[Sequence[Any]],
+              progress: Callable[[int, int], None] = lambda done, total: None) -> None:
+    """A new tab holding `values` (setup's, with its first row as a bold header); `progress`
+    hears (rows laid out, rows in all, the header not counted) as the part is made."""
     styles = package.styles()
     bold = styles.style(styles.font(bold=True))
     rows = {number: {column: sheet.CellEdit(value, bold if number == 1 else None)
                      for column, value in enumerate(row, start=1)
                      if value is not None and value != ""}
             for number, row in enumerate(values, start=1)}
-    package.put(_replace_sheet(package, tab), sheet_xml(rows, [], None))
+    package.put(_replace_sheet(package, tab), sheet_xml(rows, [], None, progress=progress))
 
 
 def sheet_xml(rows: dict[int, dict[int, sheet.CellEdit]], widths: Sequence[tuple[int, int]],
-              drawing: str | None, printed: bool = False) -> bytes:
+              drawing: str | None, printed: bool = False,
+              progress: Callable[[int, int], None] = lambda done, total: None) -> bytes:
     """A whole worksheet part of these cells, column widths and drawing; `printed`: a report
-    tab's, its title rows frozen and its page set up (elements in CT_Worksheet's order)."""
+    tab's, its title rows frozen and its page set up (elements in CT_Worksheet's order);
+    `progress` counts the rows after the first as each is laid out."""
     cells = [(r, c) for r, columns in rows.items() for c in columns]
     ref = x.area_text(min(r for r, _ in cells), min(c for _, c in cells),
                       max(r for r, _ in cells), max(c for _, c in cells)) if cells else "A1"
     cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
                    for c, w in widths)
-    body = b"".join(sheet.rewrite_row(None, number, rows[number], lambda s, _: s)
-                    for number in sorted(rows))
+    laid = []
+    for done, number in enumerate(sorted(rows)):
+        laid.append(sheet.rewrite_row(None, number, rows[number], lambda s, _: s))
+        if done and (done % 500 == 0 or done == len(rows) - 1):
+            progress(done, len(rows) - 1)
+    body = b"".join(laid)
     top = f"A{HEADER_ROWS + 1}"
     view = (f'<sheetView workbookViewId="0"><pane ySplit="{HEADER_ROWS}" topLeftCell="{top}" '
             f'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
@@ -177,8 +178,7 @@ class Workbook:
         changes = Changes()
         created = not self.path.exists()
         if created:
-            write_new_workbook(self.path, self.tab, plan.header, plan.rows)
-            progress(len(plan.rows), len(plan.rows))
+            write_new_workbook(self.path, self.tab, plan.header, plan.rows, progress)
             changes.done.append(f"created {self.path} with tab {self.tab!r}"
                                 + (f" and {len(plan.rows)} imported rows" if plan.rows else ""))
         self._check_file()
@@ -187,8 +187,7 @@ class Workbook:
         def edit(package: Package) -> None:
             if self.tab not in package.sheet_parts():
                 report_tabs.put_sheet(package, self.tab, [list(plan.header),
-                                                          *map(list, plan.rows)])
-                progress(len(plan.rows), len(plan.rows))
+                                                          *map(list, plan.rows)], progress)
                 changes.done.append(f"added tab {self.tab!r}" + (
                     f" with {len(plan.rows)} imported rows" if plan.rows else ""))
                 rows: Sequence[Sequence[Any]] = [plan.header, *plan.rows]
@@ -587,25 +586,36 @@ def _cell_position(reference: str) -> tuple[int, int]:
 
 
 def write_new_workbook(
-    path: Path, tab: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+    path: Path, tab: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> None:
-    """Create a tracker workbook (the demo's), atomically: a temporary file, then a rename."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = tab
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append(list(row))
-    for position, title in enumerate(header, start=1):
-        cell = sheet.cell(row=1, column=position)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", start_color="DDEBF7")
-        width = max([len(title)] + [len(str(c.value or "")) for c in sheet[get_column_letter(position)]])
+    """Create a tracker workbook (the demo's, an import's), atomically: a temporary file,
+    then a rename. Written as a stream (openpyxl's write-only mode), so each row is on its
+    way to the file as `progress` (rows done, rows in all) counts it, not held until a save."""
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(tab)
+    for position, title in enumerate(header, start=1):  # widths go before the first row
+        width = max([len(title)] + [len(str(row[position - 1] or "")) for row in rows
+                                    if len(row) >= position])
         sheet.column_dimensions[get_column_letter(position)].width = min(max(width, 10), 60) + 2
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"
+    font, fill = Font(bold=True), PatternFill("solid", start_color="DDEBF7")
+    titles = []
+    for title in header:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font, cell.fill = font, fill
+        titles.append(cell)
+    sheet.append(titles)
+    for done, row in enumerate(rows, start=1):
+        sheet.append(list(row))
+        if done % _PROGRESS_STEP == 0 or done == len(rows):
+            progress(done, len(rows))
     path.parent.mkdir(parents=True, exist_ok=True)
     _save_atomically(book, path)
+
+
+_PROGRESS_STEP = 500  # rows between two progress calls
 
 
 def _save_atomically(book: Any, path: Path) -> None:

@@ -181,6 +181,10 @@ class Package:
         return self._styles
 
     def open_stream(self, name: str) -> IO[bytes]:
+        """A part as this edit leaves it, read as a stream (a part made in this edit, such
+        as setup's new tab, from memory; any other from the file)."""
+        if name in self._edited:
+            return io.BytesIO(self._edited[name])
         return self._archive.open(name)
 
     def skeleton(self, part: str) -> bytes:

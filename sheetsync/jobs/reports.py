@@ -55,13 +55,24 @@ def build(config: Config, period: Period, at: datetime, store: StateStore, sheet
     return builders[period.job]()
 
 
+#: A report run's steps, in order, as `run_report` reports its progress.
+STEPS = ("reading the tracker", "working out the figures", "writing the tab",
+         "sending the digest")
+
+
 def run_report(config: Config, period: Period, at: datetime, store: StateStore,
-               sinks: Sinks | None, backend: TrackerBackend | None = None) -> Written:
-    """Build and write one report; its digest is planned and sent, the run recorded."""
+               sinks: Sinks | None, backend: TrackerBackend | None = None,
+               progress: Callable[[str, int, int], None] = lambda what, done, total: None
+               ) -> Written:
+    """Build and write one report; its digest is planned and sent, the run recorded.
+    `progress` hears each of the STEPS as it starts: (step, steps done, len(STEPS))."""
     settings = config.settings.reports
+    progress(STEPS[0], 0, len(STEPS))
     backend = backend or open_backend(config)
     # One read: the report is built from it, and the write checks the file is as it was.
-    report = build(config, period, at, store, bind(backend.read(), config.schema))
+    sheet = bind(backend.read(), config.schema)
+    progress(STEPS[1], 1, len(STEPS))
+    report = build(config, period, at, store, sheet)
     rolling = settings.tabs == "rolling"
     tab = ROLLING[period.job] if rolling else period.tab
     adopted = datetime.fromisoformat(store.adopted_at) if store.adopted_at else None
@@ -69,12 +80,14 @@ def run_report(config: Config, period: Period, at: datetime, store: StateStore,
         since = adopted.astimezone(config.timezone).strftime("%Y-%m-%d %H:%M")
         return Written(report, tab, f"{period.label} lies wholly before sheetsync adopted the "
                                     f"tracker ({since}), so it knows nothing of it")
+    progress(STEPS[2], 2, len(STEPS))
     skipped = backend.write_report(report, tab, None if rolling else
                                    getattr(settings.keep, period.job))
     if skipped is not None:
         return Written(report, tab, skipped)
     wanted = {"weekly": settings.weekly_digest, "monthly": settings.monthly_digest}.get(
         period.job, settings.digests)
+    progress(STEPS[3], 3, len(STEPS))
     if report.digest and wanted and store.adopted_at is not None:
         quiet = config.settings.reminders
         until = quiet_until(at.astimezone(config.timezone), quiet.quiet_hours, quiet.quiet_days)

@@ -137,7 +137,9 @@ class CycleMemory:
 def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
              echo: Callable[[str], None] | None = None,
              sinks: Sinks | None = None, backend: TrackerBackend | None = None,
-             lease: Lease | None = None, memory: CycleMemory | None = None) -> CycleReport:
+             lease: Lease | None = None, memory: CycleMemory | None = None,
+             progress: Callable[[str, int, int], None] = lambda what, done, total: None
+             ) -> CycleReport:
     """Run one cycle on the configured tracker. A dry run commits, sends and writes nothing.
 
     The stages of the design, in order: read, detect, check and identify, diff, plan, commit,
@@ -145,8 +147,11 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     opened from the config and environment when not given; the daemon keeps one of each).
     With a `lease`, the cycle runs only while this replica holds it (else Standby), and sends
     nothing once it is lost. With a `memory`, a cycle after another redoes only what changed.
+    `progress` hears each of the STEPS as it starts: (step, steps done, len(STEPS)).
     """
     lap = _Laps()
+    step = _stepper(progress)
+    step("reading the tracker")
     backend = backend or open_backend(config)
     grid, archived = _read(config, backend)
     lap("read")
@@ -158,16 +163,21 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     with open_state(config, lease=lease) as store:
         known = _recall(store, lease, last)
         lap("state")
+        step("checking the rows")
         view, scope = _check_and_identify(grid, last, known, config, now, store, lap)
+        step("finding what changed")
         diffed = _diff(view, scope, known, archived, sinks, config, now, lap)
+        step("planning")
         plan = _plan(view, scope, diffed, known, archived, store, config, now,
                      backend.row_link, lap)
         if dry_run or sinks is None:  # (no sinks only in a dry run)
             writes = _writes(view.sheet, view.identity, view.findings, known.links,
                              view.suggested, _incident_notes(store), scope.positions)[0]
             return _report(view, scope, diffed, plan, lap, writes=writes)
+        step("committing")
         generation = _commit(store, view, scope, diffed, plan, config, now)
         lap("state")
+        step("sending")
         delivered = hand_off(store, sinks, now)
         created, updates = _link_created_tasks(store, sinks, plan.details, plan.policy, now)
         delivered += updates
@@ -175,6 +185,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         links, notes, touched = _after_commit(store, view, scope, plan, known.links,
                                               [*diffed.task_links, *created])
         lap("state")
+        step("writing the tracker")
         written = _write_back(store, backend, view, scope, plan, links, notes, touched)
         store.record_write(written.skipped, now)
         lap("write")
@@ -184,6 +195,18 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
             memory.keep(kept)
     return _report(view, scope, diffed, plan, lap, delivered=delivered, writes=written.writes,
                    skipped=written.skipped)
+
+
+#: A cycle's steps, in order, as `run_sync` reports its progress.
+STEPS = ("reading the tracker", "checking the rows", "finding what changed", "planning",
+         "committing", "sending", "writing the tracker")
+
+
+def _stepper(progress: Callable[[str, int, int], None]) -> Callable[[str], None]:
+    """Tell `progress` that one of the STEPS starts, and how many are done."""
+    def step(what: str) -> None:
+        progress(what, STEPS.index(what), len(STEPS))
+    return step
 
 
 @dataclass(frozen=True)
