@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -70,7 +70,7 @@ from sheetsync.core.setup import (
 )
 from sheetsync.core.reporting import Report
 from sheetsync.schema import Column, find_header, normalize
-from sheetsync.core.table import Grid, column_letter, is_blank
+from sheetsync.core.table import Grid, column_letter, is_blank, shared_rows
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",
           # files.get for the version, the change probe (drive.file would not see a sheet
@@ -184,7 +184,7 @@ class GoogleSheet:
             read_serials(rows, header_row, dated(header, self.schema), zone)
             # One copy of the rows, as tuples, held for the write and handed to the cycle
             # (each list let go as its tuple is made).
-            grids[tab] = Grid(tab=tab, rows=tuple(_as_tuples(rows)))
+            grids[tab] = Grid(tab=tab, rows=tuple(shared_rows(rows)))
         self._rows = grids[self.tab].rows
         self._tabs = {t: grids[t] for t in tabs[1:]}
         return grids[self.tab]
@@ -841,13 +841,6 @@ def _new_columns(titles: Sequence[str], where: Mapping[str, int], width: int
         if normalize(title) not in where and title not in added:
             added[title] = width + len(added)
     return added
-
-
-def _as_tuples(rows: list[list[Any]]) -> Iterator[tuple[Any, ...]]:
-    """Each row as a tuple, in order, the list emptied from the front as it goes."""
-    rows.reverse()
-    while rows:
-        yield tuple(rows.pop())
 
 
 def _identity(auth: object, *names: str) -> str:
