@@ -626,13 +626,11 @@ class GoogleSheet:
         end = str(last) if last else ""
         ranges = [a1(self.tab, f"{column_letter(c)}{first}:{column_letter(c)}{end}")
                   for c in columns]
-        answer = self._call(lambda: self.client.fetch_sheet_metadata(
+        answer = self._call(lambda: self.client.fetch_cells(
             self.spreadsheet_id, params={"ranges": ranges, "fields": NARROW_FIELDS}))
-        fresh: dict[int, list[dict[str, Any]]] = {}
-        for data in answer.get("sheets", [{}])[0].get("data", []):
-            column = data.get("startColumn", 0)
-            fresh[column] = [(row.get("values") or [{}])[0] for row in data.get("rowData", [])]
-        return fresh
+        # (each RowData is its cell already: see SmallCells)
+        return {data.get("startColumn", 0): data.get("rowData", [])
+                for data in answer.get("sheets", [{}])[0].get("data", [])}
 
     def _highlights(self, header: Sequence[Any], where: Mapping[str, int], header_row: int
                     ) -> list[dict[str, Any]]:

@@ -369,7 +369,7 @@ def _note_parts(package: Package, part: str, notes: Mapping[tuple[int, int], str
                 package.chunks(drawing), removed, added))
         return lambda xml: xml
     vml_name = package.free_name("xl/drawings/vmlDrawing{}.vml")
-    package.put(vml_name, b"".join(parts.vml_edited(None, set(), added)))
+    package.put_streamed(vml_name, lambda: parts.vml_edited(None, set(), added))
     rid = package.link(part, parts.VML, vml_name)
     package.default_type("vml", parts.VML_TYPE)
 

@@ -414,9 +414,15 @@ def vml_edited(vml: Iterable[bytes] | None, removed: set[tuple[int, int]],
             highest = max([highest, *map(int, _SHAPE_ID.findall(piece))])
             typed = typed or b'id="_x0000_t202"' in piece
         buffer = buffer[cut:]
-        if chunk is None:
-            new = (b"" if typed else _SHAPETYPE) + _note_shapes(highest + 1, added)
-            yield _before_end(b"".join(pieces), new)
+        if chunk is None:  # the end: the new shapes go before </xml>
+            tail = b"".join(pieces)
+            end = tail.rfind(b"</xml>")
+            end = end if end >= 0 else len(tail)
+            yield tail[:end]
+            if not typed:
+                yield _SHAPETYPE
+            yield from _note_shapes(highest + 1, added)
+            yield tail[end:]
         else:
             yield from pieces
 
@@ -428,12 +434,11 @@ def _is_note_of(vml: bytes, start: int, end: int, cells: set[tuple[int, int]]) -
         column is not None and (int(row.group(1)) + 1, int(column.group(1)) + 1) in cells
 
 
-def _note_shapes(shape: int, cells: Sequence[tuple[int, int]]) -> bytes:
+def _note_shapes(shape: int, cells: Sequence[tuple[int, int]]) -> Iterator[bytes]:
     """Hidden note shapes for these (row, column) cells, numbered from `shape`."""
-    shapes = []
     for row, column in cells:
         r, c = row - 1, column - 1
-        shapes.append(
+        yield (
             f'<v:shape id="_x0000_s{shape}" type="#_x0000_t202" style="position:absolute;'
             f'margin-left:59.25pt;margin-top:1.5pt;width:240pt;height:90pt;z-index:1;'
             f'visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"><v:fill '
@@ -444,12 +449,6 @@ def _note_shapes(shape: int, cells: Sequence[tuple[int, int]]) -> bytes:
             f"{r + 5}, 4</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>{r}</x:Row>"
             f"<x:Column>{c}</x:Column></x:ClientData></v:shape>".encode())
         shape += 1
-    return b"".join(shapes)
-
-
-def _before_end(vml: bytes, new: bytes) -> bytes:
-    end = vml.rfind(b"</xml>")
-    return vml[:end] + new + vml[end:] if end >= 0 else vml + new
 
 
 # --- relationships and content types ---------------------------------------------------------
