@@ -53,6 +53,7 @@ from sheetsync.core.google_cells import (
     relocate,
     same_dropdown,
     same_value,
+    shared_cell,
     value_cell,
 )
 from sheetsync.backends.google_http import GoogleHTTPClient
@@ -322,6 +323,8 @@ class GoogleSheet:
             at = lambda column, row: _cell(fresh, column, row - header_row)  # noqa: E731
         values: dict[tuple[int, int], dict[str, Any]] = {}
         notes: dict[tuple[int, int], dict[str, Any]] = {}
+        made: dict[Any, dict[str, Any]] = {}  # one CellData for equal values (shared_cell)
+        made_notes: dict[Any, dict[str, Any]] = {}
         left = 0
         for c in cells:
             column = where.get(normalize(c.column), added.get(c.column))
@@ -330,7 +333,7 @@ class GoogleSheet:
                     self._value(c.row, column), cell_value(at(column, there)))):
                 left += 1  # its row is lost, or a person typed in the cell meanwhile
                 continue
-            values[(there, column)] = value_cell(c.value)
+            values[(there, column)] = shared_cell(made, value_cell, c.value)
         for m in marks:
             column = where.get(normalize(m.column), added.get(m.column))
             there = found.get(m.row)
@@ -340,7 +343,7 @@ class GoogleSheet:
             # A column this write adds holds no note yet (a suggestion's reason, say).
             current = None if m.column in added else at(column, there).get("note") or None
             if (note := merged_note(current, m.note)) != current:
-                notes[(there, column)] = note_cell(note)
+                notes[(there, column)] = shared_cell(made_notes, note_cell, note)
         requests_ = self._added_columns(sheet, header_row, added, values)
         requests_ += column_runs(sheet_id, values, "userEnteredValue")
         requests_ += column_runs(sheet_id, notes, "note")

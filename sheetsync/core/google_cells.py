@@ -11,7 +11,7 @@ import json
 import math
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -239,6 +239,16 @@ def column_runs(sheet_id: int, cells: Mapping[tuple[int, int], dict[str, Any]], 
     by_column: dict[int, list[int]] = defaultdict(list)
     for row, column in cells:
         by_column[column].append(row)
+    # One RowData for each CellData object: the cells of an adoption's 266k writes are a few
+    # shared dicts where they are equal (see shared_cell), and so are their rows.
+    wrapped: dict[int, dict[str, Any]] = {}
+
+    def row_of(cell: dict[str, Any]) -> dict[str, Any]:
+        found = wrapped.get(id(cell))
+        if found is None:
+            found = wrapped[id(cell)] = {"values": [cell]}
+        return found
+
     for column, rows in sorted(by_column.items()):
         rows.sort()
         start = 0
@@ -247,9 +257,19 @@ def column_runs(sheet_id: int, cells: Mapping[tuple[int, int], dict[str, Any]], 
                 run = rows[start:i]
                 yield {"updateCells": {
                     "range": grid_range(sheet_id, run[0], column, rows=len(run)),
-                    "rows": [{"values": [cells[(r, column)]]} for r in run],
+                    "rows": [row_of(cells[(r, column)]) for r in run],
                     "fields": fields}}
                 start = i
+
+
+def shared_cell(made: dict[Any, dict[str, Any]], make: Callable[[Any], dict[str, Any]],
+                value: Any) -> dict[str, Any]:
+    """The CellData `make` makes of `value`, one for all equal values in `made` (a write's
+    bodies are read-only until sent)."""
+    cell = made.get(value)
+    if cell is None:
+        cell = made[value] = make(value)
+    return cell
 
 
 def mark_rule(sheet_id: int, header_row: int, column: int, header: str, notes_column: int
