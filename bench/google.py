@@ -6,8 +6,9 @@ one user), so what a poller spends per tick decides how often it may poll; and a
 100,000 rows must not cost seconds of CPU or gigabytes of memory per cycle. The targets (the
 Google backend's issue): an idle tick costs no Sheets request; a changed cycle costs one full
 read, plus one narrow read and one write when it writes; a 100k-row changed cycle takes under
-2 s of sheetsync's own work and under 400 MB peak RSS; the daemon stays under a third of the
-per-user quota at a 10 s poll interval.
+2 s of sheetsync's own work and under 400 MB peak RSS (what the daemon holds between cycles
+included), an adoption under 600 MB (each printed beside its figure before the memory work);
+the daemon stays under a third of the per-user quota at a 10 s poll interval.
 
 Seeded seller-support trackers (the preset's columns as a person keeps them, before sheetsync
 adds Ticket ID, Sync Notes and Suggested Priority; varied sellers, statuses and issue types,
@@ -84,6 +85,11 @@ TOKEN_HOST = "oauth2.googleapis.com"
 SHEETS_READS = ("spreadsheets.get", "values.batchGet")
 SHEETS_WRITES = ("batchUpdate", "values.batchUpdate")
 QUOTA = 60  # requests per minute per user, reads and writes each
+#: The 100k-row ticks' peak RSS (MB) before the memory work (texts interned at the read, the
+#: last read's rows kept, the narrow read parsed small), as this script measured them then;
+#: and the targets (the Google backend's issue, part 4).
+PEAK_BEFORE = {"adoption": 863, "10 edits": 439, "1,000 edits": 768}
+PEAK_TARGET = {"adoption": 600, "10 edits": 400, "1,000 edits": 400}
 INTERVAL = 10  # seconds: the poll interval of the quota runs
 CONFIG = """preset = "seller-support"
 timezone = "Asia/Kolkata"
@@ -631,6 +637,12 @@ def report_targets(results: list[dict[str, Any]], quota_runs: list[dict[str, Any
         for t in result["ticks"]:
             r = Counter(t["requests"])
             reads, writes = _sheets(Traffic(r))
+            if rows >= 100_000 and t["tick"] in PEAK_TARGET:
+                peak, target = t["peak_rss_mb"], PEAK_TARGET[t["tick"]]
+                checks.append((f"{rows:,} rows, {t['tick']}: peak RSS under {target} MB (got "
+                               f"{peak if peak is None else round(peak)} MB; before: "
+                               f"{PEAK_BEFORE[t['tick']]} MB)",
+                               peak is not None and peak < target))
             if t["tick"] == "idle tick":
                 checks.append((f"{rows:,} rows, idle tick: 0 Sheets requests (got {reads + writes})",
                                reads + writes == 0))
@@ -646,10 +658,6 @@ def report_targets(results: list[dict[str, Any]], quota_runs: list[dict[str, Any
                 if rows >= 100_000:
                     checks.append((f"{rows:,} rows, {t['tick']}: sheetsync's work under 2 s "
                                    f"(got {t['sheetsync_s']:.2f} s)", t["sheetsync_s"] < 2))
-                    peak = t["peak_rss_mb"]
-                    checks.append((f"{rows:,} rows, {t['tick']}: peak RSS under 400 MB (got "
-                                   f"{peak if peak is None else round(peak)} MB)",
-                                   peak is not None and peak < 400))
         if result["violations"] or result["warnings"]:
             checks.append((f"{rows:,} rows: no violation or warning (got "
                            f"{result['violations'] + result['warnings']})", False))

@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sheetsync.core.google_cells import (
+    SmallCells,
     a1,
+    cell_value,
     column_runs,
     from_serial,
     in_batches,
@@ -159,3 +161,21 @@ def test_the_highlight_formula_names_the_column_and_reads_sync_notes() -> None:
     assert formula == '=ISNUMBER(FIND("| Say ""hi"": ", "| "&$J2))'
     assert rule["ranges"] == [{"sheetId": 3, "startRowIndex": 1, "startColumnIndex": 2,
                                "endColumnIndex": 3}]
+
+
+def test_a_narrow_read_parsed_small_reads_as_the_plain_parse() -> None:
+    rows = [{"values": [{"effectiveValue": {"stringValue": "Pending"}}]}, {},
+            {"values": [{"effectiveValue": {"numberValue": 3}, "note": "a person's"}]},
+            {"values": [{"effectiveValue": {"numberValue": 3.0}}]},
+            {"values": [{"effectiveValue": {"boolValue": True}}]},
+            {"values": [{"effectiveValue": {"errorValue": {"type": "DIVIDE_BY_ZERO"}}}]},
+            {"values": [{"effectiveValue": {"stringValue": "Pending"}}]}, {"values": []}]
+    text = json.dumps({"sheets": [{"data": [{"startRow": 1, "startColumn": 4,
+                                             "rowData": rows}]}]})
+    plain = [(r.get("values") or [{}])[0] for r in json.loads(text)["sheets"][0]["data"][0][
+        "rowData"]]
+    small = json.loads(text, object_hook=SmallCells())["sheets"][0]["data"][0]
+    assert small["startColumn"] == 4
+    assert [(cell_value(c), type(cell_value(c)), c.get("note")) for c in small["rowData"]] == \
+        [(cell_value(c), type(cell_value(c)), c.get("note")) for c in plain]
+    assert small["rowData"][0] is small["rowData"][6]  # equal cells: one dict

@@ -3,6 +3,7 @@ write, byte for byte, and the values sheetsync writes read back right."""
 
 from __future__ import annotations
 
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -17,6 +18,7 @@ from sheetsync.backends.workbook import Workbook
 from sheetsync.backends.xlsx_package import backup_path
 from sheetsync.core.cells import NOTE_SECTION, CellMark, CellWrite
 from sheetsync.core.setup import plan_setup
+from sheetsync.core.xlsx_parts import vml_edited
 from sheetsync.schema import PRESETS
 from tests.helpers import stored_entries
 
@@ -348,3 +350,30 @@ def test_a_tracker_libreoffice_saved_with_an_empty_drawing_is_written(tmp_path: 
     with zipfile.ZipFile(path) as archive:
         assert archive.read("xl/drawings/drawing1.xml") == empty
     assert Workbook(path, "Tracker").read().rows[1][9] == "INT-000001"
+
+
+def _notes_vml(cells: list[tuple[int, int]]) -> bytes:
+    """VML as Excel writes it beside a sheet, with a note shape for each (row, column)."""
+    shapes = "".join(
+        f'<v:shape id="_x0000_s{1025 + i}" type="#_x0000_t202" style="visibility:hidden">'
+        f'<x:ClientData ObjectType="Note"><x:Row>{row - 1}</x:Row><x:Column>{column - 1}'
+        f"</x:Column></x:ClientData></v:shape>" for i, (row, column) in enumerate(cells))
+    end = VML.index("<v:shape id=")
+    return (VML[:end] + shapes + "</xml>").encode()
+
+
+@given(st.sets(st.integers(2, 40), max_size=10), st.sets(st.integers(41, 50), max_size=4),
+       st.integers(1, 300))
+@settings(max_examples=40, deadline=None)
+def test_a_drawing_of_notes_streamed_in_any_chunks_loses_exactly_the_notes_taken_away(
+        gone: set[int], new: set[int], chunk: int) -> None:
+    vml = _notes_vml([(row, 3) for row in range(2, 41)])
+    pieces = (vml[i:i + chunk] for i in range(0, len(vml), chunk))
+    edited = b"".join(vml_edited(pieces, {(row, 3) for row in gone}, sorted((r, 3) for r in new)))
+    rows = [int(r) + 1 for r in re.findall(rb"<x:Row>(\d+)</x:Row>", edited)]
+    assert rows == [r for r in range(2, 41) if r not in gone] + sorted(new)
+    ids = re.findall(rb'id="_x0000_s(\d+)"', edited)
+    assert len(set(ids)) == len(ids)  # a new shape never takes a kept one's ID
+    assert edited.endswith(b"</xml>") and edited.count(b"_x0000_t202\" coordsize") == 1
+    assert b"".join(vml_edited([vml], {(row, 3) for row in gone},
+                               sorted((r, 3) for r in new))) == edited

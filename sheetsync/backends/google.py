@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,6 +53,7 @@ from sheetsync.core.google_cells import (
     relocate,
     same_dropdown,
     same_value,
+    shared_cell,
     value_cell,
 )
 from sheetsync.backends.google_http import GoogleHTTPClient
@@ -70,7 +71,7 @@ from sheetsync.core.setup import (
 )
 from sheetsync.core.reporting import Report
 from sheetsync.schema import Column, find_header, normalize
-from sheetsync.core.table import Grid, column_letter, is_blank
+from sheetsync.core.table import Grid, column_letter, is_blank, shared_rows
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",
           # files.get for the version, the change probe (drive.file would not see a sheet
@@ -184,7 +185,7 @@ class GoogleSheet:
             read_serials(rows, header_row, dated(header, self.schema), zone)
             # One copy of the rows, as tuples, held for the write and handed to the cycle
             # (each list let go as its tuple is made).
-            grids[tab] = Grid(tab=tab, rows=tuple(_as_tuples(rows)))
+            grids[tab] = Grid(tab=tab, rows=tuple(shared_rows(rows)))
         self._rows = grids[self.tab].rows
         self._tabs = {t: grids[t] for t in tabs[1:]}
         return grids[self.tab]
@@ -322,6 +323,8 @@ class GoogleSheet:
             at = lambda column, row: _cell(fresh, column, row - header_row)  # noqa: E731
         values: dict[tuple[int, int], dict[str, Any]] = {}
         notes: dict[tuple[int, int], dict[str, Any]] = {}
+        made: dict[Any, dict[str, Any]] = {}  # one CellData for equal values (shared_cell)
+        made_notes: dict[Any, dict[str, Any]] = {}
         left = 0
         for c in cells:
             column = where.get(normalize(c.column), added.get(c.column))
@@ -330,7 +333,7 @@ class GoogleSheet:
                     self._value(c.row, column), cell_value(at(column, there)))):
                 left += 1  # its row is lost, or a person typed in the cell meanwhile
                 continue
-            values[(there, column)] = value_cell(c.value)
+            values[(there, column)] = shared_cell(made, value_cell, c.value)
         for m in marks:
             column = where.get(normalize(m.column), added.get(m.column))
             there = found.get(m.row)
@@ -340,7 +343,7 @@ class GoogleSheet:
             # A column this write adds holds no note yet (a suggestion's reason, say).
             current = None if m.column in added else at(column, there).get("note") or None
             if (note := merged_note(current, m.note)) != current:
-                notes[(there, column)] = note_cell(note)
+                notes[(there, column)] = shared_cell(made_notes, note_cell, note)
         requests_ = self._added_columns(sheet, header_row, added, values)
         requests_ += column_runs(sheet_id, values, "userEnteredValue")
         requests_ += column_runs(sheet_id, notes, "note")
@@ -626,13 +629,11 @@ class GoogleSheet:
         end = str(last) if last else ""
         ranges = [a1(self.tab, f"{column_letter(c)}{first}:{column_letter(c)}{end}")
                   for c in columns]
-        answer = self._call(lambda: self.client.fetch_sheet_metadata(
+        answer = self._call(lambda: self.client.fetch_cells(
             self.spreadsheet_id, params={"ranges": ranges, "fields": NARROW_FIELDS}))
-        fresh: dict[int, list[dict[str, Any]]] = {}
-        for data in answer.get("sheets", [{}])[0].get("data", []):
-            column = data.get("startColumn", 0)
-            fresh[column] = [(row.get("values") or [{}])[0] for row in data.get("rowData", [])]
-        return fresh
+        # (each RowData is its cell already: see SmallCells)
+        return {data.get("startColumn", 0): data.get("rowData", [])
+                for data in answer.get("sheets", [{}])[0].get("data", [])}
 
     def _highlights(self, header: Sequence[Any], where: Mapping[str, int], header_row: int
                     ) -> list[dict[str, Any]]:
@@ -841,13 +842,6 @@ def _new_columns(titles: Sequence[str], where: Mapping[str, int], width: int
         if normalize(title) not in where and title not in added:
             added[title] = width + len(added)
     return added
-
-
-def _as_tuples(rows: list[list[Any]]) -> Iterator[tuple[Any, ...]]:
-    """Each row as a tuple, in order, the list emptied from the front as it goes."""
-    rows.reverse()
-    while rows:
-        yield tuple(rows.pop())
 
 
 def _identity(auth: object, *names: str) -> str:

@@ -20,6 +20,7 @@ goes up and the next cycle reconciles from a fresh read.
 
 from __future__ import annotations
 
+import json as json_
 import random
 import time
 from collections import Counter
@@ -30,8 +31,10 @@ import requests
 from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
+from gspread.urls import SPREADSHEET_URL
 
 from sheetsync.app import metrics
+from sheetsync.core.google_cells import SmallCells
 from sheetsync.integrations.pacing import Budget, Clock, Sleep
 from sheetsync.integrations.quota import Share
 
@@ -66,6 +69,14 @@ class GoogleHTTPClient(HTTPClient):
         self.sent: Counter[str] = Counter()  # requests by kind: read, write, drive
         self.rate_limited = 0
         self.share: Share | None = None  # the process's budgets this tracker shares
+
+    def fetch_cells(self, spreadsheet_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """spreadsheets.get of single-column ranges' grid data, parsed small (SmallCells),
+        from the response's bytes (gspread's `fetch_sheet_metadata` parses every cell into
+        dicts of its own)."""
+        response = self.request("get", SPREADSHEET_URL % spreadsheet_id, params=params)
+        answer: dict[str, Any] = json_.loads(response.content, object_hook=SmallCells())
+        return answer
 
     def request(self, method: str, endpoint: str, params: Any = None, data: bytes | None = None,
                 json: Mapping[str, Any] | None = None, files: Any = None,

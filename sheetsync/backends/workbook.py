@@ -41,7 +41,7 @@ from sheetsync.core import xlsx_xml as x
 from sheetsync.core.cells import NOTE_SECTION, CellMark, CellWrite
 from sheetsync.core.reporting import Report
 from sheetsync.core.setup import MARK, Changes, TrackerSetup, validation_message
-from sheetsync.core.table import Grid, is_blank
+from sheetsync.core.table import Grid, is_blank, shared_row
 from sheetsync.core.xlsx_sheet import CellEdit
 from sheetsync.errors import TrackerError
 from sheetsync.faults import HALF_WRITTEN
@@ -90,13 +90,17 @@ class Workbook:
                 f'{self.path}: no tab named "{tab}" (tabs: {", ".join(book.sheet_names)}); '
                 "set tracker.tab in sheetsync.toml")
         try:
-            rows = book.get_sheet_by_name(tab).to_python(skip_empty_area=False)
+            found = book.get_sheet_by_name(tab)
+            # Row by row, so only one row of calamine's own objects is alive at a time. Its
+            # rows start at row 1 but at the first used column: the columns before it are
+            # put back, blank, as `to_python(skip_empty_area=False)` has them.
+            indent = [""] * (found.start[1] if found.start else 0)
+            rows = [shared_row(indent + row) for row in found.iter_rows()]
         except Exception as exc:
             raise TrackerError(f'{self.path}: tab "{tab}" cannot be read ({exc}){_NOT_READY}'
                                ) from None
-        grid: list[list[Any]] = [list(row) for row in rows]
-        dated = [(r, c) for r, row in enumerate(grid) for c, value in enumerate(row)
-                 if type(value) is date]
+        dated = [(r, c) for r, row in enumerate(rows) if date in map(type, row)
+                 for c, value in enumerate(row) if type(value) is date]
         if dated:  # calamine reads a date-time at exactly 00:00 as a date: ask its format
             try:
                 timed = _timed_cells(self.path, book.sheet_names.index(tab), set(dated))
@@ -104,8 +108,8 @@ class Workbook:
                 raise TrackerError(f"{self.path}: changed while read ({exc}){_NOT_READY}"
                                    ) from None
             for r, c in timed:
-                grid[r][c] = datetime.combine(grid[r][c], time(0))
-        return Grid(tab=tab, rows=tuple(map(tuple, grid)))
+                rows[r] = (*rows[r][:c], datetime.combine(rows[r][c], time(0)), *rows[r][c + 1:])
+        return Grid(tab=tab, rows=tuple(rows))
 
     def reads(self) -> None:
         return None  # a local file costs no quota to read
@@ -352,20 +356,19 @@ def _note_parts(package: Package, part: str, notes: Mapping[tuple[int, int], str
     if not comments.changed:
         return lambda xml: xml
     name = existing[0] if existing else package.free_name("xl/comments{}.xml")
-    package.put(name, comments.xml())
+    package.put_streamed(name, comments.pieces)
     if not existing:
         package.link(part, parts.COMMENTS, name)
         package.content_type(name, parts.COMMENTS_TYPE)
     drawings = package.related(part, parts.VML)
-    vml = package.read(drawings[0]) if drawings else None
-    if vml is not None and removed:
-        vml = parts.vml_without_notes(vml, removed)
-    if added or vml is None:
-        vml = parts.vml_with_notes(vml, added)
-    vml_name = drawings[0] if drawings else package.free_name("xl/drawings/vmlDrawing{}.vml")
-    package.put(vml_name, vml)
     if drawings:
+        if added or removed:  # (notes changed in place keep their shapes as they are)
+            drawing = drawings[0]
+            package.put_streamed(drawing, lambda: parts.vml_edited(
+                package.chunks(drawing), removed, added))
         return lambda xml: xml
+    vml_name = package.free_name("xl/drawings/vmlDrawing{}.vml")
+    package.put_streamed(vml_name, lambda: parts.vml_edited(None, set(), added))
     rid = package.link(part, parts.VML, vml_name)
     package.default_type("vml", parts.VML_TYPE)
 

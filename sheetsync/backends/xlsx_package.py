@@ -27,7 +27,7 @@ import struct
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +118,7 @@ class Package:
         self._archive = zipfile.ZipFile(path)
         self.names = self._archive.namelist()
         self._edited: dict[str, bytes] = {}
+        self._streamed: dict[str, Callable[[], Iterable[bytes | memoryview]]] = {}
         self._late: dict[str, Callable[[], bytes | None]] = {}  # made once the sheets are spliced
         self._removed: set[str] = set()
         self._sheets: dict[str, SheetEdit] = {}
@@ -133,6 +134,8 @@ class Package:
     def read(self, name: str) -> bytes | None:
         if name in self._removed:
             return None
+        if name in self._streamed:
+            return b"".join(self._streamed[name]())
         if name in self._edited:
             return self._edited[name]
         try:
@@ -142,7 +145,22 @@ class Package:
 
     def put(self, name: str, data: bytes) -> None:
         self._removed.discard(name)
+        self._streamed.pop(name, None)
         self._edited[name] = data
+
+    def put_streamed(self, name: str, pieces: Callable[[], Iterable[bytes | memoryview]]
+                     ) -> None:
+        """A part written piece by piece into the package when it is written (the notes of
+        a big tracker: tens of MB that are never joined into one copy)."""
+        self._removed.discard(name)
+        self._edited.pop(name, None)
+        self._streamed[name] = pieces
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """A part as read, inflated a chunk at a time."""
+        with self.open_stream(name) as stream:
+            while chunk := stream.read(CHUNK):
+                yield chunk
 
     def put_late(self, name: str, make: Callable[[], bytes | None]) -> None:
         """A part made after the sheets are spliced (styles, the workbook's calcPr); `make`
@@ -151,10 +169,12 @@ class Package:
 
     def remove(self, name: str) -> None:
         self._edited.pop(name, None)
+        self._streamed.pop(name, None)
         self._removed.add(name)
 
     def exists(self, name: str) -> bool:
-        return name not in self._removed and (name in self._edited or name in self.names)
+        return name not in self._removed and (name in self._edited or name in self._streamed
+                                               or name in self.names)
 
     def edit_sheet(self, part: str, edit: SheetEdit) -> None:
         """Splice `part` as `edit` says when the package is written (a part made in this
@@ -300,6 +320,8 @@ class Package:
                     splice_spent += time.perf_counter() - mark
                 elif name in self._edited:
                     out.writestr(_like(info), self._edited[name])
+                elif name in self._streamed:
+                    _write_pieces(out, _like(info), self._streamed[name]())
                 else:
                     _copy_raw(raw, info, out)
             for name, make in self._late.items():
@@ -314,6 +336,9 @@ class Package:
             for name, data in self._edited.items():
                 if name not in written:
                     out.writestr(_like(self._info(name)), data)
+            for name, pieces in self._streamed.items():
+                if name not in written:
+                    _write_pieces(out, _like(self._info(name)), pieces())
         timings.rest += time.perf_counter() - started - splice_spent
 
     def _info(self, name: str) -> zipfile.ZipInfo:
@@ -335,6 +360,14 @@ def _like(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     made.external_attr = info.external_attr
     made.create_system = info.create_system
     return made
+
+
+def _write_pieces(out: zipfile.ZipFile, info: zipfile.ZipInfo,
+                  pieces: Iterable[bytes | memoryview]) -> None:
+    """Deflate a part into the package as its pieces come."""
+    with out.open(info, "w") as sink:
+        for piece in pieces:
+            sink.write(piece)
 
 
 def _copy_raw(raw: IO[bytes], info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:

@@ -64,7 +64,7 @@ class Changes:
     """The rows to redo, with the tab patched to the new read."""
 
     sheet: Sheet
-    body: Sequence[tuple[Any, ...]]
+    body: Sequence[tuple[Any, ...]]  # the last read's rows where unchanged, else the new
     positions: list[int]  # sorted: edited, added, and the last cycle's `again`
     edited: dict[int, Any]  # position -> its ID cell before the edit
     added: int  # rows added below the last one
@@ -90,10 +90,13 @@ def changes(last: LastCycle, grid: Grid, config: Config, now: datetime,
         return None  # rows deleted: positions moved
     first, numbers = sheet.binding.header_row + 1, sheet.numbers
     moved: dict[int, tuple[Any, ...]] = {}
+    # The rows kept for the next cycle: the last read's where they are unchanged (their
+    # values already shared with the columns), the new read's only where they differ.
+    kept = [*before, *body[len(before):]]
     for k in _differing(before, body):
         if not has_content(before[k]) or not has_content(body[k]):
             return None  # a row filled in or emptied: the positions after it moved
-        moved[bisect_left(numbers, first + k)] = body[k]
+        moved[bisect_left(numbers, first + k)] = kept[k] = body[k]
     count = len(sheet.numbers)
     added = [k for k in range(len(before), len(body)) if has_content(body[k])]
     positions = sorted({*moved, *range(count, count + len(added)), *last.again})
@@ -111,18 +114,8 @@ def changes(last: LastCycle, grid: Grid, config: Config, now: datetime,
             last.columns[key].append(row[at] if at < len(row) else None)
     if added:
         numbers = [*numbers, *(first + k for k in added)]
-    return Changes(Sheet(sheet.schema, sheet.binding, numbers, last.columns), body, positions,
+    return Changes(Sheet(sheet.schema, sheet.binding, numbers, last.columns), kept, positions,
                    edited, len(added))
-
-
-def shared_texts(grid: Grid) -> Grid:
-    """The grid with each distinct text held once: a read makes a new string for every cell,
-    and the daemon keeps the tab between cycles, where a Status or an Issue Type repeated
-    100k times would otherwise cost 100k strings."""
-    texts: dict[str, str] = {}
-    one = texts.setdefault
-    return Grid(grid.tab, [tuple([one(v, v) if v.__class__ is str else v for v in row])
-                           for row in grid.rows], grid.first_row)
 
 
 def _differing(before: Sequence[Any], after: Sequence[Any], chunk: int = 1024) -> list[int]:

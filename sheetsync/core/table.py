@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,12 +13,32 @@ class Grid:
     """Consecutive rows of one tab as a backend read them, from sheet row `first_row` on.
 
     A blank cell may read as None or "" (backends differ); everything downstream treats both
-    as blank.
+    as blank. The backends make their rows with `shared_row`.
     """
 
     tab: str
     rows: Sequence[tuple[Any, ...]]
     first_row: int = 1
+
+
+def shared_row(cells: Iterable[Any]) -> tuple[Any, ...]:
+    """A row as read, as a tuple with every text interned.
+
+    A read makes a new string for every cell. Interned, a Status or an Issue Type repeated
+    100k times is one string, and a row the next read finds unchanged holds the very strings
+    of the last read, so the daemon, which keeps the last read between cycles, never holds
+    two copies of the tab's texts.
+    """
+    intern = sys.intern
+    return tuple([intern(v) if v.__class__ is str else v for v in cells])
+
+
+def shared_rows(rows: list[list[Any]]) -> Iterator[tuple[Any, ...]]:
+    """Each row as a `shared_row`, in order, the list emptied from the front as it goes
+    (each row's own texts let go as its tuple is made)."""
+    rows.reverse()
+    while rows:
+        yield shared_row(rows.pop())
 
 
 def is_blank(value: Any) -> bool:

@@ -3,13 +3,15 @@ never reindexed), notes (comments and their VML shapes), relationships, content 
 workbook's list of sheets and docProps/app.xml.
 
 Each is bytes in, bytes out, changed only where sheetsync writes; every other byte stays as
-the program that saved it wrote it.
+the program that saved it wrote it. The notes of a big tracker are parts of tens of MB (17k
+notes: a 15 MB comments part, a 50 MB VML drawing), so those two go out as pieces: the
+comments as views of the part as read, the drawing streamed a chunk at a time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sheetsync.core import xlsx_xml as x
@@ -264,16 +266,23 @@ class Comments:
         self._authors = [x.unescape(a.decode("utf-8")) for a in _AUTHOR.findall(
             authors.group(0))] if authors else []
         self._known_authors = len(self._authors)
-        self._comments: dict[str, bytes] = {}
+        # Each comment as its span in the part (one written anew: its bytes), so the part is
+        # held once, not once more in 100k slices.
+        self._comments: dict[str, tuple[int, int] | bytes] = {}
         for found in _COMMENT.finditer(self._xml):  # (one pattern: a part may hold 100k)
-            tag = found.group(0)
-            self._comments[x.attribute(tag, "ref") or ""] = tag
+            start = found.start()
+            opening = self._xml[start:self._xml.find(b">", start) + 1]
+            self._comments[x.attribute(opening, "ref") or ""] = found.span()
 
     def refs(self) -> list[str]:
         return list(self._comments)
 
+    def _tag(self, ref: str) -> bytes | None:
+        found = self._comments.get(ref)
+        return self._xml[found[0]:found[1]] if isinstance(found, tuple) else found
+
     def text(self, ref: str) -> str | None:
-        tag = self._comments.get(ref)
+        tag = self._tag(ref)
         if tag is None:
             return None
         text = x.child(tag, x.root(tag), "text")
@@ -282,7 +291,7 @@ class Comments:
     def set(self, ref: str, note: str | None) -> NoteChange:
         """Put sheetsync's part of the note on `ref` (None: take it away), keeping a person's
         own text, runs and author."""
-        tag = self._comments.get(ref)
+        tag = self._tag(ref)
         own = self.text(ref) or ""
         new = merged_note(own, note)
         if (tag is not None and new == own) or (tag is None and new is None):
@@ -338,34 +347,47 @@ class Comments:
         return self._authors.index(name)
 
     def xml(self) -> bytes:
-        """The part with its comments and authors as they are now (the comment list first:
-        it comes after the authors, so their spans hold)."""
-        out = self._xml
+        """The part with its comments and authors as they are now."""
+        return b"".join(self.pieces())
+
+    def pieces(self) -> Iterator[bytes | memoryview]:
+        """The part as `xml` has it, in pieces: every comment not written anew is a view of
+        the part as read, not a copy."""
         p = self._p
-        body = f"<{p}commentList>".encode() + b"".join(self._comments.values()) + \
-            f"</{p}commentList>".encode()
-        listed = _LIST.search(out)
+        marker = f"<{p}commentList/>".encode()  # where the list goes (unique: text is escaped)
+        listed = _LIST.search(self._xml)
         if listed is None:
-            out = x.insert_child(out, x.root(out), body, "commentList",
+            out = x.insert_child(self._xml, x.root(self._xml), marker, "commentList",
                                  ("authors", "commentList", "extLst"))
-        else:
-            out = out[:listed.start()] + body + out[listed.end():]
+        else:  # (the list comes after the authors, so their spans hold)
+            out = self._xml[:listed.start()] + marker + self._xml[listed.end():]
+        out = self._with_authors(out)
+        at = out.index(marker)
+        read = memoryview(self._xml)
+        yield out[:at]
+        yield f"<{p}commentList>".encode()
+        for found in self._comments.values():
+            yield read[found[0]:found[1]] if isinstance(found, tuple) else found
+        yield f"</{p}commentList>".encode()
+        yield out[at + len(marker):]
+
+    def _with_authors(self, out: bytes) -> bytes:
+        """The part with the authors this edit added."""
+        p = self._p
         added = b"".join(f"<{p}author>".encode() + x.escape(name) + f"</{p}author>".encode()
                          for name in self._authors[self._known_authors:])
-        if added:
-            authors = x.child(out, x.root(out), "authors")
-            if authors is None:
-                out = x.insert_child(out, x.root(out), f"<{p}authors>".encode() + added +
-                                     f"</{p}authors>".encode(), "authors",
-                                     ("authors", "commentList", "extLst"))
-            else:
-                tag = out[authors.start:authors.end]
-                inner = x.root(tag)
-                tag = (tag[:-2].rstrip() + b">" + added + inner.close_tag) \
-                    if inner.inner == inner.end else tag[:inner.closes] + added + \
-                    tag[inner.closes:]
-                out = x.replace(out, authors, tag)
-        return out
+        if not added:
+            return out
+        authors = x.child(out, x.root(out), "authors")
+        if authors is None:
+            return x.insert_child(out, x.root(out), f"<{p}authors>".encode() + added +
+                                  f"</{p}authors>".encode(), "authors",
+                                  ("authors", "commentList", "extLst"))
+        tag = out[authors.start:authors.end]
+        inner = x.root(tag)
+        tag = (tag[:-2].rstrip() + b">" + added + inner.close_tag) \
+            if inner.inner == inner.end else tag[:inner.closes] + added + tag[inner.closes:]
+        return x.replace(out, authors, tag)
 
 
 def _run(text: str, p: str) -> bytes:
@@ -381,21 +403,73 @@ VML_NEW = (b'<xml xmlns:v="urn:schemas-microsoft-com:vml" '
 _SHAPETYPE = (b'<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
               b'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
               b'<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
-_SHAPE = re.compile(rb"<v:shape\b(?:(?!<v:shapetype).)*?</v:shape>", re.DOTALL)
+_SHAPE_START = re.compile(rb"<v:shape\b")
+_SHAPE_ID = re.compile(rb'id="_x0000_s(\d+)"')
+_ROW = re.compile(rb"<x:Row>\s*(\d+)\s*</x:Row>")
+_COLUMN = re.compile(rb"<x:Column>\s*(\d+)\s*</x:Column>")
+_SHAPE_END = b"</v:shape>"
 
 
-def vml_with_notes(vml: bytes | None, cells: Sequence[tuple[int, int]]) -> bytes:
-    """The VML drawing with a hidden note shape for each (row, column), 1-based (a new
-    drawing when there is none)."""
-    out = vml or VML_NEW
-    if b'id="_x0000_t202"' not in out:
-        out = _before_end(out, _SHAPETYPE)
-    numbers = [int(n) for n in re.findall(rb'id="_x0000_s(\d+)"', out)]
-    shape = max(numbers, default=1024) + 1
-    shapes = []
+def vml_edited(vml: Iterable[bytes] | None, removed: set[tuple[int, int]],
+               added: Sequence[tuple[int, int]]) -> Iterator[bytes]:
+    """The VML drawing (read in chunks; None: a new one) without the note shapes of the
+    `removed` (row, column) cells and with a hidden note shape for each `added` one, 1-based,
+    streamed: a drawing of 17k notes is never whole in memory.
+
+    It is cut only before a `<`, so no tag is ever split between two pieces, and what it
+    must know of the whole drawing (the highest shape ID, whether the note shape type is
+    there) is known by its end, where the new shapes go.
+    """
+    highest, typed, buffer = 1024, False, b""
+    for chunk in (*(vml if vml is not None else (VML_NEW,)), None):
+        buffer += chunk or b""
+        kept: list[tuple[int, int]] = []  # spans of the buffer to pass on
+        run = position = 0  # where the span being kept starts; where the scan is
+        while removed:
+            found = _SHAPE_START.search(buffer, position)
+            end = buffer.find(_SHAPE_END, found.start()) if found else -1
+            if found is None or end < 0:
+                break
+            position = end + len(_SHAPE_END)
+            if _is_note_of(buffer, found.start(), position, removed):
+                kept.append((run, found.start()))
+                run = position
+        if chunk is None:
+            cut = len(buffer)
+        else:
+            waiting = _SHAPE_START.search(buffer, position) if removed else None
+            cut = max(waiting.start() if waiting else buffer.rfind(b"<", position), position)
+        kept.append((run, cut))
+        pieces = [buffer[a:b] for a, b in kept if b > a]
+        for piece in pieces:
+            highest = max([highest, *map(int, _SHAPE_ID.findall(piece))])
+            typed = typed or b'id="_x0000_t202"' in piece
+        buffer = buffer[cut:]
+        if chunk is None:  # the end: the new shapes go before </xml>
+            tail = b"".join(pieces)
+            end = tail.rfind(b"</xml>")
+            end = end if end >= 0 else len(tail)
+            yield tail[:end]
+            if not typed:
+                yield _SHAPETYPE
+            yield from _note_shapes(highest + 1, added)
+            yield tail[end:]
+        else:
+            yield from pieces
+
+
+def _is_note_of(vml: bytes, start: int, end: int, cells: set[tuple[int, int]]) -> bool:
+    """Whether the shape at vml[start:end] is the note of one of these (row, column) cells."""
+    row, column = _ROW.search(vml, start, end), _COLUMN.search(vml, start, end)
+    return vml.find(b'ObjectType="Note"', start, end) >= 0 and row is not None and \
+        column is not None and (int(row.group(1)) + 1, int(column.group(1)) + 1) in cells
+
+
+def _note_shapes(shape: int, cells: Sequence[tuple[int, int]]) -> Iterator[bytes]:
+    """Hidden note shapes for these (row, column) cells, numbered from `shape`."""
     for row, column in cells:
         r, c = row - 1, column - 1
-        shapes.append(
+        yield (
             f'<v:shape id="_x0000_s{shape}" type="#_x0000_t202" style="position:absolute;'
             f'margin-left:59.25pt;margin-top:1.5pt;width:240pt;height:90pt;z-index:1;'
             f'visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"><v:fill '
@@ -406,25 +480,6 @@ def vml_with_notes(vml: bytes | None, cells: Sequence[tuple[int, int]]) -> bytes
             f"{r + 5}, 4</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>{r}</x:Row>"
             f"<x:Column>{c}</x:Column></x:ClientData></v:shape>".encode())
         shape += 1
-    return _before_end(out, b"".join(shapes))
-
-
-def vml_without_notes(vml: bytes, cells: set[tuple[int, int]]) -> bytes:
-    """The VML drawing without the note shapes of these (row, column) cells, 1-based."""
-    def keep(match: re.Match[bytes]) -> bytes:
-        shape = match.group(0)
-        row = re.search(rb"<x:Row>\s*(\d+)\s*</x:Row>", shape)
-        column = re.search(rb"<x:Column>\s*(\d+)\s*</x:Column>", shape)
-        if b'ObjectType="Note"' in shape and row and column and \
-                (int(row.group(1)) + 1, int(column.group(1)) + 1) in cells:
-            return b""
-        return shape
-    return _SHAPE.sub(keep, vml)
-
-
-def _before_end(vml: bytes, new: bytes) -> bytes:
-    end = vml.rfind(b"</xml>")
-    return vml[:end] + new + vml[end:] if end >= 0 else vml + new
 
 
 # --- relationships and content types ---------------------------------------------------------

@@ -26,7 +26,7 @@ from sheetsync.config import Config
 from sheetsync.integrations.dispatch import Sinks, TaskTracker, hand_off, open_sinks
 from sheetsync.core.effects import Effect
 from sheetsync.errors import TrackerError
-from sheetsync.core.delta import Changes, LastCycle, changes, position_of, shared_texts
+from sheetsync.core.delta import Changes, LastCycle, changes, position_of
 from sheetsync.core.identity import Identity, carry, identify
 from sheetsync.core.incidents import Incident, Report, detect, is_problem
 from sheetsync.core.incidents import effects as incident_effects
@@ -165,6 +165,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
         lap("state")
         step("checking the rows")
         view, scope = _check_and_identify(grid, last, known, config, now, store, lap)
+        del grid  # the view holds what it keeps of the read; the rest goes before the write
         step("finding what changed")
         diffed = _diff(view, scope, known, archived, sinks, config, now, lap)
         step("planning")
@@ -294,7 +295,7 @@ def _check_and_identify(grid: Grid, last: LastCycle | None, known: _Recalled, co
     """Detect, check and identify: the rows that changed since the last cycle redone over its
     view, or (first, or when only the whole tab can settle it) the whole tab."""
     # One pass over the rows, comparing them with the last read (kept in memory), tells which
-    # rows changed; the previous read is let go here too.
+    # rows changed; the view keeps the last read's rows where they are unchanged.
     found = changes(last, grid, config, now, known.generation) if last is not None else None
     if last is not None and found is not None:
         last.body = found.body
@@ -454,7 +455,6 @@ def _context(config: Config, now: datetime) -> CheckContext:
 def _read_whole(grid: Grid, config: Config, now: datetime, store: StateStore, key: bytes,
                 next_number: int, lap: _Laps) -> tuple[LastCycle, _Scope]:
     """Bind, check and identify the whole tab, against the whole stored snapshot."""
-    grid = shared_texts(grid)  # kept for the next cycle
     bound = bind(grid, config.schema)
     columns = {k: list(v) for k, v in bound.columns.items()}
     sheet = Sheet(bound.schema, bound.binding, bound.numbers, columns)
