@@ -99,6 +99,11 @@ class Timings:
     rest: float = 0.0
 
 
+def _unstyled(style: int, on: bool) -> int:
+    """A cell's style as it is (no highlight asked for yet)."""
+    return style
+
+
 @dataclass
 class SheetEdit:
     """What to do to one sheet: cells by row and column, and an edit of its skeleton (the
@@ -123,11 +128,19 @@ class Package:
         self._removed: set[str] = set()
         self._sheets: dict[str, SheetEdit] = {}
         self._styles: parts.Styles | None = None
-        self._restyle: Restyle = lambda style, on: style
+        self._restyle: Restyle = _unstyled
         self.workbook = _workbook_part(self._archive)
 
     def close(self) -> None:
+        """Close the file and let go of the edit. The parts made late or streamed are
+        closures over this package (a reference cycle), so without this the last write's
+        parts (the comments and sheet edits of thousands of notes at 100k rows) would live
+        on into the next cycle, until a full garbage collection happened to run."""
         self._archive.close()
+        for held in (self._edited, self._streamed, self._late, self._sheets):
+            held.clear()
+        self._styles = None
+        self._restyle = _unstyled
 
     # --- parts -------------------------------------------------------------------------
 
@@ -213,7 +226,7 @@ class Package:
         kept = SheetEdit()
         sink = _Collect()
         with self.open_stream(part) as source:
-            splice(source, sink, kept, lambda style, on: style, Timings(), rows=False)
+            splice(source, sink, kept, _unstyled, Timings(), rows=False)
         return sink.data
 
     # --- the workbook's structure ------------------------------------------------------
