@@ -40,7 +40,8 @@ from tests.test_slack_apply import (
     sinks,
     workbook_hands,
 )
-from tests.test_slack_socket import ENVIRON, command, daemon, eventually
+from tests.test_slack_socket import (  # noqa: F401  (fake, socket_mode: fixtures)
+    ENVIRON, command, daemon, eventually, fake, socket_mode)
 
 FLEET = f'''
 preset = "seller-support"
@@ -79,18 +80,6 @@ class Fleet:
     socket: SlackSocket
     desks: dict[str, SlackDesk]
     sinks: dict[str, Sinks]
-
-
-@pytest.fixture
-def socket_mode() -> Iterator[FakeSocketMode]:
-    with FakeSocketMode().running() as server:
-        yield server
-
-
-@pytest.fixture
-def fake(socket_mode: FakeSocketMode) -> Iterator[FakeSlack]:
-    with FakeSlack(clock=Clock(NOW), socket_url=socket_mode.url).installed() as slack:
-        yield slack
 
 
 def two_trackers(folder: Path, text: str = FLEET) -> Iterator[tuple[Tracker, Tracker]]:
