@@ -4,8 +4,8 @@ Pure: ticket facts + the day + the first-response target -> a Report. New issues
 assigned; issues pending since before today and not updated since; open escalations; tickets
 at risk of missing the first-response target, and those already past it (never one whose first
 response is unknown, answered before adoption, nor one dated in the future); tickets dated in
-the future; follow-ups
-due today (where the preset records them). Each ordered by priority, then age.
+the future; follow-ups due today (where the preset records them). Each ordered by priority,
+then age.
 """
 
 from __future__ import annotations
