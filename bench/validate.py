@@ -319,11 +319,11 @@ def e164_samples(count: int, seed: int) -> list[str]:
 
 def prove(count: int, seed: int) -> None:
     """phone_patterns' verdicts against phonenumbers' on `count` generated numbers."""
-    from sheetsync.core.phone_patterns import valid_e164
+    from sheetsync.core.phone_patterns import unproven_e164
 
     texts = e164_samples(count, seed)
     start = time.perf_counter()
-    fast = valid_e164(texts)
+    fast = set(texts) - unproven_e164(texts)
     fast_s = time.perf_counter() - start
     start = time.perf_counter()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

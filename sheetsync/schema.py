@@ -9,16 +9,17 @@ Columns bind to a tab by header text, never by position.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, count, zip_longest
-from operator import itemgetter, not_
+from operator import not_
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from sheetsync.errors import TrackerError
 from sheetsync.core.perf import without_gc
+from sheetsync.core.column_scan import column_text
 from sheetsync.core.table import Grid, column_letter, has_content, is_blank
 from sheetsync.core.values import text_of
 
@@ -468,17 +469,18 @@ class Sheet:
                      {key: [values[p] for p in positions]
                       for key, values in self.columns.items()})
 
-    def where(self, conditions: Sequence[Condition]) -> set[int]:
-        """Positions (in `numbers`) of the rows any condition matches."""
-        found: set[int] = set()
+    def where(self, conditions: Sequence[Condition]) -> Sequence[int]:
+        """Positions (in `numbers`) of the rows any condition matches, in order (each
+        column's distinct values tested once, the rows found in C)."""
+        found: list[Iterable[int]] = []
         for condition in conditions:
             column = self.columns.get(condition.column)
             if column is None:
                 continue
             hits = {v for v in set(column) if condition.matches_value(v)}
             if hits:
-                found.update(compress(count(), map(hits.__contains__, column)))
-        return found
+                found.append(compress(count(), map(hits.__contains__, column)))
+        return list(found[0]) if len(found) == 1 else sorted(set().union(*found))
 
 
 @without_gc
@@ -521,10 +523,15 @@ def bind(grid: Grid, schema: Schema) -> Sheet:
         unknown=tuple(unknown),
         absent=tuple(c.key for c in schema.columns if c.key not in positions),
     )
-    numbers, rows = _rows_below(grid, header_row)
+    rows = grid.rows[header_row + 1 - grid.first_row:]
     transposed = list(zip_longest(*rows)) if rows else []
+    numbers: Sequence[int] = range(header_row + 1, header_row + 1 + len(rows))
+    kept = _ticket_rows(rows, transposed[0] if transposed else ())
+    if kept is not None:  # wholly empty rows are no tickets
+        numbers = tuple(compress(numbers, kept))
+        transposed = [tuple(compress(column, kept)) for column in transposed]
     width = len(transposed)
-    columns = {key: transposed[p] if p < width else (None,) * len(rows)
+    columns = {key: transposed[p] if p < width else (None,) * len(numbers)
                for key, p in positions.items()}
     return Sheet(schema=schema, binding=binding, numbers=numbers, columns=columns)
 
@@ -551,25 +558,22 @@ def find_header(grid: Grid, schema: Schema) -> tuple[int, tuple[Any, ...]]:
 
 
 _PRINTABLE_LEAD = re.compile(r"[^\x00- ]")  # a first character after the space
+_DOUBTFUL_LEAD = re.compile(r"\n[\x00- ]")  # a line empty, or a space or control first
 
 
-def _rows_below(
-    grid: Grid, header_row: int
-) -> tuple[Sequence[int], Sequence[tuple[Any, ...]]]:
-    """Ticket rows under the header, with their sheet row numbers; wholly empty rows skipped."""
-    first = header_row + 1
-    rows = grid.rows[first - grid.first_row:]
-    # Most rows start with text that starts with a letter or digit; only the others need a
-    # closer look (told in C where every row has a first cell and it is text).
-    try:
-        doubtful: Sequence[int] = list(compress(count(), map(
-            not_, map(_PRINTABLE_LEAD.match, map(itemgetter(0), rows)))))
-    except (IndexError, TypeError):  # an empty row, or a number or date first
-        doubtful = [i for i, cells in enumerate(rows)
-                    if not cells or not (lead := cells[0]) or lead.__class__ is not str
-                    or lead[0] <= " "]
+def _ticket_rows(rows: Sequence[tuple[Any, ...]], firsts: Sequence[Any]) -> list[bool] | None:
+    """Which rows under the header hold a ticket (not wholly empty); None when all do.
+
+    Most rows start with text that starts with a letter or digit, told for the whole first
+    column by one search in C; only the rows that do not need a closer look.
+    """
+    text = column_text(firsts)
+    if text is None:  # a number, date or blank cell first somewhere
+        doubtful: Iterable[int] = [i for i, lead in enumerate(firsts) if lead.__class__ is not str
+                                   or not lead or lead[0] <= " "]
+    elif _DOUBTFUL_LEAD.search(text) is None:
+        return None
+    else:
+        doubtful = compress(count(), map(not_, map(_PRINTABLE_LEAD.match, firsts)))
     empty = {i for i in doubtful if not has_content(rows[i])}
-    if not empty:
-        return range(first, first + len(rows)), rows
-    kept = [i for i in range(len(rows)) if i not in empty]
-    return tuple(first + i for i in kept), [rows[i] for i in kept]
+    return [i not in empty for i in range(len(rows))] if empty else None

@@ -15,13 +15,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from itertools import compress, count, repeat
-from operator import add as add_tuples, not_
+from itertools import compress, count, islice, repeat
+from operator import add as add_tuples, lt, not_
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sheetsync.core.perf import without_gc
-from sheetsync.core.phone_patterns import valid_e164
+from sheetsync.core.column_scan import unmatched
+from sheetsync.core.phone_patterns import unproven_e164
 from sheetsync.schema import Column, Schema, Sheet, normalize
 from sheetsync.core.table import is_blank
 from sheetsync.core.values import (
@@ -106,9 +107,8 @@ class CheckContext:
     phone_region: str
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """A cell check's verdict before it is tied to a row."""
+class Issue(NamedTuple):
+    """A cell check's verdict before it is tied to a row (made once per distinct bad value)."""
 
     code: str
     message: str
@@ -120,63 +120,79 @@ CellCheck = Callable[[Any], Issue | None]
 
 @dataclass(frozen=True, slots=True)
 class QuickPass:
-    """Text this pattern matches (and, with `at_most`, that sorts no later) needs no check.
+    """Text this pattern wholly matches (and, with `at_most`, that sorts no later) needs no check.
 
     Proves most cells of a high-cardinality column (ticket IDs, timestamps) valid in C, so the
-    full check runs only on the rest.
+    full check runs only on the rest. `pattern` is a regular expression's source that matches
+    within one line (see `column_scan`).
     """
 
-    pattern: re.Pattern[str] | None = None
+    pattern: str | None = None
     at_most: str | None = None
-    # Or all of a column's values at once to the ones proven valid (phone numbers).
-    proven: Callable[[Collection[Any]], set[Any]] | None = None
+    # Or all of a column's values at once to the ones not proven valid (phone numbers).
+    unproven: Callable[[Collection[Any]], set[Any]] | None = None
+
+
+#: A bad value's part of its findings: code, message, the value as shown, suggestion.
+Tail = tuple[str, str, str | None, str | None]
 
 
 @without_gc
 def check(sheet: Sheet, context: CheckContext) -> list[Finding]:
     """Every finding in the tab, ordered by row, then column position, then code."""
     schema = sheet.schema
-    tickets = sheet.columns.get(schema.roles.ticket_id)
-    tz = context.timezone
+    ticket_key = schema.roles.ticket_id
+    tickets = sheet.columns.get(ticket_key)
+    names: Callable[[Iterable[int]], Iterable[str | None]] = lambda at: repeat(None)
     findings: list[Finding] = []
 
-    def add(positions: Iterable[int], key: str, issue_of: Callable[[Any], Issue]) -> None:
-        """Findings for one column at the given positions; each bad value is rendered and
-        judged once, and the findings are put together in C (thousands in a distinct column).
-        """
-        at = list(positions)
-        values = list(map(sheet.columns[key].__getitem__, at))
-        tails = {}  # per value: code, message, value as shown, suggestion
-        for value in set(values):
-            issue = issue_of(value)
-            tails[value] = (issue.code, issue.message,
-                            None if is_blank(value) else _display(value, tz), issue.suggestion)
-        ids = repeat(None) if tickets is None else map(_ticket_text, map(tickets.__getitem__, at))
-        heads = zip(map(sheet.numbers.__getitem__, at), ids, repeat(sheet.header(key)))
-        findings.extend(map(_finding, map(add_tuples, heads, map(tails.__getitem__, values))))
+    def add(key: str, at: Sequence[int], tails: Iterable[Tail]) -> None:
+        """Findings for one column at positions `at`, put together in C (thousands of them
+        in a column of distinct values)."""
+        heads = zip(map(sheet.numbers.__getitem__, at), names(at), repeat(sheet.header(key)))
+        findings.extend(map(_finding, map(add_tuples, heads, tails)))
 
-    ticket_issues: dict[Any, Issue] = {}
-    for column in schema.columns:
+    ticket_tails: Mapping[Any, Tail] = {}
+    # The ticket column first: whether every ID is written canonically decides how the
+    # other columns' findings name their rows.
+    for column in sorted(schema.columns, key=lambda c: c.key != ticket_key):
         values = sheet.columns.get(column.key)
         if values is None:
             continue
-        issues = _issues_by_value(values, column, _cell_check(column, schema, context),
-                                  _quick_pass(column, schema, context))
-        if column.key == schema.roles.ticket_id:
-            ticket_issues = issues
-        if issues:
-            add(compress(count(), map(issues.__contains__, values)), column.key,
-                issues.__getitem__)
+        check_cell = _cell_check(column, schema, context)
+        suspects = _suspects(values, column, check_cell, _quick_pass(column, schema, context))
+        tails = _tails(suspects, column, check_cell, context.timezone)
+        if column.key == ticket_key:
+            ticket_tails = tails
+            names = _row_names(values, as_written=not suspects and schema.ticket_id.prefix
+                               == schema.ticket_id.prefix.strip())
+        if 0 in suspects or 1 in suspects:  # 0, 0.0 and False are one value to a set
+            add(column.key, *_typed_tails(values, tails, column, check_cell, context.timezone))
+        elif tails:
+            at = list(compress(count(), map(tails.__contains__, values)))
+            add(column.key, at, map(tails.__getitem__, map(values.__getitem__, at)))
+    shown = partial(_shown, tz=context.timezone)
     for i, key, issue in _cross_field(sheet):
-        add([i], key, partial(_same, issue))
-    for i, issue in _duplicate_ticket_ids(sheet, ticket_issues):
-        add([i], schema.roles.ticket_id, partial(_same, issue))
+        add(key, [i], [_tail_of(issue, shown(sheet.columns[key][i]))])
+    for i, issue in _duplicate_ticket_ids(sheet, ticket_tails):
+        add(ticket_key, [i], [_tail_of(issue, shown(sheet.columns[ticket_key][i]))])
     position = {sheet.header(key): p for key, p in sheet.binding.positions.items()}
     findings.sort(key=lambda f: (f.row, position.get(f.column, 0), f.code))
     return findings
 
 
 _finding: Callable[[tuple[Any, ...]], Finding] = partial(tuple.__new__, Finding)
+
+
+def _row_names(tickets: Sequence[Any], as_written: bool
+               ) -> Callable[[Iterable[int]], Iterable[str | None]]:
+    """How findings name the rows at some positions: by ticket ID, None where there is none.
+
+    `as_written` when every ID is already canonical text (so stripped and not blank).
+    """
+    if as_written:
+        return partial(map, tickets.__getitem__)
+    return lambda at: map(_ticket_text, map(tickets.__getitem__, at))
 
 
 def _ticket_text(ticket: Any) -> str | None:
@@ -186,43 +202,73 @@ def _ticket_text(ticket: Any) -> str | None:
     return (ticket if ticket.__class__ is str else text_of(ticket)).strip() or None
 
 
-def _same(issue: Issue, value: Any) -> Issue:
-    return issue
+def _tail_of(issue: Issue, shown: str | None) -> Tail:
+    return issue.code, issue.message, shown, issue.suggestion
 
 
-def _issues_by_value(
-    values: Sequence[Any], column: Column, cell_check: CellCheck | None,
-    quick: QuickPass | None,
-) -> dict[Any, Issue]:
-    """The issue of each distinct value in a column that has one.
+def _suspects(values: Sequence[Any], column: Column, cell_check: CellCheck | None,
+              quick: QuickPass | None) -> set[Any]:
+    """The distinct values of a column that may have an issue: all but those proven valid.
 
-    Each distinct value is checked once. (Cells equal as Python values, such as 1 and 1.0,
-    share a verdict; no check tells them apart.)
+    Scans run over the column list, not a set of it: for columns of mostly unique values
+    (descriptions, ticket IDs, timestamps) a set costs more than it saves.
     """
-    # Scans run over the column list, not a set of it: for columns of mostly unique values
-    # (descriptions, ticket IDs, timestamps) a set costs more than it saves.
     if cell_check is None:
-        if not column.required:
-            return {}
-        suspects = _blanks(values)
-    elif quick is not None and quick.proven is not None:
-        suspects = set(values)
-        suspects -= quick.proven(suspects)
-    elif quick is None or quick.pattern is None:
-        suspects = set(values)
-    else:
-        suspects = _not_proven(values, quick.pattern, quick.at_most)
-    required = Issue("required.missing", f"{column.header} is empty; it is required.")
-    issues: dict[Any, Issue] = {}
+        return _blanks(values) if column.required else set()
+    if quick is not None and quick.unproven is not None:
+        return quick.unproven(_distinct_if_repeating(values))
+    if quick is not None and quick.pattern is not None:
+        return _not_proven(values, quick.pattern, quick.at_most)
+    return set(values)
+
+
+def _distinct_if_repeating(values: Sequence[Any], sample: int = 10_000) -> Collection[Any]:
+    """The column's distinct values when they repeat (a seller writes in many times), else the
+    column itself, where a set costs more than it saves. Every n-th value tells which: among
+    10k of them, fewer than 8k distinct means at most about 22k distinct in all."""
+    step = max(len(values) // sample, 1)
+    picked = values[::step]
+    return set(values) if len(set(picked)) < 0.8 * len(picked) else values
+
+
+def _tails(suspects: Iterable[Any], column: Column, cell_check: CellCheck | None,
+           tz: ZoneInfo) -> dict[Any, Tail]:
+    """The findings' tail of each distinct value that has an issue, judged once.
+
+    (Cells equal as Python values, such as 1 and 1.0, share a verdict; no check tells them
+    apart. A check cell and a number are told apart by `_typed_tails`.)
+    """
+    required = ("required.missing", f"{column.header} is empty; it is required.", None, None)
+    tails: dict[Any, Tail] = {}
     for value in suspects:
-        if is_blank(value):
+        shown = _shown(value, tz)
+        if shown is None:
             if column.required:
-                issues[value] = required
-        elif cell_check is not None:
-            issue = cell_check(value)
-            if issue is not None:
-                issues[value] = issue
-    return issues
+                tails[value] = required
+        elif cell_check is not None and (issue := cell_check(value)) is not None:
+            tails[value] = (issue.code, issue.message, shown, issue.suggestion)
+    return tails
+
+
+def _typed_tails(values: Sequence[Any], tails: Mapping[Any, Tail], column: Column,
+                 cell_check: CellCheck | None, tz: ZoneInfo) -> tuple[list[int], list[Tail]]:
+    """Positions and tails where a check cell and a number cell may be equal as values (False
+    and 0, True and 1.0): each cell that is not text is judged as what it is, by its type."""
+    own: dict[tuple[type, Any], Tail | None] = {}
+    at: list[int] = []
+    found: list[Tail] = []
+    for i, value in enumerate(values):
+        if value.__class__ is str:
+            tail = tails.get(value)
+        else:
+            key = (value.__class__, value)
+            if key not in own:
+                own[key] = _tails([value], column, cell_check, tz).get(value)
+            tail = own[key]
+        if tail is not None:
+            at.append(i)
+            found.append(tail)
+    return at, found
 
 
 def _blanks(values: Sequence[Any]) -> set[Any]:
@@ -234,27 +280,29 @@ def _blanks(values: Sequence[Any]) -> set[Any]:
         return {v for v in values if v.__class__ is not str or not v or v.isspace()}
 
 
-def _not_proven(values: Sequence[Any], pattern: re.Pattern[str], top: str | None
-                ) -> set[Any]:
+def _not_proven(values: Sequence[Any], pattern: str, top: str | None) -> set[Any]:
     """The values that are not text the pattern wholly matches (sorting no later than `top`).
 
-    A column of text is matched by `map` in C, about twice as fast as a comprehension on a
-    column of distinct values; the comprehension takes a column with number or date cells.
+    A column of single-line text is judged by one `findall` over it (`column_scan`); a column
+    with number or date cells, value by value.
     """
-    match = pattern.fullmatch
-    try:
-        suspects = set(compress(values, map(not_, map(match, values))))
-    except TypeError:  # not all text
-        if top is None:
-            return {v for v in values if v.__class__ is not str or not match(v)}
-        return {v for v in values if v.__class__ is not str or v > top or not match(v)}
+    suspects = unmatched(values, pattern)
+    if suspects is None:  # not all single-line text
+        match = re.compile(pattern).fullmatch
+        return {v for v in values if v.__class__ is not str or "\n" in v or not match(v)
+                or (top is not None and v > top)}
     if top is not None:
         suspects.update(compress(values, map(top.__lt__, values)))
     return suspects
 
 
-def _display(value: Any, tz: ZoneInfo) -> str:
-    """The offending value as text; date-time cells in ISO 8601 with their offset."""
+def _shown(value: Any, tz: ZoneInfo) -> str | None:
+    """The offending value as text (None when blank); date-time cells in ISO 8601 with their
+    offset."""
+    if value.__class__ is str:
+        return value if value and not value.isspace() else None
+    if value is None:
+        return None
     if isinstance(value, datetime):
         return (value.replace(tzinfo=tz) if value.tzinfo is None else value).isoformat()
     return text_of(value)
@@ -281,35 +329,37 @@ def _cell_check(column: Column, schema: Schema, context: CheckContext) -> CellCh
 
 def _quick_pass(column: Column, schema: Schema, context: CheckContext) -> QuickPass | None:
     if column.kind == "ticket_id":
-        return QuickPass(re.compile(schema.ticket_id.pattern))
+        return QuickPass(schema.ticket_id.pattern)
     if column.kind == "timestamp":
         # Canonical texts sort in time order; any up to a day before the future cut-off
         # (whatever the zone's offset changes) is certainly not in the future.
         latest = (context.now + FUTURE_TOLERANCE).astimezone(context.timezone)
-        return QuickPass(VALID_TIMESTAMP, at_most=(latest - timedelta(days=1)).strftime(
+        return QuickPass(VALID_TIMESTAMP.pattern, at_most=(latest - timedelta(days=1)).strftime(
             TIMESTAMP_FORMAT))
     if column.kind == "phone":
-        return QuickPass(proven=valid_e164)
+        return QuickPass(unproven=unproven_e164)
     quick = {"date": VALID_DATE, "task_id": _TASK_ID, "contact": EMAIL}.get(column.kind)
-    return QuickPass(quick) if quick is not None else None
+    return QuickPass(quick.pattern) if quick is not None else None
 
 
 def _phone_check(column: Column, region: str) -> CellCheck:
     name = column.header
     code = country_code(region)  # the example fits the team's region
+    problems = {
+        "format": ("phone.format",
+                   f"Write the {name} without spaces or dashes, as +<country code><number>."),
+        "missing_country_code": ("phone.missing_country_code",
+                                 f"The {name} has no country code; start it with + and the "
+                                 f"country code, e.g. {code}."),
+    }
 
     def check_cell(value: Any) -> Issue | None:
         result = check_phone(value, region)
         if result.problem is None:
             return None
-        if result.problem == "format":
-            return Issue("phone.format",
-                         f"Write the {name} without spaces or dashes, as +<country code><number>.",
-                         result.e164)
-        if result.problem == "missing_country_code":
-            return Issue("phone.missing_country_code",
-                         f"The {name} has no country code; start it with + and the country "
-                         f"code, e.g. {code}.", result.e164)
+        known = problems.get(result.problem)
+        if known is not None:
+            return Issue(*known, result.e164)
         return Issue("phone.invalid", f"This {name} is not a valid phone number: {result.reason}.")
 
     return check_cell
@@ -343,13 +393,16 @@ def _parsed_check(
     """For kinds read by a parser: `<kind>.invalid` when unreadable, `<kind>.format` when
     readable but written otherwise (suggesting the canonical form); `also` sees readable values
     first."""
+    invalid, misformatted = f"{kind}.invalid", f"{kind}.format"
+    rewrite = f"Write {column.header} {how}."
+
     def check_cell(value: Any) -> Issue | None:
         parsed = parse(value)
         if parsed.value is None:
-            return Issue(f"{kind}.invalid", f"{column.header} {parsed.problem}; write it {how}.")
+            return Issue(invalid, f"{column.header} {parsed.problem}; write it {how}.")
         issue = also(parsed.value) if also is not None else None
         if issue is None and not parsed.exact:
-            return Issue(f"{kind}.format", f"Write {column.header} {how}.", parsed.canonical)
+            return Issue(misformatted, rewrite, parsed.canonical)
         return issue
 
     return check_cell
@@ -389,7 +442,8 @@ def _ticket_id_check(column: Column, schema: Schema) -> CellCheck:
     return check_cell
 
 
-_TASK_ID = re.compile(r"(?=.{1,64}\Z)[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
+# At most 64 characters: a run of ID characters that long, then none (or the end).
+_TASK_ID = re.compile(r"(?=[A-Za-z0-9_-]{1,64}(?![A-Za-z0-9_-]))[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
 _TASK_LINK = re.compile(r"https?://(?:app\.)?clickup\.com/t/(?:\d+/)?([A-Za-z0-9_-]+)/?\S*",
                         re.IGNORECASE)
 
@@ -447,35 +501,48 @@ def _people_check(column: Column, example: str) -> CellCheck:
 
 def _cross_field(sheet: Sheet) -> Iterator[tuple[int, str, Issue]]:
     """The guide's and the template's rules that relate two fields of one row."""
-    schema, roles, columns = sheet.schema, sheet.schema.roles, sheet.columns
-    resolution = columns.get(roles.resolution)
-    if resolution is not None:
-        for i in sorted(sheet.where(schema.classify.resolved)):
-            if is_blank(resolution[i]):
-                yield i, roles.resolution, Issue(
-                    "resolution.missing",
-                    f"This ticket is resolved but {sheet.header(roles.resolution)} is empty; "
-                    "note the steps taken and any workaround.")
-    assignees = columns.get(roles.assignee)
-    if assignees is not None:
-        people_count: dict[Any, int] = {}
-        for i in sorted(sheet.where(schema.classify.escalated)):
-            value = assignees[i]
-            if value not in people_count:
-                people_count[value] = 0 if is_blank(value) else len(split_people(value))
-            if people_count[value] < 2:
-                yield i, roles.assignee, Issue(
-                    "escalation.contact_missing",
-                    "An escalated ticket names both the support executive and the escalation "
-                    "contact, " + _for_example(schema.people_example))
+    schema, roles = sheet.schema, sheet.schema.roles
+    resolved = sheet.where(schema.classify.resolved)
+    if resolved and roles.resolution in sheet.columns:
+        issue = Issue("resolution.missing",
+                      f"This ticket is resolved but {sheet.header(roles.resolution)} is empty; "
+                      "note the steps taken and any workaround.")
+        for i in _rows_with(sheet, resolved, roles.resolution, is_blank):
+            yield i, roles.resolution, issue
+    escalated = sheet.where(schema.classify.escalated)
+    if escalated and roles.assignee in sheet.columns:
+        issue = Issue("escalation.contact_missing",
+                      "An escalated ticket names both the support executive and the escalation "
+                      "contact, " + _for_example(schema.people_example))
+        for i in _rows_with(sheet, escalated, roles.assignee, _names_fewer_than_two):
+            yield i, roles.assignee, issue
     required_key, date_key = roles.followup_required, roles.followup_date
-    if required_key and date_key and required_key in columns and date_key in columns:
-        dates = columns[date_key]
-        for i, flag in enumerate(columns[required_key]):
-            if _says_yes(flag) and (is_blank(dates[i]) or means_not_applicable(dates[i])):
-                yield i, date_key, Issue(
-                    "followup.date_missing",
-                    "Follow-up is required, so set the Follow-up Date (YYYY-MM-DD).")
+    if required_key and date_key and required_key in sheet.columns and date_key in sheet.columns:
+        flags = sheet.columns[required_key]
+        yes = {v for v in set(flags) if _says_yes(v)}
+        if yes:
+            issue = Issue("followup.date_missing",
+                          "Follow-up is required, so set the Follow-up Date (YYYY-MM-DD).")
+            for i in _rows_with(sheet, list(compress(count(), map(yes.__contains__, flags))),
+                                date_key, _no_date):
+                yield i, date_key, issue
+
+
+def _rows_with(sheet: Sheet, rows: Sequence[int], key: str, bad: Callable[[Any], bool]
+               ) -> Iterator[int]:
+    """The positions in `rows` whose `key` cell is bad, each distinct value judged once."""
+    values = list(map(sheet.columns[key].__getitem__, rows))
+    bad_values = {v for v in set(values) if bad(v)}
+    if bad_values:
+        yield from compress(rows, map(bad_values.__contains__, values))
+
+
+def _names_fewer_than_two(value: Any) -> bool:
+    return is_blank(value) or len(split_people(value)) < 2
+
+
+def _no_date(value: Any) -> bool:
+    return is_blank(value) or means_not_applicable(value)
 
 
 def _says_yes(value: Any) -> bool:
@@ -484,22 +551,27 @@ def _says_yes(value: Any) -> bool:
 
 def _distinct_but_blanks(values: Sequence[Any]) -> bool:
     """Whether no value but an empty cell (None or "") is in `values` twice."""
+    try:
+        if all(map(lt, values, islice(values, 1, None))):
+            return True  # in rising order, as sheetsync assigns IDs: told by one pass in C
+    except TypeError:  # blank or number cells among the text
+        pass
     blanks = sum(max(values.count(blank) - 1, 0) for blank in (None, ""))
     return len(set(values)) == len(values) - blanks
 
 
 def _duplicate_ticket_ids(
-    sheet: Sheet, misformatted: Mapping[Any, Issue]
+    sheet: Sheet, misformatted: Mapping[Any, Tail]
 ) -> Iterator[tuple[int, Issue]]:
     """Rows sharing a ticket ID (as written, or once written canonically) are each flagged.
 
-    `misformatted` holds the column's format issues, whose suggestions are the canonical IDs;
+    `misformatted` holds the column's format findings, whose suggestions are the canonical IDs;
     every other non-blank value is already canonical.
     """
     tickets = sheet.columns.get(sheet.schema.roles.ticket_id)
     if tickets is None:
         return
-    canonical = {v: issue.suggestion or text_of(v).strip() for v, issue in misformatted.items()}
+    canonical = {v: tail[3] or text_of(v).strip() for v, tail in misformatted.items()}
     if not canonical and _distinct_but_blanks(tickets):
         return  # the common case, told by a set in C: no ID written twice
     counts = Counter(tickets)

@@ -279,3 +279,39 @@ def test_no_cell_value_makes_a_validator_raise(preset: str, data: st.DataObject)
             assert finding.code in CODES
             assert finding.column in header
             assert finding.value is None or isinstance(finding.value, str)
+
+
+#: Cells a column check has seen both ways: valid, near-misses, and anything a cell can hold.
+def _cell_for(header: str) -> st.SearchStrategy[Any]:
+    near = {"Ticket ID": ["INT-000001", "INT-000002", "int-3", " INT-000004", "INT-0000005", ""],
+            "WhatsApp Number": ["+919876543210", "9876543210", "+91 98765 43210",
+                                "+9198765432101", "+27821234567", "+390612345678", ""],
+            "Timestamp": ["2023-06-15 10:25", "2023-06-15T10:25:00", "2999-01-01 00:00",
+                          "15/06/2023 10:25", ""]}
+    return st.one_of(st.sampled_from([GUIDE_EXAMPLE.get(header, "")] + near.get(header, [])),
+                     cell_values)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_whole_tab_gets_the_findings_of_its_rows_checked_one_by_one(data: st.DataObject) -> None:
+    # The column-at-once paths (joined scans, one verdict per distinct value, findings put
+    # together in C) must say of each row what checking that row alone says.
+    header = ["Ticket ID", *GUIDE_EXAMPLE]
+    rows = data.draw(st.lists(st.tuples(*map(_cell_for, header)), min_size=1, max_size=12))
+    schema = PRESETS["seller-support"]
+    whole = [f for f in check(bind(grid(header, rows), schema), CONTEXT)
+             if f.code != "ticket_id.duplicate"]
+    alone = [finding._replace(row=number)
+             for number, row in enumerate(rows, start=2)
+             for finding in check(bind(grid(header, [row], first_row=number - 1), schema),
+                                  CONTEXT)]
+    assert whole == alone
+
+
+def test_a_column_of_repeating_numbers_is_judged_a_number_at_a_time() -> None:
+    # 20k rows, 40 numbers: the phone column is checked as a set of its distinct values.
+    numbers = [f"+9198765{n:05d}" for n in range(20)] + [f"98765{n:05d}" for n in range(20)]
+    rows = [guide_row(WhatsApp_Number=numbers[i % 40]) for i in range(20_000)]
+    flagged = [f.row for f in findings_for(rows) if f.column == "WhatsApp Number"]
+    assert flagged == [i + 2 for i in range(20_000) if i % 40 >= 20]

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from sheetsync.core.phone_patterns import is_valid_e164
+from sheetsync.core.phone_patterns import code_of_e164, is_valid_e164
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"  # the guide's YYYY-MM-DD HH:MM
 DATE_FORMAT = "%Y-%m-%d"
@@ -39,9 +38,11 @@ def text_of(value: Any) -> str:
 
 # --- timestamps and dates ------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """A parsed cell: its value (None when unreadable), its canonical text, and a reason."""
+class Parsed(NamedTuple):
+    """A parsed cell: its value (None when unreadable), its canonical text, and a reason.
+
+    A named tuple: made once per distinct cell that is not canonical, thousands at a time.
+    """
 
     value: Any
     canonical: str | None
@@ -219,8 +220,7 @@ def format_duration(span: timedelta) -> str:
 
 # --- phone numbers, e-mail and contacts ----------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class PhoneCheck:
+class PhoneCheck(NamedTuple):
     """What is wrong with a phone number, if anything, and its E.164 form when it is valid."""
 
     problem: str | None  # None, "format", "missing_country_code" or "invalid"
@@ -248,11 +248,14 @@ def country_code(region: str) -> str:
 
 def check_phone(value: Any, region: str) -> PhoneCheck:
     """A WhatsApp number must be a valid number written `+<country code><number>`."""
-    if value.__class__ is str and _E164_SHAPE.fullmatch(value):
-        verdict = _e164_verdict(value)
-        if verdict is not None:
-            return PhoneCheck(None, value) if verdict is True else PhoneCheck("invalid", None,
-                                                                                verdict)
+    if value.__class__ is str:
+        if _E164_SHAPE.fullmatch(value):
+            verdict = _e164_verdict(value)
+            if verdict is not None:
+                return PhoneCheck(None, value) if verdict is True else \
+                    PhoneCheck("invalid", None, verdict)
+        elif value.isdigit() and value.isascii() and not value.startswith("00"):
+            return _without_country_code(value, value, region)  # 9876543210: the common slip
     text = text_of(value).strip()
     if _ROUNDED.fullmatch(text):
         return PhoneCheck("invalid", None, "the spreadsheet turned it into a rounded number; "
@@ -272,6 +275,12 @@ def check_phone(value: Any, region: str) -> PhoneCheck:
         elif verdict is not True:
             return PhoneCheck("invalid", None, verdict)
         return PhoneCheck(None if text_of(value) == e164 else "format", e164)
+    return _without_country_code(text, digits, region)
+
+
+def _without_country_code(text: str, digits: str, region: str) -> PhoneCheck:
+    """A number written with neither + nor 00: valid with the region's code or with its
+    leading digits read as one, or through a trunk prefix (098765...)."""
     national = f"+{_country_code(region)}{digits}"
     for candidate in (national, "+" + digits):  # 9876543210, then 919876543210
         if _E164_SHAPE.fullmatch(candidate) and _e164_verdict(candidate) is True:
@@ -295,22 +304,21 @@ def _e164_verdict(text: str) -> Literal[True] | str | None:
 
     Validity comes from `phone_patterns` (phonenumbers' own metadata compiled into one
     pattern per country code) instead of `phonenumbers.is_valid_number`, which costs about
-    seven times as much; phonenumbers is asked only why a number is invalid. E.164 codes
-    are prefix-free, so at most one of the 1-3 digit prefixes is one. It is unsure, and the
-    caller asks `parse`, where `parse` could read the text differently: leading zeros (Italy).
+    seven times as much; phonenumbers is asked only why a number is invalid. It is unsure,
+    and the caller asks `parse`, where `parse` could read the text differently: leading
+    zeros (Italy).
     Without them the number's E.164 form is the text itself. Property tests hold its verdicts
     to `parse`'s and to `is_valid_number`'s. Cached: a number written three ways is one number.
     """
-    for size in (1, 2, 3):
-        code = int(text[1:1 + size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            national = text[1 + size:]
-            if not national or national[0] == "0":
-                return None
-            if is_valid_e164(text):
-                return True
-            return _length_reason(code, len(national))
-    return _POSSIBLE_REASONS[phonenumbers.ValidationResult.INVALID_COUNTRY_CODE]
+    code = code_of_e164(text)
+    if code is None:
+        return _POSSIBLE_REASONS[phonenumbers.ValidationResult.INVALID_COUNTRY_CODE]
+    national = text[1 + len(str(code)):]
+    if not national or national[0] == "0":
+        return None
+    if is_valid_e164(text):
+        return True
+    return _length_reason(code, len(national))
 
 
 def clear_caches() -> None:
