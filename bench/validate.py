@@ -15,7 +15,9 @@ ID's format (and, but for pydantic, its uniqueness), the people format, a resolv
 summary and an escalated ticket's two names.
 
 Each approach runs in its own process, so its peak RSS is its own; its time is the CPU time of
-the best of 5 runs (on a machine others share, wall time is mostly waiting for a core).
+its best of 7 runs (on a machine others share, wall time is mostly waiting for a core), the
+three processes taking turns run by run, so that a stretch where the machine is slow slows
+each of them rather than whichever ran then.
 Accuracy is measured on the phone column against the planted ground truth: how many invalid
 numbers each approach catches (recall) and how many valid ones it flags (false alarms). The
 pydantic and pandera baselines are kept as first written: they are what sheetsync is measured
@@ -270,22 +272,51 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def worker(approach: str, rows: int, seed: int, repeat: int, per_seller: int) -> dict[str, Any]:
+def worker(approach: str, rows: int, seed: int, per_seller: int) -> None:
+    """One approach in a process of its own: set up, then one timed run per line on stdin,
+    its CPU seconds a line on stdout; at end of input, the figures as one JSON line."""
     data, bad_phone = generate(rows, seed, per_seller)
     run = APPROACHES[approach]()
     run(data[:1000])  # warm up: imports, phone metadata, pandas' first-call costs
     before = _rss_mb()
     best = float("inf")
     flagged: set[int] = set()
-    for _ in range(repeat):
+    print("ready", flush=True)
+    for _ in sys.stdin:
         start = time.process_time()  # CPU time: on a shared machine, wall time is mostly
         flagged = run(data)  # waiting for a core
-        best = min(best, time.process_time() - start)
+        spent = time.process_time() - start
+        best = min(best, spent)
+        print(spent, flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"approach": approach, "rows": rows, "seconds": best, "rows_per_s": rows / best,
-            "peak_rss_mb": peak, "rss_before_mb": before,
-            "caught": len(flagged & bad_phone), "invalid": len(bad_phone),
-            "false_alarms": len(flagged - bad_phone)}
+    print(json.dumps({
+        "approach": approach, "rows": rows, "seconds": best, "rows_per_s": rows / best,
+        "peak_rss_mb": peak, "rss_before_mb": before, "caught": len(flagged & bad_phone),
+        "invalid": len(bad_phone), "false_alarms": len(flagged - bad_phone)}))
+
+
+def compare(rows: int, seed: int, per_seller: int, rounds: int) -> list[dict[str, Any]]:
+    """Each approach's best of `rounds` runs, the runs taken in turn (one of each approach per
+    round): a machine that slows for a while slows them all, not the one that ran then."""
+    workers = [subprocess.Popen(
+        [sys.executable, __file__, "--worker", approach, "--rows", str(rows), "--seed",
+         str(seed), "--per-seller", str(per_seller)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for approach in APPROACHES]
+    for process in workers:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    for _ in range(rounds):
+        for process in workers:
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write("run\n")
+            process.stdin.flush()
+            process.stdout.readline()
+    results = []
+    for process in workers:
+        out, _ = process.communicate()
+        if process.returncode:
+            raise SystemExit(f"a worker failed (exit {process.returncode})")
+        results.append(json.loads(out.splitlines()[-1]))
+    return results
 
 
 def e164_samples(count: int, seed: int) -> list[str]:
@@ -341,29 +372,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=7, help="runs of each approach")
     parser.add_argument("--prove", type=int, default=1_000_000,
                         help="numbers to hold phone_patterns to phonenumbers on (0: skip)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--per-seller", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        repeat = 5
-        print(json.dumps(worker(args.worker, args.rows[0], args.seed, repeat, args.per_seller)))
+        worker(args.worker, args.rows[0], args.seed, args.per_seller)
         return
-    print(f"seller-support trackers, seed {args.seed}; best of 5 runs, each from a cold start, "
-          "in CPU seconds")
+    print(f"seller-support trackers, seed {args.seed}; best of {args.rounds} runs, each from a "
+          "cold start, the approaches taking turns, in CPU seconds")
     for shape, per_seller in SHAPES.items():
         print(f"\n{shape}")
         print(f"{'rows':>8}  {'approach':<22} {'rows/s':>10} {'CPU s':>8} {'peak RSS MB':>12} "
               f"{'data MB':>8}  {'invalid phones caught':>22} {'false alarms':>12}")
         for rows in args.rows:
-            results = []
-            for approach in APPROACHES:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--worker", approach, "--rows", str(rows),
-                     "--seed", str(args.seed), "--per-seller", str(per_seller)],
-                    capture_output=True, text=True, check=True)
-                results.append(json.loads(out.stdout))
+            results = compare(rows, args.seed, per_seller, args.rounds)
             for r in results:
                 print(f"{rows:>8}  {r['approach']:<22} {r['rows_per_s']:>10,.0f} "
                       f"{r['seconds']:>8.3f} {r['peak_rss_mb']:>12.0f} {r['rss_before_mb']:>8.0f}  "
