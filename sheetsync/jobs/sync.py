@@ -25,6 +25,7 @@ from sheetsync.core.cells import CellMark, CellWrite
 from sheetsync.config import Config
 from sheetsync.integrations.dispatch import Sinks, TaskTracker, hand_off, open_sinks
 from sheetsync.core.effects import Effect
+from sheetsync.core.perf import release_free_memory
 from sheetsync.errors import TrackerError
 from sheetsync.core.delta import Changes, LastCycle, changes, position_of
 from sheetsync.core.identity import Identity, carry, identify
@@ -194,8 +195,11 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
                          levels=diffed.levels)
         if memory is not None:
             memory.keep(kept)
-    return _report(view, scope, diffed, plan, lap, delivered=delivered, writes=written.writes,
-                   skipped=written.skipped)
+    report = _report(view, scope, diffed, plan, lap, delivered=delivered,
+                     writes=written.writes, skipped=written.skipped)
+    del view, scope, diffed, plan, kept, written
+    release_free_memory()  # what the cycle let go of, before the daemon sleeps
+    return report
 
 
 #: A cycle's steps, in order, as `run_sync` reports its progress.
