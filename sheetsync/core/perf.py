@@ -48,7 +48,7 @@ def release_free_memory() -> None:
     A cycle over a 100k-row tab frees a read of well over 100 MB (the response, its parse).
     glibc keeps freed heap pages, and after the first large free it serves later large blocks
     from the heap too (its mmap threshold rises), so a daemon that sleeps between cycles would
-    go on holding its busiest cycle's memory: about 200 MB more than it keeps at 100k rows.
+    go on holding its busiest cycle's memory (up to about 100 MB more at 100k rows).
     """
     trim = _malloc_trim()
     if trim is not None:
