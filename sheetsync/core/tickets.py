@@ -70,7 +70,7 @@ def tracked_fields(sheet: Sheet) -> list[dict[str, str | None]]:
         columns.append((role, [seen[v] if v in seen else seen.setdefault(v, canonical(v))
                                for v in values]))
     count = len(sheet.numbers)
-    flagged = [sheet.where(getattr(sheet.schema.classify, flag)) for flag in FLAGS]
+    flagged = [set(sheet.where(getattr(sheet.schema.classify, flag))) for flag in FLAGS]
     names = (*TRACKED, *FLAGS)
     cells = [*(values if values is not None else repeat(None, count) for _, values in columns),
              *([YES if i in rows else None for i in range(count)] for rows in flagged)]
