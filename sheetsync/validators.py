@@ -246,7 +246,7 @@ def _tails(suspects: Iterable[Any], column: Column, cell_check: CellCheck | None
             if column.required:
                 tails[value] = required
         elif cell_check is not None and (issue := cell_check(value)) is not None:
-            tails[value] = (issue.code, issue.message, shown, issue.suggestion)
+            tails[value] = _tail_of(issue, shown)
     return tails
 
 

@@ -318,18 +318,18 @@ def _e164_verdict(text: str) -> Literal[True] | str | None:
         return None
     if is_valid_e164(text):
         return True
-    if national.startswith(_national_prefix(code)):
+    prefix = _national_prefix(code)
+    if prefix and national.startswith(prefix):
         return None  # parse would strip it (+1 1...): the reason is phonenumbers' own
     return _length_reason(code, len(national))
 
 
 @lru_cache(maxsize=None)
-def _national_prefix(code: int) -> str:
-    """The national prefix of the code's main region (1 for +1); a digit no number starts
-    with ("-") where it has none."""
+def _national_prefix(code: int) -> str | None:
+    """The national prefix of the code's main region (1 for +1), if it has one."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(
         phonenumbers.region_code_for_country_code(code), None)
-    return (metadata.national_prefix if metadata is not None else None) or "-"
+    return metadata.national_prefix if metadata is not None else None
 
 
 def clear_caches() -> None:
