@@ -1,4 +1,4 @@
-"""core.perf: what a cycle frees goes back to the OS before the daemon sleeps."""
+"""core.perf: what a cycle frees goes back to the OS, before the daemon sleeps and as it goes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from sheetsync.core.perf import _malloc_trim, release_free_memory
+from sheetsync.core.perf import _glibc, _pinned_threshold, release_free_memory
 
 # A cycle's pattern: a big response freed (glibc then raises its mmap threshold), then many
 # large blocks from the heap, all freed but the last, which pins the heap's top.
@@ -33,8 +33,34 @@ CYCLE = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(_malloc_trim() is None or not sys.platform.startswith("linux"),
-                    reason="glibc's malloc_trim is Linux only")
+GLIBC = pytest.mark.skipif(_glibc() is None or not sys.platform.startswith("linux"),
+                           reason="glibc's malloc_trim and mallopt are Linux only")
+
+# A later cycle's pattern: the last response freed, then the next one, with small objects
+# made after it (its parse), freed while they live on.
+LATER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from sheetsync.core.perf import keep_large_blocks_apart
+
+    def rss_mb():
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+
+    if sys.argv[1] == "pinned":
+        keep_large_blocks_apart()
+    response = b"x" * (24 << 20)
+    del response
+    response = b"y" * (20 << 20)
+    parse = [bytearray(600) for _ in range(2000)]
+    before = rss_mb()
+    del response
+    print(before - rss_mb())
+""")
+
+
+@GLIBC
 def test_a_cycles_freed_heap_goes_back_to_the_os() -> None:
     out = subprocess.run([sys.executable, "-c", CYCLE], capture_output=True, text=True,
                          check=True).stdout
@@ -42,11 +68,24 @@ def test_a_cycles_freed_heap_goes_back_to_the_os() -> None:
     assert held - after > 150  # MB: the 199 freed blocks, no longer resident
 
 
+@GLIBC
+def test_a_freed_response_is_unmapped_at_once_with_the_threshold_kept() -> None:
+    def freed(mode: str) -> float:
+        out = subprocess.run([sys.executable, "-c", LATER, mode], capture_output=True,
+                             text=True, check=True).stdout
+        return float(out)
+
+    assert freed("pinned") > 18  # MB: the 20 MB body, no longer resident
+    assert freed("glibc's own") < 2  # carved from the heap, behind the parse: still held
+
+
 def test_without_glibc_releasing_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
-    _malloc_trim.cache_clear()
+    _glibc.cache_clear()
+    _pinned_threshold.cache_clear()
     monkeypatch.setattr("ctypes.CDLL", lambda name: (_ for _ in ()).throw(OSError("no libc")))
     try:
         release_free_memory()  # nothing to call, nothing raised
-        assert _malloc_trim() is None
+        assert _glibc() is None and _pinned_threshold() is False
     finally:
-        _malloc_trim.cache_clear()
+        _glibc.cache_clear()
+        _pinned_threshold.cache_clear()

@@ -25,7 +25,7 @@ from sheetsync.core.cells import CellMark, CellWrite
 from sheetsync.config import Config
 from sheetsync.integrations.dispatch import Sinks, TaskTracker, hand_off, open_sinks
 from sheetsync.core.effects import Effect
-from sheetsync.core.perf import release_free_memory
+from sheetsync.core.perf import keep_large_blocks_apart, release_free_memory, without_gc
 from sheetsync.errors import TrackerError
 from sheetsync.core.delta import Changes, LastCycle, changes, position_of
 from sheetsync.core.identity import Identity, carry, identify
@@ -33,7 +33,6 @@ from sheetsync.core.incidents import Incident, Report, detect, is_problem
 from sheetsync.core.incidents import effects as incident_effects
 from sheetsync.core.incidents import note as incident_note
 from sheetsync.integrations.clickup import ClickUpFault
-from sheetsync.core.perf import without_gc
 from sheetsync.core.privacy import mask_free_text, mask_phone
 from sheetsync.core.rules import (
     CLICKUP_TASK,
@@ -150,6 +149,7 @@ def run_sync(config: Config, now: datetime, *, dry_run: bool = False,
     nothing once it is lost. With a `memory`, a cycle after another redoes only what changed.
     `progress` hears each of the STEPS as it starts: (step, steps done, len(STEPS)).
     """
+    keep_large_blocks_apart()  # a cycle's large blocks go back to the OS when freed
     lap = _Laps()
     step = _stepper(progress)
     step("reading the tracker")
