@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sheetsync.core.google_cells import (
-    SmallCells,
     a1,
-    cell_value,
     column_runs,
     from_serial,
+    grid_data,
     in_batches,
     mark_rule,
+    narrow_cells,
+    narrow_note,
+    narrow_value,
     padded,
     read_serials,
     reconcile_rules,
@@ -163,19 +167,41 @@ def test_the_highlight_formula_names_the_column_and_reads_sync_notes() -> None:
                                "endColumnIndex": 3}]
 
 
+def _plain_value(cell: dict[str, Any]) -> Any:
+    """A CellData's value as the values API's UNFORMATTED_VALUE gives it, from its dicts."""
+    effective = cell.get("effectiveValue") or {}
+    for kind in ("stringValue", "numberValue", "boolValue"):
+        if kind in effective:
+            return effective[kind]
+    return "#ERROR" if "errorValue" in effective else ""
+
+
 def test_a_narrow_read_parsed_small_reads_as_the_plain_parse() -> None:
     rows = [{"values": [{"effectiveValue": {"stringValue": "Pending"}}]}, {},
             {"values": [{"effectiveValue": {"numberValue": 3}, "note": "a person's"}]},
             {"values": [{"effectiveValue": {"numberValue": 3.0}}]},
             {"values": [{"effectiveValue": {"boolValue": True}}]},
             {"values": [{"effectiveValue": {"errorValue": {"type": "DIVIDE_BY_ZERO"}}}]},
-            {"values": [{"effectiveValue": {"stringValue": "Pending"}}]}, {"values": []}]
+            {"values": [{"effectiveValue": {"errorValue": {"type": "ERROR", "message": "x"}},
+                         "note": "broken"}]},
+            {"values": [{"note": "on an empty cell"}]},
+            {"values": [{"effectiveValue": {"stringValue": "{}"}}]},
+            {"values": [{"effectiveValue": {"stringValue": "Pending"}}]}, {"values": []},
+            {"values": [{}]}]
     text = json.dumps({"sheets": [{"data": [{"startRow": 1, "startColumn": 4,
-                                             "rowData": rows}]}]})
+                                             "rowData": rows}, {}]}]})
     plain = [(r.get("values") or [{}])[0] for r in json.loads(text)["sheets"][0]["data"][0][
         "rowData"]]
-    small = json.loads(text, object_hook=SmallCells())["sheets"][0]["data"][0]
-    assert small["startColumn"] == 4
-    assert [(cell_value(c), type(cell_value(c)), c.get("note")) for c in small["rowData"]] == \
-        [(cell_value(c), type(cell_value(c)), c.get("note")) for c in plain]
-    assert small["rowData"][0] is small["rowData"][6]  # equal cells: one dict
+    data = grid_data(json.loads(text, object_hook=narrow_cells))
+    assert len(data) == 1 and data[0]["startColumn"] == 4  # the empty GridData left out
+    small = data[0]["rowData"]
+    assert [(narrow_value(c), type(narrow_value(c)), narrow_note(c)) for c in small] == \
+        [(_plain_value(c), type(_plain_value(c)), c.get("note", "")) for c in plain]
+    # a cell is its value: a text is the one interned string, not a dict of its own
+    assert small[0] is small[9] is sys.intern("Pending") and small[1] == small[10] == ""
+
+
+def test_an_answer_without_grid_data_has_none() -> None:
+    for answer in ({}, {"sheets": []}, {"sheets": [{}]}, {"sheets": [{"data": [{}]}]}):
+        parsed = json.loads(json.dumps(answer), object_hook=narrow_cells)
+        assert grid_data(parsed) == []

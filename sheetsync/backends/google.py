@@ -36,14 +36,16 @@ from sheetsync.core.cells import NOTE_SECTION, CellMark, CellWrite, merged_note
 from sheetsync.core.google_cells import (
     Key,
     a1,
-    cell_value,
     column_range,
     column_runs,
     dropdown,
     dated,
+    grid_data,
     in_batches,
     key_of,
     mark_rule,
+    narrow_note,
+    narrow_value,
     note_cell,
     padded,
     read_serial,
@@ -305,17 +307,17 @@ class GoogleSheet:
             now = self._cells(wanted)
             kinds = dated(header, self.schema)
             if all(key_of(self._value(r, k)) == key_of(
-                    read_serial(cell_value(now.get((k, r), {})), kinds[k], self._zone())
-                    if k in kinds else cell_value(now.get((k, r), {})))
+                    read_serial(narrow_value(now.get((k, r), "")), kinds[k], self._zone())
+                    if k in kinds else narrow_value(now.get((k, r), "")))
                    for r in targets for k in key_columns):
                 found = {row: row for row in targets}
-                at = lambda column, row: now.get((column, row), {})  # noqa: E731
+                at = lambda column, row: now.get((column, row), "")  # noqa: E731
         if at is None:
             # Many rows, or one that moved: the key columns whole, to find each row again.
             columns = sorted({*key_columns, *written, *(c for c, _ in marked)})
             fresh = self._narrow_read(columns, header_row)
             moved = [column_letter(c) for c in columns
-                     if not same_value(header[c], _at(fresh, c, 0, "value"))]
+                     if not same_value(header[c], narrow_value(_cell(fresh, c, 0)))]
             if moved:
                 return (f"column{'s' if len(moved) > 1 else ''} {', '.join(moved)} moved or "
                         "changed while sheetsync was writing; it writes next cycle")
@@ -330,7 +332,7 @@ class GoogleSheet:
             column = where.get(normalize(c.column), added.get(c.column))
             there = found.get(c.row)
             if column is None or there is None or (column in written and not same_value(
-                    self._value(c.row, column), cell_value(at(column, there)))):
+                    self._value(c.row, column), narrow_value(at(column, there)))):
                 left += 1  # its row is lost, or a person typed in the cell meanwhile
                 continue
             values[(there, column)] = shared_cell(made, value_cell, c.value)
@@ -341,7 +343,7 @@ class GoogleSheet:
                 left += 1
                 continue
             # A column this write adds holds no note yet (a suggestion's reason, say).
-            current = None if m.column in added else at(column, there).get("note") or None
+            current = None if m.column in added else narrow_note(at(column, there)) or None
             if (note := merged_note(current, m.note)) != current:
                 notes[(there, column)] = shared_cell(made_notes, note_cell, note)
         requests_ = self._added_columns(sheet, header_row, added, values)
@@ -357,13 +359,13 @@ class GoogleSheet:
         return None
 
     def _find_rows(self, header: Sequence[Any], header_row: int, keys: Sequence[int | None],
-                   fresh: Mapping[int, Sequence[Mapping[str, Any]]], rows: set[int]
+                   fresh: Mapping[int, Sequence[Any]], rows: set[int]
                    ) -> dict[int, int]:
         """Where each row read at `rows` is now, by its key cells then and now."""
         zone, kinds = self._zone(), dated(header, self.schema)
         length = max((len(v) for v in fresh.values()), default=1)
-        now_columns = [[key_of(read_serial(cell_value(cell), kinds[c], zone) if c in kinds
-                               else cell_value(cell)) for cell in fresh.get(c, ())]
+        now_columns = [[key_of(read_serial(narrow_value(cell), kinds[c], zone) if c in kinds
+                               else narrow_value(cell)) for cell in fresh.get(c, ())]
                        + [""] * (length - len(fresh.get(c, ())))
                        if c is not None else [""] * length for c in keys]
         now = {header_row + i: key for i, key in enumerate(zip(*now_columns)) if i}
@@ -605,35 +607,32 @@ class GoogleSheet:
                 if (p := _position(column(k), where)) is not None and p != ticket]
         return [ticket, *dict.fromkeys(rest)]
 
-    def _cells(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
-        """A few cells, by (column, row), values and notes, in one request (a range each)."""
-        found: dict[tuple[int, int], dict[str, Any]] = {}
+    def _cells(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        """A few cells, by (column, row), values and notes (narrow cells: `narrow_cells`),
+        in one request (a range each)."""
         if not wanted:
-            return found
-        ranges = sorted(wanted)
-        answer = self._call(lambda: self.client.fetch_sheet_metadata(
-            self.spreadsheet_id, params={
-                "ranges": [a1(self.tab, f"{column_letter(c)}{r}") for c, r in ranges],
-                "fields": NARROW_FIELDS}))
-        for data in answer.get("sheets", [{}])[0].get("data", []):
-            cell = ((data.get("rowData") or [{}])[0].get("values") or [{}])[0]
-            found[(data.get("startColumn", 0), data.get("startRow", 0) + 1)] = cell
-        return found
+            return {}
+        ranges = [a1(self.tab, f"{column_letter(c)}{r}") for c, r in sorted(wanted)]
+        return {(data.get("startColumn", 0), data.get("startRow", 0) + 1):
+                (data.get("rowData") or [""])[0] for data in self._fetch_cells(ranges)}
 
     def _narrow_read(self, columns: Sequence[int], first: int, last: int = 0
-                     ) -> dict[int, list[dict[str, Any]]]:
-        """Each column's cells from row `first` (to `last`, or the end), values and notes,
-        in one request."""
+                     ) -> dict[int, list[Any]]:
+        """Each column's cells from row `first` (to `last`, or the end), values and notes
+        (narrow cells: `narrow_cells`), in one request."""
         if not columns:
             return {}
         end = str(last) if last else ""
         ranges = [a1(self.tab, f"{column_letter(c)}{first}:{column_letter(c)}{end}")
                   for c in columns]
+        return {data.get("startColumn", 0): data.get("rowData", [])
+                for data in self._fetch_cells(ranges)}
+
+    def _fetch_cells(self, ranges: Sequence[str]) -> list[dict[str, Any]]:
+        """The GridData of single-column ranges, their cells parsed small."""
         answer = self._call(lambda: self.client.fetch_cells(
             self.spreadsheet_id, params={"ranges": ranges, "fields": NARROW_FIELDS}))
-        # (each RowData is its cell already: see SmallCells)
-        return {data.get("startColumn", 0): data.get("rowData", [])
-                for data in answer.get("sheets", [{}])[0].get("data", [])}
+        return grid_data(answer)
 
     def _highlights(self, header: Sequence[Any], where: Mapping[str, int], header_row: int
                     ) -> list[dict[str, Any]]:
@@ -809,18 +808,10 @@ class GoogleSheet:
         return SheetsyncError(f"spreadsheet {sid}: Google Sheets answered {code}: {message}")
 
 
-def _cell(fresh: Mapping[int, Sequence[Mapping[str, Any]]], column: int, index: int
-          ) -> Mapping[str, Any]:
-    """A cell of the narrow read ({} when it is empty)."""
+def _cell(fresh: Mapping[int, Sequence[Any]], column: int, index: int) -> Any:
+    """A cell of the narrow read ("" when it is empty)."""
     cells = fresh.get(column, ())
-    return cells[index] if 0 <= index < len(cells) else {}
-
-
-def _at(fresh: Mapping[int, Sequence[Mapping[str, Any]]], column: int, index: int,
-        what: str) -> Any:
-    """A cell of the narrow read: its value or its note ("" when it is empty)."""
-    cell = _cell(fresh, column, index)
-    return cell_value(cell) if what == "value" else cell.get("note", "")
+    return cells[index] if 0 <= index < len(cells) else ""
 
 
 def _where(header: Sequence[Any]) -> dict[str, int]:

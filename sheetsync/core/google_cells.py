@@ -13,7 +13,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from sheetsync.core.setup import validation_message
 from sheetsync.schema import Schema, header_lookup, normalize
@@ -94,52 +94,56 @@ _VALUE_KINDS = frozenset({"stringValue", "numberValue", "boolValue"})
 _CELL_KEYS = frozenset({"effectiveValue", "note"})
 
 
-class SmallCells:
-    """A `json.loads` object_hook for a narrow read (one column a range): each RowData
-    becomes its one cell, and equal cells are one shared dict, texts interned.
+class Noted(NamedTuple):
+    """A narrow read's cell that holds a note: its value, and the note."""
 
-    A 1,000-edit write reads a few columns of a 100k-row tab whole; parsed as it comes,
-    that is two dicts and a list for every cell (about 350 MB at 100k rows and 8 columns).
-    Most cells of a column repeat (a Status, an empty Sync Notes), and every text the tab
-    read already holds is interned there. The cells are read-only, as everything that
-    reads them treats them.
+    value: Any
+    note: str
+
+
+def narrow_cells(found: dict[str, Any]) -> Any:
+    """A `json.loads` object_hook for a narrow read (one column a range, NARROW_FIELDS): each
+    RowData becomes its one cell, and a cell its value as the values API's UNFORMATTED_VALUE
+    gives it ("" when empty, "#ERROR" for an error), or `Noted` when it holds a note. (An
+    empty object reads as an empty cell wherever it stands: `grid_data` says which are not.)
+
+    A 1,000-edit write reads a few columns of a 100k-row tab whole. Parsed as it comes, that
+    is two dicts and a list for every cell (about 350 MB at 100k rows and 8 columns); as
+    values, a cell costs its slot in the column's list, and its text, interned, is the one the
+    tab read already holds.
     """
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._values: set[int] = set()  # the ids of the shared effectiveValues
-
-    def __call__(self, found: dict[str, Any]) -> Any:
-        keys = found.keys()
-        if len(found) == 1 and "values" in found:  # a RowData: its cell ({} when empty)
-            values = found["values"]
-            return values[0] if values else self({})
-        if len(found) == 1 and keys <= _VALUE_KINDS:  # an effectiveValue
-            ((kind, value),) = found.items()
-            value = sys.intern(value) if value.__class__ is str else value
-            shared = self._seen.setdefault((kind, value.__class__, value), {kind: value})
-            self._values.add(id(shared))
-            return shared
-        if keys <= _CELL_KEYS:
-            effective, note = found.get("effectiveValue"), found.get("note")
-            if (effective is not None and id(effective) not in self._values) or \
-                    (note is not None and note.__class__ is not str):
-                return found  # (an error value: kept as it came)
-            if note is not None:
-                found["note"] = note = sys.intern(note)
-            return self._seen.setdefault(("cell", id(effective), note), found)
-        return found
+    if len(found) == 1:
+        ((key, value),) = found.items()
+        if key == "values":  # a RowData
+            return value[0] if value else ""
+        if key in _VALUE_KINDS:  # an effectiveValue
+            return sys.intern(value) if value.__class__ is str else value
+        if key == "errorValue":
+            return "#ERROR"
+    if found.keys() <= _CELL_KEYS:  # a CellData ({}: an empty one)
+        value, note = found.get("effectiveValue", ""), found.get("note")
+        if value.__class__ is dict:
+            value = ""  # an effectiveValue of a kind the API may add: no value sheetsync reads
+        return Noted(value, sys.intern(note)) if note else value
+    return found
 
 
-def cell_value(cell: Mapping[str, Any]) -> Any:
-    """A CellData's computed value as the values API's UNFORMATTED_VALUE would give it."""
-    effective = cell.get("effectiveValue") or {}
-    for kind in ("stringValue", "numberValue", "boolValue"):
-        if kind in effective:
-            return effective[kind]
-    if "errorValue" in effective:
-        return "#ERROR"
-    return ""
+def grid_data(answer: Any) -> list[dict[str, Any]]:
+    """A narrow read's GridData, one a range (an empty one, parsed as an empty cell, left out:
+    its column holds nothing, not even its header)."""
+    sheets = answer.get("sheets") if answer.__class__ is dict else None
+    data = sheets[0].get("data") if sheets and sheets[0].__class__ is dict else None
+    return [d for d in data or () if d.__class__ is dict]
+
+
+def narrow_value(cell: Any) -> Any:
+    """A narrow read's cell's value."""
+    return cell.value if cell.__class__ is Noted else cell
+
+
+def narrow_note(cell: Any) -> str:
+    """A narrow read's cell's note ("" when it has none)."""
+    return cell.note if cell.__class__ is Noted else ""
 
 
 def same_value(a: Any, b: Any) -> bool:
