@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock_time
+from functools import partial
 from typing import Any
 
 import jsonschema
@@ -2112,8 +2113,14 @@ def _route(method: str, host: str, path: str) -> tuple[str, str]:
 
 def _response(request: requests.PreparedRequest, status: int, body: Any,
               headers: dict[str, str] | None = None) -> requests.Response:
+    """Google's JSON answer: indented two spaces a level, as Google's APIs answer unless the
+    query says prettyPrint=false (a standard parameter, default true)."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url or "").query)
+    pretty = query.get("prettyPrint", ["true"])[-1] != "false"
     return json_response(request, status, body, headers,
-                         content_type="application/json; charset=UTF-8")
+                         content_type="application/json; charset=UTF-8",
+                         dumps=partial(json.dumps, indent=2) if pretty else
+                         partial(json.dumps, separators=(",", ":")))
 
 
 def _error(request: requests.PreparedRequest, code: int, message: str,

@@ -96,6 +96,18 @@ def test_values_are_trimmed_padded_and_formatted_like_google(client: HTTPClient)
     assert empty == {"range": "'My Tab'!D1:D1000", "majorDimension": "ROWS"}  # no values
 
 
+def test_answers_are_indented_unless_the_query_says_pretty_print_false(
+        client: HTTPClient) -> None:
+    url = f"https://sheets.googleapis.com/v4/spreadsheets/{SID}/values:batchGet"
+    indented = client.request("get", url, params={"ranges": "Tickets"}).content
+    compact = client.request("get", url, params={"ranges": "Tickets",
+                                                 "prettyPrint": "false"}).content
+    assert indented.startswith(b'{\n  "spreadsheetId": ')  # Google's default: two spaces
+    assert b"\n" not in compact and b'":"' in compact
+    assert requests.models.complexjson.loads(indented) == \
+        requests.models.complexjson.loads(compact)
+
+
 def test_unformatted_values_keep_their_types(client: HTTPClient) -> None:
     (raw,) = value_ranges(client, ["Tickets!A2:H3"], valueRenderOption="UNFORMATTED_VALUE")
     assert raw["values"][0][1] == 919876543210

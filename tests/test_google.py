@@ -81,6 +81,15 @@ def test_a_changed_cycle_costs_one_read_one_narrow_read_and_one_write(
     assert tracker.fake.counts() == {"values.batchGet": 1}
 
 
+def test_every_request_asks_google_for_compact_json(tracker: GoogleTracker) -> None:
+    cycle(tracker)  # adoption: metadata, reads, the narrow read, batchUpdates
+    tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
+    cycle(tracker)  # a changed cycle: the probe, the read, the narrow read, the write
+    sent = [request.url or "" for request, _ in tracker.fake.exchanges]
+    assert len(sent) > 5 and all("prettyPrint=false" in url for url in sent)
+    assert all(b"\n" not in answer.content for _, answer in tracker.fake.exchanges)
+
+
 def test_flags_are_notes_and_a_conditional_highlight_that_keep_a_persons_own(
         tracker: GoogleTracker) -> None:
     phone = tracker.column("WhatsApp Number")

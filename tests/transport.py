@@ -42,11 +42,13 @@ def mounted(answer: Answer) -> Iterator[None]:
 
 def json_response(request: requests.PreparedRequest, status: int, body: Any,
                   headers: dict[str, str] | None = None,
-                  content_type: str = "application/json") -> requests.Response:
-    """An HTTP answer with a JSON body, for `request`, as the real adapter would return it."""
+                  content_type: str = "application/json",
+                  dumps: Callable[[Any], str] = json.dumps) -> requests.Response:
+    """An HTTP answer with a JSON body (written by `dumps`), for `request`, as the real
+    adapter would return it."""
     response = requests.Response()
     response.status_code = status
-    response._content = json.dumps(body).encode()
+    response._content = dumps(body).encode()
     response.headers = CaseInsensitiveDict({"Content-Type": content_type, **(headers or {})})
     response.url = request.url or ""
     response.request = request
