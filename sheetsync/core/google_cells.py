@@ -124,7 +124,7 @@ def narrow_cells(found: dict[str, Any]) -> Any:
         value, note = found.get("effectiveValue", ""), found.get("note")
         if value.__class__ is dict:
             value = ""  # an effectiveValue of a kind the API may add: no value sheetsync reads
-        return Noted(value, sys.intern(note)) if note else value
+        return Noted(value, sys.intern(note)) if note and note.__class__ is str else value
     return found
 
 
