@@ -5,6 +5,7 @@ every change, faults and quota look like Google's, and a body Google would rejec
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -104,8 +105,7 @@ def test_answers_are_indented_unless_the_query_says_pretty_print_false(
                                                  "prettyPrint": "false"}).content
     assert indented.startswith(b'{\n  "spreadsheetId": ')  # Google's default: two spaces
     assert b"\n" not in compact and b'":"' in compact
-    assert requests.models.complexjson.loads(indented) == \
-        requests.models.complexjson.loads(compact)
+    assert json.loads(indented) == json.loads(compact)
 
 
 def test_unformatted_values_keep_their_types(client: HTTPClient) -> None:

@@ -8,19 +8,22 @@ import textwrap
 
 import pytest
 
-from sheetsync.core.perf import _glibc, _pinned_threshold, release_free_memory
+from sheetsync.core.perf import _glibc, keep_large_blocks_apart, release_free_memory
 
-# A cycle's pattern: a big response freed (glibc then raises its mmap threshold), then many
-# large blocks from the heap, all freed but the last, which pins the heap's top.
-CYCLE = textwrap.dedent("""
-    import sys
+#: What each script below measures with: this process's resident memory in MB.
+RSS_MB = textwrap.dedent("""
     from pathlib import Path
-    from sheetsync.core.perf import release_free_memory
 
     def rss_mb():
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
+""")
+
+# A cycle's pattern: a big response freed (glibc then raises its mmap threshold), then many
+# large blocks from the heap, all freed but the last, which pins the heap's top.
+CYCLE = RSS_MB + textwrap.dedent("""
+    from sheetsync.core.perf import release_free_memory
 
     response = b"x" * (16 << 20)
     del response
@@ -38,15 +41,9 @@ GLIBC = pytest.mark.skipif(_glibc() is None or not sys.platform.startswith("linu
 
 # A later cycle's pattern: the last response freed, then the next one, with small objects
 # made after it (its parse), freed while they live on.
-LATER = textwrap.dedent("""
+LATER = RSS_MB + textwrap.dedent("""
     import sys
-    from pathlib import Path
     from sheetsync.core.perf import keep_large_blocks_apart
-
-    def rss_mb():
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
 
     if sys.argv[1] == "pinned":
         keep_large_blocks_apart()
@@ -81,11 +78,11 @@ def test_a_freed_response_is_unmapped_at_once_with_the_threshold_kept() -> None:
 
 def test_without_glibc_releasing_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
     _glibc.cache_clear()
-    _pinned_threshold.cache_clear()
+    keep_large_blocks_apart.cache_clear()
     monkeypatch.setattr("ctypes.CDLL", lambda name: (_ for _ in ()).throw(OSError("no libc")))
     try:
         release_free_memory()  # nothing to call, nothing raised
-        assert _glibc() is None and _pinned_threshold() is False
+        assert _glibc() is None and keep_large_blocks_apart() is False
     finally:
         _glibc.cache_clear()
-        _pinned_threshold.cache_clear()
+        keep_large_blocks_apart.cache_clear()

@@ -42,9 +42,14 @@ def without_gc(function: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def keep_large_blocks_apart() -> None:
+M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+DEFAULT_MMAP_THRESHOLD = 128 * 1024  # bytes: glibc's own default, kept from moving
+
+
+@lru_cache(maxsize=1)
+def keep_large_blocks_apart() -> bool:
     """Pin glibc's mmap threshold at its default (128 KiB), once per process, where there is
-    glibc.
+    glibc (False where there is none, or it refused).
 
     glibc raises the threshold each time a block above it is freed, up to 32 MiB (mallopt(3),
     M_MMAP_THRESHOLD). After a cycle frees its first response body, later bodies and the big
@@ -53,7 +58,8 @@ def keep_large_blocks_apart() -> None:
     100k-row cycle then peaks about 80 MB higher. Setting the threshold explicitly turns the
     adjustment off (mallopt(3)), so each large block is mapped apart and unmapped when freed.
     """
-    _pinned_threshold()
+    libc = _glibc()
+    return libc is not None and bool(libc.mallopt(M_MMAP_THRESHOLD, DEFAULT_MMAP_THRESHOLD))
 
 
 def release_free_memory() -> None:
@@ -66,16 +72,6 @@ def release_free_memory() -> None:
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)
-
-
-M_MMAP_THRESHOLD = -3  # glibc's malloc.h
-DEFAULT_MMAP_THRESHOLD = 128 * 1024  # bytes: glibc's own default, kept from moving
-
-
-@lru_cache(maxsize=1)
-def _pinned_threshold() -> bool:
-    libc = _glibc()
-    return libc is not None and bool(libc.mallopt(M_MMAP_THRESHOLD, DEFAULT_MMAP_THRESHOLD))
 
 
 @lru_cache(maxsize=1)
