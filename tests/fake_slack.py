@@ -17,6 +17,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
 import socket
 import time
 import urllib.parse
@@ -90,10 +91,14 @@ class FakeSlack:
             self._last_ts = max((float(m["ts"]) for m in self.messages), default=0.0)
 
     def save(self) -> None:
+        """Written whole, then renamed into place: a test (or a replica) loading it while a
+        daemon saves reads the workspace before or after, never a half-written file."""
         if self.path is not None:
-            self.path.write_text(json.dumps({"messages": self.messages, "faults": [
+            part = self.path.with_name(f"{self.path.name}.{os.getpid()}.part")
+            part.write_text(json.dumps({"messages": self.messages, "faults": [
                 f.__dict__ for f in self.faults], "ephemeral": self.ephemeral,
                 "views": self.views}), encoding="utf-8")
+            os.replace(part, self.path)
 
     # --- what a test looks at ----------------------------------------------------------------
 
