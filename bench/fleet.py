@@ -263,7 +263,7 @@ def google_fleet(trackers: int, rows: int, minutes: float, lag: float,
     from sheetsync.config import load_configs
     from sheetsync.integrations.quota import Pool
     from sheetsync.state import StateStore
-    from tests.fake_google import SPREADSHEET_ID, FakeSheets
+    from tests.fake_google import READS, SPREADSHEET_ID, FakeSheets
 
     warp = Warp(trackers + 1)
     fake = FakeSheets(clock=warp.now, serve_tokens=True, version_lag=lag)
@@ -390,7 +390,7 @@ def google_fleet(trackers: int, rows: int, minutes: float, lag: float,
         "minutes": window, "wall_s": wall, "rate_limited": fake.rate_limited,
         "edits": len(edits), "latency": latency,
         "reads_per_min": sum(1 for _, op in measured
-                             if op in ("values.batchGet", "spreadsheets.get")) / window,
+                             if op in READS) / window,
         "writes_per_min": sum(1 for _, op in measured
                               if op in ("batchUpdate", "values.batchUpdate")) / window,
         "drive_per_min": sum(1 for _, op in measured if op == "files.get") / window,

@@ -82,7 +82,7 @@ HEADER = ["WhatsApp Number", "Seller Name", "Issue Type", "Description", "Status
           "ClickUp Task ID"]  # the seller-support preset's columns a person fills in
 GOOGLE_HOSTS = ("sheets.googleapis.com", "www.googleapis.com")
 TOKEN_HOST = "oauth2.googleapis.com"
-SHEETS_READS = ("spreadsheets.get", "values.batchGet")
+SHEETS_READS = ("spreadsheets.get", "spreadsheets.getByDataFilter", "values.batchGet")
 SHEETS_WRITES = ("batchUpdate", "values.batchUpdate")
 QUOTA = 60  # requests per minute per user, reads and writes each
 #: The 100k-row ticks' peak RSS (MB) before the memory work (texts interned at the read, the
@@ -562,7 +562,7 @@ def _pct(per_minute: float) -> str:
 def report_cycles(results: list[dict[str, Any]]) -> None:
     print("\nRequests per tick, counted by the fake (a tick: the Drive probe, then a cycle if "
           "the version moved)")
-    print(f"{'rows':>8}  {'tick':<16} {'files.get':>9} {'s.get':>6} {'batchGet':>8} "
+    print(f"{'rows':>8}  {'tick':<16} {'files.get':>9} {'s.get':>6} {'byFilter':>8} {'batchGet':>8} "
           f"{'batchUpd':>8} {'v.batchUpd':>10} {'Sheets r/w':>10}  {'sent KB':>8} "
           f"{'recv KB':>8}  {'cells written':>13}  notes")
     for result in results:
@@ -573,7 +573,8 @@ def report_cycles(results: list[dict[str, Any]]) -> None:
                 f"{t['findings']:,} findings, {t['transitions']:,} transitions" + (
                     f", write skipped: {t['skipped']}" if t["skipped"] else "")
             print(f"{result['rows']:>8,}  {t['tick']:<16} {r['files.get']:>9} "
-                  f"{r['spreadsheets.get']:>6} {r['values.batchGet']:>8} {r['batchUpdate']:>8} "
+                  f"{r['spreadsheets.get']:>6} {r['spreadsheets.getByDataFilter']:>8} "
+                  f"{r['values.batchGet']:>8} {r['batchUpdate']:>8} "
                   f"{r['values.batchUpdate']:>10} {f'{reads}/{writes}':>10}  "
                   f"{_kb(t['sent']):>8} {_kb(t['received']):>8}  "
                   f"{t['value_cells'] + t['note_cells']:>13,}  {notes}")
@@ -650,8 +651,8 @@ def report_targets(results: list[dict[str, Any]], quota_runs: list[dict[str, Any
                 checks.append((f"{rows:,} rows, after its write: 1 read, no write (got "
                                f"{reads}/{writes})", (reads, writes) == (1, 0)))
             elif t["tick"].endswith("edits"):
-                wanted = {"values.batchGet": 1, "spreadsheets.get": 1, "batchUpdate": 1} \
-                    if writes else {"values.batchGet": 1}
+                wanted = {"values.batchGet": 1, "spreadsheets.getByDataFilter": 1,
+                          "batchUpdate": 1} if writes else {"values.batchGet": 1}
                 got = {k: v for k, v in r.items() if k != "files.get"}
                 checks.append((f"{rows:,} rows, {t['tick']}: one full read, one narrow read, "
                                f"one write (got {got})", got == wanted))

@@ -53,17 +53,19 @@ SHEETS_HOST, DRIVE_HOST, TOKEN_HOST = ("sheets.googleapis.com", "www.googleapis.
                                        "oauth2.googleapis.com")
 SERVICE_ACCOUNT = "sheetsync@fake-project.iam.gserviceaccount.com"
 EPOCH = datetime(1899, 12, 30)  # serial number 0, as in Lotus 1-2-3 and every spreadsheet since
-READS = ("spreadsheets.get", "values.batchGet")
+READS = ("spreadsheets.get", "spreadsheets.getByDataFilter", "values.batchGet")
 WRITES = ("batchUpdate", "values.batchUpdate")
 #: operation -> (api, discovery method id)
 OPERATIONS = {
     "spreadsheets.get": ("sheets", "sheets.spreadsheets.get"),
+    "spreadsheets.getByDataFilter": ("sheets", "sheets.spreadsheets.getByDataFilter"),
     "values.batchGet": ("sheets", "sheets.spreadsheets.values.batchGet"),
     "batchUpdate": ("sheets", "sheets.spreadsheets.batchUpdate"),
     "values.batchUpdate": ("sheets", "sheets.spreadsheets.values.batchUpdate"),
     "files.get": ("drive", "drive.files.get"),
 }
-FAULT_KINDS = ("429", "429-retry-after", "500", "503", "timeout", "timeout-after-apply", "drop")
+FAULT_KINDS = ("400", "429", "429-retry-after", "500", "503", "timeout", "timeout-after-apply",
+               "drop")
 STATUSES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
             404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 UNAUTHENTICATED = ("Request had invalid authentication credentials. Expected OAuth 2 access "
@@ -1063,6 +1065,8 @@ class FakeSheets:
             if kind in ("429", "429-retry-after"):
                 return self._quota_exceeded(request, operation,
                                             {"Retry-After": "7"} if "retry" in kind else {})
+            if kind == "400":  # Google's answer to a request it will not serve as asked
+                return _error(request, 400, "Request contains an invalid argument.")
             if kind in ("500", "503"):
                 return self._server_error(request, api, int(kind))
         book = self.spreadsheets.get(spreadsheet_id)
@@ -1082,7 +1086,9 @@ class FakeSheets:
         response_schema = discovery.response_schema(api, method_id)
         try:
             mask: Mask | None = None  # spreadsheets.get and files.get apply theirs themselves
-            if "fields" in params and operation not in ("spreadsheets.get", "files.get"):
+            if "fields" in params and operation not in ("spreadsheets.get",
+                                                        "spreadsheets.getByDataFilter",
+                                                        "files.get"):
                 mask = parse_mask(params["fields"])  # before applying: a bad mask changes nothing
                 check_mask(api, str(response_schema), mask)
             result = getattr(self, "_" + operation.replace(".", "_"))(book, params, body or {})
@@ -1210,6 +1216,19 @@ class FakeSheets:
         picked: Json = select(self._spreadsheet_json(book, params.get("ranges"), grid, cells),
                               mask)
         return picked
+
+    def _spreadsheets_getByDataFilter(self, book: Spreadsheet, params: dict[str, Any],
+                                      body: Json) -> Json:
+        """spreadsheets.get with its ranges in the body, as A1 data filters (the only kind the
+        fake serves: sheetsync sends no other); grid data only with a field mask naming it,
+        or includeGridData."""
+        ranges = []
+        for found in body.get("dataFilters", []):
+            if set(found) != {"a1Range"}:
+                raise Invalid(f"the fake serves only a1Range data filters, got {found}")
+            ranges.append(found["a1Range"])
+        asked = {"includeGridData": str(body.get("includeGridData", False)).lower()}
+        return self._spreadsheets_get(book, {**asked, **params, "ranges": ranges}, {})
 
     def _values_batchGet(self, book: Spreadsheet, params: dict[str, Any], body: Json) -> Json:
         out: Json = {"spreadsheetId": book.spreadsheet_id}
@@ -2099,6 +2118,8 @@ def _route(method: str, host: str, path: str) -> tuple[str, str]:
         for suffix, verb, operation in (("/values:batchGet", "GET", "values.batchGet"),
                                         ("/values:batchUpdate", "POST", "values.batchUpdate"),
                                         (":batchUpdate", "POST", "batchUpdate"),
+                                        (":getByDataFilter", "POST",
+                                         "spreadsheets.getByDataFilter"),
                                         ("", "GET", "spreadsheets.get")):
             ident = rest.removesuffix(suffix) if suffix else rest
             if (ident != rest or not suffix) and method == verb and \

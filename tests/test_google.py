@@ -18,6 +18,7 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from sheetsync.app import logs
+from sheetsync.backends import google
 from sheetsync.backends.google_http import GoogleHTTPClient
 from sheetsync.config import load_config
 from sheetsync.app.daemon import run_daemon
@@ -68,14 +69,16 @@ def test_a_changed_cycle_costs_one_read_one_narrow_read_and_one_write(
     tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
     report = cycle(tracker)
     assert report.write_skipped is None
-    assert tracker.fake.counts() == {"values.batchGet": 1, "spreadsheets.get": 1,
+    assert tracker.fake.counts() == {"values.batchGet": 1, "spreadsheets.getByDataFilter": 1,
                                      "batchUpdate": 1}
     # The narrow read is that row's cells alone: its ID (still there: written in place),
-    # the Sync Notes it rewrites, and the phone cell it flags (for a person's note on it).
-    [narrow] = [params for name, params in tracker.fake.calls if name == "spreadsheets.get"]
-    assert sorted(narrow["ranges"]) == sorted(
-        f"'Tracker'!{tracker.column(h)}3" for h in ("Ticket ID", "Sync Notes",
-                                                     "WhatsApp Number"))
+    # the Sync Notes it rewrites, and the phone cell it flags (for a person's note on it);
+    # and their headers (a column a person moved meanwhile is not written into).
+    [narrow] = [params for name, params in tracker.fake.calls
+                if name == "spreadsheets.getByDataFilter"]
+    assert sorted(f["a1Range"] for f in narrow["dataFilters"]) == sorted(
+        f"'Tracker'!{tracker.column(h)}{row}" for h in ("Ticket ID", "Sync Notes",
+                                                         "WhatsApp Number") for row in (1, 3))
     tracker.fake.calls.clear()
     assert cycle(tracker).writes == []  # the fixed point: its own write changes nothing
     assert tracker.fake.counts() == {"values.batchGet": 1}
@@ -117,8 +120,7 @@ def test_a_row_sorted_and_inserted_between_the_read_and_the_write_gets_no_wrong_
         fake.insert_rows("Tracker", 2, [["+919800000001", "Nandi Dairy", "Help",
                                          "Where is my invoice?", "Pending"]])
 
-    fake.before("spreadsheets.get", lambda: None)  # the metadata read, first
-    fake.before("spreadsheets.get", person_sorts_and_inserts)  # then the narrow read
+    fake.before("spreadsheets.getByDataFilter", person_sorts_and_inserts)  # the narrow read
     typed = {(r["Seller Name"], r["Description"]): dict(r) for r in tracker.rows()}
     report = cycle(tracker)
     assert report.write_skipped is None
@@ -148,7 +150,8 @@ def test_a_cell_a_person_typed_in_meanwhile_is_not_overwritten(tracker: GoogleTr
     fake.insert_rows("Tracker", 18, [["+919800000001", "Nandi Dairy", "Help",
                                       "Where is my invoice?", "Pending"]])
     ticket = tracker.column("Ticket ID")
-    fake.before("spreadsheets.get", lambda: fake.edit("Tracker", 18, ticket, "INT-000099"))
+    fake.before("spreadsheets.getByDataFilter",
+                lambda: fake.edit("Tracker", 18, ticket, "INT-000099"))
     report = cycle(tracker)
     # The row's key changed under the write (a person gave it an ID): none of its cells is
     # written this cycle.
@@ -201,7 +204,8 @@ def test_with_idle_reads_off_an_idle_daemon_costs_no_sheets_request(tmp_path: Pa
         # Sheets request.
         assert counts["files.get"] == 4
         assert counts["values.batchGet"] == 2 and counts["batchUpdate"] == 1
-        assert counts["spreadsheets.get"] == 2
+        assert counts["spreadsheets.get"] == 1  # the metadata
+        assert counts["spreadsheets.getByDataFilter"] == 1  # the narrow read
 
 
 def test_an_idle_tracker_is_read_from_spare_budget_so_an_edit_never_waits_on_drive(
@@ -308,7 +312,9 @@ def test_metadata_is_cached_across_restarts(tracker: GoogleTracker) -> None:
     tracker.fake.calls.clear()
     tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
     cycle(tracker)  # a new process: a new backend, the cache file beside the state
-    assert tracker.fake.counts()["spreadsheets.get"] == 1  # the narrow read only
+    counts = tracker.fake.counts()
+    assert counts["spreadsheets.getByDataFilter"] == 1  # the narrow read only
+    assert "spreadsheets.get" not in counts  # no metadata
     assert (tracker.folder / "sheetsync.google.json").exists()
 
 
@@ -536,24 +542,48 @@ def test_a_person_with_a_key_file_runs_setup_then_the_daemon_and_sees_an_escalat
     assert any(t.title.startswith("Daily ") for t in tracker.fake.spreadsheet().tabs)
 
 
-def test_many_rows_are_found_through_whole_columns_and_keep_a_persons_notes(
-        tmp_path: Path) -> None:
+@pytest.mark.parametrize("whole", [False, True], ids=["cells", "whole columns"])
+def test_many_rows_are_written_in_one_narrow_read_and_keep_a_persons_notes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: bool) -> None:
     rows = demo_rows(tmp_path / "local")
     header, first = rows[0], rows[1]
     phone = header.index("WhatsApp Number")
     many = [[*first[:phone], f"98{n:03d}", *first[phone + 1:]] for n in range(120)]
+    if whole:  # more cells than a write reads one by one (an adoption of a large tab)
+        monkeypatch.setattr(google, "MAX_CELLS", 100)
     for tracker in google_tracker(tmp_path / "google", [header, *many]):
         letter = tracker.column("WhatsApp Number")
         tracker.fake.set_note("Tracker", 77, letter, "Call after 6pm")
         cycle(tracker)
-        [narrow] = [p for name, p in tracker.fake.calls if name == "spreadsheets.get"
-                    and "note" in p.get("fields", "")]
-        # 120 rows to write: whole columns in one request, not a range per cell.
-        assert f"'Tracker'!{letter}1:{letter}" in narrow["ranges"] and \
-            len(narrow["ranges"]) < 10
+        narrow = [(name, p) for name, p in tracker.fake.calls
+                  if name.startswith("spreadsheets.get") and "note" in p.get("fields", "")]
+        # 120 rows to write: one request, whatever the URL could hold.
+        [(name, asked)] = narrow
+        if whole:
+            assert name == "spreadsheets.get" and \
+                f"'Tracker'!{letter}1:{letter}" in asked["ranges"] and len(asked["ranges"]) < 10
+        else:
+            assert name == "spreadsheets.getByDataFilter" and "ranges" not in asked
+            assert {f"'Tracker'!{letter}{r}" for r in range(1, 122)} <= \
+                {f["a1Range"] for f in asked["dataFilters"]}
         assert tracker.fake.note("Tracker", 77, letter).startswith("Call after 6pm\n\n[sheetsync]")
         assert all(tracker.fake.note("Tracker", r, letter).startswith("[sheetsync]")
                    for r in (2, 76, 78, 121))
+
+
+def test_a_refused_cells_read_reads_the_columns_whole_and_the_write_lands(
+        tracker: GoogleTracker, caplog: pytest.LogCaptureFixture) -> None:
+    cycle(tracker)  # adoption; the metadata is cached from here on
+    phone = tracker.column("WhatsApp Number")
+    tracker.fake.edit("Tracker", 3, phone, "98123")
+    tracker.fake.fail("spreadsheets.getByDataFilter", "400")  # as if too many filters
+    tracker.fake.calls.clear()
+    assert cycle(tracker).write_skipped is None
+    assert [name for name, _ in tracker.fake.calls] == [
+        "values.batchGet", "spreadsheets.getByDataFilter", "spreadsheets.get", "batchUpdate"]
+    assert "WhatsApp Number" in tracker.rows()[1]["Sync Notes"]
+    assert tracker.fake.note("Tracker", 3, phone).startswith("[sheetsync]")
+    assert any(r.getMessage() == "cells read refused" for r in caplog.records)
 
 
 def test_a_row_sorted_away_before_a_small_write_is_followed_not_overwritten(
@@ -561,13 +591,14 @@ def test_a_row_sorted_away_before_a_small_write_is_followed_not_overwritten(
     fake = tracker.fake
     cycle(tracker)  # adoption; the metadata is cached from here on
     fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")  # Gupta Kirana Mart
-    fake.before("spreadsheets.get", lambda: fake.sort(
+    fake.before("spreadsheets.getByDataFilter", lambda: fake.sort(
         "Tracker", tracker.column("Seller Name"), descending=True))
     fake.calls.clear()
     assert cycle(tracker).write_skipped is None
     # The row's own cells no longer held its ID: the key columns were read whole, and the
     # note went where the row is now.
-    assert [name for name, _ in fake.calls] == ["values.batchGet", "spreadsheets.get",
+    assert [name for name, _ in fake.calls] == ["values.batchGet",
+                                                "spreadsheets.getByDataFilter",
                                                 "spreadsheets.get", "batchUpdate"]
     flagged = [r for r in tracker.rows() if "WhatsApp Number:" in r["Sync Notes"]]
     assert "Gupta Kirana Mart" in {r["Seller Name"] for r in flagged}

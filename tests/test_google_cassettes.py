@@ -97,6 +97,8 @@ def operation(method: str, url: str) -> str:
         return "values.batchUpdate"
     if path.endswith(":batchUpdate"):
         return "batchUpdate"
+    if path.endswith(":getByDataFilter"):
+        return "spreadsheets.getByDataFilter"
     return "spreadsheets.get" if method.upper() == "GET" else f"{method} {path}"
 
 
@@ -188,8 +190,8 @@ def adoption(world: World) -> None:
     """The first cycle on the demo tracker: metadata, one read, the narrow read, one write."""
     report = world.cycle()
     assert report.adopted and report.new_tickets == 16 and report.write_skipped is None
-    assert world.operations() == ["spreadsheets.get", "values.batchGet", "spreadsheets.get",
-                                  "batchUpdate"]
+    assert world.operations() == ["spreadsheets.get", "values.batchGet",
+                                  "spreadsheets.getByDataFilter", "batchUpdate"]
     body = world.write()
     cells = written(body)
     sheet, ids = column_written(cells, "Ticket ID")
@@ -217,7 +219,8 @@ def changed(world: World) -> None:
     report = world.cycle()
     assert not report.adopted and report.new_tickets == 0 and report.write_skipped is None
     # The metadata is the adoption's, cached: the read, the row's own cells, the write.
-    assert world.operations() == ["values.batchGet", "spreadsheets.get", "batchUpdate"]
+    assert world.operations() == ["values.batchGet", "spreadsheets.getByDataFilter",
+                                  "batchUpdate"]
     cells = written(world.write())
     assert any("WhatsApp Number" in (text(cell) or "") or "WhatsApp Number" in
                cell.get("note", "") for (_, r, _), cell in cells.items() if r == 2)
@@ -395,7 +398,8 @@ def test_every_body_is_valid_per_googles_discovery_documents(path: Path) -> None
     """Strictly (an unknown field, a wrong enum, two kinds in one Request fail): a cassette
     re-recorded against real Google is checked as the fake's requests are."""
     schemas = {"batchUpdate": "BatchUpdateSpreadsheetRequest",
-               "values.batchUpdate": "BatchUpdateValuesRequest"}
+               "values.batchUpdate": "BatchUpdateValuesRequest",
+               "spreadsheets.getByDataFilter": "GetSpreadsheetByDataFilterRequest"}
     for request, response in interactions(path):
         kind = operation(request.method, request.uri)
         if request.method == "POST":

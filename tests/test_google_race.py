@@ -22,10 +22,10 @@ from tests.google_setup import NOW, GoogleTracker, google_tracker
 CLICKUP = f'\n[clickup]\nlist_id = "{LIST_ID}"\nkey_field_id = "{KEY_FIELD}"\n'
 NEW_ROW = ["+919800000001", "Nandi Dairy", "Bug", "Invoice page will not load", "Pending"]
 INSERTED = ["+919800000002", "Omkar Traders", "Bug", "Refund button does nothing", "Pending"]
-#: Where a person's action lands: the operation it comes just before (the metadata is cached
-#: after adoption, so the cycle's first spreadsheets.get is its narrow read).
+#: Where a person's action lands: the operation it comes just before (a few rows' write
+#: reads their cells with spreadsheets.getByDataFilter).
 POINTS = {"before the read": ("values.batchGet", 0),
-          "between the read and the narrow read": ("spreadsheets.get", 0),
+          "between the read and the narrow read": ("spreadsheets.getByDataFilter", 0),
           "between the narrow read and the write": ("batchUpdate", 0),
           "between a 5xx and its retry": ("batchUpdate", 1)}
 

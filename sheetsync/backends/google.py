@@ -5,9 +5,10 @@ writes a minute per user, 300 per project; Drive's `files.get` counts against Dr
 - the change probe is Drive's `files.get?fields=version`, outside the Sheets quota, so an
   idle cycle spends no Sheets request;
 - a changed cycle reads the tracker (and the archive tab) with one `values:batchGet`;
-- a write re-reads only the columns it needs with one narrow `spreadsheets.get`, finds each
-  target row again by its ticket ID (or, for a row without one, by the cells that tell it
-  apart), writes only cells that still hold what the cycle read, and sends everything as one
+- a write re-reads only the cells it needs with one narrow read (`spreadsheets.getByDataFilter`
+  of the target rows' cells; the key columns whole when a row moved or the write is large),
+  finds each target row again by its ticket ID (or, for a row without one, by the cells that
+  tell it apart), writes only cells that still hold what the cycle read, and sends one
   `batchUpdate` (split only past Google's ~2 MB guidance): Sheets has no conditional write,
   so a row a person moved between the read and the write is followed, and one that cannot be
   found is left for the next cycle, never written with another row's ID;
@@ -87,7 +88,10 @@ METADATA_FIELDS = (
 NARROW_FIELDS = "sheets(data(startRow,startColumn,rowData(values(effectiveValue,note))))"
 METADATA_MAX_AGE = 3600.0  # seconds
 FRESH = 60.0  # seconds: metadata this young is as good as fetched now
-MAX_CELL_RANGES = 100  # cells read one range each (the URL stays short); more: column spans
+#: Cells a write reads one by one (in a getByDataFilter body of about 35 bytes a cell); more
+#: (an adoption's write), and it reads their columns whole. A 1,000-edit write wants about
+#: 7,000 cells: read whole, its seven columns of a 100k-row tab are a 45 MB answer.
+MAX_CELLS = 10_000
 T = TypeVar("T")
 
 
@@ -299,28 +303,30 @@ class GoogleSheet:
         written = {where[normalize(c.column)] for c in cells if normalize(c.column) in where}
         marked = {(where[normalize(m.column)], m.row) for m in marks
                   if normalize(m.column) in where}
-        wanted = {(c, r) for r in targets for c in {*key_columns, *written}} | marked
+        columns = sorted({*key_columns, *written, *(c for c, _ in marked)})
+        wanted = {(c, r) for r in targets for c in {*key_columns, *written}} | marked | {
+            (c, header_row) for c in columns}  # the headers: a column a person moved
         at: Callable[[int, int], Mapping[str, Any]] | None = None
-        if len(wanted) <= MAX_CELL_RANGES:
-            # A few rows: read just their cells, and write in place if each row still holds
+        if len(wanted) <= MAX_CELLS:
+            # Read just the target rows' cells, and write in place if each row still holds
             # the key it was read with (the usual case: nobody moved a row meanwhile).
             now = self._cells(wanted)
+            if now is not None and (moved := _moved(header, columns,
+                                                    lambda c: now.get((c, header_row), ""))):
+                return moved
             kinds = dated(header, self.schema)
-            if all(key_of(self._value(r, k)) == key_of(
+            if now is not None and all(key_of(self._value(r, k)) == key_of(
                     read_serial(narrow_value(now.get((k, r), "")), kinds[k], self._zone())
                     if k in kinds else narrow_value(now.get((k, r), "")))
-                   for r in targets for k in key_columns):
+                    for r in targets for k in key_columns):
                 found = {row: row for row in targets}
                 at = lambda column, row: now.get((column, row), "")  # noqa: E731
         if at is None:
-            # Many rows, or one that moved: the key columns whole, to find each row again.
-            columns = sorted({*key_columns, *written, *(c for c, _ in marked)})
+            # Many rows (an adoption), or one that moved: the key columns whole, to find each
+            # row again.
             fresh = self._narrow_read(columns, header_row)
-            moved = [column_letter(c) for c in columns
-                     if not same_value(header[c], narrow_value(_cell(fresh, c, 0)))]
-            if moved:
-                return (f"column{'s' if len(moved) > 1 else ''} {', '.join(moved)} moved or "
-                        "changed while sheetsync was writing; it writes next cycle")
+            if moved := _moved(header, columns, lambda c: _cell(fresh, c, 0)):
+                return moved
             found = self._find_rows(header, header_row, keys, fresh, targets)
             at = lambda column, row: _cell(fresh, column, row - header_row)  # noqa: E731
         values: dict[tuple[int, int], dict[str, Any]] = {}
@@ -607,14 +613,35 @@ class GoogleSheet:
                 if (p := _position(column(k), where)) is not None and p != ticket]
         return [ticket, *dict.fromkeys(rest)]
 
-    def _cells(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    def _cells(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any] | None:
         """A few cells, by (column, row), values and notes (narrow cells: `narrow_cells`),
-        in one request (a range each)."""
+        in one request (a data filter each). None when Google refuses that many filters in
+        one request (a 400 or 413: it publishes no limit), so the write reads their columns
+        whole instead of failing every cycle."""
         if not wanted:
             return {}
-        ranges = [a1(self.tab, f"{column_letter(c)}{r}") for c, r in sorted(wanted)]
-        return {(data.get("startColumn", 0), data.get("startRow", 0) + 1):
-                (data.get("rowData") or [""])[0] for data in self._fetch_cells(ranges)}
+        cells = [a1(self.tab, f"{column_letter(c)}{r}") for c, r in sorted(wanted)]
+
+        def send() -> dict[str, Any] | None:
+            try:
+                return self.client.fetch_cells(self.spreadsheet_id, {"fields": NARROW_FIELDS},
+                                               cells)
+            except APIError as exc:
+                if exc.code not in (400, 413):
+                    raise  # (a range that no longer parses fails the whole-column read too)
+                logs.event("cells read refused", logging.WARNING, service="sheets",
+                           cells=len(cells), status=exc.code, reading="their columns whole")
+                return None
+
+        answer = self._call(send)
+        if answer is None:
+            return None
+        found: dict[tuple[int, int], Any] = {}
+        for data in grid_data(answer):
+            column, first = data.get("startColumn", 0), data.get("startRow", 0) + 1
+            for i, cell in enumerate(data.get("rowData") or ()):
+                found[(column, first + i)] = cell
+        return found
 
     def _narrow_read(self, columns: Sequence[int], first: int, last: int = 0
                      ) -> dict[int, list[Any]]:
@@ -631,7 +658,7 @@ class GoogleSheet:
     def _fetch_cells(self, ranges: Sequence[str]) -> list[dict[str, Any]]:
         """The GridData of single-column ranges, their cells parsed small."""
         answer = self._call(lambda: self.client.fetch_cells(
-            self.spreadsheet_id, params={"ranges": ranges, "fields": NARROW_FIELDS}))
+            self.spreadsheet_id, {"ranges": ranges, "fields": NARROW_FIELDS}))
         return grid_data(answer)
 
     def _highlights(self, header: Sequence[Any], where: Mapping[str, int], header_row: int
@@ -812,6 +839,17 @@ def _cell(fresh: Mapping[int, Sequence[Any]], column: int, index: int) -> Any:
     """A cell of the narrow read ("" when it is empty)."""
     cells = fresh.get(column, ())
     return cells[index] if 0 <= index < len(cells) else ""
+
+
+def _moved(header: Sequence[Any], columns: Sequence[int], now: Callable[[int], Any]
+           ) -> str | None:
+    """Why the write waits when a column's header (`now`, from the narrow read) is no longer
+    the one the cycle read: a person moved or renamed the column meanwhile."""
+    moved = [column_letter(c) for c in columns if not same_value(header[c], narrow_value(now(c)))]
+    if not moved:
+        return None
+    return (f"column{'s' if len(moved) > 1 else ''} {', '.join(moved)} moved or changed while "
+            "sheetsync was writing; it writes next cycle")
 
 
 def _where(header: Sequence[Any]) -> dict[str, int]:

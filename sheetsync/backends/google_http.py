@@ -24,7 +24,7 @@ import json as json_
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import requests
@@ -48,6 +48,8 @@ IDEMPOTENT_REQUESTS = frozenset({
     "updateDimensionProperties", "setBasicFilter", "clearBasicFilter", "autoResizeDimensions",
     "updateConditionalFormatRule", "updateChartSpec", "updateSpreadsheetProperties",
 })
+#: POSTs that read (their ranges travel in the body): Sheets counts them as reads.
+READ_POSTS = (":getByDataFilter", "values:batchGetByDataFilter")
 MAX_BACKOFF = 64.0  # seconds; "typically 32 or 64" (Drive limits page)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After fails the cycle; the daemon tries again later
 
@@ -70,11 +72,17 @@ class GoogleHTTPClient(HTTPClient):
         self.rate_limited = 0
         self.share: Share | None = None  # the process's budgets this tracker shares
 
-    def fetch_cells(self, spreadsheet_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """spreadsheets.get of single-column ranges' grid data, each cell parsed as its value
-        (`narrow_cells`), from the response's bytes (gspread's `fetch_sheet_metadata` parses
-        every cell into dicts of its own)."""
-        response = self.request("get", SPREADSHEET_URL % spreadsheet_id, params=params)
+    def fetch_cells(self, spreadsheet_id: str, params: Mapping[str, Any],
+                    cells: Sequence[str] = ()) -> dict[str, Any]:
+        """Single-column ranges' grid data, each cell parsed as its value (`narrow_cells`),
+        from the response's bytes (gspread's `fetch_sheet_metadata` parses every cell into
+        dicts of its own): spreadsheets.get of `params`' ranges, or, for `cells` (A1 ranges,
+        as many as wanted), spreadsheets.getByDataFilter, whose ranges travel in the body
+        (the URL of a GET naming a thousand cells would outgrow what Google accepts)."""
+        url = SPREADSHEET_URL % spreadsheet_id
+        response = self.request("post", url + ":getByDataFilter", params=params, json={
+            "dataFilters": [{"a1Range": cell} for cell in cells]}) if cells else \
+            self.request("get", url, params=params)
         answer: dict[str, Any] = json_.loads(response.content, object_hook=narrow_cells)
         return answer
 
@@ -136,12 +144,12 @@ def request_kind(method: str, endpoint: str) -> str:
     """Which quota a request spends: Drive's, or Sheets' reads or writes."""
     if "/drive/" in endpoint:
         return "drive"
-    return "read" if method.upper() == "GET" else "write"
+    return "read" if method.upper() == "GET" or endpoint.endswith(READ_POSTS) else "write"
 
 
 def is_idempotent(endpoint: str, body: Mapping[str, Any] | None) -> bool:
     """Whether sending this POST twice leaves the spreadsheet as sending it once does."""
-    if endpoint.endswith("values:batchUpdate") or endpoint.endswith("values:batchGet"):
+    if endpoint.endswith(("values:batchUpdate", *READ_POSTS)):
         return True
     if endpoint.endswith(":batchUpdate") and body is not None:
         return all(set(r) <= IDEMPOTENT_REQUESTS for r in body.get("requests", ()))
