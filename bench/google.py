@@ -11,9 +11,11 @@ included), an adoption under 600 MB (each printed beside its figure before the m
 the daemon stays under a third of the per-user quota at a 10 s poll interval.
 
 Seeded seller-support trackers (the preset's columns as a person keeps them, before sheetsync
-adds Ticket ID, Sync Notes and Suggested Priority; varied sellers, statuses and issue types,
-timestamps as real date-time cells, about 10% bad phone numbers and a few other mistakes so
-there are findings), each size in its own process, measured tick by tick as the daemon runs
+adds Ticket ID, Sync Notes and Suggested Priority; varied sellers, one in ten named in
+Devanagari, statuses and issue types, 2% of descriptions ending in an emoji, timestamps as
+real date-time cells, about 10% bad phone numbers and a few other mistakes so there are
+findings; the fake sends non-ASCII text raw, as Google does), each size in its own process,
+measured tick by tick as the daemon runs
 them (Drive's version probe, then a cycle if it moved):
 
 - adoption: the first cycle (IDs, Sync Notes and suggestions for every row);
@@ -125,8 +127,10 @@ def generate(count: int, seed: int) -> Tracker:
     from bench.validate import ISSUE_TYPES, PEOPLE, PHRASES, PRODUCTS, TECH
 
     rng = random.Random(seed)
-    sellers = [(f"Seller {i:05d} Store", f"{rng.choice('6789')}{rng.randrange(10**8, 10**9)}")
-               for i in range(max(count // 20, 50))]  # sellers report many tickets each
+    # Sellers report many tickets each; one in ten keeps their shop's name in Devanagari.
+    sellers = [(f"विक्रेता {i:05d} स्टोर" if i % 10 == 0 else f"Seller {i:05d} Store",
+                f"{rng.choice('6789')}{rng.randrange(10**8, 10**9)}")
+               for i in range(max(count // 20, 50))]
     local_now = NOW.astimezone(timezone(timedelta(hours=5, minutes=30))).replace(tzinfo=None)
     tracker = Tracker([list(HEADER)], [])
     statuses = ["Pending", "In Progress", "Resolved", "Escalated", "Awaiting Seller Response"]
@@ -151,7 +155,8 @@ def generate(count: int, seed: int) -> Tracker:
             status = status.lower()
         tracker.rows.append([
             phone, "" if 0.13 <= mistake < 0.14 else name, issue,
-            rng.choice(PHRASES).format(p=rng.choice(PRODUCTS)), status,
+            rng.choice(PHRASES).format(p=rng.choice(PRODUCTS)) + (
+                " 🙏" if rng.random() < 0.02 else ""), status,  # a few with an emoji
             f"{rng.choice(PEOPLE)}, {rng.choice(TECH)}" if escalated else
             "" if status == "Pending" and rng.random() < 0.3 else rng.choice(PEOPLE),
             "Fixed and confirmed with the seller." if status == "Resolved" else "",

@@ -108,6 +108,16 @@ def test_answers_are_indented_unless_the_query_says_pretty_print_false(
     assert json.loads(indented) == json.loads(compact)
 
 
+def test_answers_carry_non_ascii_text_raw_and_escape_angle_brackets_as_google_does(
+        fake: FakeSheets, client: HTTPClient) -> None:
+    fake.edit("My Tab", 1, "A", "Refund 😡 for गुप्ता <b>")
+    url = f"https://sheets.googleapis.com/v4/spreadsheets/{SID}/values:batchGet"
+    content = client.request("get", url, params={"ranges": "'My Tab'!A1",
+                                                 "prettyPrint": "false"}).content
+    assert "Refund 😡 for गुप्ता \\u003cb\\u003e".encode() in content  # UTF-8, not \\u escapes
+    assert json.loads(content)["valueRanges"][0]["values"] == [["Refund 😡 for गुप्ता <b>"]]
+
+
 def test_unformatted_values_keep_their_types(client: HTTPClient) -> None:
     (raw,) = value_ranges(client, ["Tickets!A2:H3"], valueRenderOption="UNFORMATTED_VALUE")
     assert raw["values"][0][1] == 919876543210

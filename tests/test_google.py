@@ -586,6 +586,33 @@ def test_a_refused_cells_read_reads_the_columns_whole_and_the_write_lands(
     assert any(r.getMessage() == "cells read refused" for r in caplog.records)
 
 
+def test_the_cells_read_is_a_read_and_is_sent_again_after_a_5xx(tracker: GoogleTracker) -> None:
+    cycle(tracker)  # adoption; the metadata is cached from here on
+    tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
+    tracker.fake.fail("spreadsheets.getByDataFilter", "503")
+    tracker.fake.calls.clear()
+    backend = tracker.backend()
+    report = run_sync(tracker.config, NOW, backend=backend, sinks=open_sinks(tracker.config, {}))
+    assert report.write_skipped is None
+    assert [name for name, _ in tracker.fake.calls] == [
+        "values.batchGet", "spreadsheets.getByDataFilter", "spreadsheets.getByDataFilter",
+        "batchUpdate"]
+    # Spent from the read budget (a POST, but one that reads), and sent again (it changes
+    # nothing).
+    assert {k: v for k, v in backend.client.sent.items() if v} == {"read": 3, "write": 1}
+
+
+def test_a_values_answer_cut_short_fails_the_cycle_in_one_line_and_the_next_reads_it(
+        tracker: GoogleTracker) -> None:
+    cycle(tracker)  # adoption
+    tracker.fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
+    tracker.fake.fail("values.batchGet", "garbled")
+    with pytest.raises(SheetsyncError, match="answered with a body that is not its JSON .*"
+                                             "tries again next cycle"):
+        cycle(tracker)
+    assert cycle(tracker).writes  # the edit is seen, and flagged, on the next cycle
+
+
 def test_a_row_sorted_away_before_a_small_write_is_followed_not_overwritten(
         tracker: GoogleTracker) -> None:
     fake = tracker.fake

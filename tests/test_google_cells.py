@@ -23,7 +23,7 @@ from sheetsync.core.google_cells import (
     narrow_note,
     narrow_value,
     padded,
-    read_serials,
+    read_serial,
     reconcile_rules,
     relocate,
     with_changes,
@@ -49,17 +49,16 @@ def test_a_serial_date_time_is_wall_clock_time_in_the_spreadsheets_zone() -> Non
     assert from_serial(61, IST).date() == date(1900, 3, 1)  # 1900 is not a leap year
 
 
-def test_serials_become_dates_only_in_date_columns() -> None:
-    rows = [["Timestamp", "WhatsApp Number", "Follow-up Date", "Initial Response Time"],
-            [46349.4375, 919876543210, 46350, 0.0625],
-            [46349, 919876543211, "2026-11-24", 30]]
-    read_serials(rows, 1, {0: "timestamp", 2: "date", 3: "duration"}, IST)
-    assert rows[1] == [datetime(2026, 11, 23, 10, 30, tzinfo=IST), 919876543210,
-                       date(2026, 11, 24), timedelta(hours=1, minutes=30)]
+def test_a_serial_reads_as_its_columns_kind() -> None:
+    assert read_serial(46349.4375, "timestamp", IST) == datetime(2026, 11, 23, 10, 30,
+                                                                 tzinfo=IST)
+    assert read_serial(46350, "date", IST) == date(2026, 11, 24)
+    assert read_serial(0.0625, "duration", IST) == timedelta(hours=1, minutes=30)
     # A whole number in a timestamp column has no time, as a date cell in the workbook; a
-    # bare 30 in a duration column stays as typed, for the validator to flag.
-    assert rows[2] == [date(2026, 11, 23), 919876543211, "2026-11-24", 30]
-    assert rows[0][0] == "Timestamp"  # the header row is left alone
+    # bare 30 in a duration column stays as typed, for the validator to flag; text is text.
+    assert read_serial(46349, "timestamp", IST) == date(2026, 11, 23)
+    assert read_serial(30, "duration", IST) == 30
+    assert read_serial("2026-11-24", "date", IST) == "2026-11-24"
 
 
 def test_a_row_still_in_place_is_written_in_place() -> None:

@@ -50,7 +50,6 @@ from sheetsync.core.google_cells import (
     note_cell,
     padded,
     read_serial,
-    read_serials,
     reconcile_rules,
     with_changes,
     relocate,
@@ -60,6 +59,7 @@ from sheetsync.core.google_cells import (
     value_cell,
 )
 from sheetsync.backends.google_http import GoogleHTTPClient
+from sheetsync.core.google_values import GarbledAnswer, read_tabs
 from sheetsync.integrations.quota import Pool, Share
 from sheetsync.core.google_reports import new_sheet_id, report_requests
 from sheetsync.core.report_layout import layout, to_prune
@@ -74,7 +74,7 @@ from sheetsync.core.setup import (
 )
 from sheetsync.core.reporting import Report
 from sheetsync.schema import Column, find_header, normalize
-from sheetsync.core.table import Grid, column_letter, is_blank, shared_rows
+from sheetsync.core.table import Grid, column_letter, is_blank
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",
           # files.get for the version, the change probe (drive.file would not see a sheet
@@ -175,23 +175,17 @@ class GoogleSheet:
         """The tracker tab (and the archive tab) in one values:batchGet."""
         meta = self._sheet_metadata(self.tab)
         tabs = [self.tab, *(t for t in self.also if t in self._titles(meta))]
-        answer = self._call(lambda: self.client.values_batch_get(
+        body = self._call(lambda: self.client.fetch_values(
             self.spreadsheet_id, [a1(t) for t in tabs],
-            params={"valueRenderOption": "UNFORMATTED_VALUE",
-                    "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}))
-        zone = self._zone()
-        grids = {}
-        for tab, found in zip(tabs, answer.pop("valueRanges", [])):
-            rows = padded(found.pop("values", None))
-            try:  # the header tells which columns hold dates (a tab without one: none)
-                header_row, header = find_header(Grid(tab=tab, rows=rows),  # type: ignore
-                                                 self.schema)
-            except TrackerError:
-                header_row, header = 0, ()
-            read_serials(rows, header_row, dated(header, self.schema), zone)
-            # One copy of the rows, as tuples, held for the write and handed to the cycle
-            # (each list let go as its tuple is made).
-            grids[tab] = Grid(tab=tab, rows=tuple(shared_rows(rows)))
+            {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+             "majorDimension": "ROWS"}))
+        try:  # one copy of the rows, as tuples, held for the write and handed to the cycle
+            read = read_tabs(body, tabs, self.schema, self._zone())
+        except GarbledAnswer as exc:
+            raise SheetsyncError(f"spreadsheet {self.spreadsheet_id}: Google Sheets answered "
+                                 f"with a body that is not its JSON ({exc}); sheetsync tries "
+                                 "again next cycle") from None
+        grids = {tab: Grid(tab=tab, rows=rows) for tab, rows in read.items()}
         self._rows = grids[self.tab].rows
         self._tabs = {t: grids[t] for t in tabs[1:]}
         return grids[self.tab]
@@ -311,16 +305,16 @@ class GoogleSheet:
             # Read just the target rows' cells, and write in place if each row still holds
             # the key it was read with (the usual case: nobody moved a row meanwhile).
             now = self._cells(wanted)
-            if now is not None and (moved := _moved(header, columns,
-                                                    lambda c: now.get((c, header_row), ""))):
-                return moved
-            kinds = dated(header, self.schema)
-            if now is not None and all(key_of(self._value(r, k)) == key_of(
-                    read_serial(narrow_value(now.get((k, r), "")), kinds[k], self._zone())
-                    if k in kinds else narrow_value(now.get((k, r), "")))
-                    for r in targets for k in key_columns):
-                found = {row: row for row in targets}
-                at = lambda column, row: now.get((column, row), "")  # noqa: E731
+            if now is not None:
+                if moved := _moved(header, columns, lambda c: now.get((c, header_row), "")):
+                    return moved
+                kinds = dated(header, self.schema)
+                if all(key_of(self._value(r, k)) == key_of(
+                        read_serial(narrow_value(now.get((k, r), "")), kinds[k], self._zone())
+                        if k in kinds else narrow_value(now.get((k, r), "")))
+                       for r in targets for k in key_columns):
+                    found = {row: row for row in targets}
+                    at = lambda column, row: now.get((column, row), "")  # noqa: E731
         if at is None:
             # Many rows (an adoption), or one that moved: the key columns whole, to find each
             # row again.

@@ -31,7 +31,7 @@ import requests
 from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
-from gspread.urls import SPREADSHEET_URL
+from gspread.urls import SPREADSHEET_URL, SPREADSHEET_VALUES_BATCH_URL
 
 from sheetsync.app import metrics
 from sheetsync.core.google_cells import narrow_cells
@@ -48,8 +48,8 @@ IDEMPOTENT_REQUESTS = frozenset({
     "updateDimensionProperties", "setBasicFilter", "clearBasicFilter", "autoResizeDimensions",
     "updateConditionalFormatRule", "updateChartSpec", "updateSpreadsheetProperties",
 })
-#: POSTs that read (their ranges travel in the body): Sheets counts them as reads.
-READ_POSTS = (":getByDataFilter", "values:batchGetByDataFilter")
+#: A POST that reads (its ranges travel in the body): Sheets counts it as a read.
+READ_POST = ":getByDataFilter"
 MAX_BACKOFF = 64.0  # seconds; "typically 32 or 64" (Drive limits page)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After fails the cycle; the daemon tries again later
 
@@ -85,6 +85,13 @@ class GoogleHTTPClient(HTTPClient):
             self.request("get", url, params=params)
         answer: dict[str, Any] = json_.loads(response.content, object_hook=narrow_cells)
         return answer
+
+    def fetch_values(self, spreadsheet_id: str, ranges: Sequence[str],
+                     params: Mapping[str, Any]) -> bytes:
+        """values:batchGet of `ranges`, as the answer's bytes: the read parses them a row at a
+        time (`core.google_values`), where gspread's `values_batch_get` parses them whole."""
+        return self.request("get", SPREADSHEET_VALUES_BATCH_URL % spreadsheet_id,
+                            params={**params, "ranges": list(ranges)}).content
 
     def request(self, method: str, endpoint: str, params: Any = None, data: bytes | None = None,
                 json: Mapping[str, Any] | None = None, files: Any = None,
@@ -144,12 +151,12 @@ def request_kind(method: str, endpoint: str) -> str:
     """Which quota a request spends: Drive's, or Sheets' reads or writes."""
     if "/drive/" in endpoint:
         return "drive"
-    return "read" if method.upper() == "GET" or endpoint.endswith(READ_POSTS) else "write"
+    return "read" if method.upper() == "GET" or endpoint.endswith(READ_POST) else "write"
 
 
 def is_idempotent(endpoint: str, body: Mapping[str, Any] | None) -> bool:
     """Whether sending this POST twice leaves the spreadsheet as sending it once does."""
-    if endpoint.endswith(("values:batchUpdate", *READ_POSTS)):
+    if endpoint.endswith(("values:batchUpdate", READ_POST)):
         return True
     if endpoint.endswith(":batchUpdate") and body is not None:
         return all(set(r) <= IDEMPOTENT_REQUESTS for r in body.get("requests", ()))

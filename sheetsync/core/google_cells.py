@@ -62,15 +62,6 @@ def dated(header: Sequence[Any], schema: Schema) -> dict[int, str]:
     return found
 
 
-def read_serials(rows: list[list[Any]], below: int, columns: Mapping[int, str],
-                 zone: tzinfo) -> None:
-    """Turn the serial numbers in date columns into dates, in place, from row `below` on."""
-    for row in rows[below:]:
-        for position, kind in columns.items():
-            if position < len(row) and row[position].__class__ in (int, float):
-                row[position] = read_serial(row[position], kind, zone)
-
-
 def read_serial(value: Any, kind: str, zone: tzinfo) -> Any:
     """A cell of a date, date-time or duration column as UNFORMATTED_VALUE read it: a number
     is a serial date there (only the column tells a date from a number).

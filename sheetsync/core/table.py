@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,14 +31,6 @@ def shared_row(cells: Iterable[Any]) -> tuple[Any, ...]:
     """
     intern = sys.intern
     return tuple([intern(v) if v.__class__ is str else v for v in cells])
-
-
-def shared_rows(rows: list[list[Any]]) -> Iterator[tuple[Any, ...]]:
-    """Each row as a `shared_row`, in order, the list emptied from the front as it goes
-    (each row's own texts let go as its tuple is made)."""
-    rows.reverse()
-    while rows:
-        yield shared_row(rows.pop())
 
 
 def is_blank(value: Any) -> bool:
