@@ -567,8 +567,8 @@ def _pct(per_minute: float) -> str:
 def report_cycles(results: list[dict[str, Any]]) -> None:
     print("\nRequests per tick, counted by the fake (a tick: the Drive probe, then a cycle if "
           "the version moved)")
-    print(f"{'rows':>8}  {'tick':<16} {'files.get':>9} {'s.get':>6} {'byFilter':>8} {'batchGet':>8} "
-          f"{'batchUpd':>8} {'v.batchUpd':>10} {'Sheets r/w':>10}  {'sent KB':>8} "
+    print(f"{'rows':>8}  {'tick':<16} {'files.get':>9} {'s.get':>6} {'byFilter':>8} "
+          f"{'batchGet':>8} {'batchUpd':>8} {'v.batchUpd':>10} {'Sheets r/w':>10}  {'sent KB':>8} "
           f"{'recv KB':>8}  {'cells written':>13}  notes")
     for result in results:
         for t in result["ticks"]:
