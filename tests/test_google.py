@@ -571,6 +571,26 @@ def test_many_rows_are_written_in_one_narrow_read_and_keep_a_persons_notes(
                    for r in (2, 76, 78, 121))
 
 
+def test_a_column_a_person_moves_before_a_small_write_is_never_written_into(
+        tracker: GoogleTracker) -> None:
+    fake = tracker.fake
+    cycle(tracker)  # adoption; the metadata is cached from here on
+    fake.edit("Tracker", 3, tracker.column("WhatsApp Number"), "98123")
+    notes, priority = tracker.column("Sync Notes"), tracker.column("Suggested Priority")
+    before = fake.value("Tracker", 3, priority)
+    # Between the read and the narrow read, Sync Notes is dragged past Suggested Priority:
+    # the row's ticket ID is where it was, so only the headers tell.
+    fake.before("spreadsheets.getByDataFilter", lambda: fake.move_column(
+        "Tracker", notes, priority))
+    report = cycle(tracker)
+    assert report.write_skipped is not None and "moved or changed while sheetsync was " \
+        "writing; it writes next cycle" in report.write_skipped
+    assert fake.value("Tracker", 3, notes) == before  # the moved column: untouched
+    cycle(tracker)  # the next cycle reads the new order and writes where Sync Notes is now
+    row = tracker.rows()[1]
+    assert "WhatsApp Number" in row["Sync Notes"] and row["Suggested Priority"] == before
+
+
 def test_a_refused_cells_read_reads_the_columns_whole_and_the_write_lands(
         tracker: GoogleTracker, caplog: pytest.LogCaptureFixture) -> None:
     cycle(tracker)  # adoption; the metadata is cached from here on
