@@ -88,7 +88,9 @@ def test_an_integer_past_64_bits_and_an_indented_answer_are_parsed_whole_and_ali
 
 
 @pytest.mark.parametrize("body", [b"", b"<html>502</html>", b'{"valueRanges": 3}',
-                                  answer([["a", "b"]])[:-9]])
+                                  answer([["a", "b"]])[:-9], answer(["a", "b"]),  # type: ignore
+                                  b'{"valueRanges":[{"values":3}]}', b'{"valueRanges":[{"v'
+                                  b'alues":[["a"],"b"]}],"spreadsheetId":"x"}'])
 def test_an_answer_that_is_not_the_json_google_sends_is_a_garbled_answer(body: bytes) -> None:
     with pytest.raises(GarbledAnswer):
         streamed(body, 1)

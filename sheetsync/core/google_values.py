@@ -105,9 +105,17 @@ def _end(view: memoryview, start: int, end: int) -> int | None:
 
 def _rows(value_range: memoryview) -> Iterator[list[Any]]:
     try:
-        yield from _PARSER.items(_Reader(value_range), "values.item", use_float=True)
+        yield from _lists(_PARSER.items(_Reader(value_range), "values.item", use_float=True))
     except ijson.JSONError as exc:
         raise GarbledAnswer(f"a ValueRange does not parse ({str(exc).splitlines()[0]})") from None
+
+
+def _lists(rows: Iterator[Any]) -> Iterator[list[Any]]:
+    """The rows, each a list of cells as Google sends it (anything else is no values answer)."""
+    for row in rows:
+        if row.__class__ is not list:
+            raise GarbledAnswer(f"a row is {type(row).__name__}, not a list of cells")
+        yield row
 
 
 def _whole(body: bytes, count: int) -> list[Iterator[list[Any]]]:
@@ -118,8 +126,11 @@ def _whole(body: bytes, count: int) -> list[Iterator[list[Any]]]:
     found = answer.get("valueRanges", []) if isinstance(answer, dict) else None
     if not isinstance(found, list):
         raise GarbledAnswer("the answer holds no valueRanges")
-    ranges = [iter(r.get("values", []) if isinstance(r, dict) else []) for r in found]
-    return [*ranges, *(iter([]) for _ in range(count - len(ranges)))][:count]
+    values: list[Any] = [r.get("values", []) if isinstance(r, dict) else None for r in found]
+    if not all(isinstance(v, list) for v in values):
+        raise GarbledAnswer("a ValueRange's values are not a list of rows")
+    values += [[]] * (count - len(values))  # ranges Google left out: empty tabs
+    return [_lists(iter(v)) for v in values[:count]]
 
 
 class _Reader:
