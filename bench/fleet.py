@@ -263,7 +263,7 @@ def google_fleet(trackers: int, rows: int, minutes: float, lag: float,
     from sheetsync.config import load_configs
     from sheetsync.integrations.quota import Pool
     from sheetsync.state import StateStore
-    from tests.fake_google import READS, SPREADSHEET_ID, FakeSheets
+    from tests.fake_google import READS, SPREADSHEET_ID, WRITES, FakeSheets
 
     warp = Warp(trackers + 1)
     fake = FakeSheets(clock=warp.now, serve_tokens=True, version_lag=lag)
@@ -389,10 +389,8 @@ def google_fleet(trackers: int, rows: int, minutes: float, lag: float,
         "trackers": trackers, "rows": rows, "lag": lag, "idle_reads": idle_reads,
         "minutes": window, "wall_s": wall, "rate_limited": fake.rate_limited,
         "edits": len(edits), "latency": latency,
-        "reads_per_min": sum(1 for _, op in measured
-                             if op in READS) / window,
-        "writes_per_min": sum(1 for _, op in measured
-                              if op in ("batchUpdate", "values.batchUpdate")) / window,
+        "reads_per_min": sum(1 for _, op in measured if op in READS) / window,
+        "writes_per_min": sum(1 for _, op in measured if op in WRITES) / window,
         "drive_per_min": sum(1 for _, op in measured if op == "files.get") / window,
         "cpu_per_min": (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         / schedule_minutes,

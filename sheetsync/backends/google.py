@@ -24,6 +24,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from datetime import tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -308,10 +309,9 @@ class GoogleSheet:
             if now is not None:
                 if moved := _moved(header, columns, lambda c: now.get((c, header_row), "")):
                     return moved
-                kinds = dated(header, self.schema)
-                if all(key_of(self._value(r, k)) == key_of(
-                        read_serial(narrow_value(now.get((k, r), "")), kinds[k], self._zone())
-                        if k in kinds else narrow_value(now.get((k, r), "")))
+                kinds, zone = dated(header, self.schema), self._zone()
+                if all(key_of(self._value(r, k)) == _key_now(now.get((k, r), ""), kinds.get(k),
+                                                            zone)
                        for r in targets for k in key_columns):
                     found = {row: row for row in targets}
                     at = lambda column, row: now.get((column, row), "")  # noqa: E731
@@ -364,8 +364,7 @@ class GoogleSheet:
         """Where each row read at `rows` is now, by its key cells then and now."""
         zone, kinds = self._zone(), dated(header, self.schema)
         length = max((len(v) for v in fresh.values()), default=1)
-        now_columns = [[key_of(read_serial(narrow_value(cell), kinds[c], zone) if c in kinds
-                               else narrow_value(cell)) for cell in fresh.get(c, ())]
+        now_columns = [[_key_now(cell, kinds.get(c), zone) for cell in fresh.get(c, ())]
                        + [""] * (length - len(fresh.get(c, ())))
                        if c is not None else [""] * length for c in keys]
         now = {header_row + i: key for i, key in enumerate(zip(*now_columns)) if i}
@@ -833,6 +832,13 @@ def _cell(fresh: Mapping[int, Sequence[Any]], column: int, index: int) -> Any:
     """A cell of the narrow read ("" when it is empty)."""
     cells = fresh.get(column, ())
     return cells[index] if 0 <= index < len(cells) else ""
+
+
+def _key_now(cell: Any, kind: str | None, zone: tzinfo) -> Any:
+    """A narrow read's cell as a key, to compare with the read's: its value, a serial number
+    in a date column read as the date it is."""
+    value = narrow_value(cell)
+    return key_of(read_serial(value, kind, zone) if kind else value)
 
 
 def _moved(header: Sequence[Any], columns: Sequence[int], now: Callable[[int], Any]
